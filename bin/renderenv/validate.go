@@ -1,0 +1,35 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/renderenv/renderenv/internal/manifest"
+)
+
+func validate(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 1 {
+		fmt.Fprintf(stderr, "renderenv validate: one folder at most\n%s", usage)
+		return 2
+	}
+	dir := ""
+	if len(args) == 1 {
+		dir = args[0]
+	}
+	e, errs := manifest.LoadDir(dir)
+	if len(errs) > 0 {
+		for _, err := range errs {
+			fmt.Fprintln(stderr, err.Error())
+		}
+		return 1
+	}
+	fmt.Fprintf(stdout, "%s: studio %s and %d productions are valid\n", label(dir), e.Studio.Studio, len(e.Productions))
+	return 0
+}
+
+func label(dir string) string {
+	if dir == "" {
+		return "productions (embedded)"
+	}
+	return dir
+}

@@ -1,0 +1,119 @@
+package manifest
+
+import "net/netip"
+
+// TierPolicy is what one tier requires at the least. It is the only place that
+// decides what a tier means; everything downstream reads a Resolved plan.
+type TierPolicy struct {
+	Tier  int64
+	Label string
+	// DedicatedAccount: the account is the production's alone (ISE 1.1).
+	DedicatedAccount bool
+	// DedicatedVpc: the production has a VPC of its own (ISE 2.4); otherwise
+	// it joins the pooled VPC of its account and region.
+	DedicatedVpc bool
+	// Dedicated keys by purpose (ISE 9.1); a shared purpose uses the pool's key.
+	DedicatedRootKey, DedicatedAssetKey, DedicatedLoggingKey bool
+	// DeniedPeerTiers are the tiers whose production CIDRs the production's
+	// network ACLs must deny explicitly (ISE 2.6).
+	DeniedPeerTiers []int64
+	// S3DataEvents: the asset bucket's object-level API calls are recorded by
+	// the central trail (ISE 5.3); when false the manifest may turn them off.
+	S3DataEvents bool
+}
+
+// Tiers is the tier table of DESIGN.md.
+var Tiers = map[int64]TierPolicy{
+	1: {
+		Tier: 1, Label: "pre-release, high security",
+		DedicatedAccount: true, DedicatedVpc: true,
+		DedicatedRootKey: true, DedicatedAssetKey: true, DedicatedLoggingKey: true,
+		DeniedPeerTiers: []int64{1, 2, 3},
+		S3DataEvents:    true,
+	},
+	2: {
+		Tier: 2, Label: "post-release, mid security",
+		DedicatedVpc:      true,
+		DedicatedAssetKey: true,
+		DeniedPeerTiers:   []int64{1, 2, 3},
+		S3DataEvents:      true,
+	},
+	3: {
+		Tier: 3, Label: "general security",
+		DeniedPeerTiers: []int64{1},
+	},
+}
+
+// PrivateRanges are the RFC 1918 ranges. Every production, pool and the
+// management VPC live inside them, so denying them after the explicit allows
+// denies every other production with three rules, however many there are.
+var PrivateRanges = []netip.Prefix{
+	netip.MustParsePrefix("10.0.0.0/8"),
+	netip.MustParsePrefix("172.16.0.0/12"),
+	netip.MustParsePrefix("192.168.0.0/16"),
+}
+
+// Resolved is one production with every tier decision made. Constructs read
+// this, never the tier.
+type Resolved struct {
+	Production
+	Policy TierPolicy
+	// Pool is the shared VPC and key set the production uses, or nil.
+	Pool *Pool
+	// PooledVpc: the production runs in Pool's VPC rather than its own.
+	PooledVpc bool
+	// Pooled keys by purpose: the key comes from Pool's key set.
+	PooledRootKey, PooledAssetKey, PooledLoggingKey bool
+	// S3DataEvents: the trail records the asset bucket's data events.
+	S3DataEvents bool
+	// Profiles are the render profiles by name; the render block is "default".
+	Profiles []NamedProfile
+}
+
+// NamedProfile is a render profile with its name.
+type NamedProfile struct {
+	Name string
+	RenderProfile
+}
+
+// DefaultProfile is the name of the profile written as the render block.
+const DefaultProfile = "default"
+
+// Resolve applies the tier table to a production. It reports which isolation
+// the production gets; Validate has already refused anything weaker than the
+// tier, so Resolve never weakens a requirement.
+func Resolve(s *Studio, p Production) Resolved {
+	pol := Tiers[p.Tier]
+	r := Resolved{Production: p, Policy: pol, Pool: s.PoolFor(p.Account, p.Region)}
+	shareable := r.Pool != nil && !p.Isolation.DedicatedKeys
+	r.PooledVpc = r.Pool != nil && !pol.DedicatedVpc && !p.Isolation.DedicatedVpc
+	r.PooledRootKey = shareable && !pol.DedicatedRootKey
+	r.PooledAssetKey = shareable && !pol.DedicatedAssetKey
+	r.PooledLoggingKey = shareable && !pol.DedicatedLoggingKey
+	r.S3DataEvents = pol.S3DataEvents || p.Audit.S3DataEvents
+	if p.Render.Ami != "" {
+		r.Profiles = append(r.Profiles, NamedProfile{DefaultProfile, p.Render})
+	}
+	for _, name := range sortedKeys(p.RenderProfiles) {
+		r.Profiles = append(r.Profiles, NamedProfile{name, p.RenderProfiles[name]})
+	}
+	return r
+}
+
+// PoolFor returns the pool of an account and region, or nil.
+func (s *Studio) PoolFor(account, region string) *Pool {
+	for i := range s.Pools {
+		if s.Pools[i].Account == account && s.Pools[i].Region == region {
+			return &s.Pools[i]
+		}
+	}
+	return nil
+}
+
+// LogArchive is the account that holds the central trail.
+func (s *Studio) LogArchive() string {
+	if s.LogArchiveAccount != "" {
+		return s.LogArchiveAccount
+	}
+	return s.ManagementAccount
+}

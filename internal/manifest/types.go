@@ -1,0 +1,119 @@
+// Package manifest reads, decodes and validates the studio and production
+// manifests. Everything here is plain Go: the CDK code only ever sees an
+// Estate that has passed Validate.
+package manifest
+
+import (
+	"net/netip"
+	"time"
+)
+
+// Studio is productions/studio.yaml: what every production shares.
+type Studio struct {
+	Studio            string          `yaml:"studio"`
+	Region            string          `yaml:"region"`
+	AvailabilityZones []string        `yaml:"availabilityZones"`
+	ManagementAccount string          `yaml:"managementAccount"`
+	LogArchiveAccount string          `yaml:"logArchiveAccount"`
+	OrganizationID    string          `yaml:"organizationId"`
+	ManagementVpcCidr netip.Prefix    `yaml:"managementVpcCidr"`
+	OnPremises        OnPremises      `yaml:"onPremises"`
+	TransitGatewayAsn int64           `yaml:"transitGatewayAsn"`
+	AdminSourceCidrs  []netip.Prefix  `yaml:"adminSourceCidrs"`
+	LicenseServers    []LicenseServer `yaml:"licenseServers"`
+	Scheduler         Scheduler       `yaml:"scheduler"`
+	Pools             []Pool          `yaml:"pools"`
+	Alerts            Alerts          `yaml:"alerts"`
+	Pipeline          Pipeline        `yaml:"pipeline"`
+}
+
+// OnPremises is the studio's own network, reached over the Transit Gateway.
+type OnPremises struct {
+	Cidrs []netip.Prefix `yaml:"cidrs"`
+	Vpn   *Vpn           `yaml:"vpn"`
+}
+
+// Vpn is an optional site-to-site IPsec VPN from the Transit Gateway.
+type Vpn struct {
+	CustomerGatewayIP netip.Addr `yaml:"customerGatewayIp"`
+	BgpAsn            int64      `yaml:"bgpAsn"`
+}
+
+// LicenseServer is one internet license endpoint the management VPC may reach.
+type LicenseServer struct {
+	Name string       `yaml:"name"`
+	Cidr netip.Prefix `yaml:"cidr"`
+	Port int64        `yaml:"port"`
+}
+
+// Scheduler describes the render scheduler in the management VPC.
+type Scheduler struct {
+	Ports []int64 `yaml:"ports"`
+}
+
+// Pool is the shared VPC and key set of the Tier 3 productions of one account
+// and region that ask for nothing dedicated.
+type Pool struct {
+	Account           string       `yaml:"account"`
+	Region            string       `yaml:"region"`
+	VpcCidr           netip.Prefix `yaml:"vpcCidr"`
+	AvailabilityZones []string     `yaml:"availabilityZones"`
+}
+
+// Alerts says where security alarms are delivered.
+type Alerts struct {
+	Emails []string `yaml:"emails"`
+}
+
+// Pipeline turns on the optional CDK Pipelines delivery stack.
+type Pipeline struct {
+	Enabled    bool   `yaml:"enabled"`
+	Connection string `yaml:"connectionArn"`
+	Repository string `yaml:"repository"`
+	Branch     string `yaml:"branch"`
+}
+
+// Production is productions/<name>.yaml.
+type Production struct {
+	Name              string                   `yaml:"name"`
+	Tier              int64                    `yaml:"tier"`
+	Account           string                   `yaml:"account"`
+	Region            string                   `yaml:"region"`
+	AvailabilityZones []string                 `yaml:"availabilityZones"`
+	VpcCidr           netip.Prefix             `yaml:"vpcCidr"`
+	CostCentre        string                   `yaml:"costCentre"`
+	Owner             string                   `yaml:"owner"`
+	StartDate         Date                     `yaml:"startDate"`
+	EndDate           Date                     `yaml:"endDate"`
+	Render            RenderProfile            `yaml:"render"`
+	RenderProfiles    map[string]RenderProfile `yaml:"renderProfiles"`
+	Endpoints         []string                 `yaml:"endpoints"`
+	Isolation         Isolation                `yaml:"isolation"`
+	Audit             Audit                    `yaml:"audit"`
+}
+
+// RenderProfile is one kind of burst-render node.
+type RenderProfile struct {
+	Ami              string   `yaml:"ami"`
+	InstanceTypes    []string `yaml:"instanceTypes"`
+	Purchase         string   `yaml:"purchase"`
+	RootVolumeGiB    int64    `yaml:"rootVolumeGiB"`
+	ScratchVolumeGiB int64    `yaml:"scratchVolumeGiB"`
+}
+
+// Isolation asks for more separation than the tier requires, never less.
+type Isolation struct {
+	DedicatedAccount bool `yaml:"dedicatedAccount"`
+	DedicatedVpc     bool `yaml:"dedicatedVpc"`
+	DedicatedKeys    bool `yaml:"dedicatedKeys"`
+}
+
+// Audit holds the one audit setting a tier may relax.
+type Audit struct {
+	S3DataEvents bool `yaml:"s3DataEvents"`
+}
+
+// Date is a calendar day written as YYYY-MM-DD.
+type Date struct{ time.Time }
+
+func (d Date) String() string { return d.Format(time.DateOnly) }

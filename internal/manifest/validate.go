@@ -1,0 +1,491 @@
+package manifest
+
+import (
+	"fmt"
+	"net/netip"
+	"path"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+var (
+	dnsName      = regexp.MustCompile(`^[a-z]([a-z0-9-]*[a-z0-9])?$`)
+	accountID    = regexp.MustCompile(`^[0-9]{12}$`)
+	orgID        = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
+	amiID        = regexp.MustCompile(`^ami-([0-9a-f]{8}|[0-9a-f]{17})$`)
+	ssmParam     = regexp.MustCompile(`^ssm:(/[A-Za-z0-9_.\-]+)+$`)
+	instanceType = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9]+$`)
+	email        = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[a-z]{2,}$`)
+	endpointName = regexp.MustCompile(`^[a-z0-9-]+(\.[a-z0-9-]+)*$`)
+	azSuffix     = regexp.MustCompile(`^[a-z]$`)
+	connArn      = regexp.MustCompile(`^arn:aws:(codestar-connections|codeconnections):[a-z0-9-]+:[0-9]{12}:connection/[0-9a-f-]{36}$`)
+	repoName     = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
+)
+
+// Limits on names: every stack name and the asset bucket name
+// (<studio>-<production>-assets-<account>-<region>, at most 63 characters)
+// must stay valid.
+const (
+	maxStudioName     = 12
+	maxProductionName = 20
+	maxBucketName     = 63
+)
+
+// Regions are the AWS commercial region codes renderenv knows.
+var Regions = map[string]bool{
+	"us-east-1": true, "us-east-2": true, "us-west-1": true, "us-west-2": true,
+	"af-south-1": true, "ap-east-1": true, "ap-east-2": true, "ap-south-1": true, "ap-south-2": true,
+	"ap-southeast-1": true, "ap-southeast-2": true, "ap-southeast-3": true, "ap-southeast-4": true,
+	"ap-southeast-5": true, "ap-southeast-7": true, "ap-northeast-1": true, "ap-northeast-2": true,
+	"ap-northeast-3": true, "ca-central-1": true, "ca-west-1": true, "eu-central-1": true,
+	"eu-central-2": true, "eu-west-1": true, "eu-west-2": true, "eu-west-3": true,
+	"eu-south-1": true, "eu-south-2": true, "eu-north-1": true, "il-central-1": true,
+	"me-south-1": true, "me-central-1": true, "mx-central-1": true, "sa-east-1": true,
+}
+
+// builtinEndpoints are the interface endpoints every production VPC has.
+var builtinEndpoints = []string{"ec2messages", "kms", "logs", "ssm", "ssmmessages", "sts"}
+
+// BuiltinEndpoints returns the interface endpoints every production VPC has.
+func BuiltinEndpoints() []string { return append([]string(nil), builtinEndpoints...) }
+
+// reservedAsns are ASNs AWS keeps for itself.
+var reservedAsns = map[int64]bool{7224: true, 9059: true, 10124: true, 17943: true}
+
+// Validate checks every manifest and the rules that span files. It is pure:
+// the same estate always yields the same errors, in no particular order.
+func Validate(e *Estate) ErrorList {
+	var errs ErrorList
+	if !e.StudioSource.failed {
+		validateStudio(&e.Studio, reporter{src: e.StudioSource, errs: &errs})
+	}
+	seen := map[string]*Source{}
+	for i := range e.Productions {
+		pf := &e.Productions[i]
+		if pf.Source.failed {
+			continue
+		}
+		pr := reporter{src: pf.Source, errs: &errs}
+		validateProduction(&e.Studio, pf, pr)
+		if pf.Name == "" {
+			continue
+		}
+		if prev, ok := seen[pf.Name]; ok {
+			pr.add("name", "%q is already the name of %s", pf.Name, prev.Name)
+		} else {
+			seen[pf.Name] = pf.Source
+		}
+	}
+	validateAccounts(e, &errs)
+	validateOverlaps(e, &errs)
+	return errs
+}
+
+func validateStudio(s *Studio, r reporter) {
+	requireName(r, "studio", s.Studio, maxStudioName)
+	requireRegion(r, "region", s.Region)
+	validateZones(r, "availabilityZones", s.AvailabilityZones, s.Region)
+	requireAccount(r, "managementAccount", s.ManagementAccount)
+	if s.LogArchiveAccount != "" {
+		requireAccount(r, "logArchiveAccount", s.LogArchiveAccount)
+	}
+	if s.OrganizationID != "" && !orgID.MatchString(s.OrganizationID) {
+		r.add("organizationId", "%q is not an AWS Organizations id such as o-a1b2c3d4e5", s.OrganizationID)
+	}
+	requireVpcCidr(r, "managementVpcCidr", s.ManagementVpcCidr, 16, 22)
+	onp := Path("onPremises")
+	if len(s.OnPremises.Cidrs) == 0 {
+		r.add(onp.Child("cidrs"), "is required: list the on-premises ranges productions may reach")
+	}
+	for i, c := range s.OnPremises.Cidrs {
+		if !c.IsValid() {
+			r.add(onp.Child("cidrs").Index(i), "is required")
+		}
+	}
+	if v := s.OnPremises.Vpn; v != nil {
+		vp := onp.Child("vpn")
+		switch {
+		case !v.CustomerGatewayIP.IsValid():
+			r.add(vp.Child("customerGatewayIp"), "is required")
+		case !isPublic(v.CustomerGatewayIP):
+			r.add(vp.Child("customerGatewayIp"), "%s is not a public address: the customer gateway is reached over the internet", v.CustomerGatewayIP)
+		}
+		if v.BgpAsn < 1 || v.BgpAsn > 4294967294 || reservedAsns[v.BgpAsn] {
+			r.add(vp.Child("bgpAsn"), "%d is not a usable BGP ASN (1 to 4294967294, not one AWS reserves)", v.BgpAsn)
+		}
+	}
+	if a := s.TransitGatewayAsn; !(a >= 64512 && a <= 65534) && !(a >= 4200000000 && a <= 4294967294) {
+		r.add("transitGatewayAsn", "%d is not a private ASN (64512 to 65534, or 4200000000 to 4294967294)", a)
+	}
+	if len(s.AdminSourceCidrs) == 0 {
+		r.add("adminSourceCidrs", "is required: the ranges administrators work from (ISE 1.3)")
+	}
+	for i, c := range s.AdminSourceCidrs {
+		if c.IsValid() && c.Bits() == 0 {
+			r.add(Path("adminSourceCidrs").Index(i), "%s admits every address: list the studio's egress ranges", c)
+		}
+	}
+	names := map[string]bool{}
+	for i, l := range s.LicenseServers {
+		lp := Path("licenseServers").Index(i)
+		requireName(r, lp.Child("name"), l.Name, 32)
+		if names[l.Name] {
+			r.add(lp.Child("name"), "%q is listed twice", l.Name)
+		}
+		names[l.Name] = true
+		switch {
+		case !l.Cidr.IsValid():
+			r.add(lp.Child("cidr"), "is required")
+		case l.Cidr.Bits() < 24:
+			r.add(lp.Child("cidr"), "%s is wider than /24: license egress is to named servers only", l.Cidr)
+		case !isPublic(l.Cidr.Addr()):
+			r.add(lp.Child("cidr"), "%s is not a public range: license servers are the internet egress", l.Cidr)
+		}
+		requirePort(r, lp.Child("port"), l.Port)
+	}
+	if len(s.Scheduler.Ports) == 0 {
+		r.add("scheduler.ports", "is required: the TLS ports render nodes use to reach the scheduler")
+	}
+	ports := map[int64]bool{}
+	for i, port := range s.Scheduler.Ports {
+		pp := Path("scheduler.ports").Index(i)
+		requirePort(r, pp, port)
+		if ports[port] {
+			r.add(pp, "port %d is listed twice", port)
+		}
+		ports[port] = true
+	}
+	pools := map[string]bool{}
+	for i, pl := range s.Pools {
+		pp := Path("pools").Index(i)
+		requireAccount(r, pp.Child("account"), pl.Account)
+		requireRegion(r, pp.Child("region"), pl.Region)
+		requireVpcCidr(r, pp.Child("vpcCidr"), pl.VpcCidr, 16, 22)
+		validateZones(r, pp.Child("availabilityZones"), pl.AvailabilityZones, pl.Region)
+		key := pl.Account + "/" + pl.Region
+		if pools[key] {
+			r.add(pp, "a pool for account %s in %s is already declared", pl.Account, pl.Region)
+		}
+		pools[key] = true
+		if pl.Region != "" && s.Region != "" && pl.Region != s.Region {
+			r.add(pp.Child("region"), "must be the studio region %s: the Transit Gateway is regional", s.Region)
+		}
+	}
+	for i, m := range s.Alerts.Emails {
+		if !email.MatchString(m) {
+			r.add(Path("alerts.emails").Index(i), "%q is not an email address", m)
+		}
+	}
+	if pl := s.Pipeline; pl.Enabled {
+		pp := Path("pipeline")
+		if !connArn.MatchString(pl.Connection) {
+			r.add(pp.Child("connectionArn"), "%q is not a CodeConnections connection ARN", pl.Connection)
+		}
+		if !repoName.MatchString(pl.Repository) {
+			r.add(pp.Child("repository"), "%q is not a repository of the form owner/name", pl.Repository)
+		}
+		if pl.Branch == "" {
+			r.add(pp.Child("branch"), "is required when the pipeline is enabled")
+		}
+	}
+}
+
+func validateProduction(s *Studio, pf *ProductionFile, r reporter) {
+	p := &pf.Production
+	requireName(r, "name", p.Name, maxProductionName)
+	if base := strings.TrimSuffix(path.Base(pf.Source.Name), path.Ext(pf.Source.Name)); p.Name != "" && p.Name != base {
+		r.add("name", "%q does not match the file name %s", p.Name, path.Base(pf.Source.Name))
+	}
+	if s.Studio != "" && p.Name != "" && p.Account != "" && p.Region != "" {
+		if b := AssetBucketName(s.Studio, p.Name, p.Account, p.Region); len(b) > maxBucketName {
+			r.add("name", "too long: the asset bucket name %s would exceed %d characters", b, maxBucketName)
+		}
+	}
+	pol, ok := Tiers[p.Tier]
+	if !ok {
+		r.add("tier", "%d is not a tier: use 1, 2 or 3", p.Tier)
+	}
+	requireAccount(r, "account", p.Account)
+	requireRegion(r, "region", p.Region)
+	if p.Region != "" && s.Region != "" && p.Region != s.Region && Regions[p.Region] {
+		r.add("region", "must be the studio region %s: the Transit Gateway that links productions to management is regional", s.Region)
+	}
+	validateZones(r, "availabilityZones", p.AvailabilityZones, p.Region)
+	if p.CostCentre == "" {
+		r.add("costCentre", "is required: it tags every resource (ISE 1.2)")
+	}
+	if !email.MatchString(p.Owner) {
+		r.add("owner", "%q is not an email address", p.Owner)
+	}
+	switch {
+	case p.StartDate.IsZero():
+		r.add("startDate", "is required")
+	case p.EndDate.IsZero():
+		r.add("endDate", "is required")
+	case !p.StartDate.Before(p.EndDate.Time):
+		r.add("endDate", "%s is not after startDate %s", p.EndDate, p.StartDate)
+	}
+	if p.Render.Ami == "" && len(p.RenderProfiles) == 0 {
+		r.add("render", "is required: describe at least one render profile")
+	}
+	if p.Render.Ami != "" || r.src.Has("render") {
+		validateProfile(r, "render", p.Render)
+	}
+	for _, name := range sortedKeys(p.RenderProfiles) {
+		pp := Path("renderProfiles").Child(name)
+		if !dnsName.MatchString(name) || len(name) > 20 {
+			r.add(pp, "profile name %q must be lower case letters, digits and hyphens, at most 20", name)
+		} else if name == DefaultProfile {
+			r.add(pp, "%q is the name of the render block; choose another", name)
+		}
+		validateProfile(r, pp, p.RenderProfiles[name])
+	}
+	seen := map[string]bool{}
+	for _, b := range builtinEndpoints {
+		seen[b] = true
+	}
+	for i, ep := range p.Endpoints {
+		ip := Path("endpoints").Index(i)
+		switch {
+		case !endpointName.MatchString(ep):
+			r.add(ip, "%q is not an endpoint service name such as ecr.api", ep)
+		case ep == "s3":
+			r.add(ip, "s3 is always a gateway endpoint; do not list it")
+		case seen[ep]:
+			r.add(ip, "%q is already present (built in: %s)", ep, strings.Join(builtinEndpoints, ", "))
+		}
+		seen[ep] = true
+	}
+	if !ok {
+		return
+	}
+	validateIsolation(s, p, pol, r)
+}
+
+// validateIsolation enforces "more than the tier, never less".
+func validateIsolation(s *Studio, p *Production, pol TierPolicy, r reporter) {
+	iso := Path("isolation")
+	weaker := func(field string, required bool, asked bool) {
+		fp := iso.Child(field)
+		if required && r.src.Has(fp) && !asked {
+			r.add(fp, "tier %d requires it: a manifest may ask for more isolation than its tier, never less", p.Tier)
+		}
+	}
+	weaker("dedicatedAccount", pol.DedicatedAccount, p.Isolation.DedicatedAccount)
+	weaker("dedicatedVpc", pol.DedicatedVpc, p.Isolation.DedicatedVpc)
+	weaker("dedicatedKeys", pol.DedicatedRootKey && pol.DedicatedAssetKey && pol.DedicatedLoggingKey, p.Isolation.DedicatedKeys)
+	if pol.S3DataEvents && !p.Audit.S3DataEvents {
+		r.add("audit.s3DataEvents", "tier %d requires S3 data events in the trail (ISE 5.3)", p.Tier)
+	}
+	dedicatedVpc := pol.DedicatedVpc || p.Isolation.DedicatedVpc
+	pool := s.PoolFor(p.Account, p.Region)
+	switch {
+	case dedicatedVpc && !p.VpcCidr.IsValid():
+		r.add("vpcCidr", "is required: the production has a VPC of its own")
+	case dedicatedVpc:
+		requireVpcCidr(r, "vpcCidr", p.VpcCidr, 16, 22)
+	case pool == nil && p.Account != "" && p.Region != "":
+		r.add("isolation.dedicatedVpc", "tier %d production without a dedicated VPC joins its account's pool, but studio.yaml declares no pool for account %s in %s: add one to pools or set isolation.dedicatedVpc: true", p.Tier, p.Account, p.Region)
+	case p.VpcCidr.IsValid():
+		r.add("vpcCidr", "a pooled production uses the VPC of its pool (studio.yaml pools); remove vpcCidr or set isolation.dedicatedVpc: true")
+	}
+}
+
+func validateProfile(r reporter, p Path, rp RenderProfile) {
+	switch {
+	case rp.Ami == "":
+		r.add(p.Child("ami"), "is required: an SSM parameter (ssm:/path) or an AMI id (ami-...)")
+	case !amiID.MatchString(rp.Ami) && !ssmParam.MatchString(rp.Ami):
+		r.add(p.Child("ami"), "%q is neither an SSM parameter name (ssm:/path) nor an AMI id (ami- and 8 or 17 hex digits)", rp.Ami)
+	}
+	if len(rp.InstanceTypes) == 0 {
+		r.add(p.Child("instanceTypes"), "is required: at least one instance type")
+	}
+	seen := map[string]bool{}
+	for i, t := range rp.InstanceTypes {
+		switch {
+		case !instanceType.MatchString(t):
+			r.add(p.Child("instanceTypes").Index(i), "%q is not an instance type of the form family.size", t)
+		case seen[t]:
+			r.add(p.Child("instanceTypes").Index(i), "%q is listed twice", t)
+		}
+		seen[t] = true
+	}
+	if rp.Purchase != "spot" && rp.Purchase != "on-demand" {
+		r.add(p.Child("purchase"), "%q is not a purchase option: use spot or on-demand", rp.Purchase)
+	}
+	if rp.RootVolumeGiB < 20 || rp.RootVolumeGiB > 16384 {
+		r.add(p.Child("rootVolumeGiB"), "must be between 20 and 16384")
+	}
+	if rp.ScratchVolumeGiB != 0 && (rp.ScratchVolumeGiB < 1 || rp.ScratchVolumeGiB > 16384) {
+		r.add(p.Child("scratchVolumeGiB"), "must be between 1 and 16384, or omitted for no scratch volume")
+	}
+}
+
+// validateAccounts enforces ISE 1.1: a dedicated account holds one production
+// and neither the management nor the log-archive account.
+func validateAccounts(e *Estate, errs *ErrorList) {
+	s := &e.Studio
+	byAccount := map[string][]*ProductionFile{}
+	for i := range e.Productions {
+		p := &e.Productions[i]
+		if p.Account != "" {
+			byAccount[p.Account] = append(byAccount[p.Account], p)
+		}
+	}
+	for i := range e.Productions {
+		p := &e.Productions[i]
+		pol, ok := Tiers[p.Tier]
+		if !ok || !(pol.DedicatedAccount || p.Isolation.DedicatedAccount) || p.Account == "" {
+			continue
+		}
+		r := reporter{src: p.Source, errs: errs}
+		switch p.Account {
+		case s.ManagementAccount:
+			r.add("account", "%s is the management account: a dedicated account holds one production only", p.Account)
+		case s.LogArchive():
+			r.add("account", "%s is the log-archive account: a dedicated account holds one production only", p.Account)
+		}
+		var others []string
+		for _, o := range byAccount[p.Account] {
+			if o != p {
+				others = append(others, o.Source.Name)
+			}
+		}
+		if len(others) > 0 {
+			r.add("account", "%s is also used by %s: a dedicated account holds one production only", p.Account, strings.Join(others, ", "))
+		}
+	}
+}
+
+// network is one address range claimed by one manifest field.
+type network struct {
+	cidr  netip.Prefix
+	src   *Source
+	field Path
+}
+
+// validateOverlaps finds every pair of overlapping ranges. Ranges are sorted
+// by start address so the check is O(n log n), not quadratic, for estates of
+// hundreds of productions.
+func validateOverlaps(e *Estate, errs *ErrorList) {
+	var nets []network
+	add := func(c netip.Prefix, src *Source, f Path) {
+		if c.IsValid() {
+			nets = append(nets, network{c.Masked(), src, f})
+		}
+	}
+	s := &e.Studio
+	add(s.ManagementVpcCidr, e.StudioSource, "managementVpcCidr")
+	for i, c := range s.OnPremises.Cidrs {
+		add(c, e.StudioSource, Path("onPremises.cidrs").Index(i))
+	}
+	for i, pl := range s.Pools {
+		add(pl.VpcCidr, e.StudioSource, Path("pools").Index(i).Child("vpcCidr"))
+	}
+	for i := range e.Productions {
+		add(e.Productions[i].VpcCidr, e.Productions[i].Source, "vpcCidr")
+	}
+	sort.SliceStable(nets, func(i, j int) bool { return nets[i].cidr.Addr().Less(nets[j].cidr.Addr()) })
+	// Sweep: a range overlaps an earlier one only if it starts before the
+	// furthest end seen so far; keep the open ranges that might still overlap.
+	var open []network
+	for _, n := range nets {
+		kept := open[:0]
+		for _, o := range open {
+			if lastAddr(o.cidr).Less(n.cidr.Addr()) {
+				continue
+			}
+			kept = append(kept, o)
+			r := reporter{src: n.src, errs: errs}
+			r.add(n.field, "%s overlaps %s (%s %s)", n.cidr, o.cidr, o.src.Name, o.field)
+		}
+		open = append(kept, n)
+	}
+}
+
+func lastAddr(p netip.Prefix) netip.Addr {
+	a := p.Addr().As4()
+	host := uint32(1)<<(32-p.Bits()) - 1
+	v := (uint32(a[0])<<24 | uint32(a[1])<<16 | uint32(a[2])<<8 | uint32(a[3])) | host
+	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
+}
+
+func isPrivate(p netip.Prefix) bool {
+	for _, r := range PrivateRanges {
+		if r.Bits() <= p.Bits() && r.Contains(p.Addr()) {
+			return true
+		}
+	}
+	return false
+}
+
+func isPublic(a netip.Addr) bool {
+	return a.IsGlobalUnicast() && !a.IsPrivate() && !netip.MustParsePrefix("100.64.0.0/10").Contains(a)
+}
+
+func requireName(r reporter, f Path, v string, max int) {
+	switch {
+	case v == "":
+		r.add(f, "is required")
+	case !dnsName.MatchString(v) || len(v) > max:
+		r.add(f, "%q must be DNS-safe: lower case letters, digits and hyphens, starting with a letter, at most %d characters", v, max)
+	}
+}
+
+func requireAccount(r reporter, f Path, v string) {
+	switch {
+	case v == "":
+		r.add(f, "is required")
+	case !accountID.MatchString(v):
+		r.add(f, "%q is not a 12-digit AWS account id (quote it in YAML)", v)
+	}
+}
+
+func requireRegion(r reporter, f Path, v string) {
+	switch {
+	case v == "":
+		r.add(f, "is required")
+	case !Regions[v]:
+		r.add(f, "%q is not an AWS region code such as us-west-2", v)
+	}
+}
+
+func requirePort(r reporter, f Path, v int64) {
+	if v < 1 || v > 65535 {
+		r.add(f, "%d is not a port: use 1 to 65535", v)
+	}
+}
+
+func requireVpcCidr(r reporter, f Path, c netip.Prefix, minBits, maxBits int) {
+	switch {
+	case !c.IsValid():
+		r.add(f, "is required")
+	case !isPrivate(c):
+		r.add(f, "%s is not inside an RFC 1918 range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)", c)
+	case c.Bits() < minBits || c.Bits() > maxBits:
+		r.add(f, "%s must be between /%d and /%d", c, minBits, maxBits)
+	}
+}
+
+func validateZones(r reporter, f Path, zones []string, region string) {
+	if len(zones) == 1 {
+		r.add(f, "list at least two availability zones, or none for the region default")
+	}
+	seen := map[string]bool{}
+	for i, z := range zones {
+		if region == "" || !strings.HasPrefix(z, region) || !azSuffix.MatchString(strings.TrimPrefix(z, region)) {
+			r.add(f.Index(i), "%q is not an availability zone of %s", z, region)
+		}
+		if seen[z] {
+			r.add(f.Index(i), "%q is listed twice", z)
+		}
+		seen[z] = true
+	}
+}
+
+// AssetBucketName is the globally unique name of a production's asset bucket.
+func AssetBucketName(studio, production, account, region string) string {
+	return fmt.Sprintf("%s-%s-assets-%s-%s", studio, production, account, region)
+}
