@@ -2,9 +2,12 @@ package manifest
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"net/netip"
 	"reflect"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -32,14 +35,22 @@ func decode(data []byte, src *Source, out any) ErrorList {
 	}
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&doc); err != nil {
-		r.add("", "invalid YAML: %s", strings.TrimPrefix(err.Error(), "yaml: "))
+	if err := dec.Decode(&doc); errors.Is(err, io.EOF) {
+		r.add("", "file holds no YAML document, only comments")
+		return errs
+	} else if err != nil {
+		r.add("", "invalid YAML: %s", yamlError(src, err))
 		return errs
 	}
 	var extra yaml.Node
-	if err := dec.Decode(&extra); err == nil {
+	switch err := dec.Decode(&extra); {
+	case err == nil:
 		src.lines[""] = extra.Line
 		r.add("", "more than one YAML document: one manifest per file")
+		return errs
+	case !errors.Is(err, io.EOF):
+		// Broken YAML after the first document must not pass unnoticed.
+		r.add("", "invalid YAML: %s", yamlError(src, err))
 		return errs
 	}
 	root := &doc
@@ -51,12 +62,37 @@ func decode(data []byte, src *Source, out any) ErrorList {
 		r.add("", "expected a mapping of fields at the top level")
 		return errs
 	}
-	d := decoder{r: r}
+	d := decoder{r: r, aliased: new(int)}
 	d.value(root, "", reflect.ValueOf(out).Elem())
 	return errs
 }
 
-type decoder struct{ r reporter }
+var yamlErrorLine = regexp.MustCompile(`^line ([0-9]+): `)
+
+// yamlError is a YAML parser error without the "yaml: line N:" prefix; the
+// line becomes the error's line, like every other error's.
+func yamlError(src *Source, err error) string {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	if m := yamlErrorLine.FindStringSubmatch(msg); m != nil {
+		if line, err := strconv.Atoi(m[1]); err == nil {
+			src.lines[""] = line
+			msg = msg[len(m[0]):]
+		}
+	}
+	return msg
+}
+
+// maxAliased caps the values decoded through YAML aliases, so that a small
+// file of nested aliases cannot expand into millions of values and errors.
+const maxAliased = 10000
+
+type decoder struct {
+	r reporter
+	// viaAlias: the value being decoded was reached through an alias.
+	viaAlias bool
+	// aliased counts the values decoded through aliases in this file.
+	aliased *int
+}
 
 var (
 	prefixType = reflect.TypeOf(netip.Prefix{})
@@ -67,6 +103,15 @@ var (
 func (d decoder) value(n *yaml.Node, p Path, v reflect.Value) {
 	if n.Kind == yaml.AliasNode {
 		n = n.Alias
+		d.viaAlias = true
+	}
+	if d.viaAlias {
+		if *d.aliased++; *d.aliased > maxAliased {
+			if *d.aliased == maxAliased+1 {
+				d.r.add("", "aliases expand to more than %d values: write the manifest out in full", maxAliased)
+			}
+			return
+		}
 	}
 	d.r.src.lines[p] = n.Line
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
@@ -128,7 +173,11 @@ func (d decoder) value(n *yaml.Node, p Path, v reflect.Value) {
 	case v.Kind() == reflect.Int64:
 		if s, ok := d.scalar(n, p, "a whole number"); ok {
 			i, err := strconv.ParseInt(s, 10, 64)
-			if err != nil || n.Tag != "!!int" {
+			switch {
+			case err == nil && quoted(n):
+				d.r.add(p, "%q is quoted: write the number without quotes", s)
+				return
+			case err != nil || n.Tag != "!!int":
 				d.r.add(p, "%q is not a whole number", s)
 				return
 			}
@@ -136,15 +185,28 @@ func (d decoder) value(n *yaml.Node, p Path, v reflect.Value) {
 		}
 	case v.Kind() == reflect.Bool:
 		if s, ok := d.scalar(n, p, "true or false"); ok {
-			if n.Tag != "!!bool" {
+			// Only YAML 1.2 booleans: an explicit !!bool tag on another
+			// word (yes, on, 1) must not silently read as false.
+			b, known := yamlBools[s]
+			switch {
+			case known && quoted(n):
+				d.r.add(p, "%q is quoted: write true or false without quotes", s)
+				return
+			case !known || n.Tag != "!!bool":
 				d.r.add(p, "%q is not true or false", s)
 				return
 			}
-			v.SetBool(s == "true" || s == "True" || s == "TRUE")
+			v.SetBool(b)
 		}
 	default:
 		panic(fmt.Sprintf("manifest: no decoder for %s", v.Type()))
 	}
+}
+
+var yamlBools = map[string]bool{"true": true, "True": true, "TRUE": true, "false": false, "False": false, "FALSE": false}
+
+func quoted(n *yaml.Node) bool {
+	return n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0
 }
 
 // scalar returns the text of a scalar node, or reports that one was expected.
@@ -166,8 +228,12 @@ func (d decoder) object(n *yaml.Node, p Path, v reflect.Value) {
 	for i := 0; i < t.NumField(); i++ {
 		fields[strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]] = i
 	}
+	seen := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		key, val := n.Content[i], n.Content[i+1]
+		if !d.key(key, p, seen) {
+			continue
+		}
 		fp := p.Child(key.Value)
 		idx, ok := fields[key.Value]
 		if !ok {
@@ -185,13 +251,36 @@ func (d decoder) mapping(n *yaml.Node, p Path, v reflect.Value) {
 		return
 	}
 	m := reflect.MakeMap(v.Type())
+	seen := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		key, val := n.Content[i], n.Content[i+1]
+		if !d.key(key, p, seen) {
+			continue
+		}
 		elem := reflect.New(v.Type().Elem()).Elem()
 		d.value(val, p.Child(key.Value), elem)
 		m.SetMapIndex(reflect.ValueOf(key.Value), elem)
 	}
 	v.Set(m)
+}
+
+// key reports whether a mapping key of the mapping at p can be decoded: it
+// must be plain text and appear once (else the last value would silently win,
+// say tier: 3 below tier: 1).
+func (d decoder) key(key *yaml.Node, p Path, seen map[string]int) bool {
+	if key.Kind != yaml.ScalarNode {
+		d.r.src.lines[p] = key.Line
+		d.r.add(p, "has a key that is not plain text: keys are field names")
+		return false
+	}
+	fp := p.Child(key.Value)
+	if first, dup := seen[key.Value]; dup {
+		d.r.src.lines[fp] = key.Line
+		d.r.add(fp, "is set twice (first on line %d): set it once", first)
+		return false
+	}
+	seen[key.Value] = key.Line
+	return true
 }
 
 func knownFields(t reflect.Type) string {

@@ -19,6 +19,7 @@ type Studio struct {
 	ManagementVpcCidr netip.Prefix    `yaml:"managementVpcCidr"`
 	OnPremises        OnPremises      `yaml:"onPremises"`
 	TransitGatewayAsn int64           `yaml:"transitGatewayAsn"`
+	TransitGatewayID  string          `yaml:"transitGatewayId"`
 	AdminSourceCidrs  []netip.Prefix  `yaml:"adminSourceCidrs"`
 	LicenseServers    []LicenseServer `yaml:"licenseServers"`
 	Scheduler         Scheduler       `yaml:"scheduler"`

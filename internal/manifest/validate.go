@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -20,6 +21,7 @@ var (
 	endpointName = regexp.MustCompile(`^[a-z0-9-]+(\.[a-z0-9-]+)*$`)
 	azSuffix     = regexp.MustCompile(`^[a-z]$`)
 	connArn      = regexp.MustCompile(`^arn:aws:(codestar-connections|codeconnections):[a-z0-9-]+:[0-9]{12}:connection/[0-9a-f-]{36}$`)
+	tgwID        = regexp.MustCompile(`^tgw-[0-9a-f]{8,17}$`)
 	repoName     = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
 )
 
@@ -44,6 +46,9 @@ var Regions = map[string]bool{
 	"me-south-1": true, "me-central-1": true, "mx-central-1": true, "sa-east-1": true,
 }
 
+// reservedNames would collide with the names of the shared stacks and buckets.
+var reservedNames = map[string]bool{"audit": true, "logging": true, "network": true, "pipeline": true, "pool": true, "s3logs": true}
+
 // builtinEndpoints are the interface endpoints every production VPC has.
 var builtinEndpoints = []string{"ec2messages", "kms", "logs", "ssm", "ssmmessages", "sts"}
 
@@ -60,6 +65,9 @@ func Validate(e *Estate) ErrorList {
 	if !e.StudioSource.failed {
 		validateStudio(&e.Studio, reporter{src: e.StudioSource, errs: &errs})
 	}
+	// Without a readable pools list, "no pool for this account" would only
+	// repeat the studio.yaml error.
+	poolsKnown := !e.StudioSource.failed && !e.StudioSource.suppressed("pools")
 	seen := map[string]*Source{}
 	for i := range e.Productions {
 		pf := &e.Productions[i]
@@ -67,7 +75,7 @@ func Validate(e *Estate) ErrorList {
 			continue
 		}
 		pr := reporter{src: pf.Source, errs: &errs}
-		validateProduction(&e.Studio, pf, pr)
+		validateProduction(&e.Studio, pf, pr, poolsKnown)
 		if pf.Name == "" {
 			continue
 		}
@@ -111,12 +119,15 @@ func validateStudio(s *Studio, r reporter) {
 		case !isPublic(v.CustomerGatewayIP):
 			r.add(vp.Child("customerGatewayIp"), "%s is not a public address: the customer gateway is reached over the internet", v.CustomerGatewayIP)
 		}
-		if v.BgpAsn < 1 || v.BgpAsn > 4294967294 || reservedAsns[v.BgpAsn] {
+		if !missing(r, vp.Child("bgpAsn")) && (v.BgpAsn < 1 || v.BgpAsn > 4294967294 || reservedAsns[v.BgpAsn]) {
 			r.add(vp.Child("bgpAsn"), "%d is not a usable BGP ASN (1 to 4294967294, not one AWS reserves)", v.BgpAsn)
 		}
 	}
-	if a := s.TransitGatewayAsn; !(a >= 64512 && a <= 65534) && !(a >= 4200000000 && a <= 4294967294) {
+	if a := s.TransitGatewayAsn; !missing(r, "transitGatewayAsn") && !(a >= 64512 && a <= 65534) && !(a >= 4200000000 && a <= 4294967294) {
 		r.add("transitGatewayAsn", "%d is not a private ASN (64512 to 65534, or 4200000000 to 4294967294)", a)
+	}
+	if s.TransitGatewayID != "" && !tgwID.MatchString(s.TransitGatewayID) {
+		r.add("transitGatewayId", "%q is not a Transit Gateway id such as tgw-0123456789abcdef0", s.TransitGatewayID)
 	}
 	if len(s.AdminSourceCidrs) == 0 {
 		r.add("adminSourceCidrs", "is required: the ranges administrators work from (ISE 1.3)")
@@ -168,7 +179,7 @@ func validateStudio(s *Studio, r reporter) {
 			r.add(pp, "a pool for account %s in %s is already declared", pl.Account, pl.Region)
 		}
 		pools[key] = true
-		if pl.Region != "" && s.Region != "" && pl.Region != s.Region {
+		if pl.Region != s.Region && Regions[pl.Region] && Regions[s.Region] {
 			r.add(pp.Child("region"), "must be the studio region %s: the Transit Gateway is regional", s.Region)
 		}
 	}
@@ -191,9 +202,12 @@ func validateStudio(s *Studio, r reporter) {
 	}
 }
 
-func validateProduction(s *Studio, pf *ProductionFile, r reporter) {
+func validateProduction(s *Studio, pf *ProductionFile, r reporter, poolsKnown bool) {
 	p := &pf.Production
 	requireName(r, "name", p.Name, maxProductionName)
+	if reservedNames[p.Name] {
+		r.add("name", "%q is reserved for the studio's shared stacks; choose another name", p.Name)
+	}
 	if base := strings.TrimSuffix(path.Base(pf.Source.Name), path.Ext(pf.Source.Name)); p.Name != "" && p.Name != base {
 		r.add("name", "%q does not match the file name %s", p.Name, path.Base(pf.Source.Name))
 	}
@@ -203,12 +217,16 @@ func validateProduction(s *Studio, pf *ProductionFile, r reporter) {
 		}
 	}
 	pol, ok := Tiers[p.Tier]
-	if !ok {
+	switch {
+	case ok:
+	case !r.src.Has("tier"):
+		r.add("tier", "is required: use 1, 2 or 3")
+	default:
 		r.add("tier", "%d is not a tier: use 1, 2 or 3", p.Tier)
 	}
 	requireAccount(r, "account", p.Account)
 	requireRegion(r, "region", p.Region)
-	if p.Region != "" && s.Region != "" && p.Region != s.Region && Regions[p.Region] {
+	if p.Region != s.Region && Regions[p.Region] && Regions[s.Region] {
 		r.add("region", "must be the studio region %s: the Transit Gateway that links productions to management is regional", s.Region)
 	}
 	validateZones(r, "availabilityZones", p.AvailabilityZones, p.Region)
@@ -218,12 +236,12 @@ func validateProduction(s *Studio, pf *ProductionFile, r reporter) {
 	if !email.MatchString(p.Owner) {
 		r.add("owner", "%q is not an email address", p.Owner)
 	}
-	switch {
-	case p.StartDate.IsZero():
+	if p.StartDate.IsZero() {
 		r.add("startDate", "is required")
-	case p.EndDate.IsZero():
+	}
+	if p.EndDate.IsZero() {
 		r.add("endDate", "is required")
-	case !p.StartDate.Before(p.EndDate.Time):
+	} else if !p.StartDate.IsZero() && !p.StartDate.Before(p.EndDate.Time) {
 		r.add("endDate", "%s is not after startDate %s", p.EndDate, p.StartDate)
 	}
 	if p.Render.Ami == "" && len(p.RenderProfiles) == 0 {
@@ -242,9 +260,6 @@ func validateProduction(s *Studio, pf *ProductionFile, r reporter) {
 		validateProfile(r, pp, p.RenderProfiles[name])
 	}
 	seen := map[string]bool{}
-	for _, b := range builtinEndpoints {
-		seen[b] = true
-	}
 	for i, ep := range p.Endpoints {
 		ip := Path("endpoints").Index(i)
 		switch {
@@ -252,19 +267,21 @@ func validateProduction(s *Studio, pf *ProductionFile, r reporter) {
 			r.add(ip, "%q is not an endpoint service name such as ecr.api", ep)
 		case ep == "s3":
 			r.add(ip, "s3 is always a gateway endpoint; do not list it")
-		case seen[ep]:
+		case slices.Contains(builtinEndpoints, ep):
 			r.add(ip, "%q is already present (built in: %s)", ep, strings.Join(builtinEndpoints, ", "))
+		case seen[ep]:
+			r.add(ip, "%q is listed twice", ep)
 		}
 		seen[ep] = true
 	}
 	if !ok {
 		return
 	}
-	validateIsolation(s, p, pol, r)
+	validateIsolation(s, p, pol, r, poolsKnown)
 }
 
 // validateIsolation enforces "more than the tier, never less".
-func validateIsolation(s *Studio, p *Production, pol TierPolicy, r reporter) {
+func validateIsolation(s *Studio, p *Production, pol TierPolicy, r reporter, poolsKnown bool) {
 	iso := Path("isolation")
 	weaker := func(field string, required bool, asked bool) {
 		fp := iso.Child(field)
@@ -285,7 +302,7 @@ func validateIsolation(s *Studio, p *Production, pol TierPolicy, r reporter) {
 		r.add("vpcCidr", "is required: the production has a VPC of its own")
 	case dedicatedVpc:
 		requireVpcCidr(r, "vpcCidr", p.VpcCidr, 16, 22)
-	case pool == nil && p.Account != "" && p.Region != "":
+	case pool == nil && p.Account != "" && p.Region != "" && poolsKnown:
 		r.add("isolation.dedicatedVpc", "tier %d production without a dedicated VPC joins its account's pool, but studio.yaml declares no pool for account %s in %s: add one to pools or set isolation.dedicatedVpc: true", p.Tier, p.Account, p.Region)
 	case p.VpcCidr.IsValid():
 		r.add("vpcCidr", "a pooled production uses the VPC of its pool (studio.yaml pools); remove vpcCidr or set isolation.dedicatedVpc: true")
@@ -452,8 +469,18 @@ func requireRegion(r reporter, f Path, v string) {
 	}
 }
 
+// missing reports a number the manifest leaves out as required, rather than
+// as the 0 it decodes to.
+func missing(r reporter, f Path) bool {
+	if r.src.Has(f) {
+		return false
+	}
+	r.add(f, "is required")
+	return true
+}
+
 func requirePort(r reporter, f Path, v int64) {
-	if v < 1 || v > 65535 {
+	if !missing(r, f) && (v < 1 || v > 65535) {
 		r.add(f, "%d is not a port: use 1 to 65535", v)
 	}
 }
@@ -475,7 +502,9 @@ func validateZones(r reporter, f Path, zones []string, region string) {
 	}
 	seen := map[string]bool{}
 	for i, z := range zones {
-		if region == "" || !strings.HasPrefix(z, region) || !azSuffix.MatchString(strings.TrimPrefix(z, region)) {
+		// Zones of an unknown region are not checked: the region's own
+		// error says what to fix.
+		if Regions[region] && (!strings.HasPrefix(z, region) || !azSuffix.MatchString(strings.TrimPrefix(z, region))) {
 			r.add(f.Index(i), "%q is not an availability zone of %s", z, region)
 		}
 		if seen[z] {

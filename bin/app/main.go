@@ -1,0 +1,58 @@
+// Command app is the CDK app that cdk.json runs. It loads and validates the
+// manifests, and synthesizes nothing unless every manifest is valid.
+//
+// Context: manifests=DIR (or RENDERENV_MANIFESTS=DIR) names the manifest
+// folder, default the embedded examples; only=a,b builds the shared stacks
+// and only the named productions.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/renderenv/renderenv/internal/estate"
+	"github.com/renderenv/renderenv/internal/manifest"
+)
+
+func main() {
+	os.Exit(run())
+}
+
+func run() (code int) {
+	defer jsii.Close()
+	defer func() {
+		// Constructs receive validated input, so a panic here is a bug in
+		// renderenv; say so plainly instead of printing a Go stack trace.
+		if r := recover(); r != nil {
+			fmt.Fprintf(os.Stderr, "renderenv: internal error: %v\n", r)
+			code = 2
+		}
+	}()
+	app, err := estate.NewApp(".", "")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "renderenv:", err)
+		return 1
+	}
+	dir := os.Getenv(manifest.EnvManifests)
+	if v, ok := app.Node().TryGetContext(jsii.String("manifests")).(string); ok && v != "" {
+		dir = v
+	}
+	e, errs := manifest.LoadDir(dir)
+	if len(errs) > 0 {
+		for _, err := range errs {
+			fmt.Fprintln(os.Stderr, err.Error())
+		}
+		fmt.Fprintf(os.Stderr, "renderenv: %d problem(s) in the manifests; nothing was synthesized\n", len(errs))
+		return 1
+	}
+	only := estate.ParseOnly(app.Node().TryGetContext(jsii.String("only")))
+	if _, err := estate.Build(app, e, only); err != nil {
+		fmt.Fprintln(os.Stderr, err.Error())
+		fmt.Fprintln(os.Stderr, "renderenv: nothing was synthesized")
+		return 1
+	}
+	app.Synth(nil)
+	return 0
+}

@@ -1,0 +1,104 @@
+// Package access creates the human roles of a production: a key
+// administrator who cannot read content, a data operator who can, and a log
+// reader (ISE 7.1, 9.3). People assume them only with MFA, from the studio's
+// admin ranges, for at most an hour (ISE 1.3 to 1.5).
+package access
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/renderenv/renderenv/constructs/keys"
+)
+
+// RoleName is the fixed name of one of a production's roles, e.g.
+// acme-nightfall-key-admin. Fixed names let key and bucket policies name
+// roles before they exist and let auditors find them.
+func RoleName(prefix, role string) string { return prefix + "-" + role }
+
+// Role suffixes.
+const (
+	KeyAdmin     = "key-admin"
+	DataOperator = "data-operator"
+	LogReader    = "log-reader"
+)
+
+// HumanRolesProps configures the roles of one production.
+type HumanRolesProps struct {
+	Prefix string // <studio>-<production>
+	// TrustedAccount holds the identities (IAM users or federated roles)
+	// that assume these roles: the studio's management account.
+	TrustedAccount string
+	SourceCidrs    []string
+	// KeyAliasPrefix limits the key admin to the production's keys, e.g.
+	// alias/acme/nightfall/.
+	KeyAliasPrefix string
+	Account        string
+	Region         string
+}
+
+// HumanRoles are the roles people assume to work on a production.
+type HumanRoles struct {
+	constructs.Construct
+	KeyAdmin, DataOperator, LogReader awsiam.Role
+}
+
+// NewHumanRoles creates the three roles with their trust; what each may do
+// with data is granted by the keys and buckets that name them.
+func NewHumanRoles(scope constructs.Construct, id string, props HumanRolesProps) *HumanRoles {
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	h := &HumanRoles{Construct: c}
+	h.KeyAdmin = humanRole(c, "KeyAdmin", props, KeyAdmin, "administers the production's keys; cannot use them (ISE 9.3)")
+	h.KeyAdmin.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("ManageOwnKeysOnly"),
+		Actions:   jsii.Strings(keys.AdminActions...),
+		Resources: jsii.Strings(fmt.Sprintf("arn:aws:kms:%s:%s:key/*", props.Region, props.Account)),
+		Conditions: &map[string]any{"ForAnyValue:StringLike": map[string]any{
+			"kms:ResourceAliases": props.KeyAliasPrefix + "*",
+		}},
+	}))
+	h.DataOperator = humanRole(c, "DataOperator", props, DataOperator, "reads and writes the production's content through S3 (ISE 5.1)")
+	h.LogReader = humanRole(c, "LogReader", props, LogReader, "reads the production's logs; cannot read content (ISE 8.1)")
+	h.LogReader.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("ReadProductionLogs"),
+		Actions:   jsii.Strings("logs:DescribeLogGroups", "logs:DescribeLogStreams", "logs:FilterLogEvents", "logs:GetLogEvents", "logs:StartQuery", "logs:GetQueryResults"),
+		Resources: jsii.Strings(fmt.Sprintf("arn:aws:logs:%s:%s:log-group:/%s/*", props.Region, props.Account, props.Prefix)),
+	}))
+	return h
+}
+
+func humanRole(scope constructs.Construct, id string, props HumanRolesProps, suffix, purpose string) awsiam.Role {
+	return NewHumanRole(scope, id, HumanRoleProps{
+		Name:           RoleName(props.Prefix, suffix),
+		Purpose:        props.Prefix + ": " + purpose,
+		TrustedAccount: props.TrustedAccount,
+		SourceCidrs:    props.SourceCidrs,
+	})
+}
+
+// HumanRoleProps is a role people assume.
+type HumanRoleProps struct {
+	Name, Purpose  string
+	TrustedAccount string
+	SourceCidrs    []string
+}
+
+// NewHumanRole creates a role that the trusted account's identities may
+// assume only with MFA (ISE 1.5), from the studio's ranges (ISE 1.3), for at
+// most an hour (ISE 1.4).
+func NewHumanRole(scope constructs.Construct, id string, props HumanRoleProps) awsiam.Role {
+	principal := awsiam.NewAccountPrincipal(jsii.String(props.TrustedAccount)).WithConditions(&map[string]any{
+		"Bool":      map[string]any{"aws:MultiFactorAuthPresent": "true"},
+		"IpAddress": map[string]any{"aws:SourceIp": props.SourceCidrs},
+	})
+	return awsiam.NewRole(scope, jsii.String(id), &awsiam.RoleProps{
+		RoleName:           jsii.String(props.Name),
+		Description:        jsii.String(props.Purpose),
+		AssumedBy:          principal,
+		MaxSessionDuration: awscdk.Duration_Hours(jsii.Number(1)),
+	})
+}

@@ -1,0 +1,245 @@
+// Package audit creates the central, encrypted, validated trail and the
+// alarms on it (ISE 5.3, 8.1, 9.4, 10.11): every API call and the asset
+// buckets' data events land in the log-archive account, where nobody in a
+// production can erase them.
+package audit
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudtrail"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/renderenv/renderenv/constructs/keys"
+	"github.com/renderenv/renderenv/constructs/storage"
+)
+
+// DataEvents selects the S3 objects whose reads and writes the trail records
+// by ARN prefix, so that one selector covers every asset bucket of the studio
+// however many there are.
+type DataEvents struct {
+	StartsWith    []string
+	NotStartsWith []string
+}
+
+// CentralProps configures the log-archive side.
+type CentralProps struct {
+	Studio  string
+	Account string
+	Region  string
+	// OrganizationID makes the trail an organization trail.
+	OrganizationID string
+	// TrailAccounts deliver their own trails here (productions outside an
+	// organization trail).
+	TrailAccounts []string
+	DataEvents    DataEvents
+	AlertEmails   []string
+	// KeyAlias, BucketName and TrailName are fixed so production accounts
+	// can name them.
+	KeyAlias, BucketName, AccessLogBucketName, TrailName string
+}
+
+// Central is the logging key, trail bucket, trail, log group and alarms.
+type Central struct {
+	constructs.Construct
+	Key      *keys.Key
+	Bucket   awss3.Bucket
+	Trail    awscloudtrail.CfnTrail
+	LogGroup awslogs.LogGroup
+	Topic    awssns.Topic
+}
+
+// NewCentral creates the central audit trail.
+func NewCentral(scope constructs.Construct, id string, props CentralProps) *Central {
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	a := &Central{Construct: c}
+	trailArn := fmt.Sprintf("arn:aws:cloudtrail:%s:%s:trail/%s", props.Region, props.Account, props.TrailName)
+	writers := []string{trailArn}
+	contexts := []string{fmt.Sprintf("arn:aws:cloudtrail:*:%s:trail/*", props.Account)}
+	prefixes := []string{fmt.Sprintf("AWSLogs/%s/*", props.Account)}
+	if props.OrganizationID != "" {
+		prefixes = append(prefixes, fmt.Sprintf("AWSLogs/%s/*", props.OrganizationID))
+	}
+	for _, acct := range props.TrailAccounts {
+		writers = append(writers, fmt.Sprintf("arn:aws:cloudtrail:%s:%s:trail/%s-*", props.Region, acct, props.Studio))
+		contexts = append(contexts, fmt.Sprintf("arn:aws:cloudtrail:*:%s:trail/*", acct))
+		prefixes = append(prefixes, fmt.Sprintf("AWSLogs/%s/*", acct))
+	}
+
+	a.Key = keys.NewKey(c, "LoggingKey", keys.KeyProps{
+		Alias:       props.KeyAlias,
+		Description: props.Studio + " central audit logging key: CloudTrail, its log group and alarm topic",
+		Account:     props.Account,
+	})
+	a.Key.AllowService("CloudTrailEncryptsLogs", "cloudtrail.amazonaws.com", []string{"kms:GenerateDataKey*"}, map[string]any{
+		"StringLike": map[string]any{"kms:EncryptionContext:aws:cloudtrail:arn": contexts},
+		"ArnLike":    map[string]any{"aws:SourceArn": writers},
+	})
+	a.Key.AllowService("CloudTrailDescribesKey", "cloudtrail.amazonaws.com", []string{"kms:DescribeKey"}, map[string]any{
+		"ArnLike": map[string]any{"aws:SourceArn": writers},
+	})
+	a.Key.AllowLogs(props.Region)
+	a.Key.AllowService("CloudWatchAlarmsPublish", "cloudwatch.amazonaws.com", []string{"kms:Decrypt", "kms:GenerateDataKey*"}, map[string]any{
+		"StringEquals": map[string]any{"aws:SourceAccount": props.Account},
+	})
+
+	logs := storage.NewAccessLogBucket(c, "AccessLogs", props.AccessLogBucketName)
+	a.Bucket = awss3.NewBucket(c, jsii.String("TrailBucket"), &awss3.BucketProps{
+		BucketName:             jsii.String(props.BucketName),
+		Encryption:             awss3.BucketEncryption_KMS,
+		EncryptionKey:          a.Key.Key,
+		BucketKeyEnabled:       jsii.Bool(true),
+		BlockPublicAccess:      awss3.BlockPublicAccess_BLOCK_ALL(),
+		ObjectOwnership:        awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+		EnforceSSL:             jsii.Bool(true),
+		Versioned:              jsii.Bool(true),
+		ServerAccessLogsBucket: logs,
+		ServerAccessLogsPrefix: jsii.String("trail/"),
+		RemovalPolicy:          awscdk.RemovalPolicy_RETAIN,
+		LifecycleRules: &[]*awss3.LifecycleRule{{
+			Id: jsii.String("archive"),
+			Transitions: &[]*awss3.Transition{{
+				StorageClass:    awss3.StorageClass_GLACIER(),
+				TransitionAfter: awscdk.Duration_Days(jsii.Number(90)),
+			}},
+		}},
+	})
+	cloudtrail := &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudtrail.amazonaws.com"), nil)}
+	a.Bucket.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("CloudTrailAclCheck"),
+		Principals: cloudtrail,
+		Actions:    jsii.Strings("s3:GetBucketAcl"),
+		Resources:  &[]*string{a.Bucket.BucketArn()},
+		Conditions: &map[string]any{"ArnLike": map[string]any{"aws:SourceArn": writers}},
+	}))
+	var objects []*string
+	for _, p := range prefixes {
+		objects = append(objects, a.Bucket.ArnForObjects(jsii.String(p)))
+	}
+	a.Bucket.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("CloudTrailWritesOnlyFromTheStudiosTrails"),
+		Principals: cloudtrail,
+		Actions:    jsii.Strings("s3:PutObject"),
+		Resources:  &objects,
+		Conditions: &map[string]any{
+			"ArnLike":      map[string]any{"aws:SourceArn": writers},
+			"StringEquals": map[string]any{"s3:x-amz-acl": "bucket-owner-full-control"},
+		},
+	}))
+
+	a.LogGroup = awslogs.NewLogGroup(c, jsii.String("TrailLogGroup"), &awslogs.LogGroupProps{
+		LogGroupName:  jsii.String("/" + props.Studio + "/cloudtrail"),
+		EncryptionKey: a.Key.Key,
+		Retention:     awslogs.RetentionDays_ONE_YEAR,
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+	role := awsiam.NewRole(c, jsii.String("TrailToLogsRole"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("cloudtrail.amazonaws.com"), nil),
+		Description: jsii.String("CloudTrail delivers the central trail to its log group"),
+	})
+	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
+		Resources: &[]*string{a.LogGroup.LogGroupArn()},
+	}))
+
+	a.Trail = NewTrail(c, "Trail", TrailProps{
+		Name:         props.TrailName,
+		Bucket:       a.Bucket.BucketName(),
+		KeyArn:       a.Key.Key.KeyArn(),
+		Organization: props.OrganizationID != "",
+		DataEvents:   props.DataEvents,
+		LogGroupArn:  a.LogGroup.LogGroupArn(),
+		LogsRoleArn:  role.RoleArn(),
+	})
+	a.Trail.Node().AddDependency(a.Bucket.Policy(), role)
+	a.alarms(c, props)
+	return a
+}
+
+func (a *Central) alarms(c constructs.Construct, props CentralProps) {
+	a.Topic = awssns.NewTopic(c, jsii.String("SecurityAlarms"), &awssns.TopicProps{
+		TopicName:   jsii.String(props.Studio + "-security-alarms"),
+		MasterKey:   a.Key.Key,
+		EnforceSSL:  jsii.Bool(true),
+		DisplayName: jsii.String(props.Studio + " security alarms"),
+	})
+	for _, e := range props.AlertEmails {
+		a.Topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(e), nil))
+	}
+	namespace := props.Studio + "/Security"
+	for _, al := range Alarms {
+		f := awslogs.NewMetricFilter(c, jsii.String(al.Name+"Filter"), &awslogs.MetricFilterProps{
+			LogGroup:        a.LogGroup,
+			FilterPattern:   awslogs.FilterPattern_Literal(jsii.String(al.Pattern)),
+			MetricNamespace: jsii.String(namespace),
+			MetricName:      jsii.String(al.Name),
+			MetricValue:     jsii.String("1"),
+		})
+		alarm := awscloudwatch.NewAlarm(c, jsii.String(al.Name+"Alarm"), &awscloudwatch.AlarmProps{
+			AlarmName:          jsii.String(props.Studio + "-" + al.Name),
+			Metric:             f.Metric(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: awscdk.Duration_Minutes(jsii.Number(5))}),
+			Threshold:          jsii.Number(1),
+			EvaluationPeriods:  jsii.Number(1),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		})
+		alarm.AddAlarmAction(awscloudwatchactions.NewSnsAction(a.Topic))
+	}
+}
+
+// TrailProps is one trail.
+type TrailProps struct {
+	Name         string
+	Bucket       *string
+	KeyArn       *string
+	Organization bool
+	DataEvents   DataEvents
+	// LogGroupArn and LogsRoleArn, when set, also deliver to CloudWatch Logs.
+	LogGroupArn, LogsRoleArn *string
+}
+
+// NewTrail creates a multi-region trail with global service events and log
+// file validation, encrypted with the logging key.
+func NewTrail(scope constructs.Construct, id string, props TrailProps) awscloudtrail.CfnTrail {
+	type field = awscloudtrail.CfnTrail_AdvancedFieldSelectorProperty
+	selectors := []any{&awscloudtrail.CfnTrail_AdvancedEventSelectorProperty{
+		Name:           jsii.String("Management events"),
+		FieldSelectors: []any{&field{Field: jsii.String("eventCategory"), EqualTo: jsii.Strings("Management")}},
+	}}
+	if len(props.DataEvents.StartsWith) > 0 {
+		arn := &field{Field: jsii.String("resources.ARN"), StartsWith: jsii.Strings(props.DataEvents.StartsWith...)}
+		if len(props.DataEvents.NotStartsWith) > 0 {
+			arn.NotStartsWith = jsii.Strings(props.DataEvents.NotStartsWith...)
+		}
+		selectors = append(selectors, &awscloudtrail.CfnTrail_AdvancedEventSelectorProperty{
+			Name: jsii.String("Asset bucket data events (ISE 5.3)"),
+			FieldSelectors: []any{
+				&field{Field: jsii.String("eventCategory"), EqualTo: jsii.Strings("Data")},
+				&field{Field: jsii.String("resources.type"), EqualTo: jsii.Strings("AWS::S3::Object")},
+				arn,
+			},
+		})
+	}
+	return awscloudtrail.NewCfnTrail(scope, jsii.String(id), &awscloudtrail.CfnTrailProps{
+		TrailName:                  jsii.String(props.Name),
+		IsLogging:                  jsii.Bool(true),
+		S3BucketName:               props.Bucket,
+		KmsKeyId:                   props.KeyArn,
+		IsMultiRegionTrail:         jsii.Bool(true),
+		IncludeGlobalServiceEvents: jsii.Bool(true),
+		EnableLogFileValidation:    jsii.Bool(true),
+		IsOrganizationTrail:        jsii.Bool(props.Organization),
+		CloudWatchLogsLogGroupArn:  props.LogGroupArn,
+		CloudWatchLogsRoleArn:      props.LogsRoleArn,
+		AdvancedEventSelectors:     selectors,
+	})
+}

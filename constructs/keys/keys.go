@@ -1,0 +1,170 @@
+// Package keys creates customer-managed KMS keys whose policies separate the
+// people who manage a key from those who use it (ISE 9.1 to 9.5).
+package keys
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// Purpose is what a key protects. Each purpose has its own key so that a
+// person who may decrypt logs cannot decrypt content, and the reverse.
+type Purpose string
+
+// The key purposes of ISE 9.1.
+const (
+	RootVolume   Purpose = "root-volume"
+	ContentAsset Purpose = "content-asset"
+	Logging      Purpose = "logging"
+)
+
+// AdminActions manage a key without using it. kms:CreateGrant (which can
+// hand out use) and kms:DisableKeyRotation (ISE 9.5) are deliberately absent.
+var AdminActions = []string{
+	"kms:CancelKeyDeletion", "kms:CreateAlias", "kms:DeleteAlias", "kms:DescribeKey",
+	"kms:DisableKey", "kms:EnableKey", "kms:EnableKeyRotation", "kms:GetKeyPolicy",
+	"kms:GetKeyRotationStatus", "kms:ListAliases", "kms:ListGrants", "kms:ListKeyPolicies",
+	"kms:ListKeyRotations", "kms:ListResourceTags", "kms:PutKeyPolicy", "kms:RetireGrant",
+	"kms:RevokeGrant", "kms:RotateKeyOnDemand", "kms:ScheduleKeyDeletion", "kms:TagResource",
+	"kms:UntagResource", "kms:UpdateAlias", "kms:UpdateKeyDescription",
+}
+
+// UseActions encrypt and decrypt data.
+var UseActions = []string{
+	"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*",
+}
+
+// KeyProps describes one customer-managed key.
+type KeyProps struct {
+	// Alias without the alias/ prefix, e.g. acme/nightfall/content-asset.
+	Alias       string
+	Description string
+	// Account owns the key; its root may administer it through IAM, never use it.
+	Account string
+}
+
+// Key is a customer-managed key with rotation on, a 30-day deletion window,
+// retained when its stack is deleted.
+type Key struct {
+	constructs.Construct
+	Key     awskms.Key
+	account string
+}
+
+// NewKey creates the key with its administration statements. Use is added
+// with the Allow... methods, one statement per kind of user.
+func NewKey(scope constructs.Construct, id string, props KeyProps) *Key {
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	policy := awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{
+		Statements: &[]awsiam.PolicyStatement{
+			// The account delegates administration to IAM (the key-admin role
+			// and the deployment role), never use: use is granted only by the
+			// Allow... statements, to named roles through named services.
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:        jsii.String("AccountAdministersThroughIam"),
+				Principals: &[]awsiam.IPrincipal{awsiam.NewAccountPrincipal(jsii.String(props.Account))},
+				Actions:    jsii.Strings(AdminActions...),
+				Resources:  jsii.Strings("*"),
+			}),
+		},
+	})
+	k := awskms.NewKey(c, jsii.String("Key"), &awskms.KeyProps{
+		Alias:             jsii.String("alias/" + props.Alias),
+		Description:       jsii.String(props.Description),
+		EnableKeyRotation: jsii.Bool(true),
+		PendingWindow:     awscdk.Duration_Days(jsii.Number(30)),
+		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+		Policy:            policy,
+	})
+	return &Key{Construct: c, Key: k, account: props.Account}
+}
+
+// AllowUseVia lets the named roles use the key, but only through service
+// (for example s3.us-west-2.amazonaws.com), never directly.
+func (k *Key) AllowUseVia(sid string, roleArns []string, service string) {
+	k.Key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String(sid),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewAccountPrincipal(jsii.String(k.account))},
+		Actions:    jsii.Strings(UseActions...),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{
+			"ArnLike":      map[string]any{"aws:PrincipalArn": roleArns},
+			"StringEquals": map[string]any{"kms:ViaService": service},
+		},
+	}), jsii.Bool(false))
+}
+
+// AllowDecrypt lets the named roles decrypt directly: for log readers, whose
+// tools read encrypted log data outside any one service.
+func (k *Key) AllowDecrypt(sid string, roleArns []string) {
+	k.Key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String(sid),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewAccountPrincipal(jsii.String(k.account))},
+		Actions:    jsii.Strings("kms:Decrypt", "kms:DescribeKey"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{"ArnLike": map[string]any{"aws:PrincipalArn": roleArns}},
+	}), jsii.Bool(false))
+}
+
+// AllowEbs lets EC2 encrypt volumes with the key on behalf of principals of
+// the account, only through EC2 and only with grants for AWS resources, the
+// way the AWS-managed aws/ebs key does.
+func (k *Key) AllowEbs(region string) {
+	via := map[string]any{
+		"kms:ViaService":    fmt.Sprintf("ec2.%s.amazonaws.com", region),
+		"kms:CallerAccount": k.account,
+	}
+	k.Key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("EbsEncryptsThroughEc2"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewAccountPrincipal(jsii.String(k.account))},
+		Actions:    jsii.Strings("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{"StringEquals": via},
+	}), jsii.Bool(false))
+	k.Key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("EbsGrantsOnlyForAwsResources"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewAccountPrincipal(jsii.String(k.account))},
+		Actions:    jsii.Strings("kms:CreateGrant"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{
+			"StringEquals": via,
+			"Bool":         map[string]any{"kms:GrantIsForAWSResource": "true"},
+		},
+	}), jsii.Bool(false))
+}
+
+// AllowLogs lets CloudWatch Logs encrypt log groups of the account with the key.
+func (k *Key) AllowLogs(region string) {
+	k.Key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("CloudWatchLogsEncryptsLogGroups"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String(fmt.Sprintf("logs.%s.amazonaws.com", region)), nil)},
+		Actions:    jsii.Strings("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{"ArnLike": map[string]any{
+			"kms:EncryptionContext:aws:logs:arn": fmt.Sprintf("arn:aws:logs:%s:%s:log-group:*", region, k.account),
+		}},
+	}), jsii.Bool(false))
+}
+
+// AllowService lets an AWS service principal use the key for the given
+// actions, with conditions that pin it to the caller's resources.
+func (k *Key) AllowService(sid, service string, actions []string, conditions map[string]any) {
+	k.Key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String(sid),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String(service), nil)},
+		Actions:    jsii.Strings(actions...),
+		Resources:  jsii.Strings("*"),
+		Conditions: &conditions,
+	}), jsii.Bool(false))
+}
+
+// RoleArn is the ARN of a role with a fixed name. Key policies name roles by
+// ARN pattern, so a key never depends on a role that is created after it.
+func RoleArn(account, name string) string {
+	return fmt.Sprintf("arn:aws:iam::%s:role/%s", account, name)
+}

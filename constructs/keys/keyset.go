@@ -1,0 +1,55 @@
+package keys
+
+import (
+	"fmt"
+
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// KeySetProps describes the keys of one production or pool.
+type KeySetProps struct {
+	// AliasPrefix, e.g. acme/nightfall: aliases are alias/<prefix>/<purpose>.
+	AliasPrefix string
+	Owner       string // for descriptions
+	Account     string
+	Region      string
+	Purposes    []Purpose
+	// AssetUsers are role ARN patterns that may use the content-asset key,
+	// through S3 only.
+	AssetUsers []string
+	// LogReaders are role ARN patterns that may decrypt logs.
+	LogReaders []string
+}
+
+var purposeText = map[Purpose]string{
+	RootVolume:   "encrypts render node root volumes",
+	ContentAsset: "encrypts content: the asset bucket and scratch volumes",
+	Logging:      "encrypts flow logs, session logs and render logs",
+}
+
+// NewKeySet creates one key per purpose, each allowed exactly the use its
+// purpose needs.
+func NewKeySet(scope constructs.Construct, id string, props KeySetProps) map[Purpose]*Key {
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	out := map[Purpose]*Key{}
+	for _, p := range props.Purposes {
+		k := NewKey(c, string(p), KeyProps{
+			Alias:       props.AliasPrefix + "/" + string(p),
+			Description: fmt.Sprintf("%s %s key: %s", props.Owner, p, purposeText[p]),
+			Account:     props.Account,
+		})
+		switch p {
+		case RootVolume:
+			k.AllowEbs(props.Region)
+		case ContentAsset:
+			k.AllowEbs(props.Region)
+			k.AllowUseVia("AssetUsersThroughS3Only", props.AssetUsers, fmt.Sprintf("s3.%s.amazonaws.com", props.Region))
+		case Logging:
+			k.AllowLogs(props.Region)
+			k.AllowDecrypt("LogReadersDecrypt", props.LogReaders)
+		}
+		out[p] = k
+	}
+	return out
+}

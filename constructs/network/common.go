@@ -1,0 +1,99 @@
+// Package network builds the management hub and the private production
+// networks (ISE 2.1 to 2.8, 10.5): only the management VPC reaches the
+// internet, and only its license servers; productions reach management and
+// on-premises through the Transit Gateway and never each other.
+package network
+
+import (
+	"math"
+	"math/bits"
+	"net/netip"
+	"sort"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// FlowLogRetention keeps flow logs for a year (ISE 8.1).
+const FlowLogRetention = awslogs.RetentionDays_ONE_YEAR
+
+// NewFlowLogs records ALL traffic of vpc to a log group encrypted with key.
+// The log group is retained: it is evidence.
+func NewFlowLogs(scope constructs.Construct, vpc awsec2.IVpc, key awskms.IKey, logGroupName string) awslogs.LogGroup {
+	group := awslogs.NewLogGroup(scope, jsii.String("FlowLogGroup"), &awslogs.LogGroupProps{
+		LogGroupName:  jsii.String(logGroupName),
+		EncryptionKey: key,
+		Retention:     FlowLogRetention,
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+	awsec2.NewFlowLog(scope, jsii.String("FlowLog"), &awsec2.FlowLogProps{
+		ResourceType: awsec2.FlowLogResourceType_FromVpc(vpc),
+		Destination:  awsec2.FlowLogDestination_ToCloudWatchLogs(group, nil),
+		TrafficType:  awsec2.FlowLogTrafficType_ALL,
+	})
+	return group
+}
+
+// tierMasks sizes the subnet tiers of a VPC so that they fit any VPC from
+// /16 to /22 across zones availability zones: half the space for the first
+// tier, a quarter for the second, small subnets for the rest (never smaller
+// than the /28 AWS allows).
+func tierMasks(cidr netip.Prefix, zones int, tiers int) []float64 {
+	spread := bits.Len(uint(zones - 1)) // ceil(log2(zones))
+	first := cidr.Bits() + spread + 1
+	masks := []int{first, first + 1, first + 3, first + 4}
+	out := make([]float64, tiers)
+	for i := range out {
+		out[i] = math.Min(float64(masks[i]), 28)
+	}
+	return out
+}
+
+// isolatedTier is a subnet tier with no route to the internet.
+func isolatedTier(name string, mask float64) *awsec2.SubnetConfiguration {
+	return &awsec2.SubnetConfiguration{
+		Name:       jsii.String(name),
+		SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED,
+		CidrMask:   jsii.Number(mask),
+	}
+}
+
+// routeTo adds a route for each cidr via the Transit Gateway to every subnet
+// of the selection. Routes wait for the attachment: a route to a gateway
+// that is not yet attached fails.
+func routeTo(scope constructs.Construct, vpc awsec2.IVpc, groups []string, cidrs []string, tgw *string, attachment awscdk.CfnResource) {
+	for _, g := range groups {
+		subnets := vpc.SelectSubnets(&awsec2.SubnetSelection{SubnetGroupName: jsii.String(g)}).Subnets
+		for i, s := range *subnets {
+			for j, c := range cidrs {
+				r := awsec2.NewCfnRoute(scope, jsii.Sprintf("%sRoute%d%d", g, i, j), &awsec2.CfnRouteProps{
+					RouteTableId:         s.RouteTable().RouteTableId(),
+					DestinationCidrBlock: jsii.String(c),
+					TransitGatewayId:     tgw,
+				})
+				r.AddResourceDependency(attachment, jsii.String("a route to the Transit Gateway needs the attachment"))
+			}
+		}
+	}
+}
+
+func strs(ps []netip.Prefix) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.String()
+	}
+	return out
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,156 @@
+package network
+
+import (
+	"fmt"
+	"net/netip"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsssm"
+	"github.com/aws/aws-cdk-go/awscdk/v2/customresources"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// How a production joins the Transit Gateway without anyone copying ids:
+//
+//  1. The production stack (production account) finds the shared Transit
+//     Gateway by owner and ASN, attaches its VPC and tags the attachment
+//     with the studio and network name. It also creates a read-only role
+//     that the management account may assume to find that attachment.
+//  2. The production's link stack (management account) assumes that role,
+//     finds the attachment by its tags, associates it with the production
+//     route table, propagates it to the management route table, and opens
+//     the scheduler and license ports to the production's CIDR.
+//
+// All of a production's wiring lives in its own two stacks, so adding or
+// removing one never changes the network stack or another production.
+
+// AttachmentReaderName is the role a link stack assumes in the production
+// account to find the attachment.
+func AttachmentReaderName(prefix string) string { return prefix + "-tgw-reader" }
+
+// NewAttachmentReader lets the management account read the production
+// account's Transit Gateway attachments, and nothing else.
+func NewAttachmentReader(scope constructs.Construct, prefix, managementAccount string) awsiam.Role {
+	role := awsiam.NewRole(scope, jsii.String("AttachmentReader"), &awsiam.RoleProps{
+		RoleName:    jsii.String(AttachmentReaderName(prefix)),
+		Description: jsii.String(prefix + ": lets the management account's link stack find this network's Transit Gateway attachment"),
+		AssumedBy:   awsiam.NewAccountPrincipal(jsii.String(managementAccount)),
+	})
+	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("ec2:DescribeTransitGatewayVpcAttachments"),
+		Resources: jsii.Strings("*"),
+	}))
+	return role
+}
+
+// TransitGatewayRef says how a production stack finds the Transit Gateway.
+type TransitGatewayRef struct {
+	// ID, when the studio pins it, is used as is.
+	ID string
+	// Otherwise the shared gateway is found by its owner and ASN.
+	Owner string
+	Asn   int64
+}
+
+// LookupTransitGateway returns the Transit Gateway id as a deploy-time value.
+func LookupTransitGateway(scope constructs.Construct, ref TransitGatewayRef) *string {
+	if ref.ID != "" {
+		return jsii.String(ref.ID)
+	}
+	call := &customresources.AwsSdkCall{
+		Service: jsii.String("EC2"),
+		Action:  jsii.String("describeTransitGateways"),
+		Parameters: map[string]any{"Filters": []map[string]any{
+			{"Name": "owner-id", "Values": []string{ref.Owner}},
+			{"Name": "options.amazon-side-asn", "Values": []string{fmt.Sprint(ref.Asn)}},
+			{"Name": "state", "Values": []string{"available"}},
+		}},
+		PhysicalResourceId: customresources.PhysicalResourceId_FromResponse(jsii.String("TransitGateways.0.TransitGatewayId")),
+		OutputPaths:        jsii.Strings("TransitGateways.0.TransitGatewayId"),
+	}
+	cr := customresources.NewAwsCustomResource(scope, jsii.String("TransitGatewayLookup"), &customresources.AwsCustomResourceProps{
+		OnCreate:            call,
+		OnUpdate:            call,
+		Policy:              customresources.AwsCustomResourcePolicy_FromSdkCalls(&customresources.SdkCallsPolicyOptions{Resources: customresources.AwsCustomResourcePolicy_ANY_RESOURCE()}),
+		InstallLatestAwsSdk: jsii.Bool(false),
+	})
+	return cr.GetResponseField(jsii.String("TransitGateways.0.TransitGatewayId"))
+}
+
+// LinkProps wires one production network into the Transit Gateway.
+type LinkProps struct {
+	// Parameters is the hub's SSM path (HubProps.Parameters).
+	Parameters string
+	// ReaderRoleArn is the production account's attachment reader.
+	ReaderRoleArn  string
+	AttachmentTags map[string]string
+	Cidr           netip.Prefix
+	SchedulerPorts []int
+	LicensePorts   []int
+}
+
+// Link is a production's side of the management account.
+type Link struct {
+	constructs.Construct
+	Association awsec2.CfnTransitGatewayRouteTableAssociation
+	Propagation awsec2.CfnTransitGatewayRouteTablePropagation
+}
+
+// NewLink associates the production's attachment with the production route
+// table (management and on-premises routes only) and propagates it to the
+// management route table.
+func NewLink(scope constructs.Construct, id string, props LinkProps) *Link {
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	param := func(name string) *string {
+		return awsssm.StringParameter_ValueForStringParameter(c, jsii.String(props.Parameters+"/"+name), nil)
+	}
+	tgw := param(ParamTransitGateway)
+	filters := []map[string]any{{"Name": "transit-gateway-id", "Values": []*string{tgw}}}
+	for _, k := range sortedKeys(props.AttachmentTags) {
+		filters = append(filters, map[string]any{"Name": "tag:" + k, "Values": []string{props.AttachmentTags[k]}})
+	}
+	call := &customresources.AwsSdkCall{
+		Service:            jsii.String("EC2"),
+		Action:             jsii.String("describeTransitGatewayVpcAttachments"),
+		AssumedRoleArn:     jsii.String(props.ReaderRoleArn),
+		Parameters:         map[string]any{"Filters": filters},
+		PhysicalResourceId: customresources.PhysicalResourceId_FromResponse(jsii.String("TransitGatewayVpcAttachments.0.TransitGatewayAttachmentId")),
+		OutputPaths:        jsii.Strings("TransitGatewayVpcAttachments.0.TransitGatewayAttachmentId"),
+	}
+	find := customresources.NewAwsCustomResource(c, jsii.String("FindAttachment"), &customresources.AwsCustomResourceProps{
+		OnCreate: call,
+		OnUpdate: call,
+		Policy: customresources.AwsCustomResourcePolicy_FromStatements(&[]awsiam.PolicyStatement{
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Actions:   jsii.Strings("sts:AssumeRole"),
+				Resources: jsii.Strings(props.ReaderRoleArn),
+			}),
+		}),
+		InstallLatestAwsSdk: jsii.Bool(false),
+	})
+	attachment := find.GetResponseField(jsii.String("TransitGatewayVpcAttachments.0.TransitGatewayAttachmentId"))
+	l := &Link{Construct: c}
+	l.Association = associate(c, "Association", attachment, param(ParamProductionRouteTable))
+	l.Propagation = propagate(c, "Propagation", attachment, param(ParamManagementRouteTable))
+
+	peer := props.Cidr.String()
+	for _, g := range []struct {
+		param string
+		ports []int
+		what  string
+	}{{ParamSchedulerGroup, props.SchedulerPorts, "scheduler"}, {ParamLicenseGroup, props.LicensePorts, "license"}} {
+		for _, port := range g.ports {
+			awsec2.NewCfnSecurityGroupIngress(c, jsii.Sprintf("%sIngress%d", g.what, port), &awsec2.CfnSecurityGroupIngressProps{
+				GroupId:     param(g.param),
+				IpProtocol:  jsii.String("tcp"),
+				FromPort:    jsii.Number(float64(port)),
+				ToPort:      jsii.Number(float64(port)),
+				CidrIp:      jsii.String(peer),
+				Description: jsii.String(fmt.Sprintf("%s port %d from %s", g.what, port, peer)),
+			})
+		}
+	}
+	return l
+}

@@ -1,0 +1,60 @@
+package network
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// Rule is one network ACL entry, applied in both directions unless Ingress
+// or Egress narrows it.
+type Rule struct {
+	Cidr     string
+	Deny     bool
+	FromPort int // 0 with ToPort 0: all traffic
+	ToPort   int
+	// Direction: "" for both, "in" or "out" for one.
+	Direction string
+}
+
+// NewAcl creates a network ACL for the selected subnets with the rules in
+// order; anything the rules do not allow is denied by the ACL's default rule.
+func NewAcl(scope constructs.Construct, id string, vpc awsec2.IVpc, subnets *awsec2.SubnetSelection, rules []Rule) awsec2.NetworkAcl {
+	acl := awsec2.NewNetworkAcl(scope, jsii.String(id), &awsec2.NetworkAclProps{Vpc: vpc, SubnetSelection: subnets})
+	number := map[string]int{"in": 100, "out": 100}
+	for _, r := range rules {
+		for _, dir := range []string{"in", "out"} {
+			if r.Direction != "" && r.Direction != dir {
+				continue
+			}
+			traffic := awsec2.AclTraffic_AllTraffic()
+			if r.FromPort != 0 {
+				traffic = awsec2.AclTraffic_TcpPortRange(jsii.Number(float64(r.FromPort)), jsii.Number(float64(r.ToPort)))
+			}
+			direction, action := awsec2.TrafficDirection_INGRESS, awsec2.Action_ALLOW
+			if dir == "out" {
+				direction = awsec2.TrafficDirection_EGRESS
+			}
+			if r.Deny {
+				action = awsec2.Action_DENY
+			}
+			acl.AddEntry(jsii.String(fmt.Sprintf("%s%d", dir, number[dir])), &awsec2.CommonNetworkAclEntryOptions{
+				Cidr:       awsec2.AclCidr_Ipv4(jsii.String(r.Cidr)),
+				RuleNumber: jsii.Number(float64(number[dir])),
+				Traffic:    traffic,
+				Direction:  direction,
+				RuleAction: action,
+			})
+			number[dir] += 10
+		}
+	}
+	return acl
+}
+
+// Ephemeral is the port range of replies to connections a subnet opens.
+const (
+	EphemeralFrom = 1024
+	EphemeralTo   = 65535
+)

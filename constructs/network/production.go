@@ -1,0 +1,180 @@
+package network
+
+import (
+	"fmt"
+	"net/netip"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// The subnet tiers of a production VPC (ISE 2.3). None has a route to the
+// internet.
+const (
+	RenderTier    = "render"
+	StorageTier   = "storage"
+	EndpointsTier = "endpoints"
+	TransitTier   = "transit"
+)
+
+// ProductionVpcProps is a resolved production network.
+type ProductionVpcProps struct {
+	Name    string // VPC name, e.g. acme-nightfall
+	Cidr    netip.Prefix
+	Zones   []string
+	Account string
+	Region  string
+	// ManagementCidr and OnPremCidrs are all a production may reach.
+	ManagementCidr netip.Prefix
+	OnPremCidrs    []netip.Prefix
+	// DenyCidrs are denied explicitly after the allows: ranges that hold
+	// every other production (ISE 2.6).
+	DenyCidrs []netip.Prefix
+	// TransitGatewayID is the studio's Transit Gateway (a deploy-time value).
+	TransitGatewayID *string
+	// AttachmentTags identify the attachment to the management account's
+	// link stack, which associates it.
+	AttachmentTags map[string]string
+	// FlowLogKey encrypts the flow log group (the logging key).
+	FlowLogKey   awskms.IKey
+	FlowLogGroup string
+	// Endpoints are the interface endpoint services, e.g. kms, ecr.api.
+	Endpoints []string
+	// BucketArns are the only buckets (and their objects) the S3 gateway
+	// endpoint admits, besides the AWS-owned buckets SSM and OS updates need.
+	BucketArns []string
+}
+
+// ProductionVpc is a private production network.
+type ProductionVpc struct {
+	constructs.Construct
+	Vpc               awsec2.Vpc
+	EndpointGroup     awsec2.SecurityGroup
+	Attachment        awsec2.CfnTransitGatewayAttachment
+	S3Endpoint        awsec2.GatewayVpcEndpoint
+	InterfaceEndpoint map[string]awsec2.InterfaceVpcEndpoint
+}
+
+// NewProductionVpc creates the VPC, its ACLs, endpoints, flow logs and the
+// Transit Gateway attachment with its routes.
+func NewProductionVpc(scope constructs.Construct, id string, props ProductionVpcProps) *ProductionVpc {
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	masks := tierMasks(props.Cidr, len(props.Zones), 4)
+	vpc := awsec2.NewVpc(c, jsii.String("Vpc"), &awsec2.VpcProps{
+		VpcName:               jsii.String(props.Name),
+		IpAddresses:           awsec2.IpAddresses_Cidr(jsii.String(props.Cidr.String())),
+		AvailabilityZones:     jsii.Strings(props.Zones...),
+		NatGateways:           jsii.Number(0),
+		CreateInternetGateway: jsii.Bool(false),
+		EnableDnsHostnames:    jsii.Bool(true),
+		EnableDnsSupport:      jsii.Bool(true),
+		// ISE 2.5: the default security group keeps no rules, so nothing
+		// that lands in it by mistake can talk.
+		RestrictDefaultSecurityGroup: jsii.Bool(true),
+		SubnetConfiguration: &[]*awsec2.SubnetConfiguration{
+			isolatedTier(RenderTier, masks[0]),
+			isolatedTier(StorageTier, masks[1]),
+			isolatedTier(EndpointsTier, masks[2]),
+			isolatedTier(TransitTier, masks[3]),
+		},
+	})
+	p := &ProductionVpc{Construct: c, Vpc: vpc}
+	NewFlowLogs(c, vpc, props.FlowLogKey, props.FlowLogGroup)
+
+	// ISE 2.6: allow the VPC itself, management and on-premises; then deny
+	// every private range, which holds every other production whatever its
+	// tier; then HTTPS to AWS public ranges, which only the S3 gateway
+	// endpoint's prefix-list route can carry (there is no internet route).
+	rules := []Rule{{Cidr: props.Cidr.String()}, {Cidr: props.ManagementCidr.String()}}
+	for _, c := range props.OnPremCidrs {
+		rules = append(rules, Rule{Cidr: c.String()})
+	}
+	for _, c := range props.DenyCidrs {
+		rules = append(rules, Rule{Cidr: c.String(), Deny: true})
+	}
+	rules = append(rules,
+		Rule{Cidr: "0.0.0.0/0", FromPort: 443, ToPort: 443, Direction: "out"},
+		Rule{Cidr: "0.0.0.0/0", FromPort: EphemeralFrom, ToPort: EphemeralTo, Direction: "in"},
+	)
+	NewAcl(c, "Acl", vpc, &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED}, rules)
+
+	p.addEndpoints(c, props)
+
+	tags := []*awscdk.CfnTag{}
+	for _, k := range sortedKeys(props.AttachmentTags) {
+		tags = append(tags, &awscdk.CfnTag{Key: jsii.String(k), Value: jsii.String(props.AttachmentTags[k])})
+	}
+	transit := vpc.SelectSubnets(&awsec2.SubnetSelection{SubnetGroupName: jsii.String(TransitTier)})
+	p.Attachment = awsec2.NewCfnTransitGatewayAttachment(c, jsii.String("Attachment"), &awsec2.CfnTransitGatewayAttachmentProps{
+		VpcId:            vpc.VpcId(),
+		SubnetIds:        toAny(transit.SubnetIds),
+		TransitGatewayId: props.TransitGatewayID,
+		Options:          map[string]any{"DnsSupport": "enable", "ApplianceModeSupport": "disable"},
+		Tags:             &tags,
+	})
+	var reach []string
+	reach = append(reach, props.ManagementCidr.String())
+	reach = append(reach, strs(props.OnPremCidrs)...)
+	routeTo(c, vpc, []string{RenderTier, StorageTier}, reach, props.TransitGatewayID, p.Attachment)
+	return p
+}
+
+// addEndpoints builds the data perimeter of reference 000: the VPC reaches
+// AWS only through endpoints whose policies admit only the production
+// account's principals and, for S3, only the production's buckets.
+func (p *ProductionVpc) addEndpoints(scope constructs.Construct, props ProductionVpcProps) {
+	p.EndpointGroup = endpointGroup(scope, p.Vpc, props.Name, props.Cidr.String())
+
+	p.S3Endpoint = p.Vpc.AddGatewayEndpoint(jsii.String("S3"), &awsec2.GatewayVpcEndpointOptions{
+		Service: awsec2.GatewayVpcEndpointAwsService_S3(),
+		Subnets: &[]*awsec2.SubnetSelection{{SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED}},
+	})
+	var own []string
+	for _, b := range props.BucketArns {
+		own = append(own, b, b+"/*")
+	}
+	p.S3Endpoint.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("OwnBucketsOwnAccount"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+		Actions:    jsii.Strings("s3:*"),
+		Resources:  jsii.Strings(own...),
+		Conditions: &map[string]any{"StringEquals": map[string]any{"aws:PrincipalAccount": props.Account}},
+	}))
+	p.S3Endpoint.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("ReadAwsOwnedBucketsForSsmAndUpdates"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+		Actions:    jsii.Strings("s3:GetObject"),
+		Resources:  jsii.Strings(AwsOwnedBuckets(props.Region)...),
+	}))
+
+	p.InterfaceEndpoint = addInterfaceEndpoints(p.Vpc, EndpointsTier, p.EndpointGroup, props.Endpoints,
+		map[string]any{"StringEquals": map[string]any{"aws:PrincipalAccount": props.Account}})
+}
+
+// AwsOwnedBuckets are the AWS buckets that SSM Agent, Session Manager, patching
+// and Amazon Linux package updates read from, in region.
+func AwsOwnedBuckets(region string) []string {
+	names := []string{
+		"aws-ssm-%s", "amazon-ssm-%s", "amazon-ssm-packages-%s", "%s-birdwatcher-prod",
+		"aws-ssm-distributor-file-%s", "aws-ssm-document-attachments-%s", "patch-baseline-snapshot-%s",
+		"amazonlinux-2-repos-%s", "al2023-repos-%s-de612dc2", "amazonlinux.%s.amazonaws.com",
+		"aws-patchmanager-macos-%s", "prod-%s-starport-layer-bucket",
+	}
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = "arn:aws:s3:::" + fmt.Sprintf(n, region) + "/*"
+	}
+	return out
+}
+
+func toAny(s *[]*string) *[]any {
+	out := make([]any, len(*s))
+	for i, v := range *s {
+		out[i] = v
+	}
+	return &out
+}

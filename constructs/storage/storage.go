@@ -1,0 +1,108 @@
+// Package storage creates a production's asset bucket (ISE 5.1, 10.6) and the
+// bucket its access logs go to.
+package storage
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// DataActions are the object-level actions the endpoint rule governs.
+// Bucket configuration is left to the deployment role, which works from
+// outside the VPC.
+var DataActions = []string{
+	"s3:AbortMultipartUpload", "s3:DeleteObject*", "s3:GetObject*", "s3:ListBucket*",
+	"s3:ListMultipartUploadParts", "s3:PutObject*", "s3:ReplicateObject", "s3:RestoreObject",
+}
+
+// NewAccessLogBucket is the target of S3 server access logs. S3 delivers
+// access logs only to buckets with S3-managed encryption (SSE-S3), so this
+// is the one bucket kind without a customer-managed key; it holds request
+// metadata, never content.
+func NewAccessLogBucket(scope constructs.Construct, id, name string) awss3.Bucket {
+	return awss3.NewBucket(scope, jsii.String(id), &awss3.BucketProps{
+		BucketName:        jsii.String(name),
+		Encryption:        awss3.BucketEncryption_S3_MANAGED,
+		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
+		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+		EnforceSSL:        jsii.Bool(true),
+		Versioned:         jsii.Bool(true),
+		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+		LifecycleRules: &[]*awss3.LifecycleRule{{
+			Id: jsii.String("archive"),
+			Transitions: &[]*awss3.Transition{{
+				StorageClass:    awss3.StorageClass_GLACIER(),
+				TransitionAfter: awscdk.Duration_Days(jsii.Number(90)),
+			}},
+		}},
+	})
+}
+
+// AssetBucketProps is a resolved asset bucket.
+type AssetBucketProps struct {
+	Name string
+	Key  awskms.IKey
+	// AccessLogs receives the server access logs.
+	AccessLogs awss3.IBucket
+	LogPrefix  string
+	// Endpoint is the production VPC's S3 gateway endpoint id: data is read
+	// and written only through it.
+	Endpoint *string
+	// Exempt are role ARNs that may reach data from outside the VPC (the
+	// data operator, for ingest and delivery).
+	Exempt []string
+}
+
+// NewAssetBucket creates a versioned, KMS-encrypted, TLS-only bucket that
+// accepts no object not encrypted with the asset key and serves data only
+// through the production's endpoint: the bucket layer of reference 000's
+// data perimeter.
+func NewAssetBucket(scope constructs.Construct, id string, props AssetBucketProps) awss3.Bucket {
+	b := awss3.NewBucket(scope, jsii.String(id), &awss3.BucketProps{
+		BucketName:             jsii.String(props.Name),
+		Encryption:             awss3.BucketEncryption_KMS,
+		EncryptionKey:          props.Key,
+		BucketKeyEnabled:       jsii.Bool(true),
+		BlockPublicAccess:      awss3.BlockPublicAccess_BLOCK_ALL(),
+		ObjectOwnership:        awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+		EnforceSSL:             jsii.Bool(true),
+		Versioned:              jsii.Bool(true),
+		ServerAccessLogsBucket: props.AccessLogs,
+		ServerAccessLogsPrefix: jsii.String(props.LogPrefix),
+		RemovalPolicy:          awscdk.RemovalPolicy_RETAIN,
+	})
+	anyone := &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()}
+	objects := b.ArnForObjects(jsii.String("*"))
+	b.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("DenyWritesWithoutKms"),
+		Effect:     awsiam.Effect_DENY,
+		Principals: anyone,
+		Actions:    jsii.Strings("s3:PutObject"),
+		Resources:  &[]*string{objects},
+		Conditions: &map[string]any{"StringNotEqualsIfExists": map[string]any{"s3:x-amz-server-side-encryption": "aws:kms"}},
+	}))
+	b.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("DenyWritesWithAnotherKey"),
+		Effect:     awsiam.Effect_DENY,
+		Principals: anyone,
+		Actions:    jsii.Strings("s3:PutObject"),
+		Resources:  &[]*string{objects},
+		Conditions: &map[string]any{"StringNotEqualsIfExists": map[string]any{"s3:x-amz-server-side-encryption-aws-kms-key-id": props.Key.KeyArn()}},
+	}))
+	b.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("DenyDataAccessOutsideTheProductionVpc"),
+		Effect:     awsiam.Effect_DENY,
+		Principals: anyone,
+		Actions:    jsii.Strings(DataActions...),
+		Resources:  &[]*string{b.BucketArn(), objects},
+		Conditions: &map[string]any{
+			"StringNotEquals": map[string]any{"aws:SourceVpce": props.Endpoint},
+			"ArnNotLike":      map[string]any{"aws:PrincipalArn": props.Exempt},
+		},
+	}))
+	return b
+}

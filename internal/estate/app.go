@@ -1,0 +1,41 @@
+package estate
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// NewApp creates a CDK app with the feature flags of the project's cdk.json,
+// so that `cdk synth`, a plain `go run ./bin/app` and the tests all produce
+// the same templates. root is the folder that holds cdk.json.
+func NewApp(root string, outdir string) (awscdk.App, error) {
+	flags, err := Flags(root)
+	if err != nil {
+		return nil, err
+	}
+	props := &awscdk.AppProps{Context: &flags}
+	if outdir != "" {
+		props.Outdir = jsii.String(outdir)
+	}
+	return awscdk.NewApp(props), nil
+}
+
+// Flags reads the context of root/cdk.json.
+func Flags(root string) (map[string]any, error) {
+	data, err := os.ReadFile(filepath.Join(root, "cdk.json"))
+	if err != nil {
+		return nil, fmt.Errorf("reading the feature flags: %w", err)
+	}
+	var cfg struct {
+		Context map[string]any `json:"context"`
+	}
+	if err := json.Unmarshal(data, &cfg); err != nil {
+		return nil, fmt.Errorf("reading the feature flags: %s: %w", filepath.Join(root, "cdk.json"), err)
+	}
+	return cfg.Context, nil
+}

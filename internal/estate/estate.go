@@ -1,0 +1,177 @@
+// Package estate turns a validated manifest folder into the studio's stacks:
+// logging and network (shared), a pool per account with pooled Tier 3
+// productions, and per production its own stack plus a link stack in the
+// management account.
+package estate
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/renderenv/renderenv/constructs/tagging"
+	"github.com/renderenv/renderenv/internal/manifest"
+)
+
+// Estate is the set of stacks built for one manifest folder.
+type Estate struct {
+	Names       Names
+	Logging     awscdk.Stack
+	Network     awscdk.Stack
+	Pools       map[string]*Pool // by account
+	Productions map[string]*Production
+	Links       map[string]awscdk.Stack // by network name
+}
+
+// Stacks returns every stack, shared first, then by name.
+func (e *Estate) Stacks() []awscdk.Stack {
+	out := []awscdk.Stack{e.Logging, e.Network}
+	for _, a := range sortedKeys(e.Pools) {
+		out = append(out, e.Pools[a].Stack)
+	}
+	for _, n := range sortedKeys(e.Productions) {
+		out = append(out, e.Productions[n].Stack)
+	}
+	for _, n := range sortedKeys(e.Links) {
+		out = append(out, e.Links[n])
+	}
+	return out
+}
+
+// Build creates the stacks of e in app. only, when not empty, limits the
+// productions to those named (the shared stacks are always built). The
+// estate must have passed validation.
+func Build(app awscdk.App, e *manifest.Estate, only []string) (*Estate, error) {
+	if len(only) > 0 {
+		if errs := e.Only(only); len(errs) > 0 {
+			return nil, errs
+		}
+	}
+	s := &e.Studio
+	b := &builder{
+		app:    app,
+		studio: s,
+		names:  Names{Studio: s.Studio, Region: s.Region, LogArchive: s.LogArchive()},
+		out: &Estate{
+			Pools:       map[string]*Pool{},
+			Productions: map[string]*Production{},
+			Links:       map[string]awscdk.Stack{},
+		},
+	}
+	b.out.Names = b.names
+	resolved := e.Resolved()
+	b.seedZones(resolved)
+	b.out.Logging = b.logging(resolved)
+	b.out.Network = b.network(resolved)
+	for _, r := range resolved {
+		b.production(r)
+	}
+	return b.out, nil
+}
+
+type builder struct {
+	app    awscdk.App
+	studio *manifest.Studio
+	names  Names
+	out    *Estate
+}
+
+// seedZones records each account and region's availability zones in the
+// app context, where a stack with a concrete environment looks them up, so
+// that synthesis needs no credentials and never sees placeholder zones.
+func (b *builder) seedZones(resolved []manifest.Resolved) {
+	zones := map[string]map[string]bool{}
+	add := func(account, region string, zs []string) {
+		key := fmt.Sprintf("availability-zones:account=%s:region=%s", account, region)
+		if zones[key] == nil {
+			zones[key] = map[string]bool{}
+		}
+		for _, z := range zs {
+			zones[key][z] = true
+		}
+	}
+	s := b.studio
+	add(s.ManagementAccount, s.Region, manifest.Zones(s.AvailabilityZones, s.Region))
+	add(s.LogArchive(), s.Region, manifest.Zones(s.AvailabilityZones, s.Region))
+	for _, r := range resolved {
+		add(r.Account, r.Region, manifest.Zones(r.AvailabilityZones, r.Region))
+		if r.Pool != nil {
+			add(r.Pool.Account, r.Pool.Region, manifest.Zones(r.Pool.AvailabilityZones, r.Pool.Region))
+		}
+	}
+	for key, set := range zones {
+		b.app.Node().SetContext(jsii.String(key), sortedKeys(set))
+	}
+}
+
+// stack creates a stack with an explicit environment and the tags of ISE 1.2.
+func (b *builder) stack(name, account, region, description string, tags map[string]string) awscdk.Stack {
+	st := awscdk.NewStack(b.app, jsii.String(name), &awscdk.StackProps{
+		StackName:   jsii.String(name),
+		Env:         &awscdk.Environment{Account: jsii.String(account), Region: jsii.String(region)},
+		Description: jsii.String(description),
+		// Termination protection: a stack that holds an estate's network or
+		// evidence is never deleted by one careless command.
+		TerminationProtection: jsii.Bool(true),
+	})
+	all := map[string]string{tagging.KeyStudio: b.studio.Studio}
+	for k, v := range tags {
+		all[k] = v
+	}
+	tagging.Apply(st, all)
+	return st
+}
+
+// sharedTags are the tags of the studio-wide stacks.
+func (b *builder) sharedTags(group tagging.ResourceGroup) map[string]string {
+	return map[string]string{
+		tagging.KeyTier:          "shared",
+		tagging.KeyCostCentre:    "shared",
+		tagging.KeyResourceGroup: string(group),
+	}
+}
+
+// productionAccounts are the accounts that hold productions or pools,
+// excluding the management account itself.
+func (b *builder) productionAccounts(resolved []manifest.Resolved) []string {
+	set := map[string]bool{}
+	for _, r := range resolved {
+		if r.Account != b.studio.ManagementAccount {
+			set[r.Account] = true
+		}
+	}
+	return sortedKeys(set)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// ParseOnly splits the only context value: "a,b" or ["a","b"].
+func ParseOnly(v any) []string {
+	var out []string
+	switch t := v.(type) {
+	case string:
+		for _, p := range strings.Split(t, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				out = append(out, p)
+			}
+		}
+	case []any:
+		for _, p := range t {
+			out = append(out, ParseOnly(p)...)
+		}
+	}
+	return out
+}
+
+var _ constructs.Construct

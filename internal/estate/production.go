@@ -1,0 +1,202 @@
+package estate
+
+import (
+	"fmt"
+	"net/netip"
+	"strconv"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/renderenv/renderenv/constructs/access"
+	"github.com/renderenv/renderenv/constructs/audit"
+	"github.com/renderenv/renderenv/constructs/keys"
+	"github.com/renderenv/renderenv/constructs/network"
+	"github.com/renderenv/renderenv/constructs/storage"
+	"github.com/renderenv/renderenv/constructs/tagging"
+	"github.com/renderenv/renderenv/internal/manifest"
+)
+
+// Production is one production's stack and the handles its parts share.
+type Production struct {
+	Stack    awscdk.Stack
+	Resolved manifest.Resolved
+	Roles    *access.HumanRoles
+	Keys     map[keys.Purpose]awskms.IKey
+	Vpc      awsec2.IVpc
+	Network  *network.ProductionVpc // nil when pooled
+	Bucket   awss3.Bucket
+}
+
+// RenderRoleName is the role render nodes run as.
+func RenderRoleName(prefix string) string { return prefix + "-render" }
+
+// networkOwner names the VPC and its link: the production, or its pool.
+func (b *builder) networkOwner(r manifest.Resolved) string {
+	if r.PooledVpc {
+		return b.names.PoolStack(r.Account)
+	}
+	return b.names.ProductionStack(r.Name)
+}
+
+func (b *builder) production(r manifest.Resolved) {
+	s := b.studio
+	prefix := b.names.ProductionStack(r.Name)
+	st := b.stack(prefix, r.Account, r.Region,
+		fmt.Sprintf("%s production %s (tier %d, %s): private VPC, keys, asset bucket and burst-render launch templates", s.Studio, r.Name, r.Tier, r.Policy.Label),
+		map[string]string{
+			tagging.KeyProduction:    r.Name,
+			tagging.KeyTier:          strconv.FormatInt(r.Tier, 10),
+			tagging.KeyCostCentre:    r.CostCentre,
+			tagging.KeyResourceGroup: string(tagging.Security),
+		})
+	p := &Production{Stack: st, Resolved: r, Keys: map[keys.Purpose]awskms.IKey{}}
+	b.out.Productions[r.Name] = p
+
+	p.Roles = access.NewHumanRoles(st, "People", access.HumanRolesProps{
+		Prefix:         prefix,
+		TrustedAccount: s.ManagementAccount,
+		SourceCidrs:    strs(s.AdminSourceCidrs),
+		KeyAliasPrefix: "alias/" + b.names.KeyAlias(r.Name, ""),
+		Account:        r.Account,
+		Region:         r.Region,
+	})
+	tagging.Group(p.Roles.Construct, tagging.Security)
+
+	var pool *Pool
+	if r.Pool != nil && (r.PooledVpc || r.PooledRootKey || r.PooledAssetKey || r.PooledLoggingKey) {
+		pool = b.pool(r)
+		st.AddStackDependency(pool.Stack, jsii.String("uses the pooled VPC or keys of its account"))
+	}
+	var own []keys.Purpose
+	for _, k := range []struct {
+		purpose keys.Purpose
+		pooled  bool
+	}{{keys.RootVolume, r.PooledRootKey}, {keys.ContentAsset, r.PooledAssetKey}, {keys.Logging, r.PooledLoggingKey}} {
+		if k.pooled {
+			p.Keys[k.purpose] = pool.Keys[k.purpose].Key
+		} else {
+			own = append(own, k.purpose)
+		}
+	}
+	if len(own) > 0 {
+		set := keys.NewKeySet(st, "Keys", keys.KeySetProps{
+			AliasPrefix: b.names.Studio + "/" + r.Name,
+			Owner:       prefix,
+			Account:     r.Account,
+			Region:      r.Region,
+			Purposes:    own,
+			AssetUsers:  []string{keys.RoleArn(r.Account, access.RoleName(prefix, access.DataOperator)), keys.RoleArn(r.Account, RenderRoleName(prefix))},
+			LogReaders:  []string{keys.RoleArn(r.Account, access.RoleName(prefix, access.LogReader))},
+		})
+		for purpose, k := range set {
+			p.Keys[purpose] = k.Key
+		}
+	}
+
+	bucketArn := "arn:aws:s3:::" + b.names.AssetBucket(r)
+	var endpoint *string
+	if r.PooledVpc {
+		p.Vpc = pool.Network.Vpc
+		endpoint = pool.Network.S3Endpoint.VpcEndpointId()
+	} else {
+		p.Network = b.productionVpc(st, prefix, r.Account, r.Region, r.VpcCidr, manifest.Zones(r.AvailabilityZones, r.Region), r.Endpoints, p.Keys[keys.Logging], []string{bucketArn})
+		p.Vpc = p.Network.Vpc
+		endpoint = p.Network.S3Endpoint.VpcEndpointId()
+		b.link(prefix, r.Account, r.VpcCidr, st)
+	}
+
+	logs := storage.NewAccessLogBucket(st, "AccessLogs", b.names.AccessLogBucket(r.Name, r.Account, r.Region))
+	tagging.Group(logs, tagging.Logging)
+	p.Bucket = storage.NewAssetBucket(st, "Assets", storage.AssetBucketProps{
+		Name:       b.names.AssetBucket(r),
+		Key:        p.Keys[keys.ContentAsset],
+		AccessLogs: logs,
+		LogPrefix:  "assets/",
+		Endpoint:   endpoint,
+		Exempt:     []string{keys.RoleArn(r.Account, access.RoleName(prefix, access.DataOperator))},
+	})
+	tagging.Group(p.Bucket, tagging.AssetStorage)
+	p.Bucket.GrantReadWrite(p.Roles.DataOperator, nil)
+
+	if s.OrganizationID == "" {
+		// Without an organization trail the production records its own
+		// account's activity into the central bucket.
+		var events audit.DataEvents
+		if r.S3DataEvents {
+			events.StartsWith = []string{bucketArn + "/"}
+		}
+		trail := audit.NewTrail(st, "Trail", audit.TrailProps{
+			Name:       prefix,
+			Bucket:     jsii.String(b.names.TrailBucket()),
+			KeyArn:     jsii.String(b.names.LoggingKeyAliasArn()),
+			DataEvents: events,
+		})
+		tagging.Group(trail, tagging.Logging)
+		st.AddStackDependency(b.out.Logging, jsii.String("delivers its trail to the central bucket"))
+	}
+}
+
+// productionVpc creates a private production (or pool) network that reaches
+// management and on-premises only, and the role its link stack reads the
+// attachment with.
+func (b *builder) productionVpc(st awscdk.Stack, owner, account, region string, cidr netip.Prefix, zones, extra []string, logKey awskms.IKey, buckets []string) *network.ProductionVpc {
+	s := b.studio
+	tags := map[string]string{"renderenv:studio": s.Studio, "renderenv:network": owner}
+	v := network.NewProductionVpc(st, "Network", network.ProductionVpcProps{
+		Name:           owner,
+		Cidr:           cidr,
+		Zones:          zones,
+		Account:        account,
+		Region:         region,
+		ManagementCidr: s.ManagementVpcCidr,
+		OnPremCidrs:    s.OnPremises.Cidrs,
+		DenyCidrs:      manifest.PrivateRanges,
+		TransitGatewayID: network.LookupTransitGateway(st, network.TransitGatewayRef{
+			ID: s.TransitGatewayID, Owner: s.ManagementAccount, Asn: s.TransitGatewayAsn,
+		}),
+		AttachmentTags: tags,
+		FlowLogKey:     logKey,
+		FlowLogGroup:   "/" + owner + "/flow-logs",
+		Endpoints:      append(manifest.BuiltinEndpoints(), extra...),
+		BucketArns:     buckets,
+	})
+	tagging.Group(v.Construct, tagging.Network)
+	network.NewAttachmentReader(st, owner, s.ManagementAccount)
+	return v
+}
+
+// link builds the management-account stack that joins one production
+// network to the Transit Gateway.
+func (b *builder) link(owner, account string, cidr netip.Prefix, after awscdk.Stack) {
+	s := b.studio
+	name := b.names.LinkStack(owner)
+	if _, ok := b.out.Links[name]; ok {
+		return
+	}
+	st := b.stack(name, s.ManagementAccount, s.Region,
+		fmt.Sprintf("Joins %s to the Transit Gateway: production route table (management and on-premises only) and scheduler access", owner),
+		b.sharedTags(tagging.Network))
+	var license []int
+	for _, l := range s.LicenseServers {
+		license = append(license, int(l.Port))
+	}
+	var sched []int
+	for _, p := range s.Scheduler.Ports {
+		sched = append(sched, int(p))
+	}
+	network.NewLink(st, "Link", network.LinkProps{
+		Parameters:     b.names.Parameters(),
+		ReaderRoleArn:  keys.RoleArn(account, network.AttachmentReaderName(owner)),
+		AttachmentTags: map[string]string{"renderenv:studio": s.Studio, "renderenv:network": owner},
+		Cidr:           cidr,
+		SchedulerPorts: sched,
+		LicensePorts:   license,
+	})
+	st.AddStackDependency(b.out.Network, jsii.String("reads the hub's published ids"))
+	st.AddStackDependency(after, jsii.String("finds the attachment the network's stack creates"))
+	b.out.Links[name] = st
+}
