@@ -154,3 +154,24 @@ func NewLink(scope constructs.Construct, id string, props LinkProps) *Link {
 	}
 	return l
 }
+
+// LookupS3PrefixList returns the region's S3 prefix list id, the destination
+// of the gateway endpoint's routes, for security group egress rules.
+func LookupS3PrefixList(scope constructs.Construct, region string) *string {
+	call := &customresources.AwsSdkCall{
+		Service: jsii.String("EC2"),
+		Action:  jsii.String("describeManagedPrefixLists"),
+		Parameters: map[string]any{"Filters": []map[string]any{
+			{"Name": "prefix-list-name", "Values": []string{"com.amazonaws." + region + ".s3"}},
+		}},
+		PhysicalResourceId: customresources.PhysicalResourceId_FromResponse(jsii.String("PrefixLists.0.PrefixListId")),
+		OutputPaths:        jsii.Strings("PrefixLists.0.PrefixListId"),
+	}
+	cr := customresources.NewAwsCustomResource(scope, jsii.String("S3PrefixListLookup"), &customresources.AwsCustomResourceProps{
+		OnCreate:            call,
+		OnUpdate:            call,
+		Policy:              customresources.AwsCustomResourcePolicy_FromSdkCalls(&customresources.SdkCallsPolicyOptions{Resources: customresources.AwsCustomResourcePolicy_ANY_RESOURCE()}),
+		InstallLatestAwsSdk: jsii.Bool(false),
+	})
+	return cr.GetResponseField(jsii.String("PrefixLists.0.PrefixListId"))
+}

@@ -52,6 +52,7 @@ type ProductionVpcProps struct {
 // ProductionVpc is a private production network.
 type ProductionVpc struct {
 	constructs.Construct
+	Props             ProductionVpcProps
 	Vpc               awsec2.Vpc
 	EndpointGroup     awsec2.SecurityGroup
 	Attachment        awsec2.CfnTransitGatewayAttachment
@@ -82,7 +83,7 @@ func NewProductionVpc(scope constructs.Construct, id string, props ProductionVpc
 			isolatedTier(TransitTier, masks[3]),
 		},
 	})
-	p := &ProductionVpc{Construct: c, Vpc: vpc}
+	p := &ProductionVpc{Construct: c, Vpc: vpc, Props: props}
 	NewFlowLogs(c, vpc, props.FlowLogKey, props.FlowLogGroup)
 
 	// ISE 2.6: allow the VPC itself, management and on-premises; then deny

@@ -15,6 +15,7 @@ import (
 	"github.com/renderenv/renderenv/constructs/audit"
 	"github.com/renderenv/renderenv/constructs/keys"
 	"github.com/renderenv/renderenv/constructs/network"
+	"github.com/renderenv/renderenv/constructs/render"
 	"github.com/renderenv/renderenv/constructs/storage"
 	"github.com/renderenv/renderenv/constructs/tagging"
 	"github.com/renderenv/renderenv/internal/manifest"
@@ -29,6 +30,7 @@ type Production struct {
 	Vpc      awsec2.IVpc
 	Network  *network.ProductionVpc // nil when pooled
 	Bucket   awss3.Bucket
+	Fleet    *render.Fleet
 }
 
 // RenderRoleName is the role render nodes run as.
@@ -122,6 +124,8 @@ func (b *builder) production(r manifest.Resolved) {
 	tagging.Group(p.Bucket, tagging.AssetStorage)
 	p.Bucket.GrantReadWrite(p.Roles.DataOperator, nil)
 
+	b.render(p, prefix, pool)
+
 	if s.OrganizationID == "" {
 		// Without an organization trail the production records its own
 		// account's activity into the central bucket.
@@ -199,4 +203,62 @@ func (b *builder) link(owner, account string, cidr netip.Prefix, after awscdk.St
 	st.AddStackDependency(b.out.Network, jsii.String("reads the hub's published ids"))
 	st.AddStackDependency(after, jsii.String("finds the attachment the network's stack creates"))
 	b.out.Links[name] = st
+}
+
+// render adds the production's render fleet.
+func (b *builder) render(p *Production, prefix string, pool *Pool) {
+	s, r := b.studio, p.Resolved
+	cidr := r.VpcCidr
+	if r.PooledVpc {
+		cidr = pool.Network.Props.Cidr
+	}
+	var storage []string
+	for _, sub := range *p.Vpc.SelectSubnets(&awsec2.SubnetSelection{SubnetGroupName: jsii.String(network.StorageTier)}).Subnets {
+		storage = append(storage, *sub.Ipv4CidrBlock())
+	}
+	props := render.FleetProps{
+		Prefix:         prefix,
+		Account:        r.Account,
+		Region:         r.Region,
+		Vpc:            p.Vpc,
+		VpcCidr:        cidr,
+		StorageCidrs:   storage,
+		ManagementCidr: s.ManagementVpcCidr,
+		SchedulerPorts: ints(s.Scheduler.Ports),
+		WorkerPorts:    ints(s.Scheduler.WorkerPorts),
+		S3PrefixList:   network.LookupS3PrefixList(p.Stack, r.Region),
+		RootKey:        p.Keys[keys.RootVolume],
+		AssetKey:       p.Keys[keys.ContentAsset],
+		LoggingKey:     p.Keys[keys.Logging],
+		BucketArn:      p.Bucket.BucketArn(),
+		SchedulerAcct:  s.ManagementAccount,
+		RoleName:       RenderRoleName(prefix),
+		Tags: map[string]string{
+			tagging.KeyStudio:        s.Studio,
+			tagging.KeyProduction:    r.Name,
+			tagging.KeyTier:          strconv.FormatInt(r.Tier, 10),
+			tagging.KeyCostCentre:    r.CostCentre,
+			tagging.KeyResourceGroup: string(tagging.RenderInstance),
+		},
+	}
+	for _, l := range s.LicenseServers {
+		props.LicensePorts = append(props.LicensePorts, int(l.Port))
+	}
+	for _, pr := range r.Profiles {
+		props.Profiles = append(props.Profiles, render.Profile{
+			Name: pr.Name, Ami: pr.Ami, InstanceTypes: pr.InstanceTypes, Spot: pr.Purchase == "spot",
+			RootVolumeGiB: int(pr.RootVolumeGiB), ScratchVolumeGiB: int(pr.ScratchVolumeGiB),
+		})
+	}
+	fleet := render.NewFleet(p.Stack, "Render", props)
+	tagging.Group(fleet.Construct, tagging.RenderInstance)
+	p.Fleet = fleet
+}
+
+func ints(v []int64) []int {
+	out := make([]int, len(v))
+	for i, x := range v {
+		out[i] = int(x)
+	}
+	return out
 }

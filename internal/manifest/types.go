@@ -50,6 +50,9 @@ type LicenseServer struct {
 // Scheduler describes the render scheduler in the management VPC.
 type Scheduler struct {
 	Ports []int64 `yaml:"ports"`
+	// WorkerPorts are ports the scheduler connects to on render nodes; none
+	// by default, so nothing may connect to a render node.
+	WorkerPorts []int64 `yaml:"workerPorts"`
 }
 
 // Pool is the shared VPC and key set of the Tier 3 productions of one account

@@ -1,0 +1,41 @@
+# renderenv: the two commands a new machine needs are `make synth` and
+# `make test`. Both install the pinned CDK CLI (package-lock.json) first.
+
+# Node 20 still runs jsii correctly; the banner would drown real output.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+
+PKGS := ./bin/... ./constructs/... ./internal/... ./productions/... ./test/...
+CDK  := node_modules/.bin/cdk
+
+.PHONY: synth test validate vet fmt-check cli clean
+
+# Synthesize the shipped example estate (or MANIFESTS=dir) into cdk.out/.
+synth: $(CDK)
+	$(CDK) synth -q $(if $(MANIFESTS),-c manifests=$(MANIFESTS)) $(if $(ONLY),-c only=$(ONLY))
+
+# Run every check: formatting, vet, unit, construct, snapshot and invariant tests.
+test: $(CDK) fmt-check vet
+	go test -count=1 $(PKGS)
+
+# Check a manifest folder without Node.js: make validate MANIFESTS=dir
+validate:
+	go run ./bin/renderenv validate $(MANIFESTS)
+
+vet:
+	go vet $(PKGS)
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find bin constructs internal productions test -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+cli: $(CDK)
+
+# The CLI's package ships Go template files; a go.mod beside them makes them
+# a module of their own, so ./... never reaches into node_modules.
+$(CDK): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	echo 'module nodemodules' > node_modules/go.mod
+	touch $(CDK)
+
+clean:
+	rm -rf cdk.out

@@ -1,0 +1,336 @@
+// Package render creates the burst-render launch templates, the role render
+// nodes run as, and the role the studio's scheduler launches them with
+// (ISE 4.1, 4.2, 7.1, 10.8, 10.9).
+package render
+
+import (
+	_ "embed"
+	"fmt"
+	"net/netip"
+	"sort"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsssm"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+//go:embed userdata.sh
+var userData string
+
+// Profile is one resolved render profile.
+type Profile struct {
+	Name             string
+	Ami              string // ssm:/path or ami-...
+	InstanceTypes    []string
+	Spot             bool
+	RootVolumeGiB    int
+	ScratchVolumeGiB int // 0: none
+}
+
+// FleetProps configures a production's render nodes.
+type FleetProps struct {
+	Prefix  string // <studio>-<production>
+	Account string
+	Region  string
+	Vpc     awsec2.IVpc
+	// VpcCidr is the network's CIDR, where the interface endpoints answer.
+	VpcCidr netip.Prefix
+	// StorageCidrs are the storage tier's subnets.
+	StorageCidrs   []string
+	ManagementCidr netip.Prefix
+	SchedulerPorts []int
+	LicensePorts   []int
+	// WorkerPorts are the ports the scheduler opens to render nodes; none
+	// by default, so nothing can connect to a render node.
+	WorkerPorts []int
+	// S3PrefixList is the region's S3 prefix list (the gateway endpoint).
+	S3PrefixList  *string
+	RootKey       awskms.IKey
+	AssetKey      awskms.IKey
+	LoggingKey    awskms.IKey
+	BucketArn     *string
+	SchedulerAcct string
+	RoleName      string
+	Profiles      []Profile
+	Tags          map[string]string
+}
+
+// Fleet is the render side of a production.
+type Fleet struct {
+	constructs.Construct
+	Role            awsiam.Role
+	Group           awsec2.SecurityGroup
+	LaunchTemplates map[string]awsec2.LaunchTemplate
+	Launcher        awsiam.Role
+	LogGroup        awslogs.LogGroup
+	SessionLogGroup awslogs.LogGroup
+}
+
+// NewFleet creates the render role, security group, launch templates,
+// launcher role and Session Manager logging.
+func NewFleet(scope constructs.Construct, id string, props FleetProps) *Fleet {
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	f := &Fleet{Construct: c, LaunchTemplates: map[string]awsec2.LaunchTemplate{}}
+	f.LogGroup = logGroup(c, "RenderLogs", "/"+props.Prefix+"/render", props.LoggingKey)
+	f.SessionLogGroup = logGroup(c, "SessionLogs", "/"+props.Prefix+"/sessions", props.LoggingKey)
+	f.role(c, props)
+	f.group(c, props)
+	for _, p := range props.Profiles {
+		f.LaunchTemplates[p.Name] = f.template(c, props, p)
+	}
+	f.launcher(c, props)
+	f.sessions(c, props)
+	return f
+}
+
+func logGroup(scope constructs.Construct, id, name string, key awskms.IKey) awslogs.LogGroup {
+	return awslogs.NewLogGroup(scope, jsii.String(id), &awslogs.LogGroupProps{
+		LogGroupName:  jsii.String(name),
+		EncryptionKey: key,
+		Retention:     awslogs.RetentionDays_ONE_YEAR,
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+}
+
+// role is least privilege for a render node: Session Manager, its own log
+// group, its own asset bucket, the asset key only through S3; a permissions
+// boundary caps it at the same so nothing attached later can widen it.
+func (f *Fleet) role(c constructs.Construct, props FleetProps) {
+	s3Via := fmt.Sprintf("s3.%s.amazonaws.com", props.Region)
+	allowed := []awsiam.PolicyStatement{
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("WriteOwnLogs"),
+			Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"),
+			Resources: &[]*string{f.LogGroup.LogGroupArn(), jsii.String(*f.LogGroup.LogGroupArn() + ":*"), f.SessionLogGroup.LogGroupArn(), jsii.String(*f.SessionLogGroup.LogGroupArn() + ":*")},
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("ReadWriteOwnAssets"),
+			Actions:   jsii.Strings("s3:GetObject", "s3:PutObject", "s3:ListBucket", "s3:GetBucketLocation", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"),
+			Resources: &[]*string{props.BucketArn, jsii.String(*props.BucketArn + "/*")},
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String("AssetKeyThroughS3Only"),
+			Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt"),
+			Resources:  &[]*string{props.AssetKey.KeyArn()},
+			Conditions: &map[string]any{"StringEquals": map[string]any{"kms:ViaService": s3Via}},
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("SessionLogsEncryption"),
+			Actions:   jsii.Strings("kms:GenerateDataKey", "kms:Decrypt"),
+			Resources: &[]*string{props.LoggingKey.KeyArn()},
+		}),
+	}
+	ssm := awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String("AmazonSSMManagedInstanceCore"))
+	boundary := awsiam.NewManagedPolicy(c, jsii.String("RenderBoundary"), &awsiam.ManagedPolicyProps{
+		ManagedPolicyName: jsii.String(props.RoleName + "-boundary"),
+		Description:       jsii.String(props.Prefix + ": the most a render node may ever do"),
+		Statements: &[]awsiam.PolicyStatement{
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:       jsii.String("SessionManagerAndTags"),
+				Actions:   jsii.Strings("ssm:UpdateInstanceInformation", "ssm:ListInstanceAssociations", "ssm:DescribeAssociation", "ssm:GetDocument", "ssm:DescribeDocument", "ssm:GetParameter", "ssm:GetParameters", "ssm:GetManifest", "ssm:PutInventory", "ssm:PutComplianceItems", "ssm:PutConfigurePackageResult", "ssm:UpdateAssociationStatus", "ssm:UpdateInstanceAssociationStatus", "ssm:GetDeployablePatchSnapshotForInstance", "ssmmessages:*", "ec2messages:*", "ec2:DescribeTags"),
+				Resources: jsii.Strings("*"),
+			}),
+			allowed[0], allowed[1], allowed[2], allowed[3],
+		},
+	})
+	f.Role = awsiam.NewRole(c, jsii.String("Role"), &awsiam.RoleProps{
+		RoleName:            jsii.String(props.RoleName),
+		Description:         jsii.String(props.Prefix + ": render nodes"),
+		AssumedBy:           awsiam.NewServicePrincipal(jsii.String("ec2.amazonaws.com"), nil),
+		ManagedPolicies:     &[]awsiam.IManagedPolicy{ssm},
+		PermissionsBoundary: boundary,
+		InlinePolicies: &map[string]awsiam.PolicyDocument{
+			"render": awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{Statements: &allowed}),
+		},
+	})
+}
+
+// group lets a render node reach the scheduler and license ports in
+// management, the endpoints, S3 and storage, and nothing else; nothing may
+// connect to it except the scheduler on its worker ports. No SSH or RDP.
+func (f *Fleet) group(c constructs.Construct, props FleetProps) {
+	f.Group = awsec2.NewSecurityGroup(c, jsii.String("Group"), &awsec2.SecurityGroupProps{
+		Vpc:              props.Vpc,
+		Description:      jsii.String(props.Prefix + " render nodes"),
+		AllowAllOutbound: jsii.Bool(false),
+	})
+	mgmt := awsec2.Peer_Ipv4(jsii.String(props.ManagementCidr.String()))
+	for _, p := range props.SchedulerPorts {
+		f.Group.AddEgressRule(mgmt, awsec2.Port_Tcp(jsii.Number(float64(p))), jsii.Sprintf("scheduler TLS %d", p), nil)
+	}
+	for _, p := range props.LicensePorts {
+		f.Group.AddEgressRule(mgmt, awsec2.Port_Tcp(jsii.Number(float64(p))), jsii.Sprintf("license %d", p), nil)
+	}
+	f.Group.AddEgressRule(awsec2.Peer_Ipv4(jsii.String(props.VpcCidr.String())), awsec2.Port_Tcp(jsii.Number(443)), jsii.String("interface endpoints"), nil)
+	f.Group.AddEgressRule(awsec2.Peer_PrefixList(props.S3PrefixList), awsec2.Port_Tcp(jsii.Number(443)), jsii.String("S3 through the gateway endpoint"), nil)
+	for _, s := range props.StorageCidrs {
+		f.Group.AddEgressRule(awsec2.Peer_Ipv4(jsii.String(s)), awsec2.Port_AllTcp(), jsii.String("storage tier"), nil)
+	}
+	for _, p := range props.WorkerPorts {
+		f.Group.AddIngressRule(mgmt, awsec2.Port_Tcp(jsii.Number(float64(p))), jsii.Sprintf("scheduler to worker %d", p), nil)
+	}
+}
+
+func (f *Fleet) template(c constructs.Construct, props FleetProps, p Profile) awsec2.LaunchTemplate {
+	var image awsec2.IMachineImage
+	if strings.HasPrefix(p.Ami, "ssm:") {
+		// Resolved by CloudFormation at deploy time: synthesis looks nothing up.
+		image = awsec2.MachineImage_FromSsmParameter(jsii.String(strings.TrimPrefix(p.Ami, "ssm:")), nil)
+	} else {
+		image = awsec2.MachineImage_GenericLinux(&map[string]*string{props.Region: jsii.String(p.Ami)}, nil)
+	}
+	devices := []*awsec2.BlockDevice{{
+		DeviceName: jsii.String("/dev/xvda"),
+		Volume: awsec2.BlockDeviceVolume_Ebs(jsii.Number(float64(p.RootVolumeGiB)), &awsec2.EbsDeviceOptions{
+			Encrypted: jsii.Bool(true), KmsKey: props.RootKey,
+			VolumeType: awsec2.EbsDeviceVolumeType_GP3, DeleteOnTermination: jsii.Bool(true),
+		}),
+	}}
+	if p.ScratchVolumeGiB > 0 {
+		// Scratch holds content, so it is encrypted with the asset key, and
+		// it dies with the instance (ISE 10.9).
+		devices = append(devices, &awsec2.BlockDevice{
+			DeviceName: jsii.String("/dev/sdb"),
+			Volume: awsec2.BlockDeviceVolume_Ebs(jsii.Number(float64(p.ScratchVolumeGiB)), &awsec2.EbsDeviceOptions{
+				Encrypted: jsii.Bool(true), KmsKey: props.AssetKey,
+				VolumeType: awsec2.EbsDeviceVolumeType_GP3, DeleteOnTermination: jsii.Bool(true),
+			}),
+		})
+	}
+	ud := awsec2.UserData_Custom(jsii.String(strings.ReplaceAll(userData, "__LOG_GROUP__", "/"+props.Prefix+"/render")))
+	lp := &awsec2.LaunchTemplateProps{
+		LaunchTemplateName:       jsii.String(props.Prefix + "-" + p.Name),
+		VersionDescription:       jsii.String("render profile " + p.Name),
+		MachineImage:             image,
+		InstanceType:             awsec2.NewInstanceType(jsii.String(p.InstanceTypes[0])),
+		RequireImdsv2:            jsii.Bool(true),
+		HttpTokens:               awsec2.LaunchTemplateHttpTokens_REQUIRED,
+		HttpPutResponseHopLimit:  jsii.Number(1),
+		InstanceMetadataTags:     jsii.Bool(true),
+		AssociatePublicIpAddress: jsii.Bool(false),
+		SecurityGroup:            f.Group,
+		Role:                     f.Role,
+		BlockDevices:             &devices,
+		EbsOptimized:             jsii.Bool(true),
+		DetailedMonitoring:       jsii.Bool(true),
+		UserData:                 ud,
+	}
+	if p.Spot {
+		lp.SpotOptions = &awsec2.LaunchTemplateSpotOptions{
+			InterruptionBehavior: awsec2.SpotInstanceInterruption_TERMINATE,
+			RequestType:          awsec2.SpotRequestType_ONE_TIME,
+		}
+	}
+	lt := awsec2.NewLaunchTemplate(c, jsii.String("Template-"+p.Name), lp)
+	var tags []map[string]string
+	for _, k := range sortedKeys(props.Tags) {
+		tags = append(tags, map[string]string{"Key": k, "Value": props.Tags[k]})
+	}
+	tags = append(tags, map[string]string{"Key": "RenderProfile", "Value": p.Name})
+	var specs []map[string]any
+	types := []string{"instance", "volume", "network-interface"}
+	if p.Spot {
+		types = append(types, "spot-instances-request")
+	}
+	for _, t := range types {
+		specs = append(specs, map[string]any{"ResourceType": t, "Tags": tags})
+	}
+	cfn := lt.Node().DefaultChild().(awsec2.CfnLaunchTemplate)
+	cfn.AddPropertyOverride(jsii.String("LaunchTemplateData.TagSpecifications"), specs)
+	return lt
+}
+
+// launcher is the role the scheduler in the management account assumes to
+// start render nodes: only from this production's launch templates, only
+// passing the render role, only tagging with the production's tags.
+func (f *Fleet) launcher(c constructs.Construct, props FleetProps) {
+	f.Launcher = awsiam.NewRole(c, jsii.String("Launcher"), &awsiam.RoleProps{
+		RoleName:           jsii.String(props.Prefix + "-launcher"),
+		Description:        jsii.String(props.Prefix + ": the render scheduler launches render nodes from this production's templates only"),
+		AssumedBy:          awsiam.NewAccountPrincipal(jsii.String(props.SchedulerAcct)),
+		MaxSessionDuration: awscdk.Duration_Hours(jsii.Number(1)),
+	})
+	var arns []*string
+	for _, name := range sortedKeys(f.LaunchTemplates) {
+		lt := f.LaunchTemplates[name]
+		arns = append(arns, jsii.String(fmt.Sprintf("arn:aws:ec2:%s:%s:launch-template/%s", props.Region, props.Account, *lt.LaunchTemplateId())))
+	}
+	f.Launcher.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("LaunchFromOwnTemplatesOnly"),
+		Actions:    jsii.Strings("ec2:RunInstances", "ec2:CreateFleet"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{"ArnLike": map[string]any{"ec2:LaunchTemplate": arns}},
+	}))
+	f.Launcher.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("UseOwnTemplates"),
+		Actions:   jsii.Strings("ec2:RunInstances", "ec2:CreateFleet", "ec2:DescribeLaunchTemplateVersions"),
+		Resources: &arns,
+	}))
+	f.Launcher.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("TagOnlyAtLaunchWithProductionTags"),
+		Actions:   jsii.Strings("ec2:CreateTags"),
+		Resources: jsii.Strings(fmt.Sprintf("arn:aws:ec2:%s:%s:*/*", props.Region, props.Account)),
+		Conditions: &map[string]any{
+			"StringEquals": map[string]any{
+				"ec2:CreateAction":          []string{"RunInstances", "CreateFleet"},
+				"aws:RequestTag/Production": props.Tags["Production"],
+			},
+		},
+	}))
+	f.Launcher.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("PassRenderRoleToEc2Only"),
+		Actions:    jsii.Strings("iam:PassRole"),
+		Resources:  &[]*string{f.Role.RoleArn()},
+		Conditions: &map[string]any{"StringEquals": map[string]any{"iam:PassedToService": "ec2.amazonaws.com"}},
+	}))
+	f.Launcher.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("StopOwnNodes"),
+		Actions:    jsii.Strings("ec2:TerminateInstances", "ec2:StopInstances"),
+		Resources:  jsii.Strings(fmt.Sprintf("arn:aws:ec2:%s:%s:instance/*", props.Region, props.Account)),
+		Conditions: &map[string]any{"StringEquals": map[string]any{"aws:ResourceTag/Production": props.Tags["Production"]}},
+	}))
+	f.Launcher.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("SeeFleetState"),
+		Actions:   jsii.Strings("ec2:DescribeInstances", "ec2:DescribeInstanceStatus", "ec2:DescribeSpotInstanceRequests", "ec2:DescribeFleets", "ec2:DescribeFleetInstances", "ec2:DescribeSpotPriceHistory", "ec2:DescribeSubnets", "ec2:DescribeLaunchTemplates"),
+		Resources: jsii.Strings("*"),
+	}))
+}
+
+// sessions records every Session Manager session to the encrypted session
+// log group (ISE 4.1): start sessions with --document-name <prefix>-sessions.
+func (f *Fleet) sessions(c constructs.Construct, props FleetProps) {
+	awsssm.NewCfnDocument(c, jsii.String("SessionPreferences"), &awsssm.CfnDocumentProps{
+		Name:           jsii.String(props.Prefix + "-sessions"),
+		DocumentType:   jsii.String("Session"),
+		DocumentFormat: jsii.String("JSON"),
+		UpdateMethod:   jsii.String("NewVersion"),
+		Content: map[string]any{
+			"schemaVersion": "1.0",
+			"description":   props.Prefix + " Session Manager sessions, logged and encrypted",
+			"sessionType":   "Standard_Stream",
+			"inputs": map[string]any{
+				"cloudWatchLogGroupName":      *f.SessionLogGroup.LogGroupName(),
+				"cloudWatchEncryptionEnabled": true,
+				"cloudWatchStreamingEnabled":  true,
+				"kmsKeyId":                    *props.LoggingKey.KeyArn(),
+				"idleSessionTimeout":          "20",
+				"runAsEnabled":                false,
+			},
+		},
+	})
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
