@@ -48,11 +48,21 @@ func run() (code int) {
 		return 1
 	}
 	only := estate.ParseOnly(app.Node().TryGetContext(jsii.String("only")))
-	if _, err := estate.Build(app, e, only); err != nil {
+	est, err := estate.Build(app, e, only)
+	if err != nil {
 		fmt.Fprintln(os.Stderr, err.Error())
 		fmt.Fprintln(os.Stderr, "renderenv: nothing was synthesized")
 		return 1
 	}
-	app.Synth(nil)
+	estate.Nag(app)
+	estate.ApplySuppressions(est.Stacks())
+	asm := app.Synth(nil)
+	if findings := estate.Errors(asm); len(findings) > 0 {
+		for _, f := range findings {
+			fmt.Fprintln(os.Stderr, f.String())
+		}
+		fmt.Fprintf(os.Stderr, "renderenv: %d unsuppressed cdk-nag finding(s); fix them or add a reviewed suppression in internal/estate/suppressions.go\n", len(findings))
+		return 1
+	}
 	return 0
 }

@@ -18,6 +18,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsssm"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/renderenv/renderenv/constructs/storage"
 )
 
 //go:embed userdata.sh
@@ -102,7 +104,6 @@ func logGroup(scope constructs.Construct, id, name string, key awskms.IKey) awsl
 // group, its own asset bucket, the asset key only through S3; a permissions
 // boundary caps it at the same so nothing attached later can widen it.
 func (f *Fleet) role(c constructs.Construct, props FleetProps) {
-	s3Via := fmt.Sprintf("s3.%s.amazonaws.com", props.Region)
 	allowed := []awsiam.PolicyStatement{
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("WriteOwnLogs"),
@@ -110,34 +111,23 @@ func (f *Fleet) role(c constructs.Construct, props FleetProps) {
 			Resources: &[]*string{f.LogGroup.LogGroupArn(), jsii.String(*f.LogGroup.LogGroupArn() + ":*"), f.SessionLogGroup.LogGroupArn(), jsii.String(*f.SessionLogGroup.LogGroupArn() + ":*")},
 		}),
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:       jsii.String("ReadWriteOwnAssets"),
-			Actions:   jsii.Strings("s3:GetObject", "s3:PutObject", "s3:ListBucket", "s3:GetBucketLocation", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"),
-			Resources: &[]*string{props.BucketArn, jsii.String(*props.BucketArn + "/*")},
-		}),
-		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:        jsii.String("AssetKeyThroughS3Only"),
-			Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt"),
-			Resources:  &[]*string{props.AssetKey.KeyArn()},
-			Conditions: &map[string]any{"StringEquals": map[string]any{"kms:ViaService": s3Via}},
-		}),
-		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("SessionLogsEncryption"),
 			Actions:   jsii.Strings("kms:GenerateDataKey", "kms:Decrypt"),
 			Resources: &[]*string{props.LoggingKey.KeyArn()},
 		}),
 	}
+	allowed = append(allowed, storage.ObjectAccess(props.BucketArn, props.AssetKey.KeyArn(), props.Region)...)
 	ssm := awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String("AmazonSSMManagedInstanceCore"))
 	boundary := awsiam.NewManagedPolicy(c, jsii.String("RenderBoundary"), &awsiam.ManagedPolicyProps{
 		ManagedPolicyName: jsii.String(props.RoleName + "-boundary"),
 		Description:       jsii.String(props.Prefix + ": the most a render node may ever do"),
-		Statements: &[]awsiam.PolicyStatement{
+		Statements: withStatements(
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Sid:       jsii.String("SessionManagerAndTags"),
-				Actions:   jsii.Strings("ssm:UpdateInstanceInformation", "ssm:ListInstanceAssociations", "ssm:DescribeAssociation", "ssm:GetDocument", "ssm:DescribeDocument", "ssm:GetParameter", "ssm:GetParameters", "ssm:GetManifest", "ssm:PutInventory", "ssm:PutComplianceItems", "ssm:PutConfigurePackageResult", "ssm:UpdateAssociationStatus", "ssm:UpdateInstanceAssociationStatus", "ssm:GetDeployablePatchSnapshotForInstance", "ssmmessages:*", "ec2messages:*", "ec2:DescribeTags"),
+				Sid: jsii.String("SessionManagerAndTags"),
+				Actions: jsii.Strings("ssm:UpdateInstanceInformation", "ssm:ListInstanceAssociations", "ssm:DescribeAssociation", "ssm:GetDocument", "ssm:DescribeDocument", "ssm:GetParameter", "ssm:GetParameters", "ssm:GetManifest", "ssm:PutInventory", "ssm:PutComplianceItems", "ssm:PutConfigurePackageResult", "ssm:UpdateAssociationStatus", "ssm:UpdateInstanceAssociationStatus", "ssm:GetDeployablePatchSnapshotForInstance", "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel",
+					"ec2messages:AcknowledgeMessage", "ec2messages:DeleteMessage", "ec2messages:FailMessage", "ec2messages:GetEndpoint", "ec2messages:GetMessages", "ec2messages:SendReply", "ec2:DescribeTags"),
 				Resources: jsii.Strings("*"),
-			}),
-			allowed[0], allowed[1], allowed[2], allowed[3],
-		},
+			}), allowed),
 	})
 	f.Role = awsiam.NewRole(c, jsii.String("Role"), &awsiam.RoleProps{
 		RoleName:            jsii.String(props.RoleName),
@@ -333,4 +323,9 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+func withStatements(first awsiam.PolicyStatement, rest []awsiam.PolicyStatement) *[]awsiam.PolicyStatement {
+	all := append([]awsiam.PolicyStatement{first}, rest...)
+	return &all
 }

@@ -106,3 +106,27 @@ func NewAssetBucket(scope constructs.Construct, id string, props AssetBucketProp
 	}))
 	return b
 }
+
+// ObjectActions are what a person or render node does with content.
+var ObjectActions = []string{
+	"s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetBucketLocation", "s3:GetObject",
+	"s3:GetObjectVersion", "s3:ListBucket", "s3:ListMultipartUploadParts", "s3:PutObject",
+}
+
+// ObjectAccess reads and writes the objects of one bucket, using its key
+// only through S3.
+func ObjectAccess(bucketArn, keyArn *string, region string) []awsiam.PolicyStatement {
+	return []awsiam.PolicyStatement{
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("ReadWriteOwnAssets"),
+			Actions:   jsii.Strings(ObjectActions...),
+			Resources: &[]*string{bucketArn, jsii.String(*bucketArn + "/*")},
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String("AssetKeyThroughS3Only"),
+			Actions:    jsii.Strings("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"),
+			Resources:  &[]*string{keyArn},
+			Conditions: &map[string]any{"StringEquals": map[string]any{"kms:ViaService": "s3." + region + ".amazonaws.com"}},
+		}),
+	}
+}

@@ -122,7 +122,9 @@ func (b *builder) production(r manifest.Resolved) {
 		Exempt:     []string{keys.RoleArn(r.Account, access.RoleName(prefix, access.DataOperator))},
 	})
 	tagging.Group(p.Bucket, tagging.AssetStorage)
-	p.Bucket.GrantReadWrite(p.Roles.DataOperator, nil)
+	for _, st := range storage.ObjectAccess(p.Bucket.BucketArn(), p.Keys[keys.ContentAsset].KeyArn(), r.Region) {
+		p.Roles.DataOperator.AddToPolicy(st)
+	}
 
 	b.render(p, prefix, pool)
 

@@ -1,0 +1,80 @@
+package estate
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+)
+
+// Suppression accepts a cdk-nag finding on the resources whose construct
+// path (below the stack) matches Path, for a stated reason. Every entry is
+// listed in the README.
+type Suppression struct {
+	Path *regexp.Regexp
+	Rule string
+	// AppliesTo narrows IAM4/IAM5 findings to these policies, actions or
+	// resources (regular expressions over cdk-nag's finding ids).
+	AppliesTo []string
+	Reason    string
+}
+
+const lookupReason = "CDK's AwsCustomResource provider: CloudFormation invokes it only during deployment for read-only EC2 look-ups (Transit Gateway, prefix list and attachment ids). It handles no content, must reach the EC2 API of its account, and reports failures to CloudFormation, so it runs outside any VPC without a concurrency limit or dead-letter queue."
+
+// Suppressions is the reviewed list of accepted findings.
+var Suppressions = []Suppression{
+	{regexp.MustCompile(`^AWS679f53fac002430cb0da5b7982bd2287/`), "AwsSolutions-IAM4", []string{`^Policy::.*AWSLambdaBasicExecutionRole$`}, lookupReason + " The managed policy only lets it write its own logs."},
+	{regexp.MustCompile(`^AWS679f53fac002430cb0da5b7982bd2287/`), "NIST.800.53.R5-LambdaConcurrency", nil, lookupReason},
+	{regexp.MustCompile(`^AWS679f53fac002430cb0da5b7982bd2287/`), "NIST.800.53.R5-LambdaDLQ", nil, lookupReason},
+	{regexp.MustCompile(`^AWS679f53fac002430cb0da5b7982bd2287/`), "NIST.800.53.R5-LambdaInsideVPC", nil, lookupReason},
+	{regexp.MustCompile(`(^|/)(TransitGatewayLookup|S3PrefixListLookup|VpnAttachment)/CustomResourcePolicy/Resource$`), "AwsSolutions-IAM5", []string{`^Resource::\*$`}, "EC2 Describe actions do not support resource-level permissions; the policy allows only the one Describe call of the look-up."},
+	{regexp.MustCompile(`^AttachmentReader/DefaultPolicy/Resource$`), "AwsSolutions-IAM5", []string{`^Resource::\*$`}, "ec2:DescribeTransitGatewayVpcAttachments does not support resource-level permissions; it is the role's only action."},
+	{regexp.MustCompile(`^People/DataOperator/DefaultPolicy/Resource$`), "AwsSolutions-IAM5", []string{`^Resource::<Assets.*\.Arn>/\*$`}, "The data operator works on the objects of its own production's asset bucket, whose names are not known in advance; the bucket and key policies bound it further (ISE 5.1)."},
+	{regexp.MustCompile(`^People/KeyAdmin/DefaultPolicy/Resource$`), "AwsSolutions-IAM5", []string{`^Resource::arn:aws:kms:[a-z0-9-]+:[0-9]{12}:key/\*$`}, "Key ids exist only once keys are created; kms:ResourceAliases limits the statement to the production's own aliases (ISE 9.2)."},
+	{regexp.MustCompile(`^People/LogReader/DefaultPolicy/Resource$`), "AwsSolutions-IAM5", []string{`^Resource::arn:aws:logs:.*:log-group:/.*/\*$`}, "The log reader reads the production's log groups, named under the production's prefix (ISE 8.1)."},
+	{regexp.MustCompile(`^Render/Launcher/DefaultPolicy/Resource$`), "AwsSolutions-IAM5", []string{`^Resource::\*$`, `^Resource::arn:aws:ec2:.*:\*/\*$`, `^Resource::arn:aws:ec2:.*:instance/\*$`}, "Instances, volumes and interfaces a launch creates have no ids beforehand: launches are bound by the ec2:LaunchTemplate condition to the production's templates, tagging to launch time with the production tag, termination to instances carrying it; Describe actions have no resource-level permissions (ISE 7.1)."},
+	{regexp.MustCompile(`^Render/(RenderBoundary|Role)/Resource$`), "AwsSolutions-IAM5", []string{`^Resource::\*$`, `^Resource::<Assets.*\.Arn>/\*$`, `^Resource::<Render.*Logs.*\.Arn>:\*$`}, "SSM Agent and Session Manager calls have no resource-level permissions; log streams and objects are created at run time inside the production's own log groups and bucket (ISE 4.1)."},
+	{regexp.MustCompile(`^Render/Role/Resource$`), "AwsSolutions-IAM4", []string{`^Policy::.*AmazonSSMManagedInstanceCore$`}, "ISE 4.1: Session Manager is the only way onto a render node; the permissions boundary caps this AWS-managed policy."},
+	{regexp.MustCompile(`.`), "NIST.800.53.R5-IAMNoInlinePolicy", nil, "CDK gives each role its statements as an inline policy that is deployed and deleted with the role; no policy is shared between roles, and every statement is reviewed in the templates and snapshot tests."},
+	{regexp.MustCompile(`^(Assets|AccessLogs|Audit/TrailBucket|Audit/AccessLogs)/Resource$`), "NIST.800.53.R5-S3BucketReplicationEnabled", nil, "Content owners decide whether and where copies of their content may exist; buckets are versioned and retained, and a studio adds replication where its continuity policy allows."},
+	{regexp.MustCompile(`(^|/)AccessLogs/Resource$`), "NIST.800.53.R5-S3DefaultEncryptionKMS", nil, "S3 delivers server access logs only to buckets with S3-managed encryption (SSE-S3); these hold request metadata, never content."},
+	{regexp.MustCompile(`^Hub/Vpc/front-endSubnet[0-9]+/DefaultRoute$`), "NIST.800.53.R5-VPCNoUnrestrictedRouteToIGW", nil, "ISE 2.2: the front-end subnets hold only the NAT gateways that carry license egress; their network ACL admits only the license servers' ports."},
+}
+
+// ApplySuppressions attaches the suppressions to every matching resource of
+// every stack and returns how often each entry was used.
+func ApplySuppressions(stacks []awscdk.Stack) map[int]int {
+	used := map[int]int{}
+	for _, st := range stacks {
+		prefix := *st.Node().Path() + "/"
+		for _, c := range *st.Node().FindAll(constructs.ConstructOrder_PREORDER) {
+			if _, ok := c.(awscdk.CfnResource); !ok {
+				continue
+			}
+			rel := strings.TrimPrefix(*c.Node().Path(), prefix)
+			var list []*cdknag.NagPackSuppression
+			for i, s := range Suppressions {
+				if !s.Path.MatchString(rel) {
+					continue
+				}
+				used[i]++
+				sup := &cdknag.NagPackSuppression{Id: jsii.String(s.Rule), Reason: jsii.String(s.Reason)}
+				if len(s.AppliesTo) > 0 {
+					applies := make([]any, len(s.AppliesTo))
+					for j, a := range s.AppliesTo {
+						applies[j] = map[string]any{"regex": "/" + a + "/g"}
+					}
+					sup.AppliesTo = &applies
+				}
+				list = append(list, sup)
+			}
+			if len(list) > 0 {
+				cdknag.NagSuppressions_AddResourceSuppressions(c, &list, jsii.Bool(false))
+			}
+		}
+	}
+	return used
+}
