@@ -47,7 +47,7 @@ var Regions = map[string]bool{
 }
 
 // reservedNames would collide with the names of the shared stacks and buckets.
-var reservedNames = map[string]bool{"audit": true, "logging": true, "network": true, "pipeline": true, "pool": true, "s3logs": true}
+var reservedNames = map[string]bool{"audit": true, "logging": true, "network": true, "pipeline": true, "pool": true, "s3logs": true, "shared": true}
 
 // builtinEndpoints are the interface endpoints every production VPC has.
 var builtinEndpoints = []string{"ec2messages", "kms", "logs", "ssm", "ssmmessages", "sts"}
@@ -167,6 +167,13 @@ func validateStudio(s *Studio, r reporter) {
 		}
 		ports[port] = true
 	}
+	for i, port := range s.Scheduler.WorkerPorts {
+		pp := Path("scheduler.workerPorts").Index(i)
+		requirePort(r, pp, port)
+		if port == 22 || port == 3389 {
+			r.add(pp, "port %d is SSH or RDP: render nodes are reached through Session Manager only (ISE 4.1)", port)
+		}
+	}
 	pools := map[string]bool{}
 	for i, pl := range s.Pools {
 		pp := Path("pools").Index(i)
@@ -244,7 +251,7 @@ func validateProduction(s *Studio, pf *ProductionFile, r reporter, poolsKnown bo
 	} else if !p.StartDate.IsZero() && !p.StartDate.Before(p.EndDate.Time) {
 		r.add("endDate", "%s is not after startDate %s", p.EndDate, p.StartDate)
 	}
-	if p.Render.Ami == "" && len(p.RenderProfiles) == 0 {
+	if !r.src.Has("render") && len(p.RenderProfiles) == 0 {
 		r.add("render", "is required: describe at least one render profile")
 	}
 	if p.Render.Ami != "" || r.src.Has("render") {
@@ -302,7 +309,7 @@ func validateIsolation(s *Studio, p *Production, pol TierPolicy, r reporter, poo
 		r.add("vpcCidr", "is required: the production has a VPC of its own")
 	case dedicatedVpc:
 		requireVpcCidr(r, "vpcCidr", p.VpcCidr, 16, 22)
-	case pool == nil && p.Account != "" && p.Region != "" && poolsKnown:
+	case pool == nil && accountID.MatchString(p.Account) && Regions[p.Region] && poolsKnown:
 		r.add("isolation.dedicatedVpc", "tier %d production without a dedicated VPC joins its account's pool, but studio.yaml declares no pool for account %s in %s: add one to pools or set isolation.dedicatedVpc: true", p.Tier, p.Account, p.Region)
 	case p.VpcCidr.IsValid():
 		r.add("vpcCidr", "a pooled production uses the VPC of its pool (studio.yaml pools); remove vpcCidr or set isolation.dedicatedVpc: true")
