@@ -48,14 +48,12 @@ func run() (code int) {
 		return 1
 	}
 	only := estate.ParseOnly(app.Node().TryGetContext(jsii.String("only")))
-	est, err := estate.Build(app, e, only)
+	_, err = estate.BuildWith(app, e, estate.Options{Only: only, Checks: true})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err.Error())
 		fmt.Fprintln(os.Stderr, "renderenv: nothing was synthesized")
 		return 1
 	}
-	estate.Nag(app)
-	estate.ApplySuppressions(est.Stacks())
 	asm := app.Synth(nil)
 	if findings := estate.Errors(asm); len(findings) > 0 {
 		for _, f := range findings {

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/pipelines"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -25,11 +26,18 @@ type Estate struct {
 	Pools       map[string]*Pool // by account
 	Productions map[string]*Production
 	Links       map[string]awscdk.Stack // by network name
+	Pipeline    *Pipeline               // nil unless studio.yaml enables it
+	// SuppressionUse counts, per entry of Suppressions, the resources it
+	// was attached to (with Options.Checks).
+	SuppressionUse map[int]int
 }
 
 // Stacks returns every stack, shared first, then by name.
 func (e *Estate) Stacks() []awscdk.Stack {
 	out := []awscdk.Stack{e.Logging, e.Network}
+	if e.Pipeline != nil {
+		out = append(out, e.Pipeline.Stack)
+	}
 	for _, a := range sortedKeys(e.Pools) {
 		out = append(out, e.Pools[a].Stack)
 	}
@@ -42,11 +50,33 @@ func (e *Estate) Stacks() []awscdk.Stack {
 	return out
 }
 
-// Build creates the stacks of e in app. only, when not empty, limits the
-// productions to those named (the shared stacks are always built). The
-// estate must have passed validation.
+// Options shape a build.
+type Options struct {
+	// Only, when not empty, limits the productions to those named; the
+	// shared stacks are always built.
+	Only []string
+	// Checks attaches cdk-nag and the reviewed suppressions.
+	Checks bool
+	// Customize, when set, runs after the stacks are built and before the
+	// checks and the pipeline are attached: the place to add a studio's own
+	// resources to the estate.
+	Customize func(*Estate)
+}
+
+// Build creates the stacks of e in app without the policy checks: see
+// BuildWith. The estate must have passed validation.
 func Build(app awscdk.App, e *manifest.Estate, only []string) (*Estate, error) {
+	return BuildWith(app, e, Options{Only: only})
+}
+
+// BuildWith creates the stacks of e in app. The estate must have passed
+// validation.
+func BuildWith(app awscdk.App, e *manifest.Estate, opts Options) (*Estate, error) {
+	only := opts.Only
 	if len(only) > 0 {
+		if e.Studio.Pipeline.Enabled {
+			return nil, manifest.ErrorList{{File: "context", Field: "only", Message: "cannot be combined with pipeline.enabled: the pipeline must hold every production"}}
+		}
 		if errs := e.Only(only); len(errs) > 0 {
 			return nil, errs
 		}
@@ -63,21 +93,51 @@ func Build(app awscdk.App, e *manifest.Estate, only []string) (*Estate, error) {
 		},
 	}
 	b.out.Names = b.names
+	b.scope = func(string) constructs.Construct { return app }
 	resolved := e.Resolved()
 	b.seedZones(resolved)
+	if s.Pipeline.Enabled {
+		b.startPipeline()
+	}
 	b.out.Logging = b.logging(resolved)
 	b.out.Network = b.network(resolved)
 	for _, r := range resolved {
 		b.production(r)
 	}
+	if opts.Customize != nil {
+		opts.Customize(b.out)
+	}
+	// The pipeline synthesizes its stages when it is built, so checks and
+	// suppressions go on before it, and on the pipeline's own resources after.
+	var deployed []awscdk.Stack
+	for _, st := range b.out.Stacks() {
+		if b.out.Pipeline == nil || st != b.out.Pipeline.Stack {
+			deployed = append(deployed, st)
+		}
+	}
+	if opts.Checks {
+		Nag(app, b.out)
+		b.out.SuppressionUse = ApplySuppressions(deployed)
+	}
+	if s.Pipeline.Enabled {
+		b.finishPipeline(resolved)
+		if opts.Checks {
+			for i, n := range ApplySuppressions([]awscdk.Stack{b.out.Pipeline.Stack}) {
+				b.out.SuppressionUse[i] += n
+			}
+		}
+	}
 	return b.out, nil
 }
 
 type builder struct {
-	app    awscdk.App
-	studio *manifest.Studio
-	names  Names
-	out    *Estate
+	app awscdk.App
+	// scope is where a group's stacks go: the app, or a pipeline stage.
+	scope          func(group string) constructs.Construct
+	pipelineSource pipelines.CodePipelineSource
+	studio         *manifest.Studio
+	names          Names
+	out            *Estate
 }
 
 // seedZones records each account and region's availability zones in the
@@ -109,8 +169,10 @@ func (b *builder) seedZones(resolved []manifest.Resolved) {
 }
 
 // stack creates a stack with an explicit environment and the tags of ISE 1.2.
-func (b *builder) stack(name, account, region, description string, tags map[string]string) awscdk.Stack {
-	st := awscdk.NewStack(b.app, jsii.String(name), &awscdk.StackProps{
+// group is "shared" or a production's name: the pipeline deploys each group
+// as one stage.
+func (b *builder) stack(group, name, account, region, description string, tags map[string]string) awscdk.Stack {
+	st := awscdk.NewStack(b.scope(group), jsii.String(name), &awscdk.StackProps{
 		StackName:   jsii.String(name),
 		Env:         &awscdk.Environment{Account: jsii.String(account), Region: jsii.String(region)},
 		Description: jsii.String(description),
@@ -174,4 +236,10 @@ func ParseOnly(v any) []string {
 	return out
 }
 
-var _ constructs.Construct
+// dependsOn orders two stacks of one stage. Between stages the pipeline's
+// order (shared stacks first) already holds, and CDK refuses such links.
+func dependsOn(from, to awscdk.Stack, reason string) {
+	if *awscdk.Stage_Of(from).Node().Path() == *awscdk.Stage_Of(to).Node().Path() {
+		from.AddStackDependency(to, jsii.String(reason))
+	}
+}

@@ -7,16 +7,26 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
+	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 )
 
 // Nag runs the cdk-nag AwsSolutions and NIST 800-53 rev 5 packs over every
-// stack of app at synthesis.
-func Nag(app awscdk.App) {
+// stack of the estate at synthesis. Aspects stop at stage boundaries, so
+// each pipeline stage gets the packs too.
+func Nag(app awscdk.App, est *Estate) {
+	scopes := []constructs.IConstruct{app}
+	if est.Pipeline != nil {
+		for _, name := range sortedKeys(est.Pipeline.Stages) {
+			scopes = append(scopes, est.Pipeline.Stages[name])
+		}
+	}
 	props := &cdknag.NagPackProps{Verbose: jsii.Bool(true), Reports: jsii.Bool(false)}
-	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(props), nil)
-	awscdk.Aspects_Of(app).Add(cdknag.NewNIST80053R5Checks(props), nil)
+	for _, s := range scopes {
+		awscdk.Aspects_Of(s).Add(cdknag.NewAwsSolutionsChecks(props), nil)
+		awscdk.Aspects_Of(s).Add(cdknag.NewNIST80053R5Checks(props), nil)
+	}
 }
 
 // Finding is one error annotation left in a synthesized assembly.
@@ -30,7 +40,7 @@ func (f Finding) String() string { return fmt.Sprintf("%s %s: %s", f.Stack, f.Pa
 // assembly: unsuppressed cdk-nag findings among them.
 func Errors(asm cxapi.CloudAssembly) []Finding {
 	var out []Finding
-	for _, st := range *asm.Stacks() {
+	for _, st := range *asm.StacksRecursively() {
 		for _, m := range *st.Messages() {
 			if m.Level != cxapi.SynthesisMessageLevel_ERROR {
 				continue

@@ -19,6 +19,11 @@ func (n Names) ProductionStack(name string) string { return n.Studio + "-" + nam
 func (n Names) PoolStack(account string) string    { return n.Studio + "-pool-" + account }
 func (n Names) LinkStack(network string) string    { return network + "-link" }
 
+// PoolParameters is the SSM path a pool stack publishes under.
+func (n Names) PoolParameters(account string) string {
+	return "/renderenv/" + n.Studio + "/pool/" + account
+}
+
 // Parameters is the SSM path the network stack publishes under.
 func (n Names) Parameters() string { return "/renderenv/" + n.Studio + "/network" }
 

@@ -5,6 +5,10 @@ import (
 	"net/netip"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsssm"
+	"github.com/aws/jsii-runtime-go"
 
 	"github.com/renderenv/renderenv/constructs/keys"
 	"github.com/renderenv/renderenv/constructs/network"
@@ -28,7 +32,7 @@ func (b *builder) pool(r manifest.Resolved) *Pool {
 		return p
 	}
 	name := b.names.PoolStack(pl.Account)
-	st := b.stack(name, pl.Account, pl.Region,
+	st := b.stack("shared", name, pl.Account, pl.Region,
 		fmt.Sprintf("%s pooled VPC and keys for the Tier 3 productions of account %s that ask for nothing dedicated (ISE 2.4, 9.1)", b.studio.Studio, pl.Account),
 		map[string]string{
 			tagging.KeyTier:          "3",
@@ -51,9 +55,74 @@ func (b *builder) pool(r manifest.Resolved) *Pool {
 	p.Network = b.productionVpc(st, name, pl.Account, pl.Region, pl.VpcCidr,
 		manifest.Zones(pl.AvailabilityZones, pl.Region), nil, set[keys.Logging].Key,
 		[]string{b.names.AssetBucketPattern(pl.Account, pl.Region)})
-	b.link(name, pl.Account, pl.VpcCidr, st)
+	b.link("shared", name, pl.Account, pl.VpcCidr, st)
+	b.publishPool(st, pl, p)
 	b.out.Pools[pl.Account] = p
 	return p
+}
+
+// publishPool writes the ids pooled productions need to SSM Parameter Store.
+// Productions read them at deploy time instead of importing CloudFormation
+// exports, so a production never locks its pool and the pool never changes
+// when a production joins or leaves it.
+func (b *builder) publishPool(st awscdk.Stack, pl *manifest.Pool, p *Pool) {
+	values := map[string]*string{
+		"vpc-id":         p.Network.Vpc.VpcId(),
+		"s3-endpoint-id": p.Network.S3Endpoint.VpcEndpointId(),
+	}
+	for purpose, k := range p.Keys {
+		values[string(purpose)+"-key-arn"] = k.Key.KeyArn()
+	}
+	for i, cidr := range storageCidrs(p.Network.Vpc) {
+		values[fmt.Sprintf("%s-cidr-%d", network.StorageTier, i)] = jsii.String(cidr)
+	}
+	for _, name := range sortedKeys(values) {
+		awsssm.NewStringParameter(st, jsii.String("Param-"+name), &awsssm.StringParameterProps{
+			ParameterName: jsii.String(b.names.PoolParameters(pl.Account) + "/" + name),
+			StringValue:   values[name],
+			Description:   jsii.String("Published by the pool stack for its pooled productions"),
+		})
+	}
+}
+
+// storageCidrs are the ranges of a VPC's storage tier, which render nodes
+// may reach.
+func storageCidrs(vpc awsec2.IVpc) []string {
+	var out []string
+	for _, sub := range *vpc.SelectSubnets(&awsec2.SubnetSelection{SubnetGroupName: jsii.String(network.StorageTier)}).Subnets {
+		out = append(out, *sub.Ipv4CidrBlock())
+	}
+	return out
+}
+
+// pooledResources reads a pool's published ids in a production stack: the
+// VPC, the storage tier's ranges, the S3 endpoint and the pooled keys.
+func (b *builder) pooledResources(st awscdk.Stack, r manifest.Resolved, p *Production) (endpoint *string) {
+	path := b.names.PoolParameters(r.Pool.Account)
+	read := func(name string) *string {
+		return awsssm.StringParameter_ValueForStringParameter(st, jsii.String(path+"/"+name), nil)
+	}
+	if r.PooledVpc {
+		zones := manifest.Zones(r.Pool.AvailabilityZones, r.Pool.Region)
+		p.Vpc = awsec2.Vpc_FromVpcAttributes(st, jsii.String("PoolVpc"), &awsec2.VpcAttributes{
+			VpcId:             read("vpc-id"),
+			AvailabilityZones: jsii.Strings(zones...),
+			VpcCidrBlock:      jsii.String(r.Pool.VpcCidr.String()),
+		})
+		for i := range zones {
+			p.StorageCidrs = append(p.StorageCidrs, *read(fmt.Sprintf("%s-cidr-%d", network.StorageTier, i)))
+		}
+		endpoint = read("s3-endpoint-id")
+	}
+	for _, k := range []struct {
+		purpose keys.Purpose
+		pooled  bool
+	}{{keys.RootVolume, r.PooledRootKey}, {keys.ContentAsset, r.PooledAssetKey}, {keys.Logging, r.PooledLoggingKey}} {
+		if k.pooled {
+			p.Keys[k.purpose] = awskms.Key_FromKeyArn(st, jsii.String("Pool-"+string(k.purpose)), read(string(k.purpose)+"-key-arn"))
+		}
+	}
+	return endpoint
 }
 
 func strs(ps []netip.Prefix) []string {

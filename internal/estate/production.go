@@ -31,6 +31,8 @@ type Production struct {
 	Network  *network.ProductionVpc // nil when pooled
 	Bucket   awss3.Bucket
 	Fleet    *render.Fleet
+	// StorageCidrs are the storage tier's ranges in the production's VPC.
+	StorageCidrs []string
 }
 
 // RenderRoleName is the role render nodes run as.
@@ -47,7 +49,7 @@ func (b *builder) networkOwner(r manifest.Resolved) string {
 func (b *builder) production(r manifest.Resolved) {
 	s := b.studio
 	prefix := b.names.ProductionStack(r.Name)
-	st := b.stack(prefix, r.Account, r.Region,
+	st := b.stack(r.Name, prefix, r.Account, r.Region,
 		fmt.Sprintf("%s production %s (tier %d, %s): private VPC, keys, asset bucket and burst-render launch templates", s.Studio, r.Name, r.Tier, r.Policy.Label),
 		map[string]string{
 			tagging.KeyProduction:    r.Name,
@@ -71,16 +73,18 @@ func (b *builder) production(r manifest.Resolved) {
 	var pool *Pool
 	if r.Pool != nil && (r.PooledVpc || r.PooledRootKey || r.PooledAssetKey || r.PooledLoggingKey) {
 		pool = b.pool(r)
-		st.AddStackDependency(pool.Stack, jsii.String("uses the pooled VPC or keys of its account"))
+		dependsOn(st, pool.Stack, "uses the pooled VPC or keys of its account")
+	}
+	var endpoint *string
+	if pool != nil {
+		endpoint = b.pooledResources(st, r, p)
 	}
 	var own []keys.Purpose
 	for _, k := range []struct {
 		purpose keys.Purpose
 		pooled  bool
 	}{{keys.RootVolume, r.PooledRootKey}, {keys.ContentAsset, r.PooledAssetKey}, {keys.Logging, r.PooledLoggingKey}} {
-		if k.pooled {
-			p.Keys[k.purpose] = pool.Keys[k.purpose].Key
-		} else {
+		if !k.pooled {
 			own = append(own, k.purpose)
 		}
 	}
@@ -100,15 +104,12 @@ func (b *builder) production(r manifest.Resolved) {
 	}
 
 	bucketArn := "arn:aws:s3:::" + b.names.AssetBucket(r)
-	var endpoint *string
-	if r.PooledVpc {
-		p.Vpc = pool.Network.Vpc
-		endpoint = pool.Network.S3Endpoint.VpcEndpointId()
-	} else {
+	if !r.PooledVpc {
 		p.Network = b.productionVpc(st, prefix, r.Account, r.Region, r.VpcCidr, manifest.Zones(r.AvailabilityZones, r.Region), r.Endpoints, p.Keys[keys.Logging], []string{bucketArn})
 		p.Vpc = p.Network.Vpc
+		p.StorageCidrs = storageCidrs(p.Vpc)
 		endpoint = p.Network.S3Endpoint.VpcEndpointId()
-		b.link(prefix, r.Account, r.VpcCidr, st)
+		b.link(r.Name, prefix, r.Account, r.VpcCidr, st)
 	}
 
 	logs := storage.NewAccessLogBucket(st, "AccessLogs", b.names.AccessLogBucket(r.Name, r.Account, r.Region))
@@ -126,7 +127,7 @@ func (b *builder) production(r manifest.Resolved) {
 		p.Roles.DataOperator.AddToPolicy(st)
 	}
 
-	b.render(p, prefix, pool)
+	b.render(p, prefix)
 
 	if s.OrganizationID == "" {
 		// Without an organization trail the production records its own
@@ -142,7 +143,7 @@ func (b *builder) production(r manifest.Resolved) {
 			DataEvents: events,
 		})
 		tagging.Group(trail, tagging.Logging)
-		st.AddStackDependency(b.out.Logging, jsii.String("delivers its trail to the central bucket"))
+		dependsOn(st, b.out.Logging, "delivers its trail to the central bucket")
 	}
 }
 
@@ -177,13 +178,13 @@ func (b *builder) productionVpc(st awscdk.Stack, owner, account, region string, 
 
 // link builds the management-account stack that joins one production
 // network to the Transit Gateway.
-func (b *builder) link(owner, account string, cidr netip.Prefix, after awscdk.Stack) {
+func (b *builder) link(group, owner, account string, cidr netip.Prefix, after awscdk.Stack) {
 	s := b.studio
 	name := b.names.LinkStack(owner)
 	if _, ok := b.out.Links[name]; ok {
 		return
 	}
-	st := b.stack(name, s.ManagementAccount, s.Region,
+	st := b.stack(group, name, s.ManagementAccount, s.Region,
 		fmt.Sprintf("Joins %s to the Transit Gateway: production route table (management and on-premises only) and scheduler access", owner),
 		b.sharedTags(tagging.Network))
 	var license []int
@@ -202,21 +203,17 @@ func (b *builder) link(owner, account string, cidr netip.Prefix, after awscdk.St
 		SchedulerPorts: sched,
 		LicensePorts:   license,
 	})
-	st.AddStackDependency(b.out.Network, jsii.String("reads the hub's published ids"))
-	st.AddStackDependency(after, jsii.String("finds the attachment the network's stack creates"))
+	dependsOn(st, b.out.Network, "reads the hub's published ids")
+	dependsOn(st, after, "finds the attachment the network's stack creates")
 	b.out.Links[name] = st
 }
 
 // render adds the production's render fleet.
-func (b *builder) render(p *Production, prefix string, pool *Pool) {
+func (b *builder) render(p *Production, prefix string) {
 	s, r := b.studio, p.Resolved
 	cidr := r.VpcCidr
 	if r.PooledVpc {
-		cidr = pool.Network.Props.Cidr
-	}
-	var storage []string
-	for _, sub := range *p.Vpc.SelectSubnets(&awsec2.SubnetSelection{SubnetGroupName: jsii.String(network.StorageTier)}).Subnets {
-		storage = append(storage, *sub.Ipv4CidrBlock())
+		cidr = r.Pool.VpcCidr
 	}
 	props := render.FleetProps{
 		Prefix:         prefix,
@@ -224,7 +221,7 @@ func (b *builder) render(p *Production, prefix string, pool *Pool) {
 		Region:         r.Region,
 		Vpc:            p.Vpc,
 		VpcCidr:        cidr,
-		StorageCidrs:   storage,
+		StorageCidrs:   p.StorageCidrs,
 		ManagementCidr: s.ManagementVpcCidr,
 		SchedulerPorts: ints(s.Scheduler.Ports),
 		WorkerPorts:    ints(s.Scheduler.WorkerPorts),

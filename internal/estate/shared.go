@@ -18,7 +18,7 @@ import (
 // logging builds the log-archive account's stack: the central trail.
 func (b *builder) logging(resolved []manifest.Resolved) awscdk.Stack {
 	s := b.studio
-	st := b.stack(b.names.LoggingStack(), s.LogArchive(), s.Region,
+	st := b.stack("shared", b.names.LoggingStack(), s.LogArchive(), s.Region,
 		s.Studio+" central audit trail, its encrypted bucket and the security alarms (ISE 5.3, 8.1, 9.4)",
 		b.sharedTags(tagging.Logging))
 	props := audit.CentralProps{
@@ -58,7 +58,7 @@ func (b *builder) logging(resolved []manifest.Resolved) awscdk.Stack {
 // network builds the management account's stack: the hub.
 func (b *builder) network(resolved []manifest.Resolved) awscdk.Stack {
 	s := b.studio
-	st := b.stack(b.names.NetworkStack(), s.ManagementAccount, s.Region,
+	st := b.stack("shared", b.names.NetworkStack(), s.ManagementAccount, s.Region,
 		s.Studio+" management VPC (the only internet egress, for license servers) and the Transit Gateway that joins productions to management and on-premises, never to each other (ISE 2.1 to 2.8)",
 		b.sharedTags(tagging.Network))
 	keys := b.networkLoggingKey(st)

@@ -24,6 +24,8 @@ type Suppression struct {
 
 const lookupReason = "CDK's AwsCustomResource provider: CloudFormation invokes it only during deployment for read-only EC2 look-ups (Transit Gateway, prefix list and attachment ids). It handles no content, must reach the EC2 API of its account, and reports failures to CloudFormation, so it runs outside any VPC without a concurrency limit or dead-letter queue."
 
+const pipelineReason = "Only with pipeline.enabled."
+
 // Suppressions is the reviewed list of accepted findings.
 var Suppressions = []Suppression{
 	{regexp.MustCompile(`^AWS679f53fac002430cb0da5b7982bd2287/`), "AwsSolutions-IAM4", []string{`^Policy::.*AWSLambdaBasicExecutionRole$`}, lookupReason + " The managed policy only lets it write its own logs."},
@@ -39,8 +41,12 @@ var Suppressions = []Suppression{
 	{regexp.MustCompile(`^Render/(RenderBoundary|Role)/Resource$`), "AwsSolutions-IAM5", []string{`^Resource::\*$`, `^Resource::<Assets.*\.Arn>/\*$`, `^Resource::<Render.*Logs.*\.Arn>:\*$`}, "SSM Agent and Session Manager calls have no resource-level permissions; log streams and objects are created at run time inside the production's own log groups and bucket (ISE 4.1)."},
 	{regexp.MustCompile(`^Render/Role/Resource$`), "AwsSolutions-IAM4", []string{`^Policy::.*AmazonSSMManagedInstanceCore$`}, "ISE 4.1: Session Manager is the only way onto a render node; the permissions boundary caps this AWS-managed policy."},
 	{regexp.MustCompile(`.`), "NIST.800.53.R5-IAMNoInlinePolicy", nil, "CDK gives each role its statements as an inline policy that is deployed and deleted with the role; no policy is shared between roles, and every statement is reviewed in the templates and snapshot tests."},
-	{regexp.MustCompile(`^(Assets|AccessLogs|Audit/TrailBucket|Audit/AccessLogs)/Resource$`), "NIST.800.53.R5-S3BucketReplicationEnabled", nil, "Content owners decide whether and where copies of their content may exist; buckets are versioned and retained, and a studio adds replication where its continuity policy allows."},
+	{regexp.MustCompile(`^(Assets|AccessLogs|Audit/TrailBucket|Audit/AccessLogs|Pipeline/Pipeline/ArtifactsBucket)/Resource$`), "NIST.800.53.R5-S3BucketReplicationEnabled", nil, "Content owners decide whether and where copies of their content may exist; buckets are versioned and retained, and a studio adds replication where its continuity policy allows."},
 	{regexp.MustCompile(`(^|/)AccessLogs/Resource$`), "NIST.800.53.R5-S3DefaultEncryptionKMS", nil, "S3 delivers server access logs only to buckets with S3-managed encryption (SSE-S3); these hold request metadata, never content."},
+	{regexp.MustCompile(`^Pipeline/`), "AwsSolutions-IAM5", []string{`^Action::(s3|kms):[A-Za-z]+\*$`, `^Resource::\*$`, `^Resource::<PipelineArtifactsBucket.*\.Arn>/\*$`, `^Resource::arn:\*:iam::[0-9]{12}:role/\*$`, `^Resource::arn:aws:(codebuild|logs):.*$`}, pipelineReason + " These are the grants CDK Pipelines gives its own source, build, asset and self-mutation roles: the artifact bucket and its key (object names are made per execution), the build logs and reports, and, for self-mutation, the CDK bootstrap roles of the target accounts."},
+	{regexp.MustCompile(`^Pipeline/Pipeline/ArtifactsBucket/Resource$`), "AwsSolutions-S1", nil, pipelineReason + " The artifact bucket holds transient build outputs, encrypted with the pipeline's rotated key; every execution is recorded by CloudTrail."},
+	{regexp.MustCompile(`^Pipeline/Pipeline/ArtifactsBucket/Resource$`), "NIST.800.53.R5-S3BucketLoggingEnabled", nil, pipelineReason + " The artifact bucket holds transient build outputs, encrypted with the pipeline's rotated key; every execution is recorded by CloudTrail."},
+	{regexp.MustCompile(`^Pipeline/Pipeline/ArtifactsBucket/Resource$`), "NIST.800.53.R5-S3BucketVersioningEnabled", nil, pipelineReason + " Artifacts are rebuilt from the repository on every execution; the repository is the versioned record."},
 	{regexp.MustCompile(`^Hub/Vpc/front-endSubnet[0-9]+/DefaultRoute$`), "NIST.800.53.R5-VPCNoUnrestrictedRouteToIGW", nil, "ISE 2.2: the front-end subnets hold only the NAT gateways that carry license egress; their network ACL admits only the license servers' ports."},
 }
 

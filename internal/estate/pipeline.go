@@ -1,0 +1,112 @@
+package estate
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscodepipeline"
+	"github.com/aws/aws-cdk-go/awscdk/v2/pipelines"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/renderenv/renderenv/constructs/tagging"
+	"github.com/renderenv/renderenv/internal/manifest"
+)
+
+// WaveSize is the most productions one pipeline wave deploys. CodePipeline
+// allows 50 actions in a stage; a production deploys two stacks, so twenty
+// productions leave room for the wave's approval and checks.
+const WaveSize = 20
+
+// Pipeline is the optional CDK Pipelines delivery of the whole estate.
+type Pipeline struct {
+	Stack    awscdk.Stack
+	Pipeline pipelines.CodePipeline
+	Stages   map[string]awscdk.Stage
+	Waves    []string
+}
+
+// startPipeline creates the pipeline stack and makes every later stack go
+// into a stage: "shared" for the studio-wide stacks, one per production.
+func (b *builder) startPipeline() {
+	s := b.studio
+	name := b.names.PipelineStack()
+	st := awscdk.NewStack(b.app, jsii.String(name), &awscdk.StackProps{
+		StackName:             jsii.String(name),
+		Env:                   &awscdk.Environment{Account: jsii.String(s.ManagementAccount), Region: jsii.String(s.Region)},
+		Description:           jsii.String(s.Studio + " delivery: deploys every stack of the estate into its own account and region, one wave per tier"),
+		TerminationProtection: jsii.Bool(true),
+	})
+	tagging.Apply(st, map[string]string{tagging.KeyStudio: s.Studio})
+	tagging.Apply(st, b.sharedTags(tagging.Security))
+	source := pipelines.CodePipelineSource_Connection(jsii.String(s.Pipeline.Repository), jsii.String(s.Pipeline.Branch),
+		&pipelines.ConnectionSourceOptions{ConnectionArn: jsii.String(s.Pipeline.Connection)})
+	env := &map[string]*string{
+		"GOTOOLCHAIN": jsii.String("auto"),
+		"JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": jsii.String("20"),
+	}
+	pipe := pipelines.NewCodePipeline(st, jsii.String("Pipeline"), &pipelines.CodePipelineProps{
+		PipelineName: jsii.String(s.Studio + "-estate"),
+		// The synth step runs the app, so cdk-nag findings stop the pipeline
+		// before anything deploys.
+		Synth: pipelines.NewShellStep(jsii.String("Synth"), &pipelines.ShellStepProps{
+			Input:    source,
+			Env:      env,
+			Commands: jsii.Strings("npm ci", "npx cdk synth"),
+		}),
+		CrossAccountKeys:  jsii.Bool(true),
+		EnableKeyRotation: jsii.Bool(true),
+		UseChangeSets:     jsii.Bool(false),
+		PipelineType:      awscodepipeline.PipelineType_V2,
+	})
+	p := &Pipeline{Stack: st, Pipeline: pipe, Stages: map[string]awscdk.Stage{}}
+	b.out.Pipeline = p
+	b.pipelineSource = source
+	b.scope = func(group string) constructs.Construct {
+		if stage, ok := p.Stages[group]; ok {
+			return stage
+		}
+		stage := awscdk.NewStage(b.app, jsii.String(group), &awscdk.StageProps{StageName: jsii.String(group)})
+		p.Stages[group] = stage
+		return stage
+	}
+}
+
+// finishPipeline adds the stages: the shared stacks after the tests, then a
+// wave per tier (chunked to WaveSize), Tier 1 behind a manual approval.
+func (b *builder) finishPipeline(resolved []manifest.Resolved) {
+	p := b.out.Pipeline
+	checks := pipelines.NewShellStep(jsii.String("Checks"), &pipelines.ShellStepProps{
+		Input:    b.pipelineSource,
+		Env:      &map[string]*string{"GOTOOLCHAIN": jsii.String("auto")},
+		Commands: jsii.Strings("pip install cfn-lint", "make test"),
+	})
+	p.Pipeline.AddStage(p.Stages["shared"], &pipelines.AddStageOpts{Pre: &[]pipelines.Step{checks}})
+	byTier := map[int64][]string{}
+	for _, r := range resolved {
+		byTier[r.Tier] = append(byTier[r.Tier], r.Name)
+	}
+	for _, tier := range []int64{1, 2, 3} {
+		names := byTier[tier]
+		sort.Strings(names)
+		for i := 0; i < len(names); i += WaveSize {
+			chunk := names[i:min(i+WaveSize, len(names))]
+			id := fmt.Sprintf("tier-%d-%d", tier, i/WaveSize+1)
+			opts := &pipelines.WaveOptions{}
+			if tier == 1 {
+				opts.Pre = &[]pipelines.Step{pipelines.NewManualApprovalStep(jsii.String("Approve"+id), &pipelines.ManualApprovalStepProps{
+					Comment: jsii.String("Tier 1 (pre-release) productions: review the change before it deploys"),
+				})}
+			}
+			wave := p.Pipeline.AddWave(jsii.String(id), opts)
+			for _, n := range chunk {
+				wave.AddStage(p.Stages[n], nil)
+			}
+			p.Waves = append(p.Waves, id)
+		}
+	}
+	// Build now rather than at synthesis, so that the pipeline's resources
+	// exist when the suppressions are attached.
+	p.Pipeline.BuildPipeline()
+}

@@ -1,0 +1,193 @@
+package estate_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/renderenv/renderenv/internal/estate"
+	"github.com/renderenv/renderenv/internal/manifest"
+	"github.com/renderenv/renderenv/productions"
+)
+
+const pipelineBlock = `
+pipeline:
+  enabled: true
+  connectionArn: arn:aws:codeconnections:us-west-2:111111111111:connection/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0
+  repository: acme/render-estate
+  branch: main
+`
+
+// pipelineManifests copies the shipped examples and turns the pipeline on.
+func pipelineManifests(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	entries, err := productions.FS.ReadDir(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		data, err := productions.FS.ReadFile(e.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Name() == manifest.StudioFile {
+			data = append(data, pipelineBlock...)
+		}
+		if err := os.WriteFile(filepath.Join(dir, e.Name()), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func buildPipeline(t *testing.T, customize func(*estate.Estate)) (*estate.Estate, string, func() []estate.Finding) {
+	t.Helper()
+	out := t.TempDir()
+	app, err := estate.NewApp("../..", out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, errs := manifest.LoadDir(pipelineManifests(t))
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	est, err := estate.BuildWith(app, e, estate.Options{Checks: true, Customize: customize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return est, out, func() []estate.Finding { return estate.Errors(app.Synth(nil)) }
+}
+
+func TestPipelineDeploysSharedStacksThenOneWavePerTierWithTier1Approval(t *testing.T) {
+	est, out, synth := buildPipeline(t, nil)
+	for _, f := range synth() {
+		t.Errorf("unsuppressed cdk-nag finding: %s", f)
+	}
+	if got := strings.Join(est.Pipeline.Waves, " "); got != "tier-1-1 tier-2-1 tier-3-1" {
+		t.Errorf("waves %q", got)
+	}
+	data, err := os.ReadFile(filepath.Join(out, "acme-pipeline.template.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tpl struct {
+		Resources map[string]struct {
+			Type       string
+			Properties struct {
+				Stages []struct {
+					Name    string
+					Actions []struct {
+						Name          string
+						ActionTypeId  struct{ Category, Provider string }
+						RoleArn       any
+						Configuration map[string]any
+					}
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal(data, &tpl); err != nil {
+		t.Fatal(err)
+	}
+	stages := map[string][]string{}
+	var order []string
+	for _, r := range tpl.Resources {
+		if r.Type != "AWS::CodePipeline::Pipeline" {
+			continue
+		}
+		for _, s := range r.Properties.Stages {
+			order = append(order, s.Name)
+			for _, a := range s.Actions {
+				stages[s.Name] = append(stages[s.Name], a.ActionTypeId.Category+":"+a.Name)
+			}
+		}
+	}
+	// A wave of one production is named after it; a larger one after the wave.
+	stageOf := func(action string) string {
+		for _, name := range order {
+			for _, a := range stages[name] {
+				if strings.HasPrefix(a, "Deploy:") && strings.HasSuffix(a, action) {
+					return name
+				}
+			}
+		}
+		return ""
+	}
+	has := func(stage, prefix string) bool {
+		for _, a := range stages[stage] {
+			if strings.HasPrefix(a, prefix) {
+				return true
+			}
+		}
+		return false
+	}
+	index := func(stage string) int {
+		for i, n := range order {
+			if n == stage {
+				return i
+			}
+		}
+		return -1
+	}
+	tier1 := stageOf("acme-nightfall.Deploy")
+	tier2 := stageOf("acme-harbour.Deploy")
+	tier3 := stageOf("acme-brightside.Deploy")
+	if tier3 != stageOf("acme-lighthouse.Deploy") {
+		t.Errorf("the two Tier 3 productions deploy in different stages")
+	}
+	if !(index("shared") < index(tier1) && index(tier1) < index(tier2) && index(tier2) < index(tier3)) {
+		t.Errorf("stage order %q: want shared, then tier 1 (%s), tier 2 (%s), tier 3 (%s)", order, tier1, tier2, tier3)
+	}
+	if !has(tier1, "Approval:") {
+		t.Errorf("tier 1 stage has no manual approval: %v", stages[tier1])
+	}
+	for _, s := range []string{tier2, tier3} {
+		if has(s, "Approval:") {
+			t.Errorf("%s should deploy without approval: %v", s, stages[s])
+		}
+	}
+	if !has(tier1, "Deploy:acme-nightfall-link.Deploy") {
+		t.Errorf("the link stack does not deploy with its production: %v", stages[tier1])
+	}
+	if !has("shared", "Build:Checks") {
+		t.Errorf("the shared stage does not run the checks first: %v", stages["shared"])
+	}
+}
+
+func TestCdkNagChecksStacksInsidePipelineStages(t *testing.T) {
+	// An unencrypted, unlogged bucket in a stage stack must be reported.
+	_, _, synth := buildPipeline(t, func(est *estate.Estate) {
+		awss3.NewBucket(est.Productions["nightfall"].Stack, jsii.String("Careless"), nil)
+	})
+	findings := synth()
+	var found bool
+	for _, f := range findings {
+		if strings.Contains(f.Path, "/Careless/") {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("cdk-nag did not report the careless bucket in the nightfall stage; findings: %v", findings)
+	}
+}
+
+func TestOnlyIsRefusedWithThePipeline(t *testing.T) {
+	app, err := estate.NewApp("../..", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, errs := manifest.LoadDir(pipelineManifests(t))
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	_, err = estate.Build(app, e, []string{"nightfall"})
+	if err == nil || !strings.Contains(err.Error(), "context: only: cannot be combined with pipeline.enabled") {
+		t.Errorf("got %v", err)
+	}
+}
