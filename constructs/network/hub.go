@@ -49,7 +49,8 @@ type HubProps struct {
 	PrivateRanges  []netip.Prefix
 	LicenseServers []LicenseServer
 	SchedulerPorts []int
-	// ShareWith are the AWS account ids the Transit Gateway is shared with.
+	// ShareWith are the principals the Transit Gateway is shared with: an
+	// organization ARN, or AWS account ids.
 	ShareWith []string
 	// InsideOrganization: refuse to share outside the AWS organization.
 	InsideOrganization bool
@@ -197,6 +198,7 @@ func (h *Hub) transit(c constructs.Construct, props HubProps) {
 	})
 	attach := h.ManagementAttachment.AttrId()
 	associate(c, "ManagementAssociation", attach, h.ManagementRouteTable.Ref())
+	propagate(c, "ManagementToManagement", attach, h.ManagementRouteTable.Ref())
 	// Productions learn only the management VPC (and on-premises, below).
 	propagate(c, "ManagementToProductions", attach, h.ProductionRouteTable.Ref())
 

@@ -71,7 +71,7 @@ func (b *builder) network(resolved []manifest.Resolved) awscdk.Stack {
 		Asn:                s.TransitGatewayAsn,
 		OnPrem:             s.OnPremises.Cidrs,
 		PrivateRanges:      manifest.PrivateRanges,
-		ShareWith:          b.productionAccounts(resolved),
+		ShareWith:          b.shareWith(resolved),
 		InsideOrganization: s.OrganizationID != "",
 		FlowLogKey:         keys,
 		FlowLogGroup:       "/" + s.Studio + "/management/flow-logs",
@@ -117,4 +117,14 @@ func (b *builder) networkLoggingKey(st awscdk.Stack) awskms.IKey {
 		SourceCidrs:    strs(s.AdminSourceCidrs),
 	}), tagging.Security)
 	return set[keys.Logging].Key
+}
+
+// shareWith is who the Transit Gateway is shared with: the organization when
+// there is one (so a new account changes nothing here), else each account
+// that holds productions.
+func (b *builder) shareWith(resolved []manifest.Resolved) []string {
+	if arn := b.studio.OrganizationArn(); arn != "" {
+		return []string{arn}
+	}
+	return b.productionAccounts(resolved)
 }

@@ -110,6 +110,19 @@ func (s *Studio) PoolFor(account, region string) *Pool {
 	return nil
 }
 
+// OrganizationArn is the ARN AWS RAM shares with, or "" without an
+// organization.
+func (s *Studio) OrganizationArn() string {
+	if s.OrganizationID == "" {
+		return ""
+	}
+	owner := s.OrganizationManagementAccount
+	if owner == "" {
+		owner = s.ManagementAccount
+	}
+	return "arn:aws:organizations::" + owner + ":organization/" + s.OrganizationID
+}
+
 // LogArchive is the account that holds the central trail.
 func (s *Studio) LogArchive() string {
 	if s.LogArchiveAccount != "" {

@@ -10,22 +10,26 @@ import (
 
 // Studio is productions/studio.yaml: what every production shares.
 type Studio struct {
-	Studio            string          `yaml:"studio"`
-	Region            string          `yaml:"region"`
-	AvailabilityZones []string        `yaml:"availabilityZones"`
-	ManagementAccount string          `yaml:"managementAccount"`
-	LogArchiveAccount string          `yaml:"logArchiveAccount"`
-	OrganizationID    string          `yaml:"organizationId"`
-	ManagementVpcCidr netip.Prefix    `yaml:"managementVpcCidr"`
-	OnPremises        OnPremises      `yaml:"onPremises"`
-	TransitGatewayAsn int64           `yaml:"transitGatewayAsn"`
-	TransitGatewayID  string          `yaml:"transitGatewayId"`
-	AdminSourceCidrs  []netip.Prefix  `yaml:"adminSourceCidrs"`
-	LicenseServers    []LicenseServer `yaml:"licenseServers"`
-	Scheduler         Scheduler       `yaml:"scheduler"`
-	Pools             []Pool          `yaml:"pools"`
-	Alerts            Alerts          `yaml:"alerts"`
-	Pipeline          Pipeline        `yaml:"pipeline"`
+	Studio            string   `yaml:"studio"`
+	Region            string   `yaml:"region"`
+	AvailabilityZones []string `yaml:"availabilityZones"`
+	ManagementAccount string   `yaml:"managementAccount"`
+	LogArchiveAccount string   `yaml:"logArchiveAccount"`
+	OrganizationID    string   `yaml:"organizationId"`
+	// OrganizationManagementAccount is the organization's management
+	// account, which names the organization in AWS RAM; default
+	// managementAccount.
+	OrganizationManagementAccount string          `yaml:"organizationManagementAccount"`
+	ManagementVpcCidr             netip.Prefix    `yaml:"managementVpcCidr"`
+	OnPremises                    OnPremises      `yaml:"onPremises"`
+	TransitGatewayAsn             int64           `yaml:"transitGatewayAsn"`
+	TransitGatewayID              string          `yaml:"transitGatewayId"`
+	AdminSourceCidrs              []netip.Prefix  `yaml:"adminSourceCidrs"`
+	LicenseServers                []LicenseServer `yaml:"licenseServers"`
+	Scheduler                     Scheduler       `yaml:"scheduler"`
+	Pools                         []Pool          `yaml:"pools"`
+	Alerts                        Alerts          `yaml:"alerts"`
+	Pipeline                      Pipeline        `yaml:"pipeline"`
 }
 
 // OnPremises is the studio's own network, reached over the Transit Gateway.

@@ -29,6 +29,8 @@ var (
 // (<studio>-<production>-assets-<account>-<region>, at most 63 characters)
 // must stay valid.
 const (
+	// minAdminBits: admin source ranges narrower than a /8 at the widest.
+	minAdminBits      = 8
 	maxStudioName     = 12
 	maxProductionName = 20
 	maxBucketName     = 63
@@ -101,6 +103,12 @@ func validateStudio(s *Studio, r reporter) {
 	if s.OrganizationID != "" && !orgID.MatchString(s.OrganizationID) {
 		r.add("organizationId", "%q is not an AWS Organizations id such as o-a1b2c3d4e5", s.OrganizationID)
 	}
+	if s.OrganizationManagementAccount != "" {
+		requireAccount(r, "organizationManagementAccount", s.OrganizationManagementAccount)
+		if s.OrganizationID == "" {
+			r.add("organizationManagementAccount", "is only meaningful with organizationId")
+		}
+	}
 	requireVpcCidr(r, "managementVpcCidr", s.ManagementVpcCidr, 16, 22)
 	onp := Path("onPremises")
 	if len(s.OnPremises.Cidrs) == 0 {
@@ -133,8 +141,8 @@ func validateStudio(s *Studio, r reporter) {
 		r.add("adminSourceCidrs", "is required: the ranges administrators work from (ISE 1.3)")
 	}
 	for i, c := range s.AdminSourceCidrs {
-		if c.IsValid() && c.Bits() == 0 {
-			r.add(Path("adminSourceCidrs").Index(i), "%s admits every address: list the studio's egress ranges", c)
+		if c.IsValid() && c.Bits() < minAdminBits {
+			r.add(Path("adminSourceCidrs").Index(i), "%s is wider than /%d: list the studio's egress ranges (ISE 1.3)", c, minAdminBits)
 		}
 	}
 	names := map[string]bool{}
@@ -181,6 +189,9 @@ func validateStudio(s *Studio, r reporter) {
 		requireRegion(r, pp.Child("region"), pl.Region)
 		requireVpcCidr(r, pp.Child("vpcCidr"), pl.VpcCidr, 16, 22)
 		validateZones(r, pp.Child("availabilityZones"), pl.AvailabilityZones, pl.Region)
+		if pl.Account != "" && (pl.Account == s.ManagementAccount || pl.Account == s.LogArchive()) {
+			r.add(pp.Child("account"), "%s holds the studio's hub or audit trail: pools run in production accounts", pl.Account)
+		}
 		key := pl.Account + "/" + pl.Region
 		if pools[key] {
 			r.add(pp, "a pool for account %s in %s is already declared", pl.Account, pl.Region)
@@ -360,16 +371,22 @@ func validateAccounts(e *Estate, errs *ErrorList) {
 	}
 	for i := range e.Productions {
 		p := &e.Productions[i]
-		pol, ok := Tiers[p.Tier]
-		if !ok || !(pol.DedicatedAccount || p.Isolation.DedicatedAccount) || p.Account == "" {
+		if p.Account == "" {
 			continue
 		}
 		r := reporter{src: p.Source, errs: errs}
+		// ISE 1.1: the hub and the evidence live apart from every production.
 		switch p.Account {
 		case s.ManagementAccount:
-			r.add("account", "%s is the management account: a dedicated account holds one production only", p.Account)
+			r.add("account", "%s is the management account, which holds the studio's network hub: productions run in accounts of their own (ISE 1.1)", p.Account)
+			continue
 		case s.LogArchive():
-			r.add("account", "%s is the log-archive account: a dedicated account holds one production only", p.Account)
+			r.add("account", "%s is the log-archive account, which holds the studio's audit trail: productions run in accounts of their own (ISE 1.1)", p.Account)
+			continue
+		}
+		pol, ok := Tiers[p.Tier]
+		if !ok || !(pol.DedicatedAccount || p.Isolation.DedicatedAccount) {
+			continue
 		}
 		var others []string
 		for _, o := range byAccount[p.Account] {

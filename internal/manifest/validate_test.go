@@ -301,7 +301,7 @@ const pipeline = `pipeline:
 
 // knownStudio and knownProduction end every unknown-field message.
 const (
-	knownStudio     = "(known fields: adminSourceCidrs, alerts, availabilityZones, licenseServers, logArchiveAccount, managementAccount, managementVpcCidr, onPremises, organizationId, pipeline, pools, region, scheduler, studio, transitGatewayAsn, transitGatewayId)"
+	knownStudio     = "(known fields: adminSourceCidrs, alerts, availabilityZones, licenseServers, logArchiveAccount, managementAccount, managementVpcCidr, onPremises, organizationId, organizationManagementAccount, pipeline, pools, region, scheduler, studio, transitGatewayAsn, transitGatewayId)"
 	knownProduction = "(known fields: account, audit, availabilityZones, costCentre, endDate, endpoints, isolation, name, owner, region, render, renderProfiles, startDate, tier, vpcCidr)"
 )
 
@@ -550,7 +550,16 @@ var studioCases = []ruleCase{
 		"productions/studio.yaml:2: adminSourceCidrs: is required: the ranges administrators work from (ISE 1.3)",
 	}},
 	{"admin cidrs everything", e(replace("studio.yaml", "adminSourceCidrs: [198.51.100.0/24]", "adminSourceCidrs: [198.51.100.0/24, 0.0.0.0/0]")), []string{
-		"productions/studio.yaml:15: adminSourceCidrs[1]: 0.0.0.0/0 admits every address: list the studio's egress ranges",
+		"productions/studio.yaml:15: adminSourceCidrs[1]: 0.0.0.0/0 is wider than /8: list the studio's egress ranges (ISE 1.3)",
+	}},
+	{"admin cidrs wider than a /8", e(replace("studio.yaml", "adminSourceCidrs: [198.51.100.0/24]", "adminSourceCidrs: [10.0.0.0/7]")), []string{
+		"productions/studio.yaml:15: adminSourceCidrs[0]: 10.0.0.0/7 is wider than /8: list the studio's egress ranges (ISE 1.3)",
+	}},
+	{"organization management account malformed", e(replace("studio.yaml", "organizationId: o-a1b2c3d4e5", "organizationId: o-a1b2c3d4e5\norganizationManagementAccount: \"12345\"")), []string{
+		"productions/studio.yaml:8: organizationManagementAccount: \"12345\" is not a 12-digit AWS account id (quote it in YAML)",
+	}},
+	{"organization management account without organization", e(replace("studio.yaml", "organizationId: o-a1b2c3d4e5", "organizationManagementAccount: \"999999999999\"")), []string{
+		"productions/studio.yaml:7: organizationManagementAccount: is only meaningful with organizationId",
 	}},
 	{"license server private", e(replace("studio.yaml", "cidr: 203.0.113.50/32", "cidr: 10.9.9.9/32")), []string{
 		"productions/studio.yaml:18: licenseServers[0].cidr: 10.9.9.9/32 is not a public range: license servers are the internet egress",
@@ -844,13 +853,20 @@ var tierCases = []ruleCase{
 		"productions/harbour.yaml:18: audit.s3DataEvents: tier 2 requires S3 data events in the trail (ISE 5.3)",
 	}},
 	{"tier 1 in the management account", e(replace("nightfall.yaml", `account: "333333333333"`, `account: "111111111111"`)), []string{
-		"productions/nightfall.yaml:4: account: 111111111111 is the management account: a dedicated account holds one production only",
+		"productions/nightfall.yaml:4: account: 111111111111 is the management account, which holds the studio's network hub: productions run in accounts of their own (ISE 1.1)",
+	}},
+	{"tier 2 in the management account", e(replace("harbour.yaml", `account: "444444444444"`, `account: "111111111111"`)), []string{
+		"productions/harbour.yaml:4: account: 111111111111 is the management account, which holds the studio's network hub: productions run in accounts of their own (ISE 1.1)",
+	}},
+	{"pool in the log-archive account", e(replace("studio.yaml", `  - account: "555555555555"`, `  - account: "222222222222"`)), []string{
+		"productions/brightside.yaml:2: isolation.dedicatedVpc: tier 3 production without a dedicated VPC joins its account's pool, but studio.yaml declares no pool for account 555555555555 in us-west-2: add one to pools or set isolation.dedicatedVpc: true",
+		"productions/studio.yaml:26: pools[0].account: 222222222222 holds the studio's hub or audit trail: pools run in production accounts",
 	}},
 	{"tier 1 in the log-archive account", e(replace("nightfall.yaml", `account: "333333333333"`, `account: "222222222222"`)), []string{
-		"productions/nightfall.yaml:4: account: 222222222222 is the log-archive account: a dedicated account holds one production only",
+		"productions/nightfall.yaml:4: account: 222222222222 is the log-archive account, which holds the studio's audit trail: productions run in accounts of their own (ISE 1.1)",
 	}},
 	{"tier 1 in the management account that is the log archive", e(replace("studio.yaml", "logArchiveAccount: \"222222222222\"\n", ""), replace("nightfall.yaml", `account: "333333333333"`, `account: "111111111111"`)), []string{
-		"productions/nightfall.yaml:4: account: 111111111111 is the management account: a dedicated account holds one production only",
+		"productions/nightfall.yaml:4: account: 111111111111 is the management account, which holds the studio's network hub: productions run in accounts of their own (ISE 1.1)",
 	}},
 	{"tier 1 sharing with a tier 2", e(replace("nightfall.yaml", `account: "333333333333"`, `account: "444444444444"`)), []string{
 		"productions/nightfall.yaml:4: account: 444444444444 is also used by productions/harbour.yaml: a dedicated account holds one production only",
