@@ -3,6 +3,8 @@
 package tagging
 
 import (
+	"sort"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -35,6 +37,41 @@ func Apply(scope constructs.Construct, tags map[string]string) {
 	for k, v := range tags {
 		awscdk.Tags_Of(scope).Add(jsii.String(k), jsii.String(v), nil)
 	}
+}
+
+// untaggable are resource types that support tags in CloudFormation but that
+// CDK sometimes writes as plain resources Tags.of cannot reach, such as the
+// provider of the default security group restriction.
+var untaggable = map[string]bool{"AWS::IAM::Role": true, "AWS::Lambda::Function": true}
+
+// CoverPlainResources tags, below scope, the plain resources of the types
+// in untaggable with tags and the Security resource group: they are
+// deployment machinery (ISE 1.2 asks every resource to be tagged).
+func CoverPlainResources(scope constructs.Construct, tags map[string]string) {
+	all := map[string]string{KeyResourceGroup: string(Security)}
+	for k, v := range tags {
+		all[k] = v
+	}
+	awscdk.Aspects_Of(scope).Add(&plainTagger{tags: all}, nil)
+}
+
+type plainTagger struct{ tags map[string]string }
+
+func (p *plainTagger) Visit(node constructs.IConstruct) {
+	cfn, ok := node.(awscdk.CfnResource)
+	if !ok || !untaggable[*cfn.CfnResourceType()] || *awscdk.TagManager_IsTaggable(node) {
+		return
+	}
+	keys := make([]string, 0, len(p.tags))
+	for k := range p.tags {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	tags := make([]map[string]string, len(keys))
+	for i, k := range keys {
+		tags[i] = map[string]string{"Key": k, "Value": p.tags[k]}
+	}
+	cfn.AddPropertyOverride(jsii.String("Tags"), tags)
 }
 
 // Group tags scope and everything below it with a resource group. A nearer

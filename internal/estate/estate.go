@@ -185,6 +185,7 @@ func (b *builder) stack(group, name, account, region, description string, tags m
 		all[k] = v
 	}
 	tagging.Apply(st, all)
+	tagging.CoverPlainResources(st, all)
 	return st
 }
 
