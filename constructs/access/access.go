@@ -102,3 +102,33 @@ func NewHumanRole(scope constructs.Construct, id string, props HumanRoleProps) a
 		MaxSessionDuration: awscdk.Duration_Hours(jsii.Number(1)),
 	})
 }
+
+// SessionAccess lets a person open Session Manager sessions (ISE 4.1) on the
+// production's render nodes only, with the production's logged and
+// encrypted session document only, and end their own sessions.
+func SessionAccess(prefix, production, account, region string, loggingKeyArn *string) []awsiam.PolicyStatement {
+	return []awsiam.PolicyStatement{
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String("SessionsOnOwnRenderNodes"),
+			Actions:    jsii.Strings("ssm:StartSession"),
+			Resources:  jsii.Strings(fmt.Sprintf("arn:aws:ec2:%s:%s:instance/*", region, account)),
+			Conditions: &map[string]any{"StringEquals": map[string]any{"ssm:resourceTag/Production": production}},
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String("SessionsWithTheLoggedDocumentOnly"),
+			Actions:    jsii.Strings("ssm:StartSession"),
+			Resources:  jsii.Strings(fmt.Sprintf("arn:aws:ssm:%s:%s:document/%s-sessions", region, account, prefix)),
+			Conditions: &map[string]any{"BoolIfExists": map[string]any{"ssm:SessionDocumentAccessCheck": "true"}},
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("EndOwnSessions"),
+			Actions:   jsii.Strings("ssm:TerminateSession", "ssm:ResumeSession"),
+			Resources: jsii.Strings(fmt.Sprintf("arn:aws:ssm:%s:%s:session/${aws:userid}-*", region, account)),
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("EncryptSessions"),
+			Actions:   jsii.Strings("kms:GenerateDataKey"),
+			Resources: &[]*string{loggingKeyArn},
+		}),
+	}
+}

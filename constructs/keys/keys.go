@@ -138,6 +138,59 @@ func (k *Key) AllowEbs(region string) {
 	}), jsii.Bool(false))
 }
 
+// ServiceLinkedLaunchers are the EC2 Spot and Fleet service-linked roles that
+// launch instances, and so create their encrypted volumes, on a scheduler's
+// behalf (Spot Fleet and EC2 Fleet requests).
+func ServiceLinkedLaunchers(account string) []string {
+	return []string{
+		fmt.Sprintf("arn:aws:iam::%s:role/aws-service-role/spot.amazonaws.com/AWSServiceRoleForEC2Spot", account),
+		fmt.Sprintf("arn:aws:iam::%s:role/aws-service-role/spotfleet.amazonaws.com/AWSServiceRoleForEC2SpotFleet", account),
+		fmt.Sprintf("arn:aws:iam::%s:role/aws-service-role/ec2fleet.amazonaws.com/AWSServiceRoleForEC2Fleet", account),
+	}
+}
+
+// AllowFleetLaunchers lets the account's Spot and Fleet service-linked
+// roles encrypt volumes with the key through EC2. They carry no KMS rights
+// of their own, so the key policy grants them directly; naming them by
+// aws:PrincipalArn rather than as principals keeps the key valid in an
+// account where a role does not exist yet.
+func (k *Key) AllowFleetLaunchers(region string) {
+	via := map[string]any{
+		"kms:ViaService":    fmt.Sprintf("ec2.%s.amazonaws.com", region),
+		"kms:CallerAccount": k.account,
+	}
+	k.Key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("SpotAndFleetServiceRolesEncryptVolumes"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+		Actions:    jsii.Strings("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*", "kms:CreateGrant"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{
+			"StringEquals": via,
+			"ArnEquals":    map[string]any{"aws:PrincipalArn": ServiceLinkedLaunchers(k.account)},
+		},
+	}), jsii.Bool(false))
+}
+
+// AllowSessions lets Session Manager encrypt sessions with the key: the
+// hosts (render nodes) decrypt, the people who start sessions generate the
+// session data key.
+func (k *Key) AllowSessions(hosts, starters []string) {
+	k.Key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("SessionHostsDecryptSessions"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewAccountPrincipal(jsii.String(k.account))},
+		Actions:    jsii.Strings("kms:Decrypt"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{"ArnLike": map[string]any{"aws:PrincipalArn": hosts}},
+	}), jsii.Bool(false))
+	k.Key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("SessionStartersEncryptSessions"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewAccountPrincipal(jsii.String(k.account))},
+		Actions:    jsii.Strings("kms:GenerateDataKey"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{"ArnLike": map[string]any{"aws:PrincipalArn": starters}},
+	}), jsii.Bool(false))
+}
+
 // AllowLogs lets CloudWatch Logs encrypt log groups of the account with the key.
 func (k *Key) AllowLogs(region string) {
 	k.Key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{

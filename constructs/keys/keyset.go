@@ -20,6 +20,9 @@ type KeySetProps struct {
 	AssetUsers []string
 	// LogReaders are role ARN patterns that may decrypt logs.
 	LogReaders []string
+	// SessionHosts (render nodes) and SessionStarters (people) use the
+	// logging key for Session Manager's session encryption.
+	SessionHosts, SessionStarters []string
 }
 
 var purposeText = map[Purpose]string{
@@ -42,12 +45,17 @@ func NewKeySet(scope constructs.Construct, id string, props KeySetProps) map[Pur
 		switch p {
 		case RootVolume:
 			k.AllowEbs(props.Region)
+			k.AllowFleetLaunchers(props.Region)
 		case ContentAsset:
 			k.AllowEbs(props.Region)
+			k.AllowFleetLaunchers(props.Region)
 			k.AllowUseVia("AssetUsersThroughS3Only", props.AssetUsers, fmt.Sprintf("s3.%s.amazonaws.com", props.Region))
 		case Logging:
 			k.AllowLogs(props.Region)
 			k.AllowDecrypt("LogReadersDecrypt", props.LogReaders)
+			if len(props.SessionHosts) > 0 {
+				k.AllowSessions(props.SessionHosts, props.SessionStarters)
+			}
 		}
 		out[p] = k
 	}

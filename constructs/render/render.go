@@ -110,6 +110,13 @@ func (f *Fleet) role(c constructs.Construct, props FleetProps) {
 			Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"),
 			Resources: &[]*string{f.LogGroup.LogGroupArn(), jsii.String(*f.LogGroup.LogGroupArn() + ":*"), f.SessionLogGroup.LogGroupArn(), jsii.String(*f.SessionLogGroup.LogGroupArn() + ":*")},
 		}),
+		// With session encryption on, the SSM Agent checks that the session
+		// log group is encrypted before it opens a session.
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("SeeLogGroupEncryption"),
+			Actions:   jsii.Strings("logs:DescribeLogGroups"),
+			Resources: jsii.Strings(fmt.Sprintf("arn:aws:logs:%s:%s:log-group:*", props.Region, props.Account)),
+		}),
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("SessionLogsEncryption"),
 			Actions:   jsii.Strings("kms:GenerateDataKey", "kms:Decrypt"),
@@ -271,6 +278,23 @@ func (f *Fleet) launcher(c constructs.Construct, props FleetProps) {
 				"ec2:CreateAction":          []string{"RunInstances", "CreateFleet"},
 				"aws:RequestTag/Production": props.Tags["Production"],
 			},
+		},
+	}))
+	// Volumes are encrypted with the production's keys, whose policies leave
+	// EC2 use to IAM: the launcher may use them, through EC2 only.
+	f.Launcher.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("EncryptVolumesThroughEc2"),
+		Actions:    jsii.Strings("kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"),
+		Resources:  &[]*string{props.RootKey.KeyArn(), props.AssetKey.KeyArn()},
+		Conditions: &map[string]any{"StringEquals": map[string]any{"kms:ViaService": fmt.Sprintf("ec2.%s.amazonaws.com", props.Region)}},
+	}))
+	f.Launcher.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("GrantVolumesToEc2"),
+		Actions:   jsii.Strings("kms:CreateGrant"),
+		Resources: &[]*string{props.RootKey.KeyArn(), props.AssetKey.KeyArn()},
+		Conditions: &map[string]any{
+			"StringEquals": map[string]any{"kms:ViaService": fmt.Sprintf("ec2.%s.amazonaws.com", props.Region)},
+			"Bool":         map[string]any{"kms:GrantIsForAWSResource": "true"},
 		},
 	}))
 	f.Launcher.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{

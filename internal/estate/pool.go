@@ -43,13 +43,15 @@ func (b *builder) pool(r manifest.Resolved) *Pool {
 	// pattern, so the pool never changes when a production joins it.
 	role := func(suffix string) string { return keys.RoleArn(pl.Account, b.studio.Studio+"-*-"+suffix) }
 	set := keys.NewKeySet(st, "Keys", keys.KeySetProps{
-		AliasPrefix: b.names.Studio + "/pool-" + pl.Account,
-		Owner:       name,
-		Account:     pl.Account,
-		Region:      pl.Region,
-		Purposes:    []keys.Purpose{keys.RootVolume, keys.ContentAsset, keys.Logging},
-		AssetUsers:  []string{role("data-operator"), role("render")},
-		LogReaders:  []string{role("log-reader")},
+		AliasPrefix:     b.names.Studio + "/pool-" + pl.Account,
+		Owner:           name,
+		Account:         pl.Account,
+		Region:          pl.Region,
+		Purposes:        []keys.Purpose{keys.RootVolume, keys.ContentAsset, keys.Logging},
+		AssetUsers:      []string{role("data-operator"), role("render")},
+		LogReaders:      []string{role("log-reader")},
+		SessionHosts:    []string{role("render")},
+		SessionStarters: []string{role("data-operator")},
 	})
 	p := &Pool{Stack: st, Keys: set}
 	p.Network = b.productionVpc(st, name, pl.Account, pl.Region, pl.VpcCidr,

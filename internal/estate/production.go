@@ -97,6 +97,9 @@ func (b *builder) production(r manifest.Resolved) {
 			Purposes:    own,
 			AssetUsers:  []string{keys.RoleArn(r.Account, access.RoleName(prefix, access.DataOperator)), keys.RoleArn(r.Account, RenderRoleName(prefix))},
 			LogReaders:  []string{keys.RoleArn(r.Account, access.RoleName(prefix, access.LogReader))},
+			// People open sessions on render nodes as the data operator.
+			SessionHosts:    []string{keys.RoleArn(r.Account, RenderRoleName(prefix))},
+			SessionStarters: []string{keys.RoleArn(r.Account, access.RoleName(prefix, access.DataOperator))},
 		})
 		for purpose, k := range set {
 			p.Keys[purpose] = k.Key
@@ -124,6 +127,9 @@ func (b *builder) production(r manifest.Resolved) {
 	})
 	tagging.Group(p.Bucket, tagging.AssetStorage)
 	for _, st := range storage.ObjectAccess(p.Bucket.BucketArn(), p.Keys[keys.ContentAsset].KeyArn(), r.Region) {
+		p.Roles.DataOperator.AddToPolicy(st)
+	}
+	for _, st := range access.SessionAccess(prefix, r.Name, r.Account, r.Region, p.Keys[keys.Logging].KeyArn()) {
 		p.Roles.DataOperator.AddToPolicy(st)
 	}
 

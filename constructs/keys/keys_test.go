@@ -1,0 +1,387 @@
+package keys_test
+
+import (
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/renderenv/renderenv/constructs/keys"
+	"github.com/renderenv/renderenv/internal/cdktest"
+)
+
+func TestMain(m *testing.M) {
+	// Node 20 still runs jsii correctly; the banner would drown test output.
+	os.Setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+	code := m.Run()
+	jsii.Close()
+	os.Exit(code)
+}
+
+const (
+	account = "333333333333"
+	region  = "us-west-2"
+	s3Via   = "s3.us-west-2.amazonaws.com"
+	ec2Via  = "ec2.us-west-2.amazonaws.com"
+)
+
+var (
+	operator  = keys.RoleArn(account, "acme-nightfall-data-operator")
+	renderer  = keys.RoleArn(account, "acme-nightfall-render")
+	logReader = keys.RoleArn(account, "acme-nightfall-log-reader")
+	root      = "arn:aws:iam::" + account + ":root"
+)
+
+// fixture: one App, built before the first template.
+type fixture struct {
+	// Bare is NewKey alone; Used adds AllowUseVia and AllowEbs; Set is a
+	// NewKeySet of every purpose.
+	Bare, Used, Set assertions.Template
+}
+
+var shared struct {
+	once sync.Once
+	f    *fixture
+}
+
+func templates(t *testing.T) *fixture {
+	t.Helper()
+	shared.once.Do(func() {
+		env := cdktest.Env{Account: account, Region: region}
+		app := cdktest.NewApp(t, env)
+		bare := cdktest.AddStack(t, app, "Bare", env)
+		keys.NewKey(bare, "Key", keys.KeyProps{Alias: "acme/nightfall/bare", Description: "bare", Account: account})
+		used := cdktest.AddStack(t, app, "Used", env)
+		k := keys.NewKey(used, "Key", keys.KeyProps{Alias: "acme/nightfall/used", Description: "used", Account: account})
+		k.AllowUseVia("AssetUsersThroughS3Only", []string{operator, renderer}, s3Via)
+		k.AllowEbs(region)
+		set := cdktest.AddStack(t, app, "Set", env)
+		keys.NewKeySet(set, "Keys", keys.KeySetProps{
+			AliasPrefix: "acme/nightfall",
+			Owner:       "acme-nightfall",
+			Account:     account,
+			Region:      region,
+			Purposes:    []keys.Purpose{keys.RootVolume, keys.ContentAsset, keys.Logging},
+			AssetUsers:  []string{operator, renderer},
+			LogReaders:  []string{logReader},
+		})
+		shared.f = &fixture{Bare: cdktest.Template(t, bare), Used: cdktest.Template(t, used), Set: cdktest.Template(t, set)}
+	})
+	if shared.f == nil {
+		t.Fatal("building the key stacks failed (see the first test)")
+	}
+	return shared.f
+}
+
+func all(t *testing.T) map[string]assertions.Template {
+	f := templates(t)
+	return map[string]assertions.Template{"NewKey": f.Bare, "AllowUseVia+AllowEbs": f.Used, "NewKeySet": f.Set}
+}
+
+// policies are the key policies of a template's keys by logical id.
+func policies(t *testing.T, tpl assertions.Template) map[string][]cdktest.Statement {
+	t.Helper()
+	out := map[string][]cdktest.Statement{}
+	for _, k := range cdktest.Find(t, tpl, "AWS::KMS::Key", nil) {
+		out[k.ID] = cdktest.Statements(k.Properties["KeyPolicy"])
+	}
+	return out
+}
+
+func TestEveryKeyRotatesWaitsThirtyDaysAndIsRetained(t *testing.T) {
+	for name, tpl := range all(t) {
+		t.Run(name, func(t *testing.T) {
+			cdktest.Check(t, "every AWS::KMS::Key", func() {
+				tpl.AllResources(jsii.String("AWS::KMS::Key"), map[string]any{
+					"Properties":          cdktest.Obj(map[string]any{"EnableKeyRotation": true, "PendingWindowInDays": 30}),
+					"DeletionPolicy":      "Retain",
+					"UpdateReplacePolicy": "Retain",
+				})
+			})
+		})
+	}
+	cdktest.Count(t, templates(t).Set, "AWS::KMS::Key", 3)
+}
+
+func TestKeySetNamesEachKeyByItsPurpose(t *testing.T) {
+	tpl := templates(t).Set
+	cdktest.Count(t, tpl, "AWS::KMS::Alias", 3)
+	for _, p := range []keys.Purpose{keys.RootVolume, keys.ContentAsset, keys.Logging} {
+		alias := cdktest.One(t, tpl, "AWS::KMS::Alias", map[string]any{"Properties": map[string]any{"AliasName": "alias/acme/nightfall/" + string(p)}})
+		target := refOf(alias.Properties["TargetKeyId"])
+		cdktest.HasResource(t, tpl, "AWS::KMS::Key", map[string]any{"Properties": cdktest.Obj(map[string]any{
+			"Description": assertions.Match_StringLikeRegexp(jsii.String("^acme-nightfall " + string(p) + " key: ")),
+		})})
+		k := cdktest.One(t, tpl, "AWS::KMS::Key", map[string]any{"Properties": map[string]any{
+			"Description": assertions.Match_StringLikeRegexp(jsii.String(" " + string(p) + " key: ")),
+		}})
+		if target != k.ID {
+			t.Errorf("alias/acme/nightfall/%s targets %s, want the %s key %s", p, target, p, k.ID)
+		}
+	}
+	cdktest.HasProperties(t, templates(t).Bare, "AWS::KMS::Alias", map[string]any{"AliasName": "alias/acme/nightfall/bare"})
+}
+
+func refOf(v any) string {
+	m, _ := v.(map[string]any)
+	if g, ok := m["Fn::GetAtt"].([]any); ok && len(g) > 0 {
+		s, _ := g[0].(string)
+		return s
+	}
+	s, _ := m["Ref"].(string)
+	return s
+}
+
+func TestNoKeyStatementGrantsEveryAction(t *testing.T) {
+	for name, tpl := range all(t) {
+		for id, statements := range policies(t, tpl) {
+			for _, s := range statements {
+				for _, a := range s.Actions() {
+					if a == "*" || a == "kms:*" || strings.HasSuffix(a, ":*") {
+						t.Errorf("%s key %s: statement %q grants %s", name, id, s.Sid(), a)
+					}
+				}
+			}
+		}
+	}
+	cdktest.Check(t, "no kms:* in any key policy", func() {
+		templates(t).Set.AllResourcesProperties(jsii.String("AWS::KMS::Key"), map[string]any{
+			"KeyPolicy": cdktest.Obj(map[string]any{
+				"Statement": assertions.Match_Not(cdktest.ArrayWith(cdktest.Obj(map[string]any{"Action": "kms:*"}))),
+			}),
+		})
+	})
+}
+
+func TestAccountStatementAdministersButNeverUses(t *testing.T) {
+	for name, tpl := range all(t) {
+		for id, statements := range policies(t, tpl) {
+			var found int
+			for _, s := range statements {
+				if s.Sid() != "AccountAdministersThroughIam" {
+					continue
+				}
+				found++
+				if !cdktest.SameSet(s.Principals("AWS"), []string{root}) {
+					t.Errorf("%s key %s: the account statement names %v, want %s", name, id, s.Principals("AWS"), root)
+				}
+				if got := s.Actions(); !cdktest.SameSet(got, keys.AdminActions) || len(got) != len(keys.AdminActions) {
+					t.Errorf("%s key %s: the account statement grants %v, want exactly AdminActions", name, id, got)
+				}
+				for _, a := range []string{"kms:CreateGrant", "kms:DisableKeyRotation", "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"} {
+					if s.Has(a) {
+						t.Errorf("%s key %s: the account statement grants %s", name, id, a)
+					}
+				}
+				if s["Condition"] != nil {
+					t.Errorf("%s key %s: the account statement is conditioned: %v", name, id, s["Condition"])
+				}
+			}
+			if found != 1 {
+				t.Errorf("%s key %s: %d account statements, want 1", name, id, found)
+			}
+		}
+	}
+	// AdminActions itself: managing without using (ISE 9.3, 9.5).
+	for _, a := range keys.AdminActions {
+		if a == "kms:CreateGrant" || a == "kms:DisableKeyRotation" || isUse(a) {
+			t.Errorf("AdminActions holds %s", a)
+		}
+	}
+}
+
+// isUse reports whether action uses key material or hands use out.
+func isUse(action string) bool {
+	switch action {
+	case "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext",
+		"kms:GenerateDataKeyPair", "kms:GenerateDataKeyPairWithoutPlaintext", "kms:ReEncrypt*", "kms:ReEncryptFrom", "kms:ReEncryptTo",
+		"kms:CreateGrant", "kms:Sign", "kms:Verify", "kms:GenerateMac", "kms:VerifyMac", "kms:DeriveSharedSecret":
+		return true
+	}
+	return false
+}
+
+// isAdmin reports whether action manages the key (beyond reading its
+// metadata, which users need too).
+func isAdmin(action string) bool {
+	if action == "kms:DescribeKey" || strings.HasPrefix(action, "kms:List") || strings.HasPrefix(action, "kms:Get") {
+		return false
+	}
+	for _, a := range keys.AdminActions {
+		if a == action {
+			return true
+		}
+	}
+	return action == "kms:DisableKeyRotation"
+}
+
+func statementBySid(t *testing.T, statements []cdktest.Statement, sid string) cdktest.Statement {
+	t.Helper()
+	for _, s := range statements {
+		if s.Sid() == sid {
+			return s
+		}
+	}
+	t.Fatalf("no statement %q", sid)
+	return nil
+}
+
+func TestAllowUseViaGrantsUseOnlyThroughTheServiceToTheNamedRoles(t *testing.T) {
+	tpl := templates(t).Used
+	cdktest.HasProperties(t, tpl, "AWS::KMS::Key", map[string]any{"KeyPolicy": cdktest.Obj(map[string]any{
+		"Statement": cdktest.ArrayWith(map[string]any{
+			"Sid":       "AssetUsersThroughS3Only",
+			"Effect":    "Allow",
+			"Principal": map[string]any{"AWS": root},
+			"Action":    keys.UseActions,
+			"Resource":  "*",
+			"Condition": map[string]any{
+				"ArnLike":      map[string]any{"aws:PrincipalArn": []any{operator, renderer}},
+				"StringEquals": map[string]any{"kms:ViaService": s3Via},
+			},
+		}),
+	})})
+}
+
+func TestAllowEbsHandsOutGrantsOnlyForAwsResources(t *testing.T) {
+	for name, tpl := range map[string]assertions.Template{"AllowEbs": templates(t).Used, "NewKeySet": templates(t).Set} {
+		for id, statements := range policies(t, tpl) {
+			for _, s := range statements {
+				if !s.Has("kms:CreateGrant") {
+					continue
+				}
+				if got, _ := s.Condition("Bool", "kms:GrantIsForAWSResource"); !cdktest.SameSet(got, []string{"true"}) {
+					t.Errorf("%s key %s: statement %q grants kms:CreateGrant with kms:GrantIsForAWSResource %v, want true", name, id, s.Sid(), got)
+				}
+				if got, _ := s.Condition("StringEquals", "kms:ViaService"); !cdktest.SameSet(got, []string{ec2Via}) {
+					t.Errorf("%s key %s: statement %q grants kms:CreateGrant via %v, want %s", name, id, s.Sid(), got, ec2Via)
+				}
+				if !cdktest.SameSet(s.Actions(), []string{"kms:CreateGrant"}) {
+					t.Errorf("%s key %s: the grant statement %q also grants %v", name, id, s.Sid(), s.Actions())
+				}
+			}
+		}
+	}
+	used := policies(t, templates(t).Used)
+	for id, statements := range used {
+		grant := statementBySid(t, statements, "EbsGrantsOnlyForAwsResources")
+		if caller, _ := grant.Condition("StringEquals", "kms:CallerAccount"); !cdktest.SameSet(caller, []string{account}) {
+			t.Errorf("key %s: EBS grants for callers %v, want %s", id, caller, account)
+		}
+		enc := statementBySid(t, statements, "EbsEncryptsThroughEc2")
+		if via, _ := enc.Condition("StringEquals", "kms:ViaService"); !cdktest.SameSet(via, []string{ec2Via}) {
+			t.Errorf("key %s: EBS use via %v, want %s", id, via, ec2Via)
+		}
+	}
+}
+
+func TestKeyWithoutAllowEbsHandsOutNoGrants(t *testing.T) {
+	for id, statements := range policies(t, templates(t).Bare) {
+		for _, s := range statements {
+			if s.Has("kms:CreateGrant") {
+				t.Errorf("key %s: statement %q grants kms:CreateGrant without AllowEbs", id, s.Sid())
+			}
+			for _, a := range s.Actions() {
+				if isUse(a) {
+					t.Errorf("key %s: statement %q grants %s though nothing was allowed to use the key", id, s.Sid(), a)
+				}
+			}
+		}
+	}
+	cdktest.CountProperties(t, templates(t).Bare, "AWS::KMS::Key", map[string]any{"KeyPolicy": cdktest.Obj(map[string]any{
+		"Statement": cdktest.ArrayWith(cdktest.Obj(map[string]any{"Action": "kms:CreateGrant"})),
+	})}, 0)
+}
+
+// principalPatterns are whom a statement reaches: its aws:PrincipalArn
+// patterns when it names roles, otherwise its principals.
+func principalPatterns(s cdktest.Statement) []string {
+	if arns, ok := s.Condition("ArnLike", "aws:PrincipalArn"); ok {
+		return arns
+	}
+	if arns, ok := s.Condition("ArnEquals", "aws:PrincipalArn"); ok {
+		return arns
+	}
+	var out []string
+	for _, kind := range []string{"AWS", "Service", "Federated"} {
+		out = append(out, s.Principals(kind)...)
+	}
+	if p, ok := s["Principal"].(string); ok {
+		out = append(out, p)
+	}
+	return out
+}
+
+// TestKeySetSeparatesWhoManagesFromWhoUses: ISE 9.3. No role pattern that a
+// statement lets use a key appears in a statement that lets it manage one.
+//
+// The account root is the one principal in both kinds: the account
+// statement delegates administration to IAM, and AllowEbs delegates use to
+// IAM the way the AWS-managed aws/ebs key does, confined to EC2 in this
+// account (kms:ViaService, kms:CallerAccount), checked below.
+func TestKeySetSeparatesWhoManagesFromWhoUses(t *testing.T) {
+	for id, statements := range policies(t, templates(t).Set) {
+		admins, users := map[string]string{}, map[string]string{}
+		for _, s := range statements {
+			if s.Effect() != "Allow" {
+				continue
+			}
+			var admin, use bool
+			for _, a := range s.Actions() {
+				admin = admin || isAdmin(a)
+				use = use || isUse(a)
+			}
+			for _, p := range principalPatterns(s) {
+				if admin {
+					admins[p] = s.Sid()
+				}
+				if use {
+					if p == root {
+						via, _ := s.Condition("StringEquals", "kms:ViaService")
+						caller, _ := s.Condition("StringEquals", "kms:CallerAccount")
+						if !cdktest.SameSet(via, []string{ec2Via}) || !cdktest.SameSet(caller, []string{account}) {
+							t.Errorf("key %s: statement %q lets the whole account use the key outside EC2 (via %v, caller %v)", id, s.Sid(), via, caller)
+						}
+						continue
+					}
+					users[p] = s.Sid()
+				}
+			}
+		}
+		if len(admins) == 0 {
+			t.Errorf("key %s: no statement administers the key", id)
+		}
+		for p, sid := range users {
+			if admin, ok := admins[p]; ok {
+				t.Errorf("key %s: %s may use the key (%q) and manage it (%q)", id, p, sid, admin)
+			}
+		}
+	}
+}
+
+func TestKeySetGivesEachPurposeExactlyItsUse(t *testing.T) {
+	tpl := templates(t).Set
+	sids := func(purpose keys.Purpose) []string {
+		k := cdktest.One(t, tpl, "AWS::KMS::Key", map[string]any{"Properties": map[string]any{
+			"Description": assertions.Match_StringLikeRegexp(jsii.String(" " + string(purpose) + " key: ")),
+		}})
+		var out []string
+		for _, s := range cdktest.Statements(k.Properties["KeyPolicy"]) {
+			out = append(out, s.Sid())
+		}
+		return out
+	}
+	want := map[keys.Purpose][]string{
+		keys.RootVolume:   {"AccountAdministersThroughIam", "EbsEncryptsThroughEc2", "EbsGrantsOnlyForAwsResources"},
+		keys.ContentAsset: {"AccountAdministersThroughIam", "EbsEncryptsThroughEc2", "EbsGrantsOnlyForAwsResources", "AssetUsersThroughS3Only"},
+		keys.Logging:      {"AccountAdministersThroughIam", "CloudWatchLogsEncryptsLogGroups", "LogReadersDecrypt"},
+	}
+	for p, w := range want {
+		if got := sids(p); !cdktest.SameSet(got, w) || len(got) != len(w) {
+			t.Errorf("%s key statements %v, want %v", p, got, w)
+		}
+	}
+}

@@ -1,0 +1,122 @@
+package render_test
+
+import (
+	"net/netip"
+	"os"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/renderenv/renderenv/constructs/keys"
+	"github.com/renderenv/renderenv/constructs/render"
+	"github.com/renderenv/renderenv/internal/cdktest"
+)
+
+func TestMain(m *testing.M) {
+	// Node 20 still runs jsii correctly; the banner would drown test output.
+	os.Setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+	code := m.Run()
+	jsii.Close()
+	os.Exit(code)
+}
+
+const (
+	account    = "333333333333"
+	management = "111111111111"
+	region     = "us-west-2"
+	prefix     = "acme-nightfall"
+	roleName   = "acme-nightfall-render"
+	prefixList = "pl-68a54001"
+	bucketArn  = "arn:aws:s3:::acme-nightfall-assets"
+)
+
+var (
+	vpcCidr      = netip.MustParsePrefix("10.20.0.0/16")
+	mgmtCidr     = netip.MustParsePrefix("10.0.0.0/16")
+	storageCidrs = []string{"10.20.96.0/20", "10.20.112.0/20"}
+	schedPorts   = []int{4433}
+	licensePorts = []int{1715}
+	workerPorts  = []int{7000}
+	tags         = map[string]string{
+		"Studio": "acme", "Production": "nightfall", "Tier": "1", "CostCentre": "CC-1001", "ResourceGroup": "render-instance",
+	}
+	// spot has a scratch volume; onDemand has none.
+	spot     = render.Profile{Name: "default", Ami: "ssm:/acme/render/ami", InstanceTypes: []string{"c6i.32xlarge", "m6i.32xlarge"}, Spot: true, RootVolumeGiB: 100, ScratchVolumeGiB: 500}
+	onDemand = render.Profile{Name: "preview", Ami: "ami-0123456789abcdef0", InstanceTypes: []string{"m6i.4xlarge"}, Spot: false, RootVolumeGiB: 50}
+)
+
+// fixture: one App. Fleet is a production's fleet with the production's
+// key set; Workers is the same with scheduler worker ports.
+type fixture struct {
+	Fleet, Workers assertions.Template
+}
+
+var shared struct {
+	once sync.Once
+	f    *fixture
+}
+
+func templates(t *testing.T) *fixture {
+	t.Helper()
+	shared.once.Do(func() {
+		env := cdktest.Env{Account: account, Region: region}
+		app := cdktest.NewApp(t, env)
+		fleet := build(t, app, "Fleet", env, nil)
+		workers := build(t, app, "Workers", env, workerPorts)
+		shared.f = &fixture{Fleet: cdktest.Template(t, fleet), Workers: cdktest.Template(t, workers)}
+	})
+	if shared.f == nil {
+		t.Fatal("building the render stacks failed (see the first test)")
+	}
+	return shared.f
+}
+
+func build(t *testing.T, app awscdk.App, id string, env cdktest.Env, worker []int) awscdk.Stack {
+	s := cdktest.AddStack(t, app, id, env)
+	vpc := awsec2.NewVpc(s, jsii.String("Vpc"), &awsec2.VpcProps{
+		IpAddresses:           awsec2.IpAddresses_Cidr(jsii.String(vpcCidr.String())),
+		AvailabilityZones:     jsii.Strings(cdktest.Zones(region)...),
+		NatGateways:           jsii.Number(0),
+		CreateInternetGateway: jsii.Bool(false),
+		SubnetConfiguration: &[]*awsec2.SubnetConfiguration{
+			{Name: jsii.String("render"), SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED, CidrMask: jsii.Number(18)},
+		},
+	})
+	// The production's keys, as the estate makes them: the render role is an
+	// asset user, the log reader the only one who decrypts logs.
+	set := keys.NewKeySet(s, "Keys", keys.KeySetProps{
+		AliasPrefix: "acme/nightfall",
+		Owner:       prefix,
+		Account:     account,
+		Region:      region,
+		Purposes:    []keys.Purpose{keys.RootVolume, keys.ContentAsset, keys.Logging},
+		AssetUsers:  []string{keys.RoleArn(account, prefix+"-data-operator"), keys.RoleArn(account, roleName)},
+		LogReaders:  []string{keys.RoleArn(account, prefix+"-log-reader")},
+	})
+	render.NewFleet(s, "Render", render.FleetProps{
+		Prefix:         prefix,
+		Account:        account,
+		Region:         region,
+		Vpc:            vpc,
+		VpcCidr:        vpcCidr,
+		StorageCidrs:   storageCidrs,
+		ManagementCidr: mgmtCidr,
+		SchedulerPorts: schedPorts,
+		LicensePorts:   licensePorts,
+		WorkerPorts:    worker,
+		S3PrefixList:   jsii.String(prefixList),
+		RootKey:        set[keys.RootVolume].Key,
+		AssetKey:       set[keys.ContentAsset].Key,
+		LoggingKey:     set[keys.Logging].Key,
+		BucketArn:      jsii.String(bucketArn),
+		SchedulerAcct:  management,
+		RoleName:       roleName,
+		Profiles:       []render.Profile{spot, onDemand},
+		Tags:           tags,
+	})
+	return s
+}
