@@ -1,0 +1,384 @@
+package deploy
+
+// The deployment test ("Proof"). It starts moto, bootstraps every account of
+// the deployed stacks with the real pinned CDK CLI (trusting the management
+// account, as the README's "Adding a production" does), synthesizes the
+// shipped estate once, deploys from the management account
+//
+//	acme-logging, acme-network,
+//	acme-nightfall (Tier 1), acme-harbour (Tier 2),
+//	acme-pool-555555555555 with acme-brightside (Tier 3, pooled) and
+//	acme-lighthouse (Tier 3, its own VPC and keys)
+//
+// and then reads back through the AWS API (testdata/inventory.py) what the
+// templates say exists, plus the security properties that must hold whatever
+// the templates say (assert_test.go).
+//
+// What moto (5.2) cannot do, and so what this test does not show:
+//
+//   - It creates only, once. Moto's stack update and delete are broken, and it
+//     has no UpdateTerminationProtection, which `cdk deploy`'s change-set
+//     method calls between creating and executing the change set of a
+//     termination-protected stack: so stacks are created with
+//     `--method=direct` (CreateStack with termination protection), the CDK's
+//     other real deployment method.
+//   - Its CloudFormation skips these resource types entirely (motoSkips in
+//     assert_test.go; the test fails when the list stops being true): network
+//     ACLs, their entries and subnet associations; Transit Gateway
+//     attachments, route table associations and propagations; the RAM share;
+//     CloudTrail trails; bucket policies; stand-alone security group egress
+//     rules; CloudWatch alarms and metric filters; SNS subscriptions and topic
+//     policies. So no network ACL, Transit Gateway routing, trail or bucket
+//     policy is shown here (test/ checks them in the templates).
+//   - Of the resources it creates it drops some properties: a security
+//     group's own egress rules (it keeps the default allow-all egress), a
+//     bucket's versioning, public access block, lifecycle and logging, and an
+//     endpoint's policy (stored unparsed). None of these is asserted. It also
+//     applies a stack's own tags over its EC2 resources' tags (CloudFormation
+//     keeps the resource's, we believe), so where the stack sets a key too,
+//     either value is accepted. (It also fails on a Transit Gateway without a
+//     Description; the network stack's has one.)
+//   - Its CloudFormation creates no VPN connection or customer gateway, so the
+//     network stack's look-up of the VPN's Transit Gateway attachment finds
+//     nothing (and CloudFormation would fail it): the test estate has no VPN.
+//   - It has no AWS RAM: the management account's Transit Gateway is invisible
+//     in production accounts, so the deploy-time look-up of it cannot succeed
+//     there, and routes to it from another account keep their destination but
+//     lose their target. The test estate pins `transitGatewayId`.
+//   - The link stacks are not deployed: they read the production's attachment
+//     ids, which moto never creates.
+//   - It runs Lambda functions only in Docker; without it, every stack with a
+//     Lambda-backed custom resource stays CREATE_IN_PROGRESS for ever (moto
+//     logs "error running docker" and never answers). Those are the CDK's
+//     Custom::VpcRestrictDefaultSG (network, pool and every dedicated
+//     production VPC) and its AwsCustomResource look-ups (S3 prefix list in
+//     every production, the Transit Gateway unless pinned, the VPN
+//     attachment). They run in testdata/moto/server.py's Node.js Lambda
+//     runtime instead: the CDK's own handler code, as `cdk deploy` uploaded
+//     it, with the AWS SDK that the Lambda runtime provides
+//     (testdata/moto/package-lock.json), against moto, in the function's
+//     account. server.py lists the moto bugs it also works around; none of
+//     them invents a resource.
+//
+// The test estate is the shipped one (productions/) with the two changes
+// above, made in testManifests.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+const (
+	// deadline bounds the whole test, which takes about a minute on two cores.
+	deadline = 8 * time.Minute
+	region   = "us-west-2"
+	// pinnedTransitGateway is the test estate's transitGatewayId.
+	pinnedTransitGateway = "tgw-0123456789abcdef0"
+)
+
+// deployedStacks are the stacks the test deploys, in no particular order:
+// the CLI orders them by their dependencies.
+var deployedStacks = []string{
+	"acme-logging",
+	"acme-network",
+	"acme-nightfall",
+	"acme-harbour",
+	"acme-pool-555555555555",
+	"acme-brightside",
+	"acme-lighthouse",
+}
+
+var (
+	root     = mustAbs("../..")
+	testdata = mustAbs("testdata")
+	cdkCLI   = filepath.Join(root, "node_modules", ".bin", "cdk")
+)
+
+func mustAbs(p string) string {
+	a, err := filepath.Abs(p)
+	if err != nil {
+		panic(err)
+	}
+	return a
+}
+
+func TestEstateDeploysToMoto(t *testing.T) {
+	if testing.Short() {
+		t.Skip("deploys into moto with the CDK CLI; not with -short")
+	}
+	if _, err := exec.LookPath("moto_server"); err != nil {
+		t.Skip("moto_server is not installed (pip install 'moto[server]'); the deployment test needs it")
+	}
+	for _, tool := range []string{"python3", "node", "npm"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s is not on PATH; the deployment test needs it", tool)
+		}
+	}
+	if _, err := os.Stat(cdkCLI); err != nil {
+		t.Fatalf("the pinned CDK CLI is not installed (%v): run `make cli`", err)
+	}
+	if out, err := exec.Command("python3", "-c", "import moto, boto3").CombinedOutput(); err != nil {
+		t.Fatalf("python3 cannot import moto and boto3, which moto_server's Python has: %v\n%s", err, out)
+	}
+
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	step := func(what string, err error) {
+		t.Helper()
+		if err != nil {
+			if ctx.Err() != nil {
+				t.Fatalf("%s: the test's %s deadline passed: %v", what, deadline, err)
+			}
+			t.Fatalf("%s: %v", what, err)
+		}
+		t.Logf("%6.1fs  %s", time.Since(start).Seconds(), what)
+	}
+	tmp := t.TempDir()
+	assembly := filepath.Join(tmp, "cdk.out")
+	manifests := filepath.Join(tmp, "manifests")
+	lambdaRuntime := filepath.Join(tmp, "lambda-runtime")
+
+	// The synthesis (Go, jsii, cdk-nag) takes most of the time: moto starts
+	// and the Lambda runtime's SDK is installed meanwhile.
+	synthesized, synthDone := make(chan error, 1), make(chan struct{})
+	t.Cleanup(func() { cancel(); <-synthDone }) // before the temporary folder goes
+	go func() {
+		defer close(synthDone)
+		if err := testManifests(manifests); err != nil {
+			synthesized <- err
+			return
+		}
+		synthesized <- run(ctx, root, cliEnv(nil), filepath.Join(tmp, "synth.log"),
+			cdkCLI, "synth", "--quiet", "--no-notices", "--output", assembly, "--context", "manifests="+manifests)
+	}()
+
+	step("install the Lambda runtime's AWS SDK (testdata/moto/package-lock.json)", installLambdaRuntime(ctx, tmp, lambdaRuntime))
+	m := startMoto(ctx, t, tmp, filepath.Join(lambdaRuntime, "node_modules"), region)
+	step("start moto on "+m.endpoint, nil)
+
+	// Every account is entered with STS; the management account deploys.
+	accounts := []string{"111111111111", "222222222222", "333333333333", "444444444444", "555555555555"}
+	const management = "111111111111"
+	creds := map[string]credentials{}
+	for _, a := range accounts {
+		c, err := m.assumeRole(ctx, a)
+		step("enter account "+a, err)
+		creds[a] = c
+	}
+	step("synthesize the test estate", <-synthesized)
+
+	var bootstraps []func() error
+	for _, a := range accounts {
+		bootstraps = append(bootstraps, func() error {
+			// --app: without an app the CLI synthesizes cdk.json's app, for
+			// nothing (the environments are given).
+			return run(ctx, root, cliEnv(m.env(creds[a])), filepath.Join(tmp, "bootstrap-"+a+".log"),
+				cdkCLI, "bootstrap", "aws://"+a+"/"+region, "--app", assembly, "--no-notices",
+				"--trust", management,
+				"--cloudformation-execution-policies", "arn:aws:iam::aws:policy/AdministratorAccess")
+		})
+	}
+	step(fmt.Sprintf("bootstrap %d accounts, trusting %s", len(accounts), management), parallel(bootstraps...))
+
+	asm, err := readAssembly(assembly, deployedStacks)
+	step("read the cloud assembly", err)
+	for _, s := range asm {
+		if _, ok := creds[s.Account]; !ok {
+			t.Fatalf("stack %s is in account %s, which the test does not bootstrap", s.Name, s.Account)
+		}
+	}
+	step("store the render AMIs in SSM", putRenderImages(ctx, m, creds, asm))
+
+	deploy := append([]string{"deploy", "--app", assembly, "--require-approval", "never", "--method", "direct",
+		"--concurrency", "4", "--no-notices", "--progress", "events"}, deployedStacks...)
+	step("cdk deploy "+fmt.Sprint(deployedStacks), run(ctx, root, cliEnv(m.env(creds[management])), filepath.Join(tmp, "deploy.log"), cdkCLI, deploy...))
+
+	inv, err := readInventory(ctx, m, tmp, accounts)
+	step("read back every account through the AWS API", err)
+
+	for _, s := range asm {
+		t.Run(s.Name, func(t *testing.T) { checkStack(t, s, inv[s.Account]) })
+	}
+}
+
+// cliEnv is the environment of the CDK CLI: quiet, and offline but for moto.
+func cliEnv(env []string) []string {
+	if env == nil {
+		for _, kv := range os.Environ() {
+			if len(kv) < 4 || kv[:4] != "AWS_" {
+				env = append(env, kv)
+			}
+		}
+	}
+	return append(env,
+		"JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20",
+		"CDK_DISABLE_VERSION_CHECK=true",
+		"CDK_DISABLE_CLI_TELEMETRY=true",
+	)
+}
+
+// testManifests writes the test estate into dir: the shipped manifests, with
+// the studio's Transit Gateway pinned and without its VPN (see the top of
+// this file for why moto needs both).
+func testManifests(dir string) error {
+	files, err := filepath.Glob(filepath.Join(root, "productions", "*.yaml"))
+	if err != nil || len(files) == 0 {
+		return fmt.Errorf("no manifests in productions/: %v", err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		if filepath.Base(f) == "studio.yaml" {
+			if b, err = pinStudio(b); err != nil {
+				return fmt.Errorf("%s: %w", f, err)
+			}
+		}
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(f)), b, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func pinStudio(b []byte) ([]byte, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return nil, err
+	}
+	if len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode {
+		return nil, errors.New("not a YAML mapping")
+	}
+	studio := doc.Content[0]
+	if onPrem := mappingValue(studio, "onPremises"); onPrem != nil {
+		deleteKey(onPrem, "vpn")
+	}
+	deleteKey(studio, "transitGatewayId")
+	studio.Content = append(studio.Content,
+		&yaml.Node{Kind: yaml.ScalarNode, Value: "transitGatewayId"},
+		&yaml.Node{Kind: yaml.ScalarNode, Value: pinnedTransitGateway})
+	var out bytes.Buffer
+	enc := yaml.NewEncoder(&out)
+	enc.SetIndent(2)
+	if err := enc.Encode(&doc); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
+}
+
+func mappingValue(m *yaml.Node, key string) *yaml.Node {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
+func deleteKey(m *yaml.Node, key string) {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			m.Content = slices.Delete(m.Content, i, i+2)
+			return
+		}
+	}
+}
+
+// installLambdaRuntime installs, from its lock file, the AWS SDK that the
+// Lambda Node.js runtime gives the CDK's custom-resource handlers.
+func installLambdaRuntime(ctx context.Context, tmp, dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, f := range []string{"package.json", "package-lock.json"} {
+		b, err := os.ReadFile(filepath.Join(testdata, "moto", f))
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+			return err
+		}
+	}
+	return run(ctx, dir, os.Environ(), filepath.Join(tmp, "npm.log"),
+		"npm", "ci", "--no-audit", "--no-fund", "--loglevel=error")
+}
+
+// putRenderImages stores an AMI under every SSM parameter that a deployed
+// stack resolves at deploy time and no deployed stack publishes: the
+// studio's render AMIs (render.ami: ssm:/...).
+func putRenderImages(ctx context.Context, m *moto, creds map[string]credentials, asm []*stack) error {
+	published := map[string]bool{}
+	for _, s := range asm {
+		for _, r := range s.Template.Resources {
+			if r.Type == "AWS::SSM::Parameter" {
+				if name, ok := r.Properties["Name"].(string); ok {
+					published[s.Account+name] = true
+				}
+			}
+		}
+	}
+	images := map[string]string{}
+	for _, s := range asm {
+		for _, p := range s.Template.Parameters {
+			name, ok := p.Default.(string)
+			if !ok || p.Type != "AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>" || published[s.Account+name] {
+				continue
+			}
+			published[s.Account+name] = true // once per account
+			c := creds[s.Account]
+			if images[s.Account] == "" {
+				image, err := m.anImage(ctx, c)
+				if err != nil {
+					return err
+				}
+				images[s.Account] = image
+			}
+			if err := m.putImageParameter(ctx, c, name, images[s.Account]); err != nil {
+				return fmt.Errorf("%s: %w", s.Name, err)
+			}
+		}
+	}
+	return nil
+}
+
+// readInventory runs testdata/inventory.py over the accounts.
+func readInventory(ctx context.Context, m *moto, tmp string, accounts []string) (inventory, error) {
+	out := filepath.Join(tmp, "inventory.json")
+	f, err := os.Create(out)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, "python3", append([]string{filepath.Join(testdata, "inventory.py"), m.endpoint, m.region}, accounts...)...)
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = f, &stderr
+	err = cmd.Run()
+	f.Close()
+	if err != nil {
+		return nil, fmt.Errorf("inventory.py: %w\n%s", err, stderr.String())
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		return nil, err
+	}
+	var inv inventory
+	if err := json.Unmarshal(b, &inv); err != nil {
+		return nil, fmt.Errorf("inventory.py's output: %w", err)
+	}
+	return inv, nil
+}
