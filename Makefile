@@ -7,7 +7,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 PKGS := ./bin/... ./constructs/... ./internal/... ./productions/... ./test/...
 CDK  := node_modules/.bin/cdk
 
-.PHONY: synth test validate vet fmt-check cli clean
+.PHONY: synth test lint validate vet fmt-check cli clean
 
 # Synthesize the shipped example estate (or MANIFESTS=dir) into cdk.out/.
 synth: $(CDK)
@@ -15,7 +15,13 @@ synth: $(CDK)
 
 # Run every check: formatting, vet, unit, construct, snapshot and invariant tests.
 test: $(CDK) fmt-check vet
+	@command -v cfn-lint >/dev/null 2>&1 || echo "make: cfn-lint not found (pip install cfn-lint==1.51.0): test/lint skips its cfn-lint checks"
 	go test -count=1 $(PKGS)
+
+# cfn-lint (with the invariant rules) and the Control Tower controls
+# (cfn-guard) over every template of the shipped estate; part of `test`.
+lint: $(CDK)
+	go test -count=1 -v ./test/lint/
 
 # Check a manifest folder without Node.js: make validate MANIFESTS=dir
 validate:

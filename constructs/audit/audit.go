@@ -105,6 +105,10 @@ func NewCentral(scope constructs.Construct, id string, props CentralProps) *Cent
 		ServerAccessLogsBucket: logs,
 		ServerAccessLogsPrefix: jsii.String("trail/"),
 		RemovalPolicy:          awscdk.RemovalPolicy_RETAIN,
+		// Audit logs cannot be overwritten or deleted for a year, even by
+		// someone who gets past the bucket policy (ISE 8.1, 9.4).
+		ObjectLockEnabled:          jsii.Bool(true),
+		ObjectLockDefaultRetention: awss3.ObjectLockRetention_Governance(awscdk.Duration_Days(jsii.Number(365))),
 		LifecycleRules: &[]*awss3.LifecycleRule{{
 			Id: jsii.String("archive"),
 			Transitions: &[]*awss3.Transition{{

@@ -73,6 +73,20 @@ func NewKey(scope constructs.Construct, id string, props KeyProps) *Key {
 			}),
 		},
 	})
+	// Whatever is allowed below, nobody may hand out use of the key with a
+	// grant except to an AWS service acting for a resource (Control Tower
+	// CT.KMS.PR.3).
+	policy.AddStatements(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("GrantsOnlyForAwsResources"),
+		Effect:     awsiam.Effect_DENY,
+		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+		Actions:    jsii.Strings("kms:CreateGrant"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{"BoolIfExists": map[string]any{
+			"kms:GrantIsForAWSResource": "false",
+			"aws:PrincipalIsAWSService": "false",
+		}},
+	}))
 	k := awskms.NewKey(c, jsii.String("Key"), &awskms.KeyProps{
 		Alias:             jsii.String("alias/" + props.Alias),
 		Description:       jsii.String(props.Description),

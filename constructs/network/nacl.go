@@ -53,8 +53,10 @@ func NewAcl(scope constructs.Construct, id string, vpc awsec2.IVpc, subnets *aws
 	return acl
 }
 
-// Ephemeral is the port range of replies to connections a subnet opens.
+// Ephemeral is the port range of replies to connections a subnet opens
+// (NAT gateways use all of it); instances use only its upper part.
 const (
-	EphemeralFrom = 1024
-	EphemeralTo   = 65535
+	EphemeralFrom         = 1024
+	InstanceEphemeralFrom = 32768
+	EphemeralTo           = 65535
 )

@@ -89,7 +89,9 @@ func NewProductionVpc(scope constructs.Construct, id string, props ProductionVpc
 	// ISE 2.6: allow the VPC itself, management and on-premises; then deny
 	// every private range, which holds every other production whatever its
 	// tier; then HTTPS to AWS public ranges, which only the S3 gateway
-	// endpoint's prefix-list route can carry (there is no internet route).
+	// endpoint's prefix-list route can carry (there is no internet route),
+	// and its replies to the instances' ephemeral ports (Linux 32768-60999,
+	// Windows 49152-65535), a range that holds neither SSH nor RDP.
 	rules := []Rule{{Cidr: props.Cidr.String()}, {Cidr: props.ManagementCidr.String()}}
 	for _, c := range props.OnPremCidrs {
 		rules = append(rules, Rule{Cidr: c.String()})
@@ -99,7 +101,7 @@ func NewProductionVpc(scope constructs.Construct, id string, props ProductionVpc
 	}
 	rules = append(rules,
 		Rule{Cidr: "0.0.0.0/0", FromPort: 443, ToPort: 443, Direction: "out"},
-		Rule{Cidr: "0.0.0.0/0", FromPort: EphemeralFrom, ToPort: EphemeralTo, Direction: "in"},
+		Rule{Cidr: "0.0.0.0/0", FromPort: InstanceEphemeralFrom, ToPort: EphemeralTo, Direction: "in"},
 	)
 	NewAcl(c, "Acl", vpc, &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED}, rules)
 

@@ -74,6 +74,12 @@ func NewAssetBucket(scope constructs.Construct, id string, props AssetBucketProp
 		ServerAccessLogsBucket: props.AccessLogs,
 		ServerAccessLogsPrefix: jsii.String(props.LogPrefix),
 		RemovalPolicy:          awscdk.RemovalPolicy_RETAIN,
+		// Only abandoned upload parts are cleaned up; no content or
+		// version ever expires.
+		LifecycleRules: &[]*awss3.LifecycleRule{{
+			Id:                                  jsii.String("abort-incomplete-uploads"),
+			AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(7)),
+		}},
 	})
 	anyone := &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()}
 	objects := b.ArnForObjects(jsii.String("*"))

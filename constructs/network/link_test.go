@@ -1,0 +1,113 @@
+package network_test
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/renderenv/renderenv/constructs/network"
+	"github.com/renderenv/renderenv/internal/cdktest"
+)
+
+// hubParameter is the logical id of the link stack's CloudFormation
+// parameter that reads the hub's SSM parameter name at deploy time.
+func hubParameter(t *testing.T, tpl assertions.Template, name string) string {
+	t.Helper()
+	var found *map[string]*map[string]any
+	cdktest.Check(t, "finding the parameter for "+name, func() {
+		found = tpl.FindParameters(jsii.String("*"), map[string]any{
+			"Type": "AWS::SSM::Parameter::Value<String>", "Default": params + "/" + name,
+		})
+	})
+	if found == nil || len(*found) != 1 {
+		t.Fatalf("want one SSM parameter value for %s/%s", params, name)
+	}
+	for id := range *found {
+		return id
+	}
+	return ""
+}
+
+func TestLinkAssociatesWithTheProductionTableAndPropagatesToManagement(t *testing.T) {
+	tpl := templates(t).Link
+	find := cdktest.One(t, tpl, "Custom::AWS", nil).ID
+	attachment := cdktest.GetAtt(find, "TransitGatewayVpcAttachments.0.TransitGatewayAttachmentId")
+	cdktest.Count(t, tpl, "AWS::EC2::TransitGatewayRouteTableAssociation", 1)
+	cdktest.HasProperties(t, tpl, "AWS::EC2::TransitGatewayRouteTableAssociation", map[string]any{
+		"TransitGatewayAttachmentId": attachment,
+		"TransitGatewayRouteTableId": cdktest.Ref(hubParameter(t, tpl, network.ParamProductionRouteTable)),
+	})
+	cdktest.Count(t, tpl, "AWS::EC2::TransitGatewayRouteTablePropagation", 1)
+	cdktest.HasProperties(t, tpl, "AWS::EC2::TransitGatewayRouteTablePropagation", map[string]any{
+		"TransitGatewayAttachmentId": attachment,
+		"TransitGatewayRouteTableId": cdktest.Ref(hubParameter(t, tpl, network.ParamManagementRouteTable)),
+	})
+}
+
+func TestLinkFindsTheAttachmentAsTheProductionsReaderRole(t *testing.T) {
+	tpl := templates(t).Link
+	find := cdktest.One(t, tpl, "Custom::AWS", nil)
+	tgwParam := hubParameter(t, tpl, network.ParamTransitGateway)
+	for _, when := range []string{"Create", "Update"} {
+		var call struct {
+			Action         string `json:"action"`
+			AssumedRoleArn string `json:"assumedRoleArn"`
+			Parameters     struct {
+				Filters []struct {
+					Name   string   `json:"Name"`
+					Values []string `json:"Values"`
+				} `json:"Filters"`
+			} `json:"parameters"`
+		}
+		text := cdktest.Text(find.Properties[when])
+		if err := json.Unmarshal([]byte(text), &call); err != nil {
+			t.Fatalf("%s: %v in %s", when, err, text)
+		}
+		if call.Action != "describeTransitGatewayVpcAttachments" || call.AssumedRoleArn != readerArn {
+			t.Errorf("%s calls %s as %q, want describeTransitGatewayVpcAttachments as %s", when, call.Action, call.AssumedRoleArn, readerArn)
+		}
+		filters := map[string][]string{}
+		for _, f := range call.Parameters.Filters {
+			filters[f.Name] = f.Values
+		}
+		want := map[string]string{"transit-gateway-id": "${" + tgwParam + "}"}
+		for k, v := range attachTags {
+			want["tag:"+k] = v
+		}
+		for name, v := range want {
+			if !cdktest.SameSet(filters[name], []string{v}) {
+				t.Errorf("%s filter %s = %v, want [%s]", when, name, filters[name], v)
+			}
+		}
+	}
+	// The provider may only assume the reader role.
+	policy := cdktest.One(t, tpl, "AWS::IAM::Policy", nil)
+	for _, s := range cdktest.Statements(policy.Properties["PolicyDocument"]) {
+		if !cdktest.SameSet(s.Actions(), []string{"sts:AssumeRole"}) || !cdktest.SameSet(s.Resources(), []string{readerArn}) {
+			t.Errorf("the look-up may %v on %v, want only sts:AssumeRole on %s", s.Actions(), s.Resources(), readerArn)
+		}
+	}
+}
+
+func TestLinkOpensOnlySchedulerAndLicensePortsToTheProductionCidr(t *testing.T) {
+	tpl := templates(t).Link
+	sched := cdktest.Ref(hubParameter(t, tpl, network.ParamSchedulerGroup))
+	lic := cdktest.Ref(hubParameter(t, tpl, network.ParamLicenseGroup))
+	cdktest.Count(t, tpl, "AWS::EC2::SecurityGroupIngress", len(schedPorts)+1)
+	cdktest.Count(t, tpl, "AWS::EC2::SecurityGroupEgress", 0)
+	for _, p := range schedPorts {
+		cdktest.HasProperties(t, tpl, "AWS::EC2::SecurityGroupIngress", map[string]any{
+			"GroupId": sched, "IpProtocol": "tcp", "FromPort": p, "ToPort": p, "CidrIp": prodCidr.String(),
+		})
+	}
+	cdktest.HasProperties(t, tpl, "AWS::EC2::SecurityGroupIngress", map[string]any{
+		"GroupId": lic, "IpProtocol": "tcp", "FromPort": license.Port, "ToPort": license.Port, "CidrIp": prodCidr.String(),
+	})
+	for _, r := range cdktest.Find(t, tpl, "AWS::EC2::SecurityGroupIngress", nil) {
+		if r.Properties["CidrIp"] != prodCidr.String() || r.Properties["CidrIpv6"] != nil {
+			t.Errorf("ingress %s opens %s to %v, want only the production's %s", r.ID, ruleText(r.Properties), r.Properties["CidrIp"], prodCidr)
+		}
+	}
+}

@@ -1,0 +1,298 @@
+package lint
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/renderenv/renderenv/internal/estate"
+	"github.com/renderenv/renderenv/internal/manifest"
+)
+
+// requireEnv makes a missing linter a failure instead of a skip (CI sets it).
+const requireEnv = "RENDERENV_REQUIRE_LINT"
+
+// The cfn-guard package pinned in package.json, under node_modules.
+const guardPackage = "node_modules/@cdklabs/cdk-validator-cfnguard"
+
+func TestMain(m *testing.M) {
+	// Node 20 still runs jsii correctly; the banner would drown test output.
+	os.Setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+	code := m.Run()
+	if shipped != nil {
+		os.RemoveAll(shipped.Dir)
+	}
+	jsii.Close()
+	os.Exit(code)
+}
+
+// Template is one synthesized stack template.
+type Template struct {
+	Stack  string
+	Region string
+	File   string // absolute path of the .template.json
+	// Resources by logical id.
+	Resources map[string]Resource
+}
+
+// Resource is what the reports need of one resource.
+type Resource struct {
+	Type    string
+	CdkPath string // Metadata aws:cdk:path, "" when absent
+}
+
+// Estate is the synthesized shipped estate, shared read-only by every test.
+type Estate struct {
+	Dir       string
+	Templates []*Template // sorted by stack name
+	Elapsed   time.Duration
+}
+
+// ByFile returns the template written to file.
+func (e *Estate) ByFile(file string) *Template {
+	for _, t := range e.Templates {
+		if t.File == file || filepath.Base(t.File) == filepath.Base(file) {
+			return t
+		}
+	}
+	return nil
+}
+
+var (
+	shippedOnce sync.Once
+	shipped     *Estate
+	shippedErr  error
+)
+
+// shippedEstate synthesizes the embedded example estate (what `cdk synth`
+// builds out of the box) once per test binary.
+func shippedEstate(t *testing.T) *Estate {
+	t.Helper()
+	shippedOnce.Do(func() {
+		start := time.Now()
+		shipped, shippedErr = synthesize()
+		if shippedErr == nil {
+			shipped.Elapsed = time.Since(start)
+		}
+	})
+	if shippedErr != nil {
+		t.Fatalf("synthesizing the shipped estate: %v", shippedErr)
+	}
+	return shipped
+}
+
+func synthesize() (_ *Estate, err error) {
+	root, err := repoRoot()
+	if err != nil {
+		return nil, err
+	}
+	e, errs := manifest.LoadDir("")
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("the shipped manifests do not validate:\n%s", errs.Error())
+	}
+	dir, err := os.MkdirTemp("", "renderenv-lint-")
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		// A failing jsii call panics with the JavaScript error.
+		if r := recover(); r != nil {
+			err = fmt.Errorf("synthesis panicked: %s", firstLines(fmt.Sprint(r), 12))
+		}
+		if err != nil {
+			os.RemoveAll(dir)
+		}
+	}()
+	app, err := estate.NewApp(root, dir)
+	if err != nil {
+		return nil, err
+	}
+	// As `cdk synth` does: record each resource's construct path in its
+	// Metadata, which the reports print and guard-exemptions.yaml matches.
+	app.Node().SetContext(jsii.String("aws:cdk:enable-path-metadata"), true)
+	if _, err := estate.Build(app, e, nil); err != nil {
+		return nil, err
+	}
+	app.Synth(nil)
+	return readAssembly(dir)
+}
+
+// readAssembly reads the stacks of the cloud assembly in dir: the template
+// files and each stack's region, from manifest.json.
+func readAssembly(dir string) (*Estate, error) {
+	data, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		return nil, err
+	}
+	var m struct {
+		Artifacts map[string]struct {
+			Type        string `json:"type"`
+			Environment string `json:"environment"`
+			Properties  struct {
+				TemplateFile string `json:"templateFile"`
+				StackName    string `json:"stackName"`
+			} `json:"properties"`
+		} `json:"artifacts"`
+	}
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("manifest.json: %w", err)
+	}
+	e := &Estate{Dir: dir}
+	for id, a := range m.Artifacts {
+		if a.Type != "aws:cloudformation:stack" {
+			continue
+		}
+		// aws://account/region
+		parts := strings.Split(strings.TrimPrefix(a.Environment, "aws://"), "/")
+		if len(parts) != 2 || parts[1] == "" || strings.HasPrefix(parts[1], "unknown") {
+			return nil, fmt.Errorf("stack %s has no concrete region (%q)", id, a.Environment)
+		}
+		name := a.Properties.StackName
+		if name == "" {
+			name = id
+		}
+		t, err := readTemplate(name, parts[1], filepath.Join(dir, a.Properties.TemplateFile))
+		if err != nil {
+			return nil, err
+		}
+		e.Templates = append(e.Templates, t)
+	}
+	if len(e.Templates) == 0 {
+		return nil, errors.New("synthesis wrote no stack")
+	}
+	sort.Slice(e.Templates, func(i, j int) bool { return e.Templates[i].Stack < e.Templates[j].Stack })
+	return e, nil
+}
+
+func readTemplate(stack, region, file string) (*Template, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	var body struct {
+		Resources map[string]struct {
+			Type     string         `json:"Type"`
+			Metadata map[string]any `json:"Metadata"`
+		} `json:"Resources"`
+	}
+	if err := json.Unmarshal(data, &body); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Base(file), err)
+	}
+	t := &Template{Stack: stack, Region: region, File: file, Resources: map[string]Resource{}}
+	for id, r := range body.Resources {
+		p, _ := r.Metadata["aws:cdk:path"].(string)
+		t.Resources[id] = Resource{Type: r.Type, CdkPath: p}
+	}
+	return t, nil
+}
+
+// Describe names a resource for a report: stack/logicalId (cdk path).
+func (t *Template) Describe(logicalID string) string {
+	if logicalID == "" {
+		return t.Stack + " (the template)"
+	}
+	s := t.Stack + "/" + logicalID
+	if r, ok := t.Resources[logicalID]; ok && r.CdkPath != "" {
+		s += " (" + r.CdkPath + ")"
+	}
+	return s
+}
+
+// repoRoot is the nearest folder above the working directory with cdk.json.
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "cdk.json")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no cdk.json above the test's working directory")
+		}
+		dir = parent
+	}
+}
+
+func mustRoot(t *testing.T) string {
+	t.Helper()
+	root, err := repoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+// missingTool skips the test, saying what is missing and how to get it, or
+// fails it when RENDERENV_REQUIRE_LINT is set.
+func missingTool(t *testing.T, format string, args ...any) {
+	t.Helper()
+	msg := fmt.Sprintf(format, args...)
+	if os.Getenv(requireEnv) != "" {
+		t.Fatalf("%s (%s is set, so this is a failure)", msg, requireEnv)
+	}
+	t.Skipf("SKIPPED: %s (set %s=1 to make this a failure)", msg, requireEnv)
+}
+
+// cfnLint returns the cfn-lint executable, or skips.
+func cfnLint(t *testing.T) string {
+	t.Helper()
+	p, err := exec.LookPath("cfn-lint")
+	if err != nil {
+		missingTool(t, "cfn-lint is not on PATH; install it with `pip install cfn-lint`")
+	}
+	return p
+}
+
+// cfnGuard returns the cfn-guard binary and the Control Tower rules folder
+// shipped by the pinned npm package, or skips.
+func cfnGuard(t *testing.T, root string) (bin, rules string) {
+	t.Helper()
+	platform := map[string]string{"linux": "ubuntu", "darwin": "macos"}[runtime.GOOS]
+	arch := map[string]string{"amd64": "x86_64", "arm64": "aarch64"}[runtime.GOARCH]
+	pkg := filepath.Join(root, guardPackage)
+	if _, err := os.Stat(pkg); err != nil {
+		missingTool(t, "%s is not installed; run `make cli` (npm ci)", guardPackage)
+	}
+	if platform == "" || arch == "" {
+		missingTool(t, "%s ships no cfn-guard binary for %s/%s", guardPackage, runtime.GOOS, runtime.GOARCH)
+	}
+	bin = filepath.Join(pkg, "bin", platform, arch, "cfn-guard")
+	rules = filepath.Join(pkg, "rules", "control-tower", "cfn-guard")
+	for _, p := range []string{bin, rules} {
+		if _, err := os.Stat(p); err != nil {
+			t.Fatalf("%s: %v (has the package layout changed?)", guardPackage, err)
+		}
+	}
+	return bin, rules
+}
+
+// parallelism bounds the linter processes run at once.
+func parallelism() int {
+	n := runtime.NumCPU()
+	if n < 1 {
+		n = 1
+	}
+	return n
+}
+
+func firstLines(s string, n int) string {
+	lines := strings.SplitN(s, "\n", n+1)
+	if len(lines) > n {
+		lines = append(lines[:n], "...")
+	}
+	return strings.Join(lines, "\n")
+}
