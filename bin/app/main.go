@@ -4,15 +4,21 @@
 // Context: manifests=DIR (or RENDERENV_MANIFESTS=DIR) names the manifest
 // folder, default the embedded examples; only=a,b builds the shared stacks
 // and only the named productions.
+//
+// Beside the templates it writes each production's evidence pack,
+// <stack>.evidence.md and <stack>.evidence.json: the ISE controls and the
+// resources that implement them, derived from the templates just written.
 package main
 
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/renderenv/renderenv/internal/estate"
+	"github.com/renderenv/renderenv/internal/evidence"
 	"github.com/renderenv/renderenv/internal/manifest"
 )
 
@@ -48,7 +54,11 @@ func run() (code int) {
 		return 1
 	}
 	only := estate.ParseOnly(app.Node().TryGetContext(jsii.String("only")))
-	_, err = estate.BuildWith(app, e, estate.Options{Only: only, Checks: true})
+	// The evidence compares each production with all the others, so it is
+	// given the whole estate even when only some productions are built.
+	full := *e
+	full.Productions = append([]manifest.ProductionFile(nil), e.Productions...)
+	est, err := estate.BuildWith(app, e, estate.Options{Only: only, Checks: true})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err.Error())
 		fmt.Fprintln(os.Stderr, "renderenv: nothing was synthesized")
@@ -62,5 +72,35 @@ func run() (code int) {
 		fmt.Fprintf(os.Stderr, "renderenv: %d unsuppressed cdk-nag finding(s); fix them or add a reviewed suppression in internal/estate/suppressions.go\n", len(findings))
 		return 1
 	}
+	if err := writeEvidence(*asm.Directory(), &full, est); err != nil {
+		fmt.Fprintln(os.Stderr, "renderenv: writing the evidence packs:", err)
+		return 1
+	}
 	return 0
+}
+
+// writeEvidence writes the evidence pack of every production built.
+func writeEvidence(dir string, full *manifest.Estate, est *estate.Estate) error {
+	templates, err := evidence.ReadAssembly(dir)
+	if err != nil {
+		return err
+	}
+	for name, p := range est.Productions {
+		pack, err := evidence.Report(templates, full, name)
+		if err != nil {
+			return err
+		}
+		js, err := pack.JSON()
+		if err != nil {
+			return err
+		}
+		base := filepath.Join(dir, *p.Stack.StackName()+".evidence")
+		if err := os.WriteFile(base+".md", []byte(pack.Markdown()), 0o644); err != nil {
+			return err
+		}
+		if err := os.WriteFile(base+".json", js, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -1,9 +1,12 @@
-// Command renderenv checks manifests and reports on the estate without
-// synthesizing: it needs no Node.js and no AWS credentials.
+// Command renderenv checks manifests and reports on the estate. It needs no
+// AWS credentials.
 //
-//	renderenv validate [DIR]
+//	renderenv validate [DIR]      pure Go: no Node.js needed
+//	renderenv controls [flags]    the ISE evidence pack; synthesizes through
+//	                              jsii, so it needs Node.js
 //
-// Exit status: 0 when valid, 1 when any manifest is invalid, 2 on bad usage.
+// Exit status: 0 on success, 1 when any manifest is invalid (or synthesis
+// fails), 2 on bad usage.
 package main
 
 import (
@@ -14,6 +17,10 @@ import (
 
 const usage = `usage:
   renderenv validate [DIR]   check a manifest folder (default: the shipped examples)
+  renderenv controls [--dir DIR] [--production NAME] [--format md|json] [--out DIR]
+                             report every ISE control (1.1 to 10.11) per production,
+                             derived from the templates; synthesizes in-process, so it
+                             needs Node.js (no AWS credentials)
 `
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -26,6 +33,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "validate":
 		return validate(args[1:], stdout, stderr)
+	case "controls":
+		return controls(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -215,8 +215,11 @@ func (f *Fleet) template(c constructs.Construct, props FleetProps, p Profile) aw
 		Role:                     f.Role,
 		BlockDevices:             &devices,
 		EbsOptimized:             jsii.Bool(true),
-		DetailedMonitoring:       jsii.Bool(true),
-		UserData:                 ud,
+		// A node that shuts itself down is terminated, so its volumes and
+		// their content go with it (ISE 10.9).
+		InstanceInitiatedShutdownBehavior: awsec2.InstanceInitiatedShutdownBehavior_TERMINATE,
+		DetailedMonitoring:                jsii.Bool(true),
+		UserData:                          ud,
 	}
 	if p.Spot {
 		lp.SpotOptions = &awsec2.LaunchTemplateSpotOptions{
@@ -305,7 +308,7 @@ func (f *Fleet) launcher(c constructs.Construct, props FleetProps) {
 	}))
 	f.Launcher.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("StopOwnNodes"),
-		Actions:    jsii.Strings("ec2:TerminateInstances", "ec2:StopInstances"),
+		Actions:    jsii.Strings("ec2:TerminateInstances"),
 		Resources:  jsii.Strings(fmt.Sprintf("arn:aws:ec2:%s:%s:instance/*", props.Region, props.Account)),
 		Conditions: &map[string]any{"StringEquals": map[string]any{"aws:ResourceTag/Production": props.Tags["Production"]}},
 	}))

@@ -32,13 +32,14 @@ func (b *builder) pool(r manifest.Resolved) *Pool {
 		return p
 	}
 	name := b.names.PoolStack(pl.Account)
+	tags := map[string]string{
+		tagging.KeyTier:          "3",
+		tagging.KeyCostCentre:    "shared",
+		tagging.KeyResourceGroup: string(tagging.Security),
+	}
 	st := b.stack("shared", name, pl.Account, pl.Region,
 		fmt.Sprintf("%s pooled VPC and keys for the Tier 3 productions of account %s that ask for nothing dedicated (ISE 2.4, 9.1)", b.studio.Studio, pl.Account),
-		map[string]string{
-			tagging.KeyTier:          "3",
-			tagging.KeyCostCentre:    "shared",
-			tagging.KeyResourceGroup: string(tagging.Security),
-		})
+		tags)
 	// Key and bucket policies name the pooled productions' roles by
 	// pattern, so the pool never changes when a production joins it.
 	role := func(suffix string) string { return keys.RoleArn(pl.Account, b.studio.Studio+"-*-"+suffix) }
@@ -57,7 +58,7 @@ func (b *builder) pool(r manifest.Resolved) *Pool {
 	p.Network = b.productionVpc(st, name, pl.Account, pl.Region, pl.VpcCidr,
 		manifest.Zones(pl.AvailabilityZones, pl.Region), nil, set[keys.Logging].Key,
 		[]string{b.names.AssetBucketPattern(pl.Account, pl.Region)})
-	b.link("shared", name, pl.Account, pl.VpcCidr, st)
+	b.link("shared", name, pl.Account, pl.VpcCidr, st, tags)
 	b.publishPool(st, pl, p)
 	b.out.Pools[pl.Account] = p
 	return p

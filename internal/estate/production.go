@@ -49,14 +49,15 @@ func (b *builder) networkOwner(r manifest.Resolved) string {
 func (b *builder) production(r manifest.Resolved) {
 	s := b.studio
 	prefix := b.names.ProductionStack(r.Name)
+	tags := map[string]string{
+		tagging.KeyProduction:    r.Name,
+		tagging.KeyTier:          strconv.FormatInt(r.Tier, 10),
+		tagging.KeyCostCentre:    r.CostCentre,
+		tagging.KeyResourceGroup: string(tagging.Security),
+	}
 	st := b.stack(r.Name, prefix, r.Account, r.Region,
 		fmt.Sprintf("%s production %s (tier %d, %s): private VPC, keys, asset bucket and burst-render launch templates", s.Studio, r.Name, r.Tier, r.Policy.Label),
-		map[string]string{
-			tagging.KeyProduction:    r.Name,
-			tagging.KeyTier:          strconv.FormatInt(r.Tier, 10),
-			tagging.KeyCostCentre:    r.CostCentre,
-			tagging.KeyResourceGroup: string(tagging.Security),
-		})
+		tags)
 	p := &Production{Stack: st, Resolved: r, Keys: map[keys.Purpose]awskms.IKey{}}
 	b.out.Productions[r.Name] = p
 
@@ -112,7 +113,7 @@ func (b *builder) production(r manifest.Resolved) {
 		p.Vpc = p.Network.Vpc
 		p.StorageCidrs = storageCidrs(p.Vpc)
 		endpoint = p.Network.S3Endpoint.VpcEndpointId()
-		b.link(r.Name, prefix, r.Account, r.VpcCidr, st)
+		b.link(r.Name, prefix, r.Account, r.VpcCidr, st, tags)
 	}
 
 	logs := storage.NewAccessLogBucket(st, "AccessLogs", b.names.AccessLogBucket(r.Name, r.Account, r.Region))
@@ -184,7 +185,7 @@ func (b *builder) productionVpc(st awscdk.Stack, owner, account, region string, 
 
 // link builds the management-account stack that joins one production
 // network to the Transit Gateway.
-func (b *builder) link(group, owner, account string, cidr netip.Prefix, after awscdk.Stack) {
+func (b *builder) link(group, owner, account string, cidr netip.Prefix, after awscdk.Stack, tags map[string]string) {
 	s := b.studio
 	name := b.names.LinkStack(owner)
 	if _, ok := b.out.Links[name]; ok {
@@ -192,7 +193,7 @@ func (b *builder) link(group, owner, account string, cidr netip.Prefix, after aw
 	}
 	st := b.stack(group, name, s.ManagementAccount, s.Region,
 		fmt.Sprintf("Joins %s to the Transit Gateway: production route table (management and on-premises only) and scheduler access", owner),
-		b.sharedTags(tagging.Network))
+		withGroup(tags, tagging.Network))
 	var license []int
 	for _, l := range s.LicenseServers {
 		license = append(license, int(l.Port))
@@ -264,6 +265,17 @@ func ints(v []int64) []int {
 	out := make([]int, len(v))
 	for i, x := range v {
 		out[i] = int(x)
+	}
+	return out
+}
+
+// withGroup is tags with another resource group.
+func withGroup(tags map[string]string, g tagging.ResourceGroup) map[string]string {
+	out := map[string]string{tagging.KeyResourceGroup: string(g)}
+	for k, v := range tags {
+		if k != tagging.KeyResourceGroup {
+			out[k] = v
+		}
 	}
 	return out
 }

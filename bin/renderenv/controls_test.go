@@ -1,0 +1,184 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/renderenv/renderenv/internal/evidence"
+	"github.com/renderenv/renderenv/internal/manifest"
+)
+
+// The controls tests synthesize the shipped estate once (through jsii, so
+// Node.js is needed) and reuse the templates for every run of the command.
+var (
+	synthOnce   sync.Once
+	synthCached map[string]map[string]any
+	synthErr    error
+	synthCalls  int
+)
+
+func init() {
+	real := synthesizeTemplates
+	synthesizeTemplates = func(e *manifest.Estate) (map[string]map[string]any, error) {
+		synthCalls++
+		synthOnce.Do(func() { synthCached, synthErr = real(e) })
+		if synthErr != nil {
+			return nil, synthErr
+		}
+		// A deep copy, so that no run sees another's changes.
+		b, err := json.Marshal(synthCached)
+		if err != nil {
+			return nil, err
+		}
+		var out map[string]map[string]any
+		return out, json.Unmarshal(b, &out)
+	}
+}
+
+// shippedCopy copies the shipped manifests into a temporary folder.
+func shippedCopy(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	files, err := filepath.Glob("../../productions/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no shipped manifests: %v", err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(f)), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func TestControlsUsageErrors(t *testing.T) {
+	calls := synthCalls
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string // start of stderr
+	}{
+		{"bad format", []string{"controls", "--format", "pdf"}, 2, `renderenv controls: --format "pdf": use md or json`},
+		{"unknown flag", []string{"controls", "--tier", "1"}, 2, "renderenv controls: flag provided but not defined: -tier"},
+		{"positional folder", []string{"controls", "productions"}, 2, `renderenv controls: unexpected argument "productions"`},
+		{"unknown production", []string{"controls", "--production", "sunrise"}, 2, `renderenv controls: no production named "sunrise" in productions (embedded) (it has brightside, harbour, lighthouse, nightfall)`},
+		{"missing folder", []string{"controls", "--dir", "/nonexistent/manifests"}, 1, "/nonexistent/manifests: not a manifest folder"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(tc.args...)
+			if code != tc.code || stdout != "" || !strings.HasPrefix(stderr, tc.want) {
+				t.Errorf("renderenv %s = %d\nstdout: %q\nstderr: %q\nwant %d and stderr starting %q", strings.Join(tc.args, " "), code, stdout, stderr, tc.code, tc.want)
+			}
+		})
+	}
+	if synthCalls != calls {
+		t.Error("a usage error synthesized the estate")
+	}
+}
+
+func TestControlsInvalidManifests(t *testing.T) {
+	dir := shippedCopy(t)
+	for name, change := range map[string][2]string{
+		"nightfall.yaml": {"rootVolumeGiB: 100", "rootVolumeGiB: 5"},
+		"harbour.yaml":   {"tier: 2", "tier: 7"},
+	} {
+		path := filepath.Join(dir, name)
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(strings.Replace(string(b), change[0], change[1], 1)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	calls := synthCalls
+	code, stdout, stderr := runCLI("controls", "--dir", dir)
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	if code != 1 || stdout != "" || len(lines) != 2 {
+		t.Fatalf("renderenv controls --dir (invalid) = %d\nstdout: %q\nstderr:\n%s\nwant 1 and two error lines", code, stdout, stderr)
+	}
+	for i, want := range []string{dir + "/harbour.yaml:3: tier: ", dir + "/nightfall.yaml:15: render.rootVolumeGiB: must be between 20 and 16384"} {
+		if !strings.HasPrefix(lines[i], want) {
+			t.Errorf("error line %d = %q, want it to start %q", i+1, lines[i], want)
+		}
+	}
+	if synthCalls != calls {
+		t.Error("invalid manifests were synthesized")
+	}
+}
+
+func TestControlsReports(t *testing.T) {
+	code, md, stderr := runCLI("controls", "--production", "nightfall")
+	if code != 0 || stderr != "" {
+		t.Fatalf("renderenv controls --production nightfall = %d\nstderr: %s", code, stderr)
+	}
+	for _, want := range []string{"# ISE control evidence: acme / nightfall\n", "| Tier | 1 (pre-release, high security) |", "### 10.11 "} {
+		if !strings.Contains(md, want) {
+			t.Errorf("the report lacks %q", want)
+		}
+	}
+	if strings.Contains(md, "# ISE control evidence: acme / harbour") {
+		t.Error("--production nightfall reported harbour too")
+	}
+
+	code, out, stderr := runCLI("controls", "--production", "harbour", "--format", "json")
+	var one evidence.Pack
+	if code != 0 || stderr != "" || json.Unmarshal([]byte(out), &one) != nil || one.Production != "harbour" || len(one.Controls) != len(evidence.ControlIDs()) {
+		t.Fatalf("renderenv controls --production harbour --format json = %d, production %q, %d controls\nstderr: %s", code, one.Production, len(one.Controls), stderr)
+	}
+
+	code, out, stderr = runCLI("controls", "--format=json")
+	var all []evidence.Pack
+	if code != 0 || stderr != "" || json.Unmarshal([]byte(out), &all) != nil {
+		t.Fatalf("renderenv controls --format=json = %d\nstderr: %s", code, stderr)
+	}
+	var names []string
+	for _, p := range all {
+		names = append(names, p.Production)
+	}
+	if strings.Join(names, ",") != "brightside,harbour,lighthouse,nightfall" {
+		t.Errorf("the JSON array holds %v", names)
+	}
+
+	code, out, _ = runCLI("controls")
+	if code != 0 || strings.Count(out, "# ISE control evidence: acme / ") != 4 || !strings.Contains(out, "\n---\n") {
+		t.Errorf("renderenv controls (all, md) = %d with %d reports", code, strings.Count(out, "# ISE control evidence: acme / "))
+	}
+}
+
+func TestControlsOut(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "evidence")
+	code, stdout, stderr := runCLI("controls", "--out", dir)
+	if code != 0 || stderr != "" {
+		t.Fatalf("renderenv controls --out = %d\nstderr: %s", code, stderr)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*"))
+	sort.Strings(files)
+	var base []string
+	for _, f := range files {
+		base = append(base, filepath.Base(f))
+		if !strings.Contains(stdout, "wrote "+f+"\n") {
+			t.Errorf("stdout does not report %s: %q", f, stdout)
+		}
+	}
+	want := "acme-brightside.evidence.md acme-harbour.evidence.md acme-lighthouse.evidence.md acme-nightfall.evidence.md"
+	if strings.Join(base, " ") != want {
+		t.Errorf("--out wrote %v, want %s", base, want)
+	}
+	code, _, stderr = runCLI("controls", "--out", dir, "--production", "lighthouse", "--format", "json")
+	b, err := os.ReadFile(filepath.Join(dir, "acme-lighthouse.evidence.json"))
+	var p evidence.Pack
+	if code != 0 || err != nil || json.Unmarshal(b, &p) != nil || p.Production != "lighthouse" {
+		t.Errorf("--out --format json = %d, %v\nstderr: %s", code, err, stderr)
+	}
+}

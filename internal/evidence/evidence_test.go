@@ -1,0 +1,612 @@
+package evidence_test
+
+// These tests read real templates: TestMain's helpers synthesize the shipped
+// example estate once per test binary (through jsii, so Node.js is needed),
+// and each test works on its own deep copy. The tests live in an external
+// package so that the CDK app's packages may import evidence without a
+// cycle.
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/renderenv/renderenv/internal/estate"
+	"github.com/renderenv/renderenv/internal/evidence"
+	"github.com/renderenv/renderenv/internal/manifest"
+)
+
+func TestMain(m *testing.M) {
+	// Node 20 still runs jsii correctly; the banner would drown test output.
+	// The jsii client was created with the environment of start-up (its
+	// process starts on first use): close it so that the next one sees this.
+	if os.Getenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION") == "" {
+		os.Setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+		jsii.Close()
+	}
+	code := m.Run()
+	jsii.Close()
+	os.Exit(code)
+}
+
+const repoRoot = "../.."
+
+// synthesized is one estate's manifests and templates.
+type synthesized struct {
+	estate    *manifest.Estate
+	templates map[string][]byte
+	err       error
+}
+
+var (
+	synthMu  sync.Mutex
+	synthMap = map[string]*synthesized{}
+)
+
+// synth synthesizes the manifests of dir ("" for the shipped examples) once
+// per test binary.
+func synth(t *testing.T, dir string) *synthesized {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("synthesizes the estate through jsii (Node.js); skipped with -short")
+	}
+	synthMu.Lock()
+	defer synthMu.Unlock()
+	if s, ok := synthMap[dir]; ok {
+		if s.err != nil {
+			t.Fatal(s.err)
+		}
+		return s
+	}
+	s := &synthesized{}
+	synthMap[dir] = s
+	s.err = func() (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("synthesis panicked (is Node.js installed?): %v", r)
+			}
+		}()
+		e, errs := manifest.LoadDir(dir)
+		if len(errs) > 0 {
+			return errs
+		}
+		out, err := os.MkdirTemp("", "evidence-synth-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(out)
+		app, err := estate.NewApp(repoRoot, out)
+		if err != nil {
+			return err
+		}
+		if _, err := estate.Build(app, e, nil); err != nil {
+			return err
+		}
+		app.Synth(nil)
+		files, err := filepath.Glob(filepath.Join(out, "*.template.json"))
+		if err != nil || len(files) == 0 {
+			return fmt.Errorf("no templates synthesized: %v", err)
+		}
+		s.templates = map[string][]byte{}
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				return err
+			}
+			s.templates[strings.TrimSuffix(filepath.Base(f), ".template.json")] = b
+		}
+		// Keep the estate as loaded: Build may narrow nothing here, but
+		// load it again so that tests never share mutable state with it.
+		s.estate, errs = manifest.LoadDir(dir)
+		if len(errs) > 0 {
+			return errs
+		}
+		return nil
+	}()
+	if s.err != nil {
+		t.Fatal(s.err)
+	}
+	return s
+}
+
+// parsed returns a fresh deep copy of the templates, safe to modify.
+func (s *synthesized) parsed(t *testing.T) map[string]map[string]any {
+	t.Helper()
+	out := map[string]map[string]any{}
+	for name, b := range s.templates {
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		out[name] = m
+	}
+	return out
+}
+
+func report(t *testing.T, tpls map[string]map[string]any, e *manifest.Estate, production string) evidence.Pack {
+	t.Helper()
+	p, err := evidence.Report(tpls, e, production)
+	if err != nil {
+		t.Fatalf("Report(%s): %v", production, err)
+	}
+	return p
+}
+
+func control(t *testing.T, p evidence.Pack, id string) evidence.Control {
+	t.Helper()
+	c, ok := p.Control(id)
+	if !ok {
+		t.Fatalf("the pack of %s has no control %s", p.Production, id)
+	}
+	return c
+}
+
+func checkResult(t *testing.T, c evidence.Control, name string) evidence.CheckResult {
+	t.Helper()
+	for _, r := range c.Checks {
+		if r.Check == name {
+			return r
+		}
+	}
+	t.Fatalf("control %s has no check %q", c.ID, name)
+	return evidence.CheckResult{}
+}
+
+// wantIDs are the controls of the ISE checklist (reference 001), in order.
+var wantIDs = []string{
+	"1.1", "1.2", "1.3", "1.4", "1.5", "1.6", "1.7",
+	"2.1", "2.2", "2.3", "2.4", "2.5", "2.6", "2.7", "2.8",
+	"3.1",
+	"4.1", "4.2",
+	"5.1", "5.2", "5.3",
+	"6.1", "6.2", "6.3", "6.4", "6.5", "6.6", "6.7",
+	"7.1", "7.2",
+	"8.1",
+	"9.1", "9.2", "9.3", "9.4", "9.5",
+	"10.1", "10.2", "10.3", "10.4", "10.5", "10.6", "10.7", "10.8", "10.9", "10.10", "10.11",
+}
+
+// referenceIDs reads the control numbers from the checklist's headings when
+// the reference document is present beside the repository.
+func referenceIDs(t *testing.T) []string {
+	b, err := os.ReadFile(filepath.Join(repoRoot, "..", "shared", "reference", "001_eebe183d8696ed3a.txt"))
+	if err != nil {
+		return nil
+	}
+	heading := regexp.MustCompile(`(?m)^(?:\[bookmark: [^\]]*\])+(\d+\.\d+)[ \x{00A0}]+AWS `)
+	var ids []string
+	for _, m := range heading.FindAllStringSubmatch(string(b), -1) {
+		ids = append(ids, m[1])
+	}
+	return ids
+}
+
+func TestEveryControlExactlyOnce(t *testing.T) {
+	if ref := referenceIDs(t); ref != nil {
+		if strings.Join(ref, " ") != strings.Join(wantIDs, " ") {
+			t.Fatalf("the reference's controls changed:\n got %v\nwant %v", ref, wantIDs)
+		}
+	} else {
+		t.Log("reference 001 not found beside the repository; checking against the list in this test")
+	}
+	if got := evidence.ControlIDs(); strings.Join(got, " ") != strings.Join(wantIDs, " ") {
+		t.Errorf("ControlIDs() = %v\nwant %v", got, wantIDs)
+	}
+	s := synth(t, "")
+	for _, r := range s.estate.Resolved() {
+		p := report(t, s.parsed(t), s.estate, r.Name)
+		seen := map[string]int{}
+		for _, c := range p.Controls {
+			seen[c.ID]++
+			if c.Title == "" || c.Area == "" || c.How == "" || c.Status == "" {
+				t.Errorf("%s %s: empty title, area, how or status: %+v", r.Name, c.ID, c)
+			}
+			if c.Status == evidence.Studio || c.Status == evidence.Partial {
+				if len(c.StudioActions) == 0 && len(c.Problems()) == 0 {
+					t.Errorf("%s %s is %s but says nothing about what remains", r.Name, c.ID, c.Status)
+				}
+			}
+		}
+		for _, id := range wantIDs {
+			if seen[id] != 1 {
+				t.Errorf("%s: control %s appears %d times", r.Name, id, seen[id])
+			}
+		}
+		if len(p.Controls) != len(wantIDs) {
+			t.Errorf("%s: %d controls, want %d", r.Name, len(p.Controls), len(wantIDs))
+		}
+		sum := p.Summary.Implemented + p.Summary.Partial + p.Summary.Missing + p.Summary.Studio
+		if sum != len(wantIDs) {
+			t.Errorf("%s: summary counts %d controls, want %d", r.Name, sum, len(wantIDs))
+		}
+	}
+}
+
+// TestShippedEstate pins what the shipped examples must show: the controls
+// renderenv implements are implemented for the Tier 1 production, and the
+// tier table's allowances show as limitations, not failures.
+func TestShippedEstate(t *testing.T) {
+	s := synth(t, "")
+	implemented := []string{"1.1", "1.6", "2.1", "2.2", "2.3", "2.4", "2.5", "2.6", "2.7", "4.1", "5.1", "5.2", "5.3", "7.1", "8.1", "9.1", "9.2", "9.3", "9.4", "9.5", "10.5", "10.6"}
+	studio := []string{"1.7", "3.1", "6.1", "6.2", "6.3", "6.4", "6.5", "6.6", "6.7", "7.2", "10.2", "10.3", "10.4", "10.10"}
+	partial := []string{"1.3", "1.4", "1.5", "2.8", "4.2", "10.1", "10.7", "10.8", "10.11"}
+	for _, r := range s.estate.Resolved() {
+		p := report(t, s.parsed(t), s.estate, r.Name)
+		for _, c := range p.Controls {
+			if c.Status == evidence.Missing {
+				t.Errorf("%s %s is missing: %v", r.Name, c.ID, c.Problems())
+			}
+		}
+		if r.Name != "nightfall" {
+			continue
+		}
+		for _, want := range []struct {
+			ids    []string
+			status evidence.Status
+		}{{implemented, evidence.Implemented}, {studio, evidence.Studio}, {partial, evidence.Partial}} {
+			for _, id := range want.ids {
+				if c := control(t, p, id); c.Status != want.status {
+					t.Errorf("nightfall %s %s = %s, want %s; problems: %v", id, c.Title, c.Status, want.status, c.Problems())
+				}
+			}
+		}
+		for _, id := range implemented {
+			if c := control(t, p, id); len(c.Evidence) == 0 {
+				t.Errorf("nightfall %s is implemented without evidence", id)
+			}
+		}
+	}
+
+	// The tier table's allowances: limited, with the reason.
+	for _, tc := range []struct{ production, control, check, want string }{
+		{"brightside", "2.4", "the production has a VPC of its own", "pooled VPC 10.100.0.0/16 of acme-pool-555555555555"},
+		{"brightside", "9.1", "the production's data is encrypted with its own keys", "acme-pool-555555555555 / Keys"},
+		{"brightside", "1.1", "the production's account is its own", "also holds lighthouse"},
+		{"lighthouse", "5.3", "a trail records the asset bucket's object activity", "audit.s3DataEvents: false"},
+	} {
+		p := report(t, s.parsed(t), s.estate, tc.production)
+		c := control(t, p, tc.control)
+		r := checkResult(t, c, tc.check)
+		if c.Status != evidence.Partial || r.Outcome != evidence.Limited || !strings.Contains(r.Detail, tc.want) {
+			t.Errorf("%s %s = %s, check %q = %s %q; want partial, limited, mentioning %q", tc.production, tc.control, c.Status, tc.check, r.Outcome, r.Detail, tc.want)
+		}
+	}
+}
+
+// find returns the logical id and resource of the first resource of a type
+// in a template that satisfies ok.
+func find(t *testing.T, tpl map[string]any, typ string, ok func(props map[string]any) bool) (string, map[string]any) {
+	t.Helper()
+	res := tpl["Resources"].(map[string]any)
+	ids := make([]string, 0, len(res))
+	for id := range res {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		r := res[id].(map[string]any)
+		props, _ := r["Properties"].(map[string]any)
+		if r["Type"] == typ && (ok == nil || ok(props)) {
+			return id, r
+		}
+	}
+	t.Fatalf("no %s in the template", typ)
+	return "", nil
+}
+
+func props(r map[string]any) map[string]any { return r["Properties"].(map[string]any) }
+
+// TestClaimsFlip breaks one thing at a time in the synthesized templates and
+// checks that the control that claimed it no longer does, naming the
+// resource that broke it.
+func TestClaimsFlip(t *testing.T) {
+	s := synth(t, "")
+	const prod, logging, link = "acme-nightfall", "acme-logging", "acme-nightfall-link"
+	for _, tc := range []struct {
+		name    string
+		control string
+		check   string
+		// implemented: the control must be implemented before the change
+		// (for controls that the shipped templates fully implement).
+		implemented bool
+		// mutate breaks the templates and returns the name the failure
+		// must mention.
+		mutate func(t *testing.T, tpls map[string]map[string]any) string
+	}{
+		{"key rotation off", "9.5", "every key rotates yearly", true, func(t *testing.T, tpls map[string]map[string]any) string {
+			id, r := find(t, tpls[prod], "AWS::KMS::Key", nil)
+			props(r)["EnableKeyRotation"] = false
+			return id
+		}},
+		{"internet gateway in the production VPC", "2.4", "the production network has no internet path", true, func(t *testing.T, tpls map[string]map[string]any) string {
+			tpls[prod]["Resources"].(map[string]any)["SneakyGateway"] = map[string]any{"Type": "AWS::EC2::InternetGateway", "Properties": map[string]any{}}
+			return "SneakyGateway"
+		}},
+		{"default route in the production VPC", "2.2", "the production network has no internet path", true, func(t *testing.T, tpls map[string]map[string]any) string {
+			id, _ := find(t, tpls[prod], "AWS::EC2::RouteTable", nil)
+			tpls[prod]["Resources"].(map[string]any)["DefaultRoute"] = map[string]any{"Type": "AWS::EC2::Route", "Properties": map[string]any{
+				"RouteTableId": map[string]any{"Ref": id}, "DestinationCidrBlock": "0.0.0.0/0", "GatewayId": "igw-0123456789abcdef0",
+			}}
+			return "DefaultRoute"
+		}},
+		{"data event selector removed", "5.3", "a trail records the asset bucket's object activity", true, func(t *testing.T, tpls map[string]map[string]any) string {
+			id, r := find(t, tpls[logging], "AWS::CloudTrail::Trail", nil)
+			var kept []any
+			for _, sel := range props(r)["AdvancedEventSelectors"].([]any) {
+				if !strings.Contains(fmt.Sprint(sel), "Data") {
+					kept = append(kept, sel)
+				}
+			}
+			props(r)["AdvancedEventSelectors"] = kept
+			return id
+		}},
+		{"key pair on a launch template", "4.1", "launch templates install no key pair", true, func(t *testing.T, tpls map[string]map[string]any) string {
+			id, r := find(t, tpls[prod], "AWS::EC2::LaunchTemplate", nil)
+			props(r)["LaunchTemplateData"].(map[string]any)["KeyName"] = "render-admin"
+			return id
+		}},
+		{"SSH ingress", "4.1", "no SSH or RDP ingress", true, func(t *testing.T, tpls map[string]map[string]any) string {
+			id, _ := find(t, tpls[prod], "AWS::EC2::SecurityGroup", func(p map[string]any) bool {
+				return strings.Contains(fmt.Sprint(p["GroupDescription"]), "render")
+			})
+			tpls[prod]["Resources"].(map[string]any)["AdminSsh"] = map[string]any{"Type": "AWS::EC2::SecurityGroupIngress", "Properties": map[string]any{
+				"GroupId": map[string]any{"Fn::GetAtt": []any{id, "GroupId"}}, "IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "CidrIp": "10.0.0.0/16",
+			}}
+			return "AdminSsh"
+		}},
+		{"RDP inline on the render group", "4.1", "no SSH or RDP ingress", true, func(t *testing.T, tpls map[string]map[string]any) string {
+			id, r := find(t, tpls[prod], "AWS::EC2::SecurityGroup", func(p map[string]any) bool {
+				return strings.Contains(fmt.Sprint(p["GroupDescription"]), "render")
+			})
+			props(r)["SecurityGroupIngress"] = []any{map[string]any{"IpProtocol": "tcp", "FromPort": 3389, "ToPort": 3389, "CidrIp": "192.168.0.0/16"}}
+			return id
+		}},
+		{"ingress from anywhere", "2.1", "no security group admits traffic from anywhere", true, func(t *testing.T, tpls map[string]map[string]any) string {
+			id, r := find(t, tpls[prod], "AWS::EC2::SecurityGroup", nil)
+			props(r)["SecurityGroupIngress"] = []any{map[string]any{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "0.0.0.0/0"}}
+			return id
+		}},
+		{"Session Manager policy detached", "4.1", "render nodes run with the Session Manager policy", true, func(t *testing.T, tpls map[string]map[string]any) string {
+			id, r := find(t, tpls[prod], "AWS::IAM::Role", func(p map[string]any) bool { return strings.HasSuffix(fmt.Sprint(p["RoleName"]), "-render") })
+			delete(props(r), "ManagedPolicyArns")
+			return id
+		}},
+		{"a resource loses its tags", "1.2", "every taggable resource carries the ISE 1.2 tags", false, func(t *testing.T, tpls map[string]map[string]any) string {
+			id, r := find(t, tpls[prod], "AWS::EC2::VPC", nil)
+			delete(props(r), "Tags")
+			return id
+		}},
+		{"a wrong Production tag", "1.2", "every taggable resource carries the ISE 1.2 tags", false, func(t *testing.T, tpls map[string]map[string]any) string {
+			id, r := find(t, tpls[prod], "AWS::S3::Bucket", nil)
+			for _, tag := range props(r)["Tags"].([]any) {
+				if m := tag.(map[string]any); m["Key"] == "Production" {
+					m["Value"] = "harbour"
+				}
+			}
+			return id
+		}},
+		{"scratch volume kept after termination", "10.9", "volumes are deleted with their node", false, func(t *testing.T, tpls map[string]map[string]any) string {
+			id, r := find(t, tpls[prod], "AWS::EC2::LaunchTemplate", nil)
+			bdm := props(r)["LaunchTemplateData"].(map[string]any)["BlockDeviceMappings"].([]any)
+			bdm[len(bdm)-1].(map[string]any)["Ebs"].(map[string]any)["DeleteOnTermination"] = false
+			return id
+		}},
+		{"flow log group unencrypted", "8.1", "VPC flow logs record all traffic, encrypted", true, func(t *testing.T, tpls map[string]map[string]any) string {
+			id, r := find(t, tpls[prod], "AWS::Logs::LogGroup", func(p map[string]any) bool { return strings.HasSuffix(fmt.Sprint(p["LogGroupName"]), "/flow-logs") })
+			delete(props(r), "KmsKeyId")
+			return id
+		}},
+		{"trail without log file validation", "8.1", "a multi-region, validated, encrypted trail records the account", true, func(t *testing.T, tpls map[string]map[string]any) string {
+			id, r := find(t, tpls[logging], "AWS::CloudTrail::Trail", nil)
+			props(r)["EnableLogFileValidation"] = false
+			return id
+		}},
+		{"key admin may also decrypt", "9.3", "no principal both administers and uses keys", true, func(t *testing.T, tpls map[string]map[string]any) string {
+			_, r := find(t, tpls[prod], "AWS::IAM::Policy", func(p map[string]any) bool { return strings.Contains(fmt.Sprint(p["PolicyName"]), "KeyAdmin") })
+			doc := props(r)["PolicyDocument"].(map[string]any)
+			doc["Statement"] = append(doc["Statement"].([]any), map[string]any{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"})
+			id, _ := find(t, tpls[prod], "AWS::IAM::Role", func(p map[string]any) bool { return strings.HasSuffix(fmt.Sprint(p["RoleName"]), "-key-admin") })
+			return id
+		}},
+		{"key policy grants kms:*", "9.2", "key policies bound administration and use", true, func(t *testing.T, tpls map[string]map[string]any) string {
+			id, r := find(t, tpls[prod], "AWS::KMS::Key", nil)
+			pol := props(r)["KeyPolicy"].(map[string]any)
+			pol["Statement"] = append(pol["Statement"].([]any), map[string]any{"Effect": "Allow", "Action": "kms:*", "Principal": map[string]any{"AWS": "arn:aws:iam::333333333333:root"}, "Resource": "*"})
+			return id
+		}},
+		{"asset bucket with an AWS-managed key", "10.6", "the asset bucket encrypts with the content-asset key", true, func(t *testing.T, tpls map[string]map[string]any) string {
+			id, r := find(t, tpls[prod], "AWS::S3::Bucket", func(p map[string]any) bool { return strings.Contains(fmt.Sprint(p["BucketName"]), "-assets-") })
+			props(r)["BucketEncryption"] = map[string]any{"ServerSideEncryptionConfiguration": []any{map[string]any{"ServerSideEncryptionByDefault": map[string]any{"SSEAlgorithm": "aws:kms"}}}}
+			return id
+		}},
+		{"network ACL lets another production in", "2.6", "network ACLs deny every other production", true, func(t *testing.T, tpls map[string]map[string]any) string {
+			id, r := find(t, tpls[prod], "AWS::EC2::NetworkAclEntry", func(p map[string]any) bool {
+				return p["CidrBlock"] == "10.0.0.0/8" && p["Egress"] == false
+			})
+			props(r)["RuleAction"] = "allow"
+			return id
+		}},
+		{"deny rules before the allows", "2.6", "RFC 1918 ranges are denied after the allows", true, func(t *testing.T, tpls map[string]map[string]any) string {
+			id, r := find(t, tpls[prod], "AWS::EC2::NetworkAclEntry", func(p map[string]any) bool {
+				return p["CidrBlock"] == "172.16.0.0/12" && p["Egress"] == true
+			})
+			props(r)["RuleNumber"] = 90
+			return id
+		}},
+		{"a link stack propagates into the production route table", "2.2", "the Transit Gateway reaches only management and on-premises", true, func(t *testing.T, tpls map[string]map[string]any) string {
+			_, assoc := find(t, tpls[link], "AWS::EC2::TransitGatewayRouteTableAssociation", nil)
+			_, prop := find(t, tpls[link], "AWS::EC2::TransitGatewayRouteTablePropagation", nil)
+			props(prop)["TransitGatewayRouteTableId"] = props(assoc)["TransitGatewayRouteTableId"]
+			id, _ := find(t, tpls[link], "AWS::EC2::TransitGatewayRouteTablePropagation", nil)
+			return id
+		}},
+		{"people's role without MFA", "1.5", "people's roles require MFA", false, func(t *testing.T, tpls map[string]map[string]any) string {
+			id, r := find(t, tpls[prod], "AWS::IAM::Role", func(p map[string]any) bool { return strings.HasSuffix(fmt.Sprint(p["RoleName"]), "-data-operator") })
+			for _, st := range props(r)["AssumeRolePolicyDocument"].(map[string]any)["Statement"].([]any) {
+				delete(st.(map[string]any)["Condition"].(map[string]any), "Bool")
+			}
+			return id
+		}},
+		{"a role trusts another account", "1.1", "roles trust only the management account", true, func(t *testing.T, tpls map[string]map[string]any) string {
+			id, r := find(t, tpls[prod], "AWS::IAM::Role", func(p map[string]any) bool { return strings.HasSuffix(fmt.Sprint(p["RoleName"]), "-log-reader") })
+			for _, st := range props(r)["AssumeRolePolicyDocument"].(map[string]any)["Statement"].([]any) {
+				st.(map[string]any)["Principal"] = map[string]any{"AWS": "arn:aws:iam::444444444444:root"}
+			}
+			return id
+		}},
+		{"the launcher may pass any role", "7.1", "the scheduler's launcher role is bound to this production", true, func(t *testing.T, tpls map[string]map[string]any) string {
+			id, r := find(t, tpls[prod], "AWS::IAM::Policy", func(p map[string]any) bool { return strings.Contains(fmt.Sprint(p["PolicyName"]), "Launcher") })
+			for _, st := range props(r)["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+				if m := st.(map[string]any); m["Action"] == "iam:PassRole" {
+					m["Resource"] = "*"
+				}
+			}
+			return id
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := control(t, report(t, s.parsed(t), s.estate, "nightfall"), tc.control)
+			if r := checkResult(t, before, tc.check); r.Outcome != evidence.Pass {
+				t.Fatalf("before the change, %s %q = %s: %s", tc.control, tc.check, r.Outcome, r.Detail)
+			}
+			if tc.implemented && before.Status != evidence.Implemented {
+				t.Fatalf("before the change, %s = %s, want implemented: %v", tc.control, before.Status, before.Problems())
+			}
+			tpls := s.parsed(t)
+			name := tc.mutate(t, tpls)
+			after := control(t, report(t, tpls, s.estate, "nightfall"), tc.control)
+			r := checkResult(t, after, tc.check)
+			if r.Outcome != evidence.Fail {
+				t.Errorf("after the change, %s %q = %s, want fail: %s", tc.control, tc.check, r.Outcome, r.Detail)
+			}
+			if !strings.Contains(r.Detail, name) {
+				t.Errorf("the failure does not name %s: %s", name, r.Detail)
+			}
+			if after.Status == evidence.Implemented {
+				t.Errorf("after the change, %s is still implemented", tc.control)
+			}
+			if before.Status == evidence.Implemented && !strings.Contains(strings.Join(after.Problems(), " "), name) {
+				t.Errorf("%s's problems do not name %s: %v", tc.control, name, after.Problems())
+			}
+		})
+	}
+}
+
+// TestStandaloneTrail: without an organization, each production records its
+// account with a trail of its own, and the pack finds the evidence there.
+func TestStandaloneTrail(t *testing.T) {
+	dir := t.TempDir()
+	files, err := filepath.Glob(filepath.Join(repoRoot, "productions", "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no shipped manifests: %v", err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if filepath.Base(f) == "studio.yaml" {
+			b = regexp.MustCompile(`(?m)^organizationId:.*\n`).ReplaceAll(b, nil)
+		}
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(f)), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := synth(t, dir)
+	for _, tc := range []struct {
+		production string
+		status     evidence.Status
+	}{{"nightfall", evidence.Implemented}, {"lighthouse", evidence.Partial}} {
+		p := report(t, s.parsed(t), s.estate, tc.production)
+		c := control(t, p, "5.3")
+		if c.Status != tc.status {
+			t.Errorf("%s 5.3 = %s, want %s: %v", tc.production, c.Status, tc.status, c.Problems())
+		}
+		trail := control(t, p, "8.1")
+		found := false
+		for _, e := range trail.Evidence {
+			if e.Stack == "acme-"+tc.production && e.Type == "AWS::CloudTrail::Trail" {
+				found = true
+			}
+		}
+		if !found || trail.Status != evidence.Implemented {
+			t.Errorf("%s 8.1 = %s and cites no trail of acme-%s: %v", tc.production, trail.Status, tc.production, trail.Evidence)
+		}
+	}
+}
+
+func TestOutputs(t *testing.T) {
+	s := synth(t, "")
+	p := report(t, s.parsed(t), s.estate, "nightfall")
+
+	j1, err := p.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	j2, _ := report(t, s.parsed(t), s.estate, "nightfall").JSON()
+	if string(j1) != string(j2) {
+		t.Error("the JSON differs between two runs over the same templates")
+	}
+	var back evidence.Pack
+	if err := json.Unmarshal(j1, &back); err != nil {
+		t.Fatalf("the JSON does not read back: %v", err)
+	}
+	if back.Production != "nightfall" || back.Tier != 1 || back.Account != "333333333333" || len(back.Controls) != len(wantIDs) {
+		t.Errorf("the JSON lost the header or controls: %+v", back.Summary)
+	}
+	if !strings.HasPrefix(string(j1), "{\n  \"studio\": \"acme\",\n  \"production\": \"nightfall\",") {
+		t.Errorf("the JSON is not indented with studio and production first:\n%.200s", j1)
+	}
+
+	md := p.Markdown()
+	for _, want := range []string{
+		"# ISE control evidence: acme / nightfall\n",
+		"| Tier | 1 (pre-release, high security) |",
+		"| Account | 333333333333 |",
+		"| Region | us-west-2 |",
+		"Derived from the synthesized templates",
+		"| Control | Status | Evidence |",
+		"**Studio actions**",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("the Markdown lacks %q", want)
+		}
+	}
+	for _, c := range p.Controls {
+		row := fmt.Sprintf("| [%s](#ise-%s) ", c.ID, strings.ReplaceAll(c.ID, ".", "-"))
+		if !strings.Contains(md, row) {
+			t.Errorf("the summary table has no row for %s", c.ID)
+		}
+		if !strings.Contains(md, fmt.Sprintf("\n### %s %s\n", c.ID, c.Title)) || !strings.Contains(md, fmt.Sprintf("<a id=\"ise-%s\"></a>", strings.ReplaceAll(c.ID, ".", "-"))) {
+			t.Errorf("the Markdown has no section or anchor for %s", c.ID)
+		}
+	}
+	for _, line := range strings.Split(md, "\n") {
+		if strings.Count(line, "`")%2 != 0 {
+			t.Errorf("an inline code span is not closed on its line: %s", line)
+		}
+	}
+}
+
+func TestReportErrors(t *testing.T) {
+	s := synth(t, "")
+	if _, err := evidence.Report(s.parsed(t), s.estate, "nosuch"); err == nil || !strings.Contains(err.Error(), `"nosuch"`) {
+		t.Errorf("Report(nosuch) = %v, want an error naming it", err)
+	}
+	tpls := s.parsed(t)
+	delete(tpls, "acme-logging")
+	if _, err := evidence.Report(tpls, s.estate, "nightfall"); err == nil || !strings.Contains(err.Error(), "acme-logging") {
+		t.Errorf("Report without the logging stack = %v, want an error naming it", err)
+	}
+	if _, err := evidence.Report(s.parsed(t), nil, "nightfall"); err == nil {
+		t.Error("Report without manifests succeeded")
+	}
+}

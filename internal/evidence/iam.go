@@ -1,0 +1,494 @@
+package evidence
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+	"strings"
+
+	"github.com/renderenv/renderenv/internal/manifest"
+)
+
+// Account and identity checks: ISE 1.1 to 1.6, 7.1, 10.1.
+
+// checkAccount: the production's account holds no management, logging or
+// (where the tier asks) other production work (ISE 1.1). Accounts are a
+// property of the stack's environment, which the manifests fix; the
+// templates are checked to name no other production's account.
+func checkAccount(v *view) result {
+	acct := v.r.Account
+	var problems []string
+	if acct == v.studio.ManagementAccount {
+		problems = append(problems, "the production shares the management account "+acct)
+	}
+	if acct == v.studio.LogArchive() {
+		problems = append(problems, "the production shares the log-archive account "+acct)
+	}
+	var sharers []string
+	otherAccounts := map[string]string{}
+	for _, o := range v.others() {
+		if o.Account == acct {
+			sharers = append(sharers, o.Name)
+		} else {
+			otherAccounts[o.Account] = o.Name
+		}
+	}
+	// What the production's templates name: its account, management and
+	// log archive, never another production's account.
+	type naming struct {
+		r          *resource
+		path, text string
+	}
+	named := map[string]naming{}
+	for _, t := range v.own() {
+		for _, r := range t.all() {
+			if r.Type == "AWS::CDK::Metadata" || r.Type == "AWS::Lambda::Function" {
+				continue
+			}
+			found := map[string][2]string{}
+			accountsIn(map[string]any(r.Props), "", found)
+			for a, where := range found {
+				if _, seen := named[a]; !seen {
+					named[a] = naming{r, where[0], where[1]}
+				}
+			}
+		}
+	}
+	var e []Evidence
+	for _, a := range sortedKeys(named) {
+		n := named[a]
+		switch {
+		case a == acct:
+			e = append(e, ev(n.r, n.path, n.text+" (the production's own account)"))
+		case a == v.studio.ManagementAccount:
+			e = append(e, ev(n.r, n.path, n.text+" (management, trusted to assume roles)"))
+		case a == v.studio.LogArchive():
+			e = append(e, ev(n.r, n.path, n.text+" (log archive: the trail's bucket and key)"))
+		case otherAccounts[a] != "":
+			problems = append(problems, fmt.Sprintf("%s: %s names account %s of %s", cite(n.r), n.path, a, otherAccounts[a]))
+		}
+	}
+	if len(problems) > 0 {
+		return verdict("", problems, e)
+	}
+	dedicated := v.r.Policy.DedicatedAccount || v.r.Isolation.DedicatedAccount
+	switch {
+	case len(sharers) == 0:
+		return passed(fmt.Sprintf("%s is deployed to account %s, which holds no other production and neither the management nor the log-archive stacks", v.prod, acct), e...)
+	case dedicated:
+		return failed(fmt.Sprintf("account %s also holds %s, but %s requires a dedicated account", acct, strings.Join(sharers, ", "), v.tierText()), e...)
+	default:
+		return result{outcome: Limited, evidence: e, detail: fmt.Sprintf("account %s also holds %s (%s allows a shared account); each has its own stack, roles and bucket", acct, strings.Join(sharers, ", "), v.tierText())}
+	}
+}
+
+// checkTrust: every role of the production that another account can assume
+// trusts only the management account (ISE 1.1, 7.1).
+func checkTrust(v *view) result {
+	var problems []string
+	var e []Evidence
+	mgmt := "arn:aws:iam::" + v.studio.ManagementAccount + ":root"
+	n := 0
+	for _, t := range v.own() {
+		for _, role := range t.ofType("AWS::IAM::Role") {
+			for _, st := range statements(role.Props["AssumeRolePolicyDocument"]) {
+				aws, _ := principals(st.Principal)
+				if len(aws) == 0 || !st.allow() {
+					continue
+				}
+				n++
+				for _, p := range aws {
+					if p != mgmt && p != v.studio.ManagementAccount {
+						problems = append(problems, fmt.Sprintf("%s trusts %s", cite(role), p))
+					}
+				}
+				e = append(e, ev(role, "AssumeRolePolicyDocument."+st.label()+".Principal", strings.Join(aws, ", ")+" ("+str(role.Props["RoleName"])+")"))
+			}
+		}
+	}
+	if n == 0 {
+		return failed("no role of " + v.prod + " can be assumed from the management account")
+	}
+	return verdict(fmt.Sprintf("people and the scheduler reach the production only by assuming its roles from the management account %s", v.studio.ManagementAccount), problems, e)
+}
+
+// humanTrust runs fn over each trust statement of each human role.
+func (v *view) humanTrust(fn func(role *resource, st statement) (problem string, e *Evidence)) ([]string, []Evidence) {
+	roles, missing := v.humanRoles()
+	var problems []string
+	for _, m := range missing {
+		problems = append(problems, "no role named "+m+" in "+v.prod)
+	}
+	var e []Evidence
+	for _, role := range roles {
+		for _, st := range statements(role.Props["AssumeRolePolicyDocument"]) {
+			if !st.allow() {
+				continue
+			}
+			if aws, _ := principals(st.Principal); len(aws) == 0 {
+				continue
+			}
+			p, x := fn(role, st)
+			if p != "" {
+				problems = append(problems, p)
+			}
+			if x != nil {
+				e = append(e, *x)
+			}
+		}
+	}
+	return problems, e
+}
+
+// checkHumanMfa: people's roles need MFA (ISE 1.5).
+func checkHumanMfa(v *view) result {
+	problems, e := v.humanTrust(func(role *resource, st statement) (string, *Evidence) {
+		p := "AssumeRolePolicyDocument." + st.label() + ".Condition."
+		if anyOf(st.conditionValues("Bool", "aws:MultiFactorAuthPresent"), func(x string) bool { return strings.EqualFold(x, "true") }) &&
+			!strings.Contains(fmt.Sprint(st.Condition), "IfExists") {
+			x := ev(role, p+"Bool.aws:MultiFactorAuthPresent", "true ("+str(role.Props["RoleName"])+")")
+			return "", &x
+		}
+		if age := st.conditionValues("NumericLessThan", "aws:MultiFactorAuthAge"); len(age) > 0 {
+			x := ev(role, p+"NumericLessThan.aws:MultiFactorAuthAge", strings.Join(age, ", ")+" ("+str(role.Props["RoleName"])+")")
+			return "", &x
+		}
+		return fmt.Sprintf("%s can be assumed without MFA", cite(role)), nil
+	})
+	return verdict("the key-admin, data-operator and log-reader roles can be assumed only with MFA", problems, e)
+}
+
+// checkHumanSourceIp: people's roles can be assumed only from the studio's
+// admin ranges (ISE 1.3).
+func checkHumanSourceIp(v *view) result {
+	var allowed []netip.Prefix
+	for _, p := range v.studio.AdminSourceCidrs {
+		allowed = append(allowed, p.Masked())
+	}
+	problems, e := v.humanTrust(func(role *resource, st statement) (string, *Evidence) {
+		ips := st.conditionValues("IpAddress", "aws:SourceIp")
+		if len(ips) == 0 || strings.Contains(fmt.Sprint(st.Condition), "IfExists") {
+			return fmt.Sprintf("%s can be assumed from any address", cite(role)), nil
+		}
+		for _, ip := range ips {
+			p, err := netip.ParsePrefix(ip)
+			if err != nil {
+				return fmt.Sprintf("%s: aws:SourceIp %q is not a range", cite(role), ip), nil
+			}
+			inside := false
+			for _, a := range allowed {
+				if a.Contains(p.Addr()) && p.Bits() >= a.Bits() {
+					inside = true
+				}
+			}
+			if !inside {
+				return fmt.Sprintf("%s can be assumed from %s, outside adminSourceCidrs", cite(role), ip), nil
+			}
+		}
+		x := ev(role, "AssumeRolePolicyDocument."+st.label()+".Condition.IpAddress.aws:SourceIp", strings.Join(ips, ", ")+" ("+str(role.Props["RoleName"])+")")
+		return "", &x
+	})
+	return verdict("the key-admin, data-operator and log-reader roles can be assumed only from the studio's admin ranges", problems, e)
+}
+
+// checkHumanSessionLength: people's sessions last an hour at most (ISE 1.4).
+func checkHumanSessionLength(v *view) result {
+	roles, missing := v.humanRoles()
+	var problems []string
+	for _, m := range missing {
+		problems = append(problems, "no role named "+m+" in "+v.prod)
+	}
+	var e []Evidence
+	for _, role := range roles {
+		d, ok := num(role.Props["MaxSessionDuration"])
+		if !ok {
+			d = 3600 // IAM's default
+		}
+		if d > 3600 {
+			problems = append(problems, fmt.Sprintf("%s allows sessions of %v seconds", cite(role), d))
+			continue
+		}
+		e = append(e, ev(role, "MaxSessionDuration", fmt.Sprintf("%v (%s)", d, str(role.Props["RoleName"]))))
+	}
+	return verdict("sessions on the production's people roles expire after one hour at most", problems, e)
+}
+
+// Actions that change stacks or identities: the authority to deploy.
+var deployActions = []string{
+	"cloudformation:CreateStack", "cloudformation:UpdateStack", "cloudformation:DeleteStack",
+	"cloudformation:ExecuteChangeSet", "iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy",
+	"iam:UpdateAssumeRolePolicy", "iam:CreateUser", "iam:CreateAccessKey", "iam:CreatePolicyVersion",
+	"kms:PutKeyPolicy", "s3:PutBucketPolicy", "ec2:AuthorizeSecurityGroupIngress", "ec2:CreateRoute",
+}
+
+// checkDeployAuthority: no role the templates create can change stacks,
+// identities or the network, so deploying (CloudFormation, through the
+// CDK's bootstrap roles) stays apart from operating (ISE 1.6).
+func checkDeployAuthority(v *view) result {
+	var problems []string
+	roles := 0
+	for _, t := range v.own() {
+		machinery := customResourceRoles(v, t)
+		for _, role := range t.ofType("AWS::IAM::Role") {
+			if machinery[role] {
+				continue // deployment machinery: CloudFormation invokes it
+			}
+			roles++
+			name := str(role.Props["RoleName"])
+			if name == "" {
+				name = role.ID
+			}
+			for _, g := range v.roleGrants(role) {
+				for _, a := range deployActions {
+					if !g.st.grants(a) {
+						continue
+					}
+					// The key administrator's job is key policies; the
+					// default security group's cleanup may revoke rules only.
+					if a == "kms:PutKeyPolicy" && name == v.prod+"-key-admin" {
+						continue
+					}
+					problems = append(problems, fmt.Sprintf("%s lets %s %s", cite(g.source), name, a))
+				}
+			}
+		}
+	}
+	var e []Evidence
+	for _, t := range v.own() {
+		if t.Description != "" {
+			e = append(e, Evidence{Stack: t.Name, LogicalID: "(template)", Type: "AWS::CloudFormation::Stack", Property: "Description", Value: t.Description})
+		}
+	}
+	return verdict(fmt.Sprintf("none of the %d operating roles of the production may create or change stacks, roles, bucket policies, routes or security group rules: only CloudFormation deploys (custom resource providers, which only CloudFormation invokes, are part of deploying)", roles), problems, e)
+}
+
+// customResourceRoles are the roles of the Lambda functions that serve the
+// custom resources of a stack: deployment machinery.
+func customResourceRoles(v *view, t *template) map[*resource]bool {
+	out := map[*resource]bool{}
+	for _, r := range t.all() {
+		if !strings.HasPrefix(r.Type, "Custom::") && r.Type != "AWS::CloudFormation::CustomResource" {
+			continue
+		}
+		fn := v.resolve(t.Name, r.Props["ServiceToken"])
+		if fn == nil || fn.Type != "AWS::Lambda::Function" {
+			continue
+		}
+		if role := v.resolve(t.Name, fn.Props["Role"]); role != nil {
+			out[role] = true
+		}
+	}
+	return out
+}
+
+// checkGenerated: the production's stacks are what renderenv generates from
+// its manifest, built from the same parts as every production of the same
+// shape (dedicated or pooled network and keys), so that no production is
+// missing a safeguard the others have (ISE 1.6).
+func checkGenerated(v *view) result {
+	var problems []string
+	var e []Evidence
+	for _, name := range []string{v.prod, v.pool, v.link} {
+		if name == "" {
+			continue
+		}
+		t := v.t(name)
+		if t.Description == "" {
+			problems = append(problems, name+" has no description: it was not generated by renderenv")
+			continue
+		}
+		e = append(e, Evidence{Stack: name, LogicalID: "(template)", Type: "AWS::CloudFormation::Stack", Property: "Description", Value: t.Description})
+	}
+	if desc := v.t(v.prod).Description; desc != "" && !strings.Contains(desc, v.r.Name) {
+		problems = append(problems, fmt.Sprintf("%s's description does not name %s: %q", v.prod, v.r.Name, desc))
+	}
+	shape := func(r manifest.Resolved) string {
+		return fmt.Sprint(r.PooledVpc, r.PooledRootKey || r.PooledAssetKey || r.PooledLoggingKey)
+	}
+	types := func(t *template) map[string]bool {
+		out := map[string]bool{}
+		for _, r := range t.all() {
+			out[r.Type] = true
+		}
+		return out
+	}
+	mine := types(v.t(v.prod))
+	var peers []string
+	for _, o := range v.others() {
+		t := v.t(v.studio.Studio + "-" + o.Name)
+		if t == nil || shape(o) != shape(v.r) {
+			continue
+		}
+		peers = append(peers, t.Name)
+		for _, ty := range sortedKeys(types(t)) {
+			if !mine[ty] {
+				problems = append(problems, fmt.Sprintf("%s has no %s, which %s has", v.prod, ty, t.Name))
+			}
+		}
+	}
+	detail := fmt.Sprintf("%s is generated by renderenv from %s.yaml", v.prod, v.r.Name)
+	if len(peers) > 0 {
+		detail += fmt.Sprintf(", with every kind of resource that %s (productions of the same shape) have", strings.Join(peers, ", "))
+	}
+	return verdict(detail, problems, e)
+}
+
+// checkLauncher: the scheduler's launcher role may launch only this
+// production's templates, pass only the render role, and stop or terminate
+// only its nodes (ISE 7.1, 10.1).
+func checkLauncher(v *view) result {
+	role, name := v.humanRoleBySuffix("launcher")
+	if role == nil {
+		return failed("no launcher role " + name + " in " + v.prod)
+	}
+	var problems []string
+	var e []Evidence
+	render := map[string]bool{}
+	for _, r := range v.renderRoles() {
+		render["${"+r.ID+"}"] = true
+	}
+	for _, g := range v.roleGrants(role) {
+		st := g.st
+		if !st.allow() {
+			continue
+		}
+		p := g.prop
+		switch {
+		case st.grants("ec2:RunInstances") || st.grants("ec2:CreateFleet"):
+			lt := st.conditionValues("ArnLike", "ec2:LaunchTemplate")
+			onTemplates := len(st.Resources) > 0 && anyOf(st.Resources, func(r string) bool { return strings.Contains(r, ":launch-template/") })
+			if len(lt) == 0 && !onTemplates {
+				problems = append(problems, fmt.Sprintf("%s: %s lets the launcher run instances from any template", cite(g.source), p))
+				continue
+			}
+			e = append(e, ev(g.source, p, "launch only from this production's launch templates"))
+		case st.grants("iam:PassRole"):
+			svc := st.conditionValues("StringEquals", "iam:PassedToService")
+			ok := len(st.Resources) > 0
+			for _, r := range st.Resources {
+				if !render[r] {
+					ok = false
+				}
+			}
+			if !ok || len(svc) == 0 {
+				problems = append(problems, fmt.Sprintf("%s: %s lets the launcher pass roles other than the render role, or to any service", cite(g.source), p))
+				continue
+			}
+			e = append(e, ev(g.source, p, "pass only the render role, only to "+strings.Join(svc, ", ")))
+		case st.grants("ec2:TerminateInstances") || st.grants("ec2:StopInstances"):
+			tag := st.conditionValues("StringEquals", "aws:ResourceTag/Production")
+			if len(tag) == 0 {
+				problems = append(problems, fmt.Sprintf("%s: %s lets the launcher stop or terminate any instance", cite(g.source), p))
+				continue
+			}
+			e = append(e, ev(g.source, p, "stop and terminate only instances tagged Production="+strings.Join(tag, ",")))
+		case st.grants("ec2:CreateTags"):
+			if len(st.conditionValues("StringEquals", "ec2:CreateAction")) == 0 {
+				problems = append(problems, fmt.Sprintf("%s: %s lets the launcher retag existing resources", cite(g.source), p))
+				continue
+			}
+			e = append(e, ev(g.source, p, "tag only at launch"))
+		}
+	}
+	e = append(e, ev(role, "MaxSessionDuration", role.Props["MaxSessionDuration"]))
+	return verdict(fmt.Sprintf("the scheduler assumes %s, which launches only this production's templates, passes only its render role and ends only its nodes", name), problems, e)
+}
+
+// checkBoundaries: render nodes run as a role capped by a permissions
+// boundary (ISE 7.1).
+func checkBoundaries(v *view) result {
+	roles := v.renderRoles()
+	if len(roles) == 0 {
+		return failed("the launch templates of " + v.prod + " have no render role")
+	}
+	var problems []string
+	var e []Evidence
+	for _, r := range roles {
+		b := v.resolve(r.Stack, r.Props["PermissionsBoundary"])
+		if b == nil || b.Type != "AWS::IAM::ManagedPolicy" {
+			problems = append(problems, cite(r)+" has no permissions boundary of the stack")
+			continue
+		}
+		e = append(e, ev(r, "PermissionsBoundary", b.ID+" ("+str(b.Props["ManagedPolicyName"])+")"))
+	}
+	return verdict("the render role is capped by a permissions boundary, whatever policies are added to it later", problems, e)
+}
+
+// checkNoAdminGrants: no role of the production or its link gets every
+// action, or every action of IAM, on every resource (ISE 7.1).
+func checkNoAdminGrants(v *view) result {
+	var problems []string
+	n := 0
+	for _, t := range append(v.own(), v.t(v.link)) {
+		for _, role := range t.ofType("AWS::IAM::Role") {
+			n++
+			for _, g := range v.roleGrants(role) {
+				if !g.st.allow() {
+					continue
+				}
+				wide := anyOf(g.st.Actions, func(a string) bool { return a == "*" || strings.HasSuffix(a, ":*") })
+				if wide && anyOf(g.st.Resources, func(r string) bool { return r == "*" }) {
+					problems = append(problems, fmt.Sprintf("%s grants %s on every resource", cite(g.source), strings.Join(g.st.Actions, ", ")))
+				}
+			}
+			for _, m := range managedPolicyNames(role) {
+				if m == "AdministratorAccess" || m == "PowerUserAccess" || m == "IAMFullAccess" {
+					problems = append(problems, fmt.Sprintf("%s attaches %s", cite(role), m))
+				}
+			}
+		}
+	}
+	return verdict(fmt.Sprintf("none of the %d roles of the production and its link holds a wildcard service grant on every resource or an administrator policy", n), problems, nil)
+}
+
+// checkSchedulerPorts: render nodes reach the scheduler only on its TLS
+// ports (supports ISE 10.2, 10.3).
+func checkSchedulerPorts(v *view) result {
+	ports := map[float64]bool{}
+	var list []string
+	for _, p := range v.studio.Scheduler.Ports {
+		ports[float64(p)] = true
+		list = append(list, fmt.Sprint(p))
+	}
+	var e []Evidence
+	render := map[*resource]bool{}
+	for _, g := range v.renderGroups() {
+		render[g] = true
+	}
+	mgmt := v.studio.ManagementVpcCidr.Masked()
+	for _, r := range rules(v.own(), true) {
+		from, _ := num(r.m["FromPort"])
+		to, _ := num(r.m["ToPort"])
+		dest, err := netip.ParsePrefix(str(r.m["CidrIp"]))
+		if render[r.res] && ports[from] && from == to && err == nil && mgmt.Contains(dest.Addr()) {
+			e = append(e, ev(r.res, r.prop, r.text()))
+		}
+	}
+	for _, r := range v.t(v.link).ofType("AWS::EC2::SecurityGroupIngress") {
+		from, _ := num(r.Props["FromPort"])
+		if ports[from] {
+			e = append(e, ev(r, "rule", sgRule{r, "rule", r.Props}.text()))
+		}
+	}
+	sort.Slice(e, func(i, j int) bool { return e[i].String() < e[j].String() })
+	if len(e) == 0 {
+		return result{outcome: NotUsed, detail: "no scheduler port is opened between the production and management"}
+	}
+	return passed(fmt.Sprintf("render nodes and the scheduler meet only on scheduler.ports (%s), which the studio serves with TLS", strings.Join(list, ", ")), e...)
+}
+
+// checkBatchUnused: the estate deploys no AWS Batch resources (ISE 6.x).
+func checkBatchUnused(v *view) result {
+	var found []string
+	for _, name := range sortedKeys(v.tpls) {
+		for _, r := range v.tpls[name].all() {
+			if strings.HasPrefix(r.Type, "AWS::Batch::") {
+				found = append(found, cite(r))
+			}
+		}
+	}
+	if len(found) > 0 {
+		return failed("AWS Batch resources are present but this report does not evaluate them; review them by hand: " + strings.Join(found, ", "))
+	}
+	return result{outcome: NotUsed, detail: "no AWS::Batch resource in any stack: renderenv launches render nodes from EC2 launch templates through the studio's scheduler, not through AWS Batch"}
+}

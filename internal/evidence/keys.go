@@ -1,0 +1,348 @@
+package evidence
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Key checks: ISE 9.1, 9.2, 9.3, 9.5.
+
+// KMS actions that administer a key, and actions that use it (a grant
+// delegates use, so it counts as use).
+var (
+	kmsAdminActions = []string{
+		"kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion", "kms:DisableKey", "kms:EnableKey",
+		"kms:EnableKeyRotation", "kms:DisableKeyRotation", "kms:UpdateKeyDescription", "kms:CreateAlias",
+		"kms:DeleteAlias", "kms:UpdateAlias", "kms:TagResource", "kms:UntagResource", "kms:RevokeGrant",
+	}
+	kmsUseActions = []string{
+		"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext",
+		"kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:CreateGrant",
+	}
+)
+
+func grantsAny(st statement, actions []string) []string {
+	var out []string
+	for _, a := range actions {
+		if st.grants(a) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// keyUse is one place a key protects data.
+type keyUse struct {
+	purpose string // root-volume, content-asset, logging
+	user    *resource
+	prop    string
+	key     *resource // nil: not a customer-managed key of the estate
+}
+
+// keyUses finds, from the resources that encrypt, which key protects what:
+// root volumes, content (the asset bucket and scratch volumes) and logs.
+func (v *view) keyUses() []keyUse {
+	var out []keyUse
+	for _, lt := range v.launchTemplates() {
+		for i, b := range asList(lt.prop("LaunchTemplateData.BlockDeviceMappings")) {
+			ebs := asMap(asMap(b)["Ebs"])
+			if ebs == nil {
+				continue
+			}
+			purpose := "content-asset"
+			if i == 0 {
+				purpose = "root-volume"
+			}
+			out = append(out, keyUse{purpose, lt, fmt.Sprintf("LaunchTemplateData.BlockDeviceMappings[%d].Ebs.KmsKeyId", i), v.kmsKeyOf(lt.Stack, ebs["KmsKeyId"])})
+		}
+	}
+	if b := v.assetBucket(); b != nil {
+		for i, r := range asList(b.prop("BucketEncryption.ServerSideEncryptionConfiguration")) {
+			k := asMap(asMap(r)["ServerSideEncryptionByDefault"])["KMSMasterKeyID"]
+			out = append(out, keyUse{"content-asset", b, fmt.Sprintf("BucketEncryption.ServerSideEncryptionConfiguration[%d].ServerSideEncryptionByDefault.KMSMasterKeyID", i), v.kmsKeyOf(b.Stack, k)})
+		}
+	}
+	var groups []*resource
+	groups = append(groups, v.t(v.prod).ofType("AWS::Logs::LogGroup")...)
+	if vpc := v.vpc(); vpc != nil && vpc.Stack != v.prod {
+		groups = append(groups, v.t(vpc.Stack).ofType("AWS::Logs::LogGroup")...)
+	}
+	for _, lg := range groups {
+		out = append(out, keyUse{"logging", lg, "KmsKeyId", v.kmsKeyOf(lg.Stack, lg.Props["KmsKeyId"])})
+	}
+	return out
+}
+
+var purposes = []string{"root-volume", "content-asset", "logging"}
+
+func (v *view) dedicatedRequired(purpose string) bool {
+	switch purpose {
+	case "root-volume":
+		return v.r.Policy.DedicatedRootKey || v.r.Isolation.DedicatedKeys
+	case "content-asset":
+		return v.r.Policy.DedicatedAssetKey || v.r.Isolation.DedicatedKeys
+	}
+	return v.r.Policy.DedicatedLoggingKey || v.r.Isolation.DedicatedKeys
+}
+
+// checkDedicatedKeys: root volumes, content and logs are encrypted with the
+// production's own customer-managed keys; a pooled key only where the tier
+// allows it (ISE 9.1).
+func checkDedicatedKeys(v *view) result {
+	uses := v.keyUses()
+	var problems, limits []string
+	var e []Evidence
+	for _, p := range purposes {
+		var these []keyUse
+		for _, u := range uses {
+			if u.purpose == p {
+				these = append(these, u)
+			}
+		}
+		if len(these) == 0 {
+			problems = append(problems, fmt.Sprintf("nothing of %s is encrypted with a %s key", v.prod, p))
+			continue
+		}
+		pooled := map[string]bool{}
+		for _, u := range these {
+			switch {
+			case u.key == nil:
+				problems = append(problems, fmt.Sprintf("%s: %s is not a customer-managed key of the estate", cite(u.user), u.prop))
+			case u.key.Stack != v.prod:
+				pooled[u.key.Stack+" / "+u.key.ID] = true
+				e = append(e, ev(u.user, u.prop, u.key.Stack+" / "+u.key.ID+" (pooled)"))
+			default:
+				e = append(e, ev(u.user, u.prop, u.key.ID+" "+aliasNote(v, u.key)))
+			}
+		}
+		if len(pooled) > 0 {
+			msg := fmt.Sprintf("the %s key is shared: %s", p, strings.Join(sortedKeys(pooled), ", "))
+			if v.dedicatedRequired(p) {
+				problems = append(problems, msg+", but "+v.tierText()+" requires a dedicated one")
+			} else {
+				limits = append(limits, msg+" ("+v.tierText()+" allows it)")
+			}
+		}
+	}
+	if len(problems) > 0 {
+		return verdict("", problems, e)
+	}
+	if len(limits) > 0 {
+		return result{outcome: Limited, detail: strings.Join(limits, "; "), evidence: e}
+	}
+	return passed(fmt.Sprintf("root volumes, content and logs of %s are encrypted with its own root-volume, content-asset and logging keys", v.r.Name), e...)
+}
+
+func aliasNote(v *view, key *resource) string {
+	if a := v.keyAlias(key); a != "" {
+		return "(" + a + ")"
+	}
+	return ""
+}
+
+// checkKeysByPurpose: the three purposes use three different keys.
+func checkKeysByPurpose(v *view) result {
+	byKey := map[*resource]map[string]bool{}
+	for _, u := range v.keyUses() {
+		if u.key == nil {
+			continue
+		}
+		if byKey[u.key] == nil {
+			byKey[u.key] = map[string]bool{}
+		}
+		byKey[u.key][u.purpose] = true
+	}
+	var problems []string
+	var e []Evidence
+	keys := make([]*resource, 0, len(byKey))
+	for k := range byKey {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i].Stack+keys[i].ID < keys[j].Stack+keys[j].ID })
+	for _, k := range keys {
+		ps := sortedKeys(byKey[k])
+		if len(ps) > 1 {
+			problems = append(problems, fmt.Sprintf("%s protects %s", cite(k), strings.Join(ps, " and ")))
+			continue
+		}
+		e = append(e, ev(k, "Description", k.Props["Description"]))
+	}
+	return verdict("root volumes, content and logs each have a key of their own, so access to one never opens another", problems, e)
+}
+
+// keysInScope are the keys of the production, its pool, and the central
+// logging key.
+func (v *view) keysInScope() []*resource {
+	keys := v.ownOfType("AWS::KMS::Key")
+	return append(keys, v.t(v.logging).ofType("AWS::KMS::Key")...)
+}
+
+// checkKeyRotation: every key rotates its material at least yearly (ISE 9.5).
+func checkKeyRotation(v *view) result {
+	keys := v.keysInScope()
+	if len(keys) == 0 {
+		return failed("no AWS::KMS::Key in " + v.prod + ", its pool or " + v.logging)
+	}
+	var problems []string
+	var e []Evidence
+	for _, k := range keys {
+		if !truthy(k.Props["EnableKeyRotation"]) {
+			problems = append(problems, cite(k)+": EnableKeyRotation is not true")
+			continue
+		}
+		if days, ok := num(k.Props["RotationPeriodInDays"]); ok && days > 365 {
+			problems = append(problems, fmt.Sprintf("%s rotates only every %v days", cite(k), days))
+			continue
+		}
+		period := "365"
+		if days, ok := num(k.Props["RotationPeriodInDays"]); ok {
+			period = fmt.Sprint(days)
+		}
+		e = append(e, ev(k, "EnableKeyRotation", "true (every "+period+" days)"))
+	}
+	return verdict(fmt.Sprintf("all %s of the production, its pool and the central trail rotate their key material yearly", count(len(keys), "customer-managed key", "customer-managed keys")), problems, e)
+}
+
+// Condition keys that bound a key-use statement to a service, a caller, a
+// principal or a resource.
+var boundingKeys = []string{
+	"kms:ViaService", "kms:CallerAccount", "aws:PrincipalArn", "aws:SourceArn", "aws:SourceAccount",
+	"kms:EncryptionContext", "kms:GrantIsForAWSResource", "aws:PrincipalOrgID",
+}
+
+func bounded(st statement) []string {
+	var out []string
+	for _, block := range st.Condition {
+		for k := range asMap(block) {
+			for _, b := range boundingKeys {
+				if strings.HasPrefix(strings.ToLower(k), strings.ToLower(b)) {
+					out = append(out, k)
+				}
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// checkKeyPolicies: key policies delegate administration to IAM without
+// use, and bound every use to a service or named principals (ISE 9.2).
+func checkKeyPolicies(v *view) result {
+	keys := v.ownOfType("AWS::KMS::Key")
+	if len(keys) == 0 {
+		return failed("no AWS::KMS::Key in " + v.prod + " or its pool")
+	}
+	var problems []string
+	var e []Evidence
+	for _, k := range keys {
+		for _, st := range statements(k.Props["KeyPolicy"]) {
+			if !st.allow() {
+				continue
+			}
+			p := "KeyPolicy." + st.label()
+			if len(st.NotActions) > 0 || anyOf(st.Actions, func(a string) bool { return a == "kms:*" || a == "*" }) {
+				problems = append(problems, fmt.Sprintf("%s: %s grants every KMS action", cite(k), p))
+				continue
+			}
+			admin := grantsAny(st, kmsAdminActions)
+			use := grantsAny(st, kmsUseActions)
+			for _, bad := range []string{"kms:CreateGrant", "kms:DisableKeyRotation"} {
+				if len(admin) > 0 && st.grants(bad) {
+					problems = append(problems, fmt.Sprintf("%s: the administrative statement %s also grants %s", cite(k), p, bad))
+				}
+			}
+			switch {
+			case len(use) > 0 && len(bounded(st)) == 0:
+				problems = append(problems, fmt.Sprintf("%s: %s lets its principal use the key with no condition", cite(k), p))
+			case len(use) > 0:
+				e = append(e, ev(k, p, fmt.Sprintf("use (%s) only with %s", shortActions(use), strings.Join(bounded(st), ", "))))
+			case len(admin) > 0:
+				e = append(e, ev(k, p, fmt.Sprintf("administration (%d actions) delegated to IAM, no use", len(admin))))
+			}
+		}
+	}
+	if kr, _ := v.humanRoleBySuffix("key-admin"); kr != nil {
+		for _, g := range v.roleGrants(kr) {
+			if len(grantsAny(g.st, kmsAdminActions)) > 0 {
+				cond := g.st.conditionValues("StringLike", "kms:ResourceAliases")
+				if len(cond) == 0 {
+					problems = append(problems, fmt.Sprintf("%s lets the key administrator manage keys beyond the production's aliases", cite(g.source)))
+					continue
+				}
+				e = append(e, ev(g.source, g.prop, "administers only keys aliased "+strings.Join(cond, ", ")))
+			}
+		}
+	}
+	return verdict(fmt.Sprintf("the policies of %s delegate administration to IAM without use, and allow use only through a named service or principal", count(len(keys), "key", "keys")), problems, e)
+}
+
+func shortActions(as []string) string {
+	var out []string
+	for _, a := range as {
+		out = append(out, strings.TrimPrefix(a, "kms:"))
+	}
+	return strings.Join(out, ", ")
+}
+
+func (v *view) humanRoleBySuffix(suffix string) (*resource, string) {
+	name := v.prod + "-" + suffix
+	return v.roleNamed(name), name
+}
+
+// checkAdminUseSeparated: no key policy statement and no role both
+// administers and uses keys (ISE 9.3).
+func checkAdminUseSeparated(v *view) result {
+	var problems []string
+	var e []Evidence
+	for _, k := range v.ownOfType("AWS::KMS::Key") {
+		for _, st := range statements(k.Props["KeyPolicy"]) {
+			admin, use := grantsAny(st, kmsAdminActions), grantsAny(st, kmsUseActions)
+			if len(admin) > 0 && len(use) > 0 {
+				problems = append(problems, fmt.Sprintf("%s: KeyPolicy.%s both administers (%s) and uses (%s) the key", cite(k), st.label(), shortActions(admin), shortActions(use)))
+			}
+		}
+	}
+	for _, t := range v.own() {
+		for _, role := range t.ofType("AWS::IAM::Role") {
+			var admin, use []string
+			var src []grant
+			for _, g := range v.roleGrants(role) {
+				a, u := grantsAny(g.st, kmsAdminActions), grantsAny(g.st, kmsUseActions)
+				admin = append(admin, a...)
+				use = append(use, u...)
+				if len(a)+len(u) > 0 {
+					src = append(src, g)
+				}
+			}
+			name := str(role.Props["RoleName"])
+			if name == "" {
+				name = role.ID
+			}
+			switch {
+			case len(admin) > 0 && len(use) > 0:
+				problems = append(problems, fmt.Sprintf("%s (%s) both administers and uses keys", cite(role), name))
+			case len(admin) > 0:
+				e = append(e, ev(src[0].source, src[0].prop, name+": administers keys, cannot use them"))
+			case len(use) > 0:
+				e = append(e, ev(src[0].source, src[0].prop, name+": uses keys ("+shortActions(uniq(use))+"), cannot administer them"))
+			}
+		}
+	}
+	if kr, name := v.humanRoleBySuffix("key-admin"); kr == nil {
+		problems = append(problems, "there is no key administrator role "+name)
+	}
+	return verdict("key administration (the key-admin role) and key use (data operator, render nodes, log reader, AWS services) are held by different principals; no key policy statement or role has both", problems, e)
+}
+
+func uniq(xs []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, x := range xs {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
+}

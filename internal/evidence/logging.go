@@ -1,0 +1,537 @@
+package evidence
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Logging and monitoring checks: ISE 5.3, 8.1, 9.4, 10.11 and the alarms
+// behind 1.5 and 1.7.
+
+// selectorCovers evaluates one CloudTrail advanced event selector for a data
+// event on an S3 object. Selectors that narrow on any other field (event
+// name, user, ...) do not count: they record only part of the activity.
+func selectorCovers(sel map[string]any, objectArn string, readOnly bool) bool {
+	fields := asList(sel["FieldSelectors"])
+	if len(fields) == 0 {
+		return false
+	}
+	for _, f := range fields {
+		m := asMap(f)
+		var value string
+		switch str(m["Field"]) {
+		case "eventCategory":
+			value = "Data"
+		case "resources.type":
+			value = "AWS::S3::Object"
+		case "resources.ARN":
+			value = objectArn
+		case "readOnly":
+			value = fmt.Sprint(readOnly)
+		default:
+			return false
+		}
+		if !fieldMatches(m, value) {
+			return false
+		}
+	}
+	return true
+}
+
+func fieldMatches(m map[string]any, value string) bool {
+	if eq := strs(m["Equals"]); len(eq) > 0 && !anyOf(eq, func(x string) bool { return x == value }) {
+		return false
+	}
+	if anyOf(strs(m["NotEquals"]), func(x string) bool { return x == value }) {
+		return false
+	}
+	if sw := strs(m["StartsWith"]); len(sw) > 0 && !anyOf(sw, func(x string) bool { return strings.HasPrefix(value, x) }) {
+		return false
+	}
+	if anyOf(strs(m["NotStartsWith"]), func(x string) bool { return strings.HasPrefix(value, x) }) {
+		return false
+	}
+	if ew := strs(m["EndsWith"]); len(ew) > 0 && !anyOf(ew, func(x string) bool { return strings.HasSuffix(value, x) }) {
+		return false
+	}
+	if anyOf(strs(m["NotEndsWith"]), func(x string) bool { return strings.HasSuffix(value, x) }) {
+		return false
+	}
+	return true
+}
+
+func anyOf(xs []string, f func(string) bool) bool {
+	for _, x := range xs {
+		if f(x) {
+			return true
+		}
+	}
+	return false
+}
+
+// basicSelectorCovers evaluates a classic event selector for an S3 object.
+func basicSelectorCovers(sel map[string]any, objectArn string, readOnly bool) bool {
+	switch str(sel["ReadWriteType"]) {
+	case "ReadOnly":
+		if !readOnly {
+			return false
+		}
+	case "WriteOnly":
+		if readOnly {
+			return false
+		}
+	}
+	for _, dr := range asList(sel["DataResources"]) {
+		m := asMap(dr)
+		if str(m["Type"]) != "AWS::S3::Object" {
+			continue
+		}
+		for _, val := range strs(m["Values"]) {
+			if val == "arn:aws:s3" || val == "arn:aws:s3:::" || strings.HasPrefix(objectArn, val) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// trailCoversObject finds the selector of tr that records reads and writes
+// of objectArn, or -1.
+func trailCoversObject(tr *resource, objectArn string) (prop string, ok bool) {
+	for _, readOnly := range []bool{true, false} {
+		found := ""
+		for i, s := range asList(tr.Props["AdvancedEventSelectors"]) {
+			if selectorCovers(asMap(s), objectArn, readOnly) {
+				found = fmt.Sprintf("AdvancedEventSelectors[%d]", i)
+				if n := str(asMap(s)["Name"]); n != "" {
+					found += " (" + n + ")"
+				}
+				break
+			}
+		}
+		for i, s := range asList(tr.Props["EventSelectors"]) {
+			if found == "" && basicSelectorCovers(asMap(s), objectArn, readOnly) {
+				found = fmt.Sprintf("EventSelectors[%d]", i)
+			}
+		}
+		if found == "" {
+			return "", false
+		}
+		prop = found
+	}
+	return prop, true
+}
+
+// checkDataEvents: a trail records the asset bucket's object reads and
+// writes (ISE 5.3).
+func checkDataEvents(v *view) result {
+	b, res, ok := v.needBucket()
+	if !ok {
+		return res
+	}
+	name := str(b.Props["BucketName"])
+	object := "arn:aws:s3:::" + name + "/shots/frame.0001.exr"
+	trails := v.trails()
+	if len(trails) == 0 {
+		return failed(fmt.Sprintf("no trail records %s's account: %s has no organization trail and %s has no trail of its own", v.r.Name, v.logging, v.prod))
+	}
+	var names []string
+	for _, tr := range trails {
+		names = append(names, cite(tr))
+		if prop, ok := trailCoversObject(tr, object); ok {
+			e := []Evidence{ev(tr, prop, "records object reads and writes in "+name)}
+			if !v.r.S3DataEvents {
+				return passed(fmt.Sprintf("%s records data events for %s although the manifest allows turning them off", tr.ID, name), e...)
+			}
+			return passed(fmt.Sprintf("%s records every object read and write in %s", cite(tr), name), e...)
+		}
+	}
+	if !v.r.S3DataEvents {
+		return result{outcome: Limited, detail: fmt.Sprintf("no trail records object-level activity in %s: the manifest sets audit.s3DataEvents: false, which %s allows (checked: %s)", name, v.tierText(), strings.Join(names, ", "))}
+	}
+	return failed(fmt.Sprintf("no event selector of %s records object reads and writes in %s", strings.Join(names, ", "), name))
+}
+
+// checkAccessLogs: the asset bucket writes server access logs (ISE 5.3).
+func checkAccessLogs(v *view) result {
+	b, res, ok := v.needBucket()
+	if !ok {
+		return res
+	}
+	dest := v.resolve(b.Stack, b.prop("LoggingConfiguration.DestinationBucketName"))
+	if dest == nil {
+		if s := str(b.prop("LoggingConfiguration.DestinationBucketName")); s != "" {
+			return passed("the asset bucket writes server access logs to "+s, ev(b, "LoggingConfiguration.DestinationBucketName", s))
+		}
+		return failed(cite(b) + " writes no server access logs")
+	}
+	e := []Evidence{ev(b, "LoggingConfiguration.DestinationBucketName", dest.ID+" ("+str(dest.Props["BucketName"])+")")}
+	return passed(fmt.Sprintf("the asset bucket writes server access logs to %s", str(dest.Props["BucketName"])), e...)
+}
+
+// checkTrail: a multi-region, validated, encrypted trail that is logging
+// records the production's account (ISE 8.1, 9.4, 10.11).
+func checkTrail(v *view) result {
+	trails := v.trails()
+	if len(trails) == 0 {
+		return failed(fmt.Sprintf("no trail records %s's account: %s has no organization trail and %s has no trail of its own", v.r.Name, v.logging, v.prod))
+	}
+	var problems []string
+	var e []Evidence
+	for _, tr := range trails {
+		for _, k := range []string{"IsMultiRegionTrail", "EnableLogFileValidation", "IsLogging"} {
+			if !truthy(tr.Props[k]) {
+				problems = append(problems, fmt.Sprintf("%s: %s is not true", cite(tr), k))
+			} else {
+				e = append(e, ev(tr, k, true))
+			}
+		}
+		if tr.Props["IncludeGlobalServiceEvents"] != nil && !truthy(tr.Props["IncludeGlobalServiceEvents"]) {
+			problems = append(problems, cite(tr)+" leaves out global service events (IAM, STS)")
+		}
+		if key := v.kmsKeyOf(tr.Stack, tr.Props["KMSKeyId"]); key != nil {
+			e = append(e, ev(tr, "KMSKeyId", key.Stack+" / "+key.ID))
+		} else if tr.Props["KMSKeyId"] != nil {
+			e = append(e, ev(tr, "KMSKeyId", flatten(tr.Props["KMSKeyId"])))
+		} else {
+			problems = append(problems, cite(tr)+" does not encrypt its logs with a KMS key")
+		}
+		if truthy(tr.Props["IsOrganizationTrail"]) {
+			e = append(e, ev(tr, "IsOrganizationTrail", "true: records every account of the organization, "+v.r.Account+" included"))
+		}
+		if bucket := v.resolve(tr.Stack, tr.Props["S3BucketName"]); bucket != nil {
+			e = append(e, ev(tr, "S3BucketName", str(bucket.Props["BucketName"])+" in the log-archive account"))
+		} else if s := str(tr.Props["S3BucketName"]); s != "" {
+			e = append(e, ev(tr, "S3BucketName", s))
+		}
+	}
+	return verdict(fmt.Sprintf("%s records account %s in every region, validates its log files and encrypts them", trailNames(trails), v.r.Account), problems, e)
+}
+
+func trailNames(ts []*resource) string {
+	var out []string
+	for _, t := range ts {
+		n := str(t.Props["TrailName"])
+		if n == "" {
+			n = t.ID
+		}
+		out = append(out, "trail "+n)
+	}
+	return strings.Join(out, " and ")
+}
+
+// checkManagementEvents: the trails record management events, KMS ones
+// included (ISE 9.4).
+func checkManagementEvents(v *view) result {
+	trails := v.trails()
+	if len(trails) == 0 {
+		return failed("no trail records " + v.r.Name + "'s account")
+	}
+	var problems []string
+	var e []Evidence
+	for _, tr := range trails {
+		adv := asList(tr.Props["AdvancedEventSelectors"])
+		basic := asList(tr.Props["EventSelectors"])
+		found := ""
+		switch {
+		case len(adv) > 0:
+			for i, s := range adv {
+				fields := asList(asMap(s)["FieldSelectors"])
+				mgmt, narrowed := false, false
+				for _, f := range fields {
+					m := asMap(f)
+					switch str(m["Field"]) {
+					case "eventCategory":
+						mgmt = fieldMatches(m, "Management")
+					case "eventSource":
+						narrowed = narrowed || !fieldMatches(m, "kms.amazonaws.com")
+					case "readOnly":
+						narrowed = narrowed || len(strs(m["Equals"])) > 0
+					default:
+						narrowed = true
+					}
+				}
+				if mgmt && !narrowed {
+					found = fmt.Sprintf("AdvancedEventSelectors[%d]", i)
+					break
+				}
+			}
+		case len(basic) > 0:
+			for i, s := range basic {
+				m := asMap(s)
+				excluded := anyOf(strs(m["ExcludeManagementEventSources"]), func(x string) bool { return x == "kms.amazonaws.com" })
+				if (m["IncludeManagementEvents"] == nil || truthy(m["IncludeManagementEvents"])) && !excluded && str(m["ReadWriteType"]) != "WriteOnly" && str(m["ReadWriteType"]) != "ReadOnly" {
+					found = fmt.Sprintf("EventSelectors[%d]", i)
+				}
+			}
+		default:
+			found = "(no selectors: every management event)"
+		}
+		if found == "" {
+			problems = append(problems, cite(tr)+" does not record all management events, so key policy changes, disables and deletions may go unrecorded")
+			continue
+		}
+		e = append(e, ev(tr, found, "all management events, kms.amazonaws.com included"))
+	}
+	return verdict("every KMS management call (policy changes, disable, schedule deletion, rotation) and every use of a key by an AWS service is recorded as a management event", problems, e)
+}
+
+// checkTrailKeySeparate: the trail's key is not a key that protects content
+// (ISE 9.4).
+func checkTrailKeySeparate(v *view) result {
+	b := v.assetBucket()
+	var asset *resource
+	if b != nil {
+		for _, r := range asList(b.prop("BucketEncryption.ServerSideEncryptionConfiguration")) {
+			asset = v.kmsKeyOf(b.Stack, asMap(asMap(r)["ServerSideEncryptionByDefault"])["KMSMasterKeyID"])
+		}
+	}
+	var problems []string
+	var e []Evidence
+	for _, tr := range v.trails() {
+		key := v.kmsKeyOf(tr.Stack, tr.Props["KMSKeyId"])
+		switch {
+		case key == nil && tr.Props["KMSKeyId"] == nil:
+			problems = append(problems, cite(tr)+" is not encrypted")
+		case key != nil && key == asset:
+			problems = append(problems, fmt.Sprintf("%s encrypts with %s, the key that also protects content", cite(tr), key.ID))
+		case key != nil:
+			e = append(e, ev(key, "Description", key.Props["Description"]))
+		default:
+			e = append(e, ev(tr, "KMSKeyId", flatten(tr.Props["KMSKeyId"])))
+		}
+	}
+	if len(v.trails()) == 0 {
+		problems = append(problems, "no trail records "+v.r.Name+"'s account")
+	}
+	return verdict("audit logs are encrypted with a logging key of their own, never with the content-asset key, so log reviewers need no access to content keys", problems, e)
+}
+
+// alarmFor finds a metric filter on a trail's log group whose pattern
+// contains every one of terms, and an alarm on its metric that notifies
+// someone.
+func (v *view) alarmFor(terms ...string) (filter, alarm *resource) {
+	g := v.t(v.logging)
+	for _, f := range g.ofType("AWS::Logs::MetricFilter") {
+		pat := str(f.Props["FilterPattern"])
+		all := true
+		for _, t := range terms {
+			if !strings.Contains(pat, t) {
+				all = false
+			}
+		}
+		if !all {
+			continue
+		}
+		for _, mt := range asList(f.Props["MetricTransformations"]) {
+			metric := str(asMap(mt)["MetricName"])
+			ns := str(asMap(mt)["MetricNamespace"])
+			for _, a := range g.ofType("AWS::CloudWatch::Alarm") {
+				if str(a.Props["MetricName"]) == metric && str(a.Props["Namespace"]) == ns && len(asList(a.Props["AlarmActions"])) > 0 {
+					return f, a
+				}
+			}
+		}
+		return f, nil
+	}
+	return nil, nil
+}
+
+func (v *view) alarmCheck(what string, terms ...string) result {
+	f, a := v.alarmFor(terms...)
+	switch {
+	case f == nil:
+		return failed(fmt.Sprintf("%s has no metric filter for %s", v.logging, what))
+	case a == nil:
+		return failed(fmt.Sprintf("%s counts %s but no alarm with an action watches it", cite(f), what))
+	}
+	topic := v.resolve(a.Stack, asList(a.Props["AlarmActions"])[0])
+	to := flatten(asList(a.Props["AlarmActions"])[0])
+	if topic != nil {
+		to = topic.ID
+	}
+	return passed(fmt.Sprintf("the central trail's log group counts %s and %s notifies %s", what, str(a.Props["AlarmName"]), to),
+		ev(f, "FilterPattern", str(f.Props["FilterPattern"])),
+		ev(a, "AlarmActions", to))
+}
+
+func checkMfaAlarm(v *view) result {
+	return v.alarmCheck("console sign-ins without MFA", "ConsoleLogin", "MFAUsed")
+}
+
+func checkRootAlarm(v *view) result {
+	return v.alarmCheck("any use of the root user", "Root")
+}
+
+func checkKmsAlarm(v *view) result {
+	return v.alarmCheck("key disables, deletions, rotation changes and policy changes", "kms.amazonaws.com", "ScheduleKeyDeletion", "DisableKey")
+}
+
+func checkBucketPolicyAlarm(v *view) result {
+	return v.alarmCheck("bucket policy, ACL and public access changes", "PutBucketPolicy")
+}
+
+// checkAlarmsDelivered: every security alarm of the central trail notifies
+// an encrypted topic (ISE 8.1).
+func checkAlarmsDelivered(v *view) result {
+	g := v.t(v.logging)
+	filters := g.ofType("AWS::Logs::MetricFilter")
+	if len(filters) == 0 {
+		return failed(v.logging + " has no metric filters on the trail's log group")
+	}
+	var problems []string
+	var e []Evidence
+	topics := map[*resource]bool{}
+	for _, f := range filters {
+		for _, mt := range asList(f.Props["MetricTransformations"]) {
+			metric := str(asMap(mt)["MetricName"])
+			var alarm *resource
+			for _, a := range g.ofType("AWS::CloudWatch::Alarm") {
+				if str(a.Props["MetricName"]) == metric && len(asList(a.Props["AlarmActions"])) > 0 {
+					alarm = a
+				}
+			}
+			if alarm == nil {
+				problems = append(problems, fmt.Sprintf("%s counts %s but no alarm with an action watches it", cite(f), metric))
+				continue
+			}
+			e = append(e, ev(alarm, "MetricName", metric))
+			for _, act := range asList(alarm.Props["AlarmActions"]) {
+				if t := v.resolve(alarm.Stack, act); t != nil && t.Type == "AWS::SNS::Topic" {
+					topics[t] = true
+				}
+			}
+		}
+	}
+	for _, t := range sortedTopics(topics) {
+		if v.kmsKeyOf(t.Stack, t.Props["KmsMasterKeyId"]) == nil {
+			problems = append(problems, cite(t)+" is not encrypted with a customer-managed key")
+		} else {
+			e = append(e, ev(t, "KmsMasterKeyId", refID(t.Props["KmsMasterKeyId"])))
+		}
+	}
+	if len(topics) == 0 {
+		problems = append(problems, "no alarm of "+v.logging+" notifies an SNS topic of the stack")
+	}
+	return verdict(fmt.Sprintf("%s on the central trail each raise an alarm to an encrypted topic", count(len(filters), "metric filter", "metric filters")), problems, e)
+}
+
+func sortedTopics(m map[*resource]bool) []*resource {
+	var out []*resource
+	for t := range m {
+		out = append(out, t)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Stack+out[i].ID < out[j].Stack+out[j].ID })
+	return out
+}
+
+// checkFlowLogs: the production's VPC logs all traffic to an encrypted log
+// group (ISE 8.1).
+func checkFlowLogs(v *view) result {
+	vpc := v.vpc()
+	if vpc == nil {
+		return failed("no VPC found for " + v.prod)
+	}
+	for _, fl := range v.t(vpc.Stack).ofType("AWS::EC2::FlowLog") {
+		if v.resolve(fl.Stack, fl.Props["ResourceId"]) != vpc {
+			continue
+		}
+		e := []Evidence{ev(fl, "TrafficType", fl.Props["TrafficType"])}
+		if str(fl.Props["TrafficType"]) != "ALL" {
+			return failed(fmt.Sprintf("%s logs only %s traffic of %s", cite(fl), str(fl.Props["TrafficType"]), vpc.ID), e...)
+		}
+		switch str(fl.Props["LogDestinationType"]) {
+		case "", "cloud-watch-logs":
+			lg := v.resolve(fl.Stack, fl.Props["LogGroupName"])
+			if lg == nil {
+				return failed(cite(fl)+" delivers to a log group outside the stack", e...)
+			}
+			key := v.kmsKeyOf(lg.Stack, lg.Props["KmsKeyId"])
+			if key == nil {
+				return failed(fmt.Sprintf("%s receives flow logs without a customer-managed key", cite(lg)), e...)
+			}
+			e = append(e, ev(fl, "LogGroupName", str(lg.Props["LogGroupName"])), ev(lg, "KmsKeyId", key.Stack+" / "+key.ID))
+			return passed(fmt.Sprintf("all traffic of %s is logged to %s, encrypted with %s", vpc.ID, str(lg.Props["LogGroupName"]), key.ID), e...)
+		default:
+			e = append(e, ev(fl, "LogDestination", flatten(fl.Props["LogDestination"])))
+			return passed(fmt.Sprintf("all traffic of %s is logged to %s", vpc.ID, flatten(fl.Props["LogDestination"])), e...)
+		}
+	}
+	return failed(fmt.Sprintf("no AWS::EC2::FlowLog in %s logs %s", vpc.Stack, cite(vpc)))
+}
+
+// checkLogGroupsEncrypted: every log group of the production, its pool and
+// the logging stack is encrypted with a customer-managed key and kept for a
+// set time (ISE 8.1).
+func checkLogGroupsEncrypted(v *view) result {
+	ts := append(v.own(), v.t(v.logging))
+	var problems []string
+	var e []Evidence
+	n := 0
+	for _, t := range ts {
+		for _, lg := range t.ofType("AWS::Logs::LogGroup") {
+			n++
+			key := v.kmsKeyOf(lg.Stack, lg.Props["KmsKeyId"])
+			if key == nil {
+				problems = append(problems, cite(lg)+" is not encrypted with a customer-managed key")
+				continue
+			}
+			if lg.Props["RetentionInDays"] == nil {
+				problems = append(problems, cite(lg)+" sets no retention")
+			}
+			e = append(e, ev(lg, "KmsKeyId", fmt.Sprintf("%s (%s), kept %s days", key.ID, str(lg.Props["LogGroupName"]), str(lg.Props["RetentionInDays"]))))
+		}
+	}
+	if n == 0 {
+		problems = append(problems, "no log group in "+v.prod)
+	}
+	return verdict(fmt.Sprintf("all %s of the production and the central trail are encrypted with customer-managed keys and kept for a set time", count(n, "log group", "log groups")), problems, e)
+}
+
+// checkRenderLogs: render nodes have an encrypted log group of their own to
+// ship application (scheduler) logs to (ISE 10.11).
+func checkRenderLogs(v *view) result {
+	roles := v.renderRoles()
+	if len(roles) == 0 {
+		return failed("the launch templates of " + v.prod + " have no render role")
+	}
+	session := ""
+	if d := v.sessionDocument(); d != nil {
+		session = refID(d.prop("Content.inputs.cloudWatchLogGroupName"))
+	}
+	var e []Evidence
+	for _, role := range roles {
+		for _, g := range v.roleGrants(role) {
+			if !g.st.grants("logs:PutLogEvents") {
+				continue
+			}
+			for _, r := range g.st.Resources {
+				for _, lg := range v.t(role.Stack).ofType("AWS::Logs::LogGroup") {
+					if lg.ID == session || !strings.Contains(r, "${"+lg.ID+"}") {
+						continue
+					}
+					if key := v.kmsKeyOf(lg.Stack, lg.Props["KmsKeyId"]); key != nil {
+						e = append(e, ev(lg, "LogGroupName", fmt.Sprintf("%s, encrypted with %s; %s may write to it", str(lg.Props["LogGroupName"]), key.ID, str(role.Props["RoleName"]))))
+					}
+				}
+			}
+		}
+	}
+	if len(e) == 0 {
+		return failed("no encrypted log group of " + v.prod + " (other than session logs) is writable by the render role")
+	}
+	return passed("render nodes may write their scheduler and application logs to an encrypted log group of the production", dedupe(e)...)
+}
+
+func dedupe(e []Evidence) []Evidence {
+	seen := map[Evidence]bool{}
+	var out []Evidence
+	for _, x := range e {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
+}
