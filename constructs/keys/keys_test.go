@@ -38,8 +38,9 @@ var (
 // fixture: one App, built before the first template.
 type fixture struct {
 	// Bare is NewKey alone; Used adds AllowUseVia and AllowEbs; Set is a
-	// NewKeySet of every purpose.
-	Bare, Used, Set assertions.Template
+	// NewKeySet of every purpose with session users; Logs is a logging key
+	// set without session users.
+	Bare, Used, Set, Logs assertions.Template
 }
 
 var shared struct {
@@ -67,8 +68,19 @@ func templates(t *testing.T) *fixture {
 			Purposes:    []keys.Purpose{keys.RootVolume, keys.ContentAsset, keys.Logging},
 			AssetUsers:  []string{operator, renderer},
 			LogReaders:  []string{logReader},
+			// Render nodes decrypt sessions, people start them.
+			SessionHosts:    []string{renderer},
+			SessionStarters: []string{operator},
 		})
-		shared.f = &fixture{Bare: cdktest.Template(t, bare), Used: cdktest.Template(t, used), Set: cdktest.Template(t, set)}
+		logs := cdktest.AddStack(t, app, "Logs", env)
+		keys.NewKeySet(logs, "Keys", keys.KeySetProps{
+			AliasPrefix: "acme/management", Owner: "acme-network", Account: account, Region: region,
+			Purposes: []keys.Purpose{keys.Logging}, LogReaders: []string{logReader},
+		})
+		shared.f = &fixture{
+			Bare: cdktest.Template(t, bare), Used: cdktest.Template(t, used),
+			Set: cdktest.Template(t, set), Logs: cdktest.Template(t, logs),
+		}
 	})
 	if shared.f == nil {
 		t.Fatal("building the key stacks failed (see the first test)")
@@ -78,7 +90,7 @@ func templates(t *testing.T) *fixture {
 
 func all(t *testing.T) map[string]assertions.Template {
 	f := templates(t)
-	return map[string]assertions.Template{"NewKey": f.Bare, "AllowUseVia+AllowEbs": f.Used, "NewKeySet": f.Set}
+	return map[string]assertions.Template{"NewKey": f.Bare, "AllowUseVia+AllowEbs": f.Used, "NewKeySet": f.Set, "logging NewKeySet": f.Logs}
 }
 
 // policies are the key policies of a template's keys by logical id.
@@ -246,30 +258,45 @@ func TestAllowUseViaGrantsUseOnlyThroughTheServiceToTheNamedRoles(t *testing.T) 
 	})})
 }
 
-func TestAllowEbsHandsOutGrantsOnlyForAwsResources(t *testing.T) {
-	for name, tpl := range map[string]assertions.Template{"AllowEbs": templates(t).Used, "NewKeySet": templates(t).Set} {
+// TestGrantsAreHandedOutOnlyForAwsResources: kms:CreateGrant hands out use
+// of a key. Every key denies grants that are not for an AWS resource unless
+// an AWS service asks (Control Tower CT.KMS.PR.3), and every statement that
+// allows grants does so through EC2 only.
+func TestGrantsAreHandedOutOnlyForAwsResources(t *testing.T) {
+	for name, tpl := range all(t) {
 		for id, statements := range policies(t, tpl) {
+			var denied bool
 			for _, s := range statements {
 				if !s.Has("kms:CreateGrant") {
 					continue
 				}
-				if got, _ := s.Condition("Bool", "kms:GrantIsForAWSResource"); !cdktest.SameSet(got, []string{"true"}) {
-					t.Errorf("%s key %s: statement %q grants kms:CreateGrant with kms:GrantIsForAWSResource %v, want true", name, id, s.Sid(), got)
+				if s.Effect() == "Deny" {
+					forResource, _ := s.Condition("BoolIfExists", "kms:GrantIsForAWSResource")
+					service, _ := s.Condition("BoolIfExists", "aws:PrincipalIsAWSService")
+					denied = denied || (cdktest.SameSet(s.Principals("AWS"), []string{"*"}) &&
+						cdktest.SameSet(forResource, []string{"false"}) && cdktest.SameSet(service, []string{"false"}))
+					continue
 				}
-				if got, _ := s.Condition("StringEquals", "kms:ViaService"); !cdktest.SameSet(got, []string{ec2Via}) {
-					t.Errorf("%s key %s: statement %q grants kms:CreateGrant via %v, want %s", name, id, s.Sid(), got, ec2Via)
+				if via, _ := s.Condition("StringEquals", "kms:ViaService"); !cdktest.SameSet(via, []string{ec2Via}) {
+					t.Errorf("%s key %s: statement %q allows kms:CreateGrant via %v, want %s", name, id, s.Sid(), via, ec2Via)
 				}
-				if !cdktest.SameSet(s.Actions(), []string{"kms:CreateGrant"}) {
-					t.Errorf("%s key %s: the grant statement %q also grants %v", name, id, s.Sid(), s.Actions())
+				if caller, _ := s.Condition("StringEquals", "kms:CallerAccount"); !cdktest.SameSet(caller, []string{account}) {
+					t.Errorf("%s key %s: statement %q allows kms:CreateGrant to callers %v, want %s", name, id, s.Sid(), caller, account)
 				}
+			}
+			if !denied {
+				t.Errorf("%s key %s: no statement denies kms:CreateGrant that is not for an AWS resource", name, id)
 			}
 		}
 	}
-	used := policies(t, templates(t).Used)
-	for id, statements := range used {
+	// AllowEbs asks for AWS-resource grants itself, as aws/ebs does.
+	for id, statements := range policies(t, templates(t).Used) {
 		grant := statementBySid(t, statements, "EbsGrantsOnlyForAwsResources")
-		if caller, _ := grant.Condition("StringEquals", "kms:CallerAccount"); !cdktest.SameSet(caller, []string{account}) {
-			t.Errorf("key %s: EBS grants for callers %v, want %s", id, caller, account)
+		if !cdktest.SameSet(grant.Actions(), []string{"kms:CreateGrant"}) {
+			t.Errorf("key %s: the EBS grant statement allows %v", id, grant.Actions())
+		}
+		if got, _ := grant.Condition("Bool", "kms:GrantIsForAWSResource"); !cdktest.SameSet(got, []string{"true"}) {
+			t.Errorf("key %s: EBS grants with kms:GrantIsForAWSResource %v, want true", id, got)
 		}
 		enc := statementBySid(t, statements, "EbsEncryptsThroughEc2")
 		if via, _ := enc.Condition("StringEquals", "kms:ViaService"); !cdktest.SameSet(via, []string{ec2Via}) {
@@ -281,19 +308,96 @@ func TestAllowEbsHandsOutGrantsOnlyForAwsResources(t *testing.T) {
 func TestKeyWithoutAllowEbsHandsOutNoGrants(t *testing.T) {
 	for id, statements := range policies(t, templates(t).Bare) {
 		for _, s := range statements {
-			if s.Has("kms:CreateGrant") {
-				t.Errorf("key %s: statement %q grants kms:CreateGrant without AllowEbs", id, s.Sid())
+			if s.Effect() != "Allow" {
+				continue
 			}
 			for _, a := range s.Actions() {
 				if isUse(a) {
-					t.Errorf("key %s: statement %q grants %s though nothing was allowed to use the key", id, s.Sid(), a)
+					t.Errorf("key %s: statement %q allows %s though nothing was allowed to use the key", id, s.Sid(), a)
 				}
 			}
 		}
 	}
 	cdktest.CountProperties(t, templates(t).Bare, "AWS::KMS::Key", map[string]any{"KeyPolicy": cdktest.Obj(map[string]any{
-		"Statement": cdktest.ArrayWith(cdktest.Obj(map[string]any{"Action": "kms:CreateGrant"})),
+		"Statement": cdktest.ArrayWith(cdktest.Obj(map[string]any{"Effect": "Allow", "Action": "kms:CreateGrant"})),
 	})}, 0)
+}
+
+func TestSpotAndFleetServiceRolesUseVolumeKeysOnlyThroughEc2(t *testing.T) {
+	tpl := templates(t).Set
+	for _, purpose := range []string{"root-volume", "content-asset"} {
+		k := keyFor(t, tpl, purpose)
+		s := statementBySid(t, cdktest.Statements(k.Properties["KeyPolicy"]), "SpotAndFleetServiceRolesEncryptVolumes")
+		if arns, _ := s.Condition("ArnEquals", "aws:PrincipalArn"); !cdktest.SameSet(arns, keys.ServiceLinkedLaunchers(account)) {
+			t.Errorf("%s key: fleet statement names %v, want the account's Spot and Fleet service-linked roles", purpose, arns)
+		}
+		if via, _ := s.Condition("StringEquals", "kms:ViaService"); !cdktest.SameSet(via, []string{ec2Via}) {
+			t.Errorf("%s key: fleet statement via %v, want %s", purpose, via, ec2Via)
+		}
+		if caller, _ := s.Condition("StringEquals", "kms:CallerAccount"); !cdktest.SameSet(caller, []string{account}) {
+			t.Errorf("%s key: fleet statement for callers %v, want %s", purpose, caller, account)
+		}
+	}
+	// The logging key encrypts no volumes.
+	for _, s := range cdktest.Statements(keyFor(t, tpl, "logging").Properties["KeyPolicy"]) {
+		if s.Sid() == "SpotAndFleetServiceRolesEncryptVolumes" || s.Sid() == "EbsEncryptsThroughEc2" {
+			t.Errorf("the logging key has %q", s.Sid())
+		}
+	}
+}
+
+func TestSessionKeyLetsHostsDecryptAndStartersGenerateOnly(t *testing.T) {
+	statements := cdktest.Statements(keyFor(t, templates(t).Set, "logging").Properties["KeyPolicy"])
+	for _, c := range []struct {
+		sid, action, role string
+	}{
+		{"SessionHostsDecryptSessions", "kms:Decrypt", renderer},
+		{"SessionStartersEncryptSessions", "kms:GenerateDataKey", operator},
+	} {
+		s := statementBySid(t, statements, c.sid)
+		if !cdktest.SameSet(s.Actions(), []string{c.action}) {
+			t.Errorf("%s allows %v, want only %s", c.sid, s.Actions(), c.action)
+		}
+		if arns, _ := s.Condition("ArnLike", "aws:PrincipalArn"); !cdktest.SameSet(arns, []string{c.role}) {
+			t.Errorf("%s names %v, want %s", c.sid, arns, c.role)
+		}
+	}
+}
+
+func TestLoggingKeyWithoutSessionUsersHasNoSessionStatements(t *testing.T) {
+	for id, statements := range policies(t, templates(t).Logs) {
+		for _, s := range statements {
+			if strings.HasPrefix(s.Sid(), "Session") {
+				t.Errorf("key %s has %q though no session users were given", id, s.Sid())
+			}
+		}
+	}
+}
+
+// TestAllowsToAnyoneAreNarrowedToNamedRoles: a statement whose principal
+// is * must name its roles with aws:PrincipalArn.
+func TestAllowsToAnyoneAreNarrowedToNamedRoles(t *testing.T) {
+	for name, tpl := range all(t) {
+		for id, statements := range policies(t, tpl) {
+			for _, s := range statements {
+				if s.Effect() != "Allow" || !cdktest.SameSet(s.Principals("AWS"), []string{"*"}) {
+					continue
+				}
+				_, like := s.Condition("ArnLike", "aws:PrincipalArn")
+				_, equals := s.Condition("ArnEquals", "aws:PrincipalArn")
+				if !like && !equals {
+					t.Errorf("%s key %s: statement %q allows anyone", name, id, s.Sid())
+				}
+			}
+		}
+	}
+}
+
+func keyFor(t *testing.T, tpl assertions.Template, purpose string) cdktest.Resource {
+	t.Helper()
+	return cdktest.One(t, tpl, "AWS::KMS::Key", map[string]any{"Properties": map[string]any{
+		"Description": assertions.Match_StringLikeRegexp(jsii.String(" " + purpose + " key: ")),
+	}})
 }
 
 // principalPatterns are whom a statement reaches: its aws:PrincipalArn
@@ -364,24 +468,30 @@ func TestKeySetSeparatesWhoManagesFromWhoUses(t *testing.T) {
 
 func TestKeySetGivesEachPurposeExactlyItsUse(t *testing.T) {
 	tpl := templates(t).Set
-	sids := func(purpose keys.Purpose) []string {
-		k := cdktest.One(t, tpl, "AWS::KMS::Key", map[string]any{"Properties": map[string]any{
-			"Description": assertions.Match_StringLikeRegexp(jsii.String(" " + string(purpose) + " key: ")),
-		}})
-		var out []string
-		for _, s := range cdktest.Statements(k.Properties["KeyPolicy"]) {
-			out = append(out, s.Sid())
+	sids := func(purpose string) (allow, deny []string) {
+		for _, s := range cdktest.Statements(keyFor(t, tpl, purpose).Properties["KeyPolicy"]) {
+			if s.Effect() == "Allow" {
+				allow = append(allow, s.Sid())
+			} else {
+				deny = append(deny, s.Sid())
+			}
 		}
-		return out
+		return allow, deny
 	}
-	want := map[keys.Purpose][]string{
-		keys.RootVolume:   {"AccountAdministersThroughIam", "EbsEncryptsThroughEc2", "EbsGrantsOnlyForAwsResources"},
-		keys.ContentAsset: {"AccountAdministersThroughIam", "EbsEncryptsThroughEc2", "EbsGrantsOnlyForAwsResources", "AssetUsersThroughS3Only"},
-		keys.Logging:      {"AccountAdministersThroughIam", "CloudWatchLogsEncryptsLogGroups", "LogReadersDecrypt"},
+	admin := "AccountAdministersThroughIam"
+	ebs := []string{"EbsEncryptsThroughEc2", "EbsGrantsOnlyForAwsResources", "SpotAndFleetServiceRolesEncryptVolumes"}
+	want := map[string][]string{
+		"root-volume":   append([]string{admin}, ebs...),
+		"content-asset": append(append([]string{admin}, ebs...), "AssetUsersThroughS3Only"),
+		"logging":       {admin, "CloudWatchLogsEncryptsLogGroups", "LogReadersDecrypt", "SessionHostsDecryptSessions", "SessionStartersEncryptSessions"},
 	}
 	for p, w := range want {
-		if got := sids(p); !cdktest.SameSet(got, w) || len(got) != len(w) {
-			t.Errorf("%s key statements %v, want %v", p, got, w)
+		allow, deny := sids(p)
+		if !cdktest.SameSet(allow, w) || len(allow) != len(w) {
+			t.Errorf("%s key allows %v, want %v", p, allow, w)
+		}
+		if !cdktest.SameSet(deny, []string{"GrantsOnlyForAwsResources"}) {
+			t.Errorf("%s key denies %v, want [GrantsOnlyForAwsResources]", p, deny)
 		}
 	}
 }

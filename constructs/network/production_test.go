@@ -158,12 +158,22 @@ func TestProductionAclAllowsManagementAndOnPremisesThenDeniesEveryPrivateRange(t
 		if p.Number <= lastDeny {
 			t.Errorf("%s: the 0.0.0.0/0 rule %d comes before deny rule %d: it would let other productions in", dir, p.Number, lastDeny)
 		}
-		want := [2]int{network.EphemeralFrom, network.EphemeralTo} // replies in
 		if egress {
-			want = [2]int{443, 443} // HTTPS out
+			// HTTPS out, which only the S3 gateway endpoint's route carries.
+			if p.Protocol != 6 || p.From != 443 || p.To != 443 {
+				t.Errorf("egress: the 0.0.0.0/0 rule allows protocol %d ports %d-%d, want TCP 443", p.Protocol, p.From, p.To)
+			}
+			continue
 		}
-		if p.Protocol != 6 || p.From != want[0] || p.To != want[1] {
-			t.Errorf("%s: the 0.0.0.0/0 rule allows protocol %d ports %d-%d, want TCP %d-%d", dir, p.Protocol, p.From, p.To, want[0], want[1])
+		// Replies in, to the instances' ephemeral ports only: never SSH or
+		// RDP from outside, whatever the security groups say.
+		if p.Protocol != 6 || p.From < network.EphemeralFrom || p.To != network.EphemeralTo {
+			t.Errorf("ingress: the 0.0.0.0/0 rule allows protocol %d ports %d-%d, want TCP ephemeral ports up to %d", p.Protocol, p.From, p.To, network.EphemeralTo)
+		}
+		for _, port := range []int{22, 3389} {
+			if p.From <= port && port <= p.To {
+				t.Errorf("ingress: the 0.0.0.0/0 rule (ports %d-%d) admits port %d", p.From, p.To, port)
+			}
 		}
 	}
 	cdktest.HasProperties(t, tpl, "AWS::EC2::NetworkAclEntry", map[string]any{

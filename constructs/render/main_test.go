@@ -87,7 +87,8 @@ func build(t *testing.T, app awscdk.App, id string, env cdktest.Env, worker []in
 		},
 	})
 	// The production's keys, as the estate makes them: the render role is an
-	// asset user, the log reader the only one who decrypts logs.
+	// asset user and a session host, the log reader the only one who
+	// decrypts logs.
 	set := keys.NewKeySet(s, "Keys", keys.KeySetProps{
 		AliasPrefix: "acme/nightfall",
 		Owner:       prefix,
@@ -96,6 +97,9 @@ func build(t *testing.T, app awscdk.App, id string, env cdktest.Env, worker []in
 		Purposes:    []keys.Purpose{keys.RootVolume, keys.ContentAsset, keys.Logging},
 		AssetUsers:  []string{keys.RoleArn(account, prefix+"-data-operator"), keys.RoleArn(account, roleName)},
 		LogReaders:  []string{keys.RoleArn(account, prefix+"-log-reader")},
+		// Render nodes decrypt Session Manager sessions that people start.
+		SessionHosts:    []string{keys.RoleArn(account, roleName)},
+		SessionStarters: []string{keys.RoleArn(account, prefix+"-data-operator")},
 	})
 	render.NewFleet(s, "Render", render.FleetProps{
 		Prefix:         prefix,
