@@ -176,6 +176,18 @@ func (a *Central) alarms(c constructs.Construct, props CentralProps) {
 		EnforceSSL:  jsii.Bool(true),
 		DisplayName: jsii.String(props.Studio + " security alarms"),
 	})
+	// EnforceSSL gives the topic a resource policy, which replaces SNS's
+	// default one: without this statement no alarm could publish.
+	a.Topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("CloudWatchAlarmsPublish"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("sns:Publish"),
+		Resources:  &[]*string{a.Topic.TopicArn()},
+		Conditions: &map[string]any{
+			"StringEquals": map[string]any{"aws:SourceAccount": props.Account},
+			"ArnLike":      map[string]any{"aws:SourceArn": fmt.Sprintf("arn:aws:cloudwatch:%s:%s:alarm:%s-*", props.Region, props.Account, props.Studio)},
+		},
+	}))
 	for _, e := range props.AlertEmails {
 		a.Topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(e), nil))
 	}
