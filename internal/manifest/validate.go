@@ -51,6 +51,22 @@ var Regions = map[string]bool{
 // reservedNames would collide with the names of the shared stacks and buckets.
 var reservedNames = map[string]bool{"audit": true, "logging": true, "network": true, "pipeline": true, "pool": true, "s3logs": true, "shared": true}
 
+// reservedPrefixes would make a production's names look like the studio's
+// own: the organization trail leaves <studio>-audit- and <studio>-s3logs-
+// buckets out of its data events, and <studio>-pool-<account> is a pool's
+// stack. reservedSuffix is the link stacks'.
+var reservedPrefixes = []string{"audit-", "s3logs-", "pool-"}
+
+const reservedSuffix = "-link"
+
+// Caps that keep the largest production stack well under CloudFormation's
+// 500 resources: each render profile adds a launch template, each endpoint
+// an interface endpoint.
+const (
+	maxRenderProfiles = 10
+	maxEndpoints      = 20
+)
+
 // builtinEndpoints are the interface endpoints every production VPC has.
 var builtinEndpoints = []string{"ec2messages", "kms", "logs", "ssm", "ssmmessages", "sts"}
 
@@ -226,6 +242,14 @@ func validateProduction(s *Studio, pf *ProductionFile, r reporter, poolsKnown bo
 	if reservedNames[p.Name] {
 		r.add("name", "%q is reserved for the studio's shared stacks; choose another name", p.Name)
 	}
+	for _, prefix := range reservedPrefixes {
+		if strings.HasPrefix(p.Name, prefix) {
+			r.add("name", "%q starts with %q, which is reserved for the studio's shared stacks and buckets; choose another name", p.Name, prefix)
+		}
+	}
+	if strings.HasSuffix(p.Name, reservedSuffix) {
+		r.add("name", "%q ends with %q, which is reserved for the link stacks; choose another name", p.Name, reservedSuffix)
+	}
 	if base := strings.TrimSuffix(path.Base(pf.Source.Name), path.Ext(pf.Source.Name)); p.Name != "" && p.Name != base {
 		r.add("name", "%q does not match the file name %s", p.Name, path.Base(pf.Source.Name))
 	}
@@ -267,6 +291,12 @@ func validateProduction(s *Studio, pf *ProductionFile, r reporter, poolsKnown bo
 	}
 	if p.Render.Ami != "" || r.src.Has("render") {
 		validateProfile(r, "render", p.Render)
+	}
+	if len(p.RenderProfiles) > maxRenderProfiles {
+		r.add("renderProfiles", "%d profiles; at most %d, so that the production stack stays well within CloudFormation's resource limit", len(p.RenderProfiles), maxRenderProfiles)
+	}
+	if len(p.Endpoints) > maxEndpoints {
+		r.add("endpoints", "%d endpoints; at most %d, so that the production stack stays well within CloudFormation's resource limit", len(p.Endpoints), maxEndpoints)
 	}
 	for _, name := range sortedKeys(p.RenderProfiles) {
 		pp := Path("renderProfiles").Child(name)
@@ -324,6 +354,11 @@ func validateIsolation(s *Studio, p *Production, pol TierPolicy, r reporter, poo
 		r.add("isolation.dedicatedVpc", "tier %d production without a dedicated VPC joins its account's pool, but studio.yaml declares no pool for account %s in %s: add one to pools or set isolation.dedicatedVpc: true", p.Tier, p.Account, p.Region)
 	case p.VpcCidr.IsValid():
 		r.add("vpcCidr", "a pooled production uses the VPC of its pool (studio.yaml pools); remove vpcCidr or set isolation.dedicatedVpc: true")
+	}
+	if !dedicatedVpc && len(p.Endpoints) > 0 {
+		// The pool's endpoints are the same for every production in it, so
+		// that the pool never changes when a production joins.
+		r.add("endpoints", "a pooled production uses the endpoints of its pool's VPC; remove endpoints or set isolation.dedicatedVpc: true")
 	}
 }
 

@@ -690,6 +690,21 @@ var productionCases = []ruleCase{
 	{"name reserved", e(rename("harbour.yaml", "network.yaml"), replace("network.yaml", "name: harbour", "name: network")), []string{
 		"productions/network.yaml:2: name: \"network\" is reserved for the studio's shared stacks; choose another name",
 	}},
+	{"name with a reserved prefix", e(rename("harbour.yaml", "audit-vfx.yaml"), replace("audit-vfx.yaml", "name: harbour", "name: audit-vfx")), []string{
+		"productions/audit-vfx.yaml:2: name: \"audit-vfx\" starts with \"audit-\", which is reserved for the studio's shared stacks and buckets; choose another name",
+	}},
+	{"name like a link stack", e(rename("harbour.yaml", "nightfall-link.yaml"), replace("nightfall-link.yaml", "name: harbour", "name: nightfall-link")), []string{
+		"productions/nightfall-link.yaml:2: name: \"nightfall-link\" ends with \"-link\", which is reserved for the link stacks; choose another name",
+	}},
+	{"too many endpoints", e(replace("nightfall.yaml", "endpoints: [ecr.api, ecr.dkr]", "endpoints: [ep0.svc, ep1.svc, ep2.svc, ep3.svc, ep4.svc, ep5.svc, ep6.svc, ep7.svc, ep8.svc, ep9.svc, ep10.svc, ep11.svc, ep12.svc, ep13.svc, ep14.svc, ep15.svc, ep16.svc, ep17.svc, ep18.svc, ep19.svc, ep20.svc]")), []string{
+		"productions/nightfall.yaml:24: endpoints: 21 endpoints; at most 20, so that the production stack stays well within CloudFormation's resource limit",
+	}},
+	{"too many render profiles", e(replace("brightside.yaml", "  rootVolumeGiB: 60", "  rootVolumeGiB: 60\nisolation:\n  dedicatedVpc: true\nvpcCidr: 10.50.0.0/22\nrenderProfiles:\n  p00:\n    ami: ssm:/acme/render/ami\n    instanceTypes: [c6i.8xlarge]\n    purchase: spot\n    rootVolumeGiB: 60\n  p01:\n    ami: ssm:/acme/render/ami\n    instanceTypes: [c6i.8xlarge]\n    purchase: spot\n    rootVolumeGiB: 60\n  p02:\n    ami: ssm:/acme/render/ami\n    instanceTypes: [c6i.8xlarge]\n    purchase: spot\n    rootVolumeGiB: 60\n  p03:\n    ami: ssm:/acme/render/ami\n    instanceTypes: [c6i.8xlarge]\n    purchase: spot\n    rootVolumeGiB: 60\n  p04:\n    ami: ssm:/acme/render/ami\n    instanceTypes: [c6i.8xlarge]\n    purchase: spot\n    rootVolumeGiB: 60\n  p05:\n    ami: ssm:/acme/render/ami\n    instanceTypes: [c6i.8xlarge]\n    purchase: spot\n    rootVolumeGiB: 60\n  p06:\n    ami: ssm:/acme/render/ami\n    instanceTypes: [c6i.8xlarge]\n    purchase: spot\n    rootVolumeGiB: 60\n  p07:\n    ami: ssm:/acme/render/ami\n    instanceTypes: [c6i.8xlarge]\n    purchase: spot\n    rootVolumeGiB: 60\n  p08:\n    ami: ssm:/acme/render/ami\n    instanceTypes: [c6i.8xlarge]\n    purchase: spot\n    rootVolumeGiB: 60\n  p09:\n    ami: ssm:/acme/render/ami\n    instanceTypes: [c6i.8xlarge]\n    purchase: spot\n    rootVolumeGiB: 60\n  p10:\n    ami: ssm:/acme/render/ami\n    instanceTypes: [c6i.8xlarge]\n    purchase: spot\n    rootVolumeGiB: 60")), []string{
+		"productions/brightside.yaml:19: renderProfiles: 11 profiles; at most 10, so that the production stack stays well within CloudFormation's resource limit",
+	}},
+	{"pooled tier 3 with endpoints", e(replace("brightside.yaml", "costCentre:", "endpoints: [ecr.api]\ncostCentre:")), []string{
+		"productions/brightside.yaml:6: endpoints: a pooled production uses the endpoints of its pool's VPC; remove endpoints or set isolation.dedicatedVpc: true",
+	}},
 	{"tier 4", e(replace("nightfall.yaml", "tier: 1", "tier: 4")), []string{
 		"productions/nightfall.yaml:3: tier: 4 is not a tier: use 1, 2 or 3",
 	}},
