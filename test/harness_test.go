@@ -147,7 +147,7 @@ func synthesize(t testing.TB, spec estateSpec) (*Synthesized, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Build has kept only the productions it built (spec.only).
+	// Manifests is the whole estate, also when spec.only narrows what is built.
 	s := &Synthesized{Name: spec.name, Templates: Templates{}, Raw: map[string][]byte{}, Manifests: e}
 	paths, err := filepath.Glob(filepath.Join(out, "*.template.json"))
 	if err != nil {

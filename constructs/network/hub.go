@@ -93,16 +93,21 @@ func NewHub(scope constructs.Construct, id string, props HubProps) *Hub {
 	h.vpc(c, props)
 	h.transit(c, props)
 	h.groups(c, props)
-	for name, value := range map[string]*string{
-		ParamTransitGateway:       h.TransitGateway.Ref(),
-		ParamProductionRouteTable: h.ProductionRouteTable.Ref(),
-		ParamManagementRouteTable: h.ManagementRouteTable.Ref(),
-		ParamSchedulerGroup:       h.SchedulerGroup.SecurityGroupId(),
-		ParamLicenseGroup:         h.LicenseGroup.SecurityGroupId(),
+	// In a fixed order, so that the template is the same byte for byte
+	// on every synthesis.
+	for _, p := range []struct {
+		name  string
+		value *string
+	}{
+		{ParamTransitGateway, h.TransitGateway.Ref()},
+		{ParamProductionRouteTable, h.ProductionRouteTable.Ref()},
+		{ParamManagementRouteTable, h.ManagementRouteTable.Ref()},
+		{ParamSchedulerGroup, h.SchedulerGroup.SecurityGroupId()},
+		{ParamLicenseGroup, h.LicenseGroup.SecurityGroupId()},
 	} {
-		awsssm.NewStringParameter(c, jsii.String("Param-"+name), &awsssm.StringParameterProps{
-			ParameterName: jsii.String(props.Parameters + "/" + name),
-			StringValue:   value,
+		awsssm.NewStringParameter(c, jsii.String("Param-"+p.name), &awsssm.StringParameterProps{
+			ParameterName: jsii.String(props.Parameters + "/" + p.name),
+			StringValue:   p.value,
 			Description:   jsii.String("Published by the network stack for the production link stacks"),
 		})
 	}

@@ -53,7 +53,7 @@ func (e *Estate) Stacks() []awscdk.Stack {
 // Options shape a build.
 type Options struct {
 	// Only, when not empty, limits the productions to those named; the
-	// shared stacks are always built.
+	// shared stacks are always built, the same as without it.
 	Only []string
 	// Checks attaches cdk-nag and the reviewed suppressions.
 	Checks bool
@@ -72,14 +72,20 @@ func Build(app awscdk.App, e *manifest.Estate, only []string) (*Estate, error) {
 // BuildWith creates the stacks of e in app. The estate must have passed
 // validation.
 func BuildWith(app awscdk.App, e *manifest.Estate, opts Options) (*Estate, error) {
-	only := opts.Only
-	if len(only) > 0 {
+	// The shared stacks see every production, whatever only says: they
+	// hold the accounts the Transit Gateway is shared with and that deliver
+	// trails, so a selective deploy of them must not drop the others.
+	every := e.Resolved()
+	resolved := every
+	if len(opts.Only) > 0 {
 		if e.Studio.Pipeline.Enabled {
 			return nil, manifest.ErrorList{{File: "context", Field: "only", Message: "cannot be combined with pipeline.enabled: the pipeline must hold every production"}}
 		}
-		if errs := e.Only(only); len(errs) > 0 {
+		selected := *e
+		if errs := selected.Only(opts.Only); len(errs) > 0 {
 			return nil, errs
 		}
+		resolved = selected.Resolved()
 	}
 	s := &e.Studio
 	b := &builder{
@@ -94,13 +100,12 @@ func BuildWith(app awscdk.App, e *manifest.Estate, opts Options) (*Estate, error
 	}
 	b.out.Names = b.names
 	b.scope = func(string) constructs.Construct { return app }
-	resolved := e.Resolved()
 	b.seedZones(resolved)
 	if s.Pipeline.Enabled {
 		b.startPipeline()
 	}
-	b.out.Logging = b.logging(resolved)
-	b.out.Network = b.network(resolved)
+	b.out.Logging = b.logging(every)
+	b.out.Network = b.network(every)
 	for _, r := range resolved {
 		b.production(r)
 	}
