@@ -12,8 +12,9 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"os"
-	"path/filepath"
+	"slices"
 
 	"github.com/aws/jsii-runtime-go"
 
@@ -54,10 +55,6 @@ func run() (code int) {
 		return 1
 	}
 	only := estate.ParseOnly(app.Node().TryGetContext(jsii.String("only")))
-	// The evidence compares each production with all the others, so it is
-	// given the whole estate even when only some productions are built.
-	full := *e
-	full.Productions = append([]manifest.ProductionFile(nil), e.Productions...)
 	est, err := estate.BuildWith(app, e, estate.Options{Only: only, Checks: true})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err.Error())
@@ -72,35 +69,11 @@ func run() (code int) {
 		fmt.Fprintf(os.Stderr, "renderenv: %d unsuppressed cdk-nag finding(s); fix them or add a reviewed suppression in internal/estate/suppressions.go\n", len(findings))
 		return 1
 	}
-	if err := writeEvidence(*asm.Directory(), &full, est); err != nil {
+	// The evidence compares each production with all the others, so it is
+	// given the whole estate even when only some productions are built.
+	if err := evidence.WritePacks(*asm.Directory(), e, slices.Sorted(maps.Keys(est.Productions))); err != nil {
 		fmt.Fprintln(os.Stderr, "renderenv: writing the evidence packs:", err)
 		return 1
 	}
 	return 0
-}
-
-// writeEvidence writes the evidence pack of every production built.
-func writeEvidence(dir string, full *manifest.Estate, est *estate.Estate) error {
-	templates, err := evidence.ReadAssembly(dir)
-	if err != nil {
-		return err
-	}
-	for name, p := range est.Productions {
-		pack, err := evidence.Report(templates, full, name)
-		if err != nil {
-			return err
-		}
-		js, err := pack.JSON()
-		if err != nil {
-			return err
-		}
-		base := filepath.Join(dir, *p.Stack.StackName()+".evidence")
-		if err := os.WriteFile(base+".md", []byte(pack.Markdown()), 0o644); err != nil {
-			return err
-		}
-		if err := os.WriteFile(base+".json", js, 0o644); err != nil {
-			return err
-		}
-	}
-	return nil
 }

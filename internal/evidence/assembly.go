@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/renderenv/renderenv/internal/manifest"
 )
 
 // ReadAssembly reads the stack templates of the cloud assembly in dir, and of
@@ -58,6 +60,39 @@ func readAssembly(dir string, into map[string]map[string]any, depth int) error {
 			if err := readAssembly(filepath.Join(dir, a.Properties.DirectoryName), into, depth+1); err != nil {
 				return err
 			}
+		}
+	}
+	return nil
+}
+
+// WritePacks writes the evidence pack of each named production beside the
+// templates of the cloud assembly in dir, as <studio>-<production>.evidence.md
+// and .evidence.json. e is the whole estate, also when only some
+// productions were synthesized: the checks compare each with the others.
+func WritePacks(dir string, e *manifest.Estate, productions []string) error {
+	templates, err := ReadAssembly(dir)
+	if err != nil {
+		return err
+	}
+	ix, err := NewIndex(templates, e)
+	if err != nil {
+		return err
+	}
+	for _, name := range productions {
+		pack, err := ix.Report(name)
+		if err != nil {
+			return err
+		}
+		js, err := pack.JSON()
+		if err != nil {
+			return err
+		}
+		base := filepath.Join(dir, e.Studio.Studio+"-"+name+".evidence")
+		if err := os.WriteFile(base+".md", []byte(pack.Markdown()), 0o644); err != nil {
+			return err
+		}
+		if err := os.WriteFile(base+".json", js, 0o644); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -141,13 +141,69 @@ func (c Control) Problems() []string {
 // and network stacks; other productions' stacks are optional.
 //
 // Pass the estate as loaded, with every production: the checks compare the
-// production with the others (network ranges, shared accounts). Note that
-// estate.Build with a non-empty only narrows the estate it is given.
+// production with the others (network ranges, shared accounts). For the
+// packs of many productions, build one Index and ask it for each.
 func Report(templates map[string]map[string]any, e *manifest.Estate, production string) (Pack, error) {
-	if e == nil {
-		return Pack{}, fmt.Errorf("evidence: no manifests")
+	ix, err := NewIndex(templates, e)
+	if err != nil {
+		return Pack{}, err
 	}
-	v, err := newView(templates, e, production)
+	return ix.Report(production)
+}
+
+// Index is an estate's templates parsed once, with the look-ups that every
+// production's checks share, so that the packs of n productions cost n
+// times one pack, not n times the estate.
+type Index struct {
+	est    *manifest.Estate
+	all    []manifest.Resolved
+	tpls   map[string]*template
+	byType map[string][]*resource // by stack name, then logical id
+}
+
+// NewIndex parses the templates of e's stacks (see Report).
+func NewIndex(templates map[string]map[string]any, e *manifest.Estate) (*Index, error) {
+	if e == nil {
+		return nil, fmt.Errorf("evidence: no manifests")
+	}
+	ix := &Index{est: e, all: e.Resolved(), tpls: map[string]*template{}, byType: map[string][]*resource{}}
+	for name, t := range templates {
+		ix.tpls[name] = parseTemplate(name, t)
+	}
+	for _, name := range sortedKeys(ix.tpls) {
+		for _, r := range ix.tpls[name].all() {
+			ix.byType[r.Type] = append(ix.byType[r.Type], r)
+		}
+	}
+	return ix, nil
+}
+
+// ofType returns the resources of the given types in every stack, by stack
+// name and logical id within each type.
+func (ix *Index) ofType(types ...string) []*resource {
+	var out []*resource
+	for _, t := range types {
+		out = append(out, ix.byType[t]...)
+	}
+	return out
+}
+
+// types returns the resource types present whose names start with prefix.
+func (ix *Index) types(prefix string) []string {
+	var out []string
+	for t := range ix.byType {
+		if strings.HasPrefix(t, prefix) {
+			out = append(out, t)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Report evaluates every control for one production (see the function Report).
+func (ix *Index) Report(production string) (Pack, error) {
+	e := ix.est
+	v, err := newView(ix, production)
 	if err != nil {
 		return Pack{}, err
 	}
@@ -289,18 +345,16 @@ func (d definition) evaluate(v *view) Control {
 
 // view is one production's stacks and manifests, as the checks see them.
 type view struct {
-	est    *manifest.Estate
+	*Index
 	studio *manifest.Studio
 	r      manifest.Resolved
-	all    []manifest.Resolved
-	tpls   map[string]*template
 
 	prod, link, pool, network, logging string // stack names; pool may be ""
 }
 
-func newView(raw map[string]map[string]any, e *manifest.Estate, production string) (*view, error) {
-	v := &view{est: e, studio: &e.Studio, tpls: map[string]*template{}}
-	v.all = e.Resolved()
+func newView(ix *Index, production string) (*view, error) {
+	e := ix.est
+	v := &view{Index: ix, studio: &e.Studio}
 	found := false
 	var names []string
 	for _, r := range v.all {
@@ -311,9 +365,6 @@ func newView(raw map[string]map[string]any, e *manifest.Estate, production strin
 	}
 	if !found {
 		return nil, fmt.Errorf("no production named %q (the manifests have %s)", production, strings.Join(names, ", "))
-	}
-	for name, t := range raw {
-		v.tpls[name] = parseTemplate(name, t)
 	}
 	s := e.Studio.Studio
 	v.prod = s + "-" + v.r.Name
@@ -399,11 +450,9 @@ func (v *view) resolveDepth(stack string, val any, depth int) *resource {
 		return nil
 	}
 	path := str(p["Default"])
-	for _, name := range sortedKeys(v.tpls) {
-		for _, r := range v.tpls[name].ofType("AWS::SSM::Parameter") {
-			if str(r.Props["Name"]) == path {
-				return v.resolveDepth(name, r.Props["Value"], depth+1)
-			}
+	for _, r := range v.ofType("AWS::SSM::Parameter") {
+		if str(r.Props["Name"]) == path {
+			return v.resolveDepth(r.Stack, r.Props["Value"], depth+1)
 		}
 	}
 	return nil
@@ -427,11 +476,9 @@ func (v *view) literal(stack string, val any) string {
 			return ""
 		}
 		path, found := str(p["Default"]), false
-		for _, name := range sortedKeys(v.tpls) {
-			for _, r := range v.tpls[name].ofType("AWS::SSM::Parameter") {
-				if !found && str(r.Props["Name"]) == path {
-					stack, val, found = name, r.Props["Value"], true
-				}
+		for _, r := range v.ofType("AWS::SSM::Parameter") {
+			if !found && str(r.Props["Name"]) == path {
+				stack, val, found = r.Stack, r.Props["Value"], true
 			}
 		}
 		if !found {

@@ -235,11 +235,9 @@ func (v *view) kmsKeyOf(stack string, val any) *resource {
 	s := flatten(val)
 	if i := strings.Index(s, ":alias/"); i >= 0 {
 		alias := "alias/" + s[i+len(":alias/"):]
-		for _, name := range sortedKeys(v.tpls) {
-			for _, a := range v.tpls[name].ofType("AWS::KMS::Alias") {
-				if str(a.Props["AliasName"]) == alias {
-					return v.resolve(name, a.Props["TargetKeyId"])
-				}
+		for _, a := range v.ofType("AWS::KMS::Alias") {
+			if str(a.Props["AliasName"]) == alias {
+				return v.resolve(a.Stack, a.Props["TargetKeyId"])
 			}
 		}
 	}

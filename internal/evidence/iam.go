@@ -480,12 +480,8 @@ func checkSchedulerPorts(v *view) result {
 // checkBatchUnused: the estate deploys no AWS Batch resources (ISE 6.x).
 func checkBatchUnused(v *view) result {
 	var found []string
-	for _, name := range sortedKeys(v.tpls) {
-		for _, r := range v.tpls[name].all() {
-			if strings.HasPrefix(r.Type, "AWS::Batch::") {
-				found = append(found, cite(r))
-			}
-		}
+	for _, r := range v.ofType(v.types("AWS::Batch::")...) {
+		found = append(found, cite(r))
 	}
 	if len(found) > 0 {
 		return failed("AWS Batch resources are present but this report does not evaluate them; review them by hand: " + strings.Join(found, ", "))

@@ -28,14 +28,12 @@ func checkOwnVpc(v *view) result {
 	}
 	// No other production's VPC overlaps it, whatever stack holds it.
 	var problems []string
-	for _, name := range sortedKeys(v.tpls) {
-		for _, o := range v.tpls[name].ofType("AWS::EC2::VPC") {
-			if o == vpc {
-				continue
-			}
-			if oc, err := netip.ParsePrefix(str(o.Props["CidrBlock"])); err == nil && oc.Overlaps(cidr) {
-				problems = append(problems, fmt.Sprintf("%s overlaps it with %s", cite(o), oc))
-			}
+	for _, o := range v.ofType("AWS::EC2::VPC") {
+		if o == vpc {
+			continue
+		}
+		if oc, err := netip.ParsePrefix(str(o.Props["CidrBlock"])); err == nil && oc.Overlaps(cidr) {
+			problems = append(problems, fmt.Sprintf("%s overlaps it with %s", cite(o), oc))
 		}
 	}
 	if len(problems) > 0 {
@@ -171,28 +169,26 @@ func checkTransitIsolation(v *view) result {
 		e = append(e, ev(a, "TransitGatewayRouteTableId", rt.Stack+" / "+rt.ID))
 		// Who propagates into that table, and which static routes it holds.
 		var sources []string
-		for _, name := range sortedKeys(v.tpls) {
-			t := v.tpls[name]
-			for _, p := range t.ofType("AWS::EC2::TransitGatewayRouteTablePropagation") {
-				if v.resolve(name, p.Props["TransitGatewayRouteTableId"]) != rt {
-					continue
-				}
-				if name != rt.Stack {
-					problems = append(problems, fmt.Sprintf("%s propagates a production's routes into %s, which %s is associated with", cite(p), rt.ID, v.prod))
-					continue
-				}
-				src := v.resolve(name, p.Props["TransitGatewayAttachmentId"])
-				what := "an attachment of " + name
-				if src != nil {
-					what = src.ID
-				}
-				sources = append(sources, what)
-				e = append(e, ev(p, "TransitGatewayAttachmentId", what))
+		for _, p := range v.ofType("AWS::EC2::TransitGatewayRouteTablePropagation") {
+			name := p.Stack
+			if v.resolve(name, p.Props["TransitGatewayRouteTableId"]) != rt {
+				continue
 			}
-			for _, r := range t.ofType("AWS::EC2::TransitGatewayRoute") {
-				if v.resolve(name, r.Props["TransitGatewayRouteTableId"]) == rt && !truthy(r.Props["Blackhole"]) {
-					problems = append(problems, fmt.Sprintf("%s adds a static route %s to %s", cite(r), str(r.Props["DestinationCidrBlock"]), rt.ID))
-				}
+			if name != rt.Stack {
+				problems = append(problems, fmt.Sprintf("%s propagates a production's routes into %s, which %s is associated with", cite(p), rt.ID, v.prod))
+				continue
+			}
+			src := v.resolve(name, p.Props["TransitGatewayAttachmentId"])
+			what := "an attachment of " + name
+			if src != nil {
+				what = src.ID
+			}
+			sources = append(sources, what)
+			e = append(e, ev(p, "TransitGatewayAttachmentId", what))
+		}
+		for _, r := range v.ofType("AWS::EC2::TransitGatewayRoute") {
+			if v.resolve(r.Stack, r.Props["TransitGatewayRouteTableId"]) == rt && !truthy(r.Props["Blackhole"]) {
+				problems = append(problems, fmt.Sprintf("%s adds a static route %s to %s", cite(r), str(r.Props["DestinationCidrBlock"]), rt.ID))
 			}
 		}
 		if len(problems) == 0 {

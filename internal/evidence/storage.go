@@ -161,10 +161,8 @@ func checkBucketGrants(v *view) result {
 // 3.1, 5.2, 6.1).
 func checkNoLongLivedKeys(v *view) result {
 	var problems []string
-	for _, name := range sortedKeys(v.tpls) {
-		for _, r := range v.tpls[name].ofType("AWS::IAM::User", "AWS::IAM::AccessKey") {
-			problems = append(problems, cite(r)+" creates long-lived credentials")
-		}
+	for _, r := range v.ofType("AWS::IAM::User", "AWS::IAM::AccessKey") {
+		problems = append(problems, cite(r)+" creates long-lived credentials")
 	}
 	var e []Evidence
 	for _, lt := range v.launchTemplates() {
