@@ -38,6 +38,10 @@ type CentralProps struct {
 	Region  string
 	// OrganizationID makes the trail an organization trail.
 	OrganizationID string
+	// OrganizationOwner is the organization's management account. It owns
+	// an organization trail even when a delegated administrator (the log
+	// archive account) creates it, so the trail's ARN names it.
+	OrganizationOwner string
 	// TrailAccounts deliver their own trails here (productions outside an
 	// organization trail).
 	TrailAccounts []string
@@ -68,6 +72,11 @@ func NewCentral(scope constructs.Construct, id string, props CentralProps) *Cent
 	prefixes := []string{fmt.Sprintf("AWSLogs/%s/*", props.Account)}
 	if props.OrganizationID != "" {
 		prefixes = append(prefixes, fmt.Sprintf("AWSLogs/%s/*", props.OrganizationID))
+		if o := props.OrganizationOwner; o != "" && o != props.Account {
+			writers = append(writers, fmt.Sprintf("arn:aws:cloudtrail:%s:%s:trail/%s", props.Region, o, props.TrailName))
+			contexts = append(contexts, fmt.Sprintf("arn:aws:cloudtrail:*:%s:trail/*", o))
+			prefixes = append(prefixes, fmt.Sprintf("AWSLogs/%s/*", o))
+		}
 	}
 	for _, acct := range props.TrailAccounts {
 		writers = append(writers, fmt.Sprintf("arn:aws:cloudtrail:%s:%s:trail/%s-*", props.Region, acct, props.Studio))

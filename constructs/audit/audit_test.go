@@ -324,6 +324,53 @@ func TestTrailsOfProductionAccountsMayDeliverOutsideAnOrganization(t *testing.T)
 	}
 }
 
+// TestOrganizationTrailMayDeliverAsTheOrganizationsTrail: an organization
+// trail belongs to the organization's management account even when the log
+// archive account creates it as delegated administrator, so the bucket and
+// key admit that account's trail ARN and its log prefix.
+func TestOrganizationTrailMayDeliverAsTheOrganizationsTrail(t *testing.T) {
+	tpl := templates(t).Org
+	id := find(t, tpl)
+	owned := "arn:aws:cloudtrail:" + region + ":" + orgOwner + ":trail/" + trailName
+	p := cdktest.One(t, tpl, "AWS::S3::BucketPolicy", map[string]any{"Properties": map[string]any{"Bucket": cdktest.Ref(id.Bucket)}})
+	for _, s := range cdktest.Statements(p.Properties["PolicyDocument"]) {
+		if s.Effect() != "Allow" {
+			continue
+		}
+		if arns, _ := s.Condition("ArnLike", "aws:SourceArn"); !cdktest.SameSet(arns, []string{trailArn, owned}) {
+			t.Errorf("statement %q admits %v, want %s and %s", s.Sid(), arns, trailArn, owned)
+		}
+		if s.Has("s3:PutObject") {
+			var prefixes []string
+			for _, r := range s.Resources() {
+				prefixes = append(prefixes, r[strings.Index(r, "/AWSLogs/"):])
+			}
+			want := []string{"/AWSLogs/" + logArchive + "/*", "/AWSLogs/" + orgID + "/*", "/AWSLogs/" + orgOwner + "/*"}
+			if !cdktest.SameSet(prefixes, want) {
+				t.Errorf("CloudTrail writes under %v, want %v", prefixes, want)
+			}
+		}
+	}
+	key := cdktest.One(t, tpl, "AWS::KMS::Key", nil)
+	var encrypts bool
+	for _, s := range cdktest.Statements(key.Properties["KeyPolicy"]) {
+		if !s.Has("kms:GenerateDataKey*") || !cdktest.SameSet(s.Principals("Service"), []string{"cloudtrail.amazonaws.com"}) {
+			continue
+		}
+		encrypts = true
+		if arns, _ := s.Condition("ArnLike", "aws:SourceArn"); !cdktest.SameSet(arns, []string{trailArn, owned}) {
+			t.Errorf("the logging key lets CloudTrail encrypt for %v, want %s and %s", arns, trailArn, owned)
+		}
+		ctx, _ := s.Condition("StringLike", "kms:EncryptionContext:aws:cloudtrail:arn")
+		if !cdktest.SameSet(ctx, []string{"arn:aws:cloudtrail:*:" + logArchive + ":trail/*", "arn:aws:cloudtrail:*:" + orgOwner + ":trail/*"}) {
+			t.Errorf("the logging key's CloudTrail encryption context %v, want the log archive's and the organization owner's trails", ctx)
+		}
+	}
+	if !encrypts {
+		t.Error("the logging key does not let CloudTrail encrypt")
+	}
+}
+
 // TestAlarmsCoverTheCisMonitoringChecks pins the alarms the security team
 // relies on (CIS AWS Foundations Benchmark, monitoring; ISE 8.1, 9.4): one
 // dropped from audit.Alarms fails here, not silently in the account.

@@ -25,6 +25,7 @@ const (
 	production = "333333333333"
 	region     = "us-west-2"
 	orgID      = "o-a1b2c3d4e5"
+	orgOwner   = "111111111111"
 	trailName  = "acme-audit"
 	trailArn   = "arn:aws:cloudtrail:us-west-2:222222222222:trail/acme-audit"
 )
@@ -49,6 +50,7 @@ func props(org bool) audit.CentralProps {
 	}
 	if org {
 		p.OrganizationID = orgID
+		p.OrganizationOwner = orgOwner
 		p.DataEvents = dataEvents
 		p.AlertEmails = emails
 	} else {

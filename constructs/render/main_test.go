@@ -44,9 +44,10 @@ var (
 	tags         = map[string]string{
 		"Studio": "acme", "Production": "nightfall", "Tier": "1", "CostCentre": "CC-1001", "ResourceGroup": "render-instance",
 	}
-	// spot has a scratch volume; onDemand has none.
-	spot     = render.Profile{Name: "default", Ami: "ssm:/acme/render/ami", InstanceTypes: []string{"c6i.32xlarge", "m6i.32xlarge"}, Spot: true, RootVolumeGiB: 100, ScratchVolumeGiB: 500}
-	onDemand = render.Profile{Name: "preview", Ami: "ami-0123456789abcdef0", InstanceTypes: []string{"m6i.4xlarge"}, Spot: false, RootVolumeGiB: 50}
+	// spot has a scratch volume; onDemand has none, and the root device of
+	// an Ubuntu or RHEL AMI.
+	spot     = render.Profile{Name: "default", Ami: "ssm:/acme/render/ami", InstanceTypes: []string{"c6i.32xlarge", "m6i.32xlarge"}, Spot: true, RootVolumeGiB: 100, ScratchVolumeGiB: 500, RootDevice: "/dev/xvda"}
+	onDemand = render.Profile{Name: "preview", Ami: "ami-0123456789abcdef0", InstanceTypes: []string{"m6i.4xlarge"}, Spot: false, RootVolumeGiB: 50, RootDevice: "/dev/sda1"}
 )
 
 // fixture: one App. Fleet is a production's fleet with the production's

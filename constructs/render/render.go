@@ -33,6 +33,9 @@ type Profile struct {
 	Spot             bool
 	RootVolumeGiB    int
 	ScratchVolumeGiB int // 0: none
+	// RootDevice is the AMI's root device name, e.g. /dev/xvda or
+	// /dev/sda1: the encrypted root volume is mapped onto it.
+	RootDevice string
 }
 
 // FleetProps configures a production's render nodes.
@@ -183,7 +186,7 @@ func (f *Fleet) template(c constructs.Construct, props FleetProps, p Profile) aw
 		image = awsec2.MachineImage_GenericLinux(&map[string]*string{props.Region: jsii.String(p.Ami)}, nil)
 	}
 	devices := []*awsec2.BlockDevice{{
-		DeviceName: jsii.String("/dev/xvda"),
+		DeviceName: jsii.String(p.RootDevice),
 		Volume: awsec2.BlockDeviceVolume_Ebs(jsii.Number(float64(p.RootVolumeGiB)), &awsec2.EbsDeviceOptions{
 			Encrypted: jsii.Bool(true), KmsKey: props.RootKey,
 			VolumeType: awsec2.EbsDeviceVolumeType_GP3, DeleteOnTermination: jsii.Bool(true),
@@ -272,16 +275,18 @@ func (f *Fleet) launcher(c constructs.Construct, props FleetProps) {
 		Actions:   jsii.Strings("ec2:RunInstances", "ec2:CreateFleet", "ec2:DescribeLaunchTemplateVersions"),
 		Resources: &arns,
 	}))
+	f.hardenLaunches(props)
+	// The templates tag every instance, volume and interface with the
+	// production's tags (ISE 1.2); a launch cannot tag them as another's.
+	tagged := map[string]any{"ec2:CreateAction": []string{"RunInstances", "CreateFleet"}}
+	for _, k := range sortedKeys(props.Tags) {
+		tagged["aws:RequestTag/"+k] = props.Tags[k]
+	}
 	f.Launcher.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:       jsii.String("TagOnlyAtLaunchWithProductionTags"),
-		Actions:   jsii.Strings("ec2:CreateTags"),
-		Resources: jsii.Strings(fmt.Sprintf("arn:aws:ec2:%s:%s:*/*", props.Region, props.Account)),
-		Conditions: &map[string]any{
-			"StringEquals": map[string]any{
-				"ec2:CreateAction":          []string{"RunInstances", "CreateFleet"},
-				"aws:RequestTag/Production": props.Tags["Production"],
-			},
-		},
+		Sid:        jsii.String("TagOnlyAtLaunchWithProductionTags"),
+		Actions:    jsii.Strings("ec2:CreateTags"),
+		Resources:  jsii.Strings(fmt.Sprintf("arn:aws:ec2:%s:%s:*/*", props.Region, props.Account)),
+		Conditions: &map[string]any{"StringEquals": tagged},
 	}))
 	// Volumes are encrypted with the production's keys, whose policies leave
 	// EC2 use to IAM: the launcher may use them, through EC2 only.
@@ -317,6 +322,34 @@ func (f *Fleet) launcher(c constructs.Construct, props FleetProps) {
 		Actions:   jsii.Strings("ec2:DescribeInstances", "ec2:DescribeInstanceStatus", "ec2:DescribeSpotInstanceRequests", "ec2:DescribeFleets", "ec2:DescribeFleetInstances", "ec2:DescribeSpotPriceHistory", "ec2:DescribeSubnets", "ec2:DescribeLaunchTemplates"),
 		Resources: jsii.Strings("*"),
 	}))
+}
+
+// hardenLaunches keeps a launch from overriding what the templates enforce:
+// RunInstances and CreateFleet accept parameters that replace the
+// template's, so the launcher is denied any launch that would carry a key
+// pair, an unencrypted volume, optional IMDS tokens or a security group the
+// template does not name (ISE 4.2, 10.8).
+func (f *Fleet) hardenLaunches(props FleetProps) {
+	launch := jsii.Strings("ec2:RunInstances", "ec2:CreateFleet")
+	arn := func(kind string) *[]*string {
+		return jsii.Strings(fmt.Sprintf("arn:aws:ec2:%s:%s:%s/*", props.Region, props.Account, kind))
+	}
+	for _, d := range []struct {
+		sid       string
+		resources *[]*string
+		condition map[string]any
+	}{
+		{"NoKeyPairs", jsii.Strings(fmt.Sprintf("arn:aws:ec2:%s:%s:key-pair/*", props.Region, props.Account)), nil},
+		{"NoUnencryptedVolumes", arn("volume"), map[string]any{"Bool": map[string]any{"ec2:Encrypted": "false"}}},
+		{"Imdsv2Only", arn("instance"), map[string]any{"StringNotEquals": map[string]any{"ec2:MetadataHttpTokens": "required"}}},
+		{"TemplateSecurityGroupsOnly", arn("security-group"), map[string]any{"Bool": map[string]any{"ec2:IsLaunchTemplateResource": "false"}}},
+	} {
+		st := &awsiam.PolicyStatementProps{Sid: jsii.String(d.sid), Effect: awsiam.Effect_DENY, Actions: launch, Resources: d.resources}
+		if d.condition != nil {
+			st.Conditions = &d.condition
+		}
+		f.Launcher.AddToPolicy(awsiam.NewPolicyStatement(st))
+	}
 }
 
 // sessions records every Session Manager session to the encrypted session

@@ -86,7 +86,9 @@ func TestProfileWithoutScratchHasOnlyTheRootVolume(t *testing.T) {
 	cdktest.HasProperties(t, tpl, "AWS::EC2::LaunchTemplate", map[string]any{
 		"LaunchTemplateName": prefix + "-" + onDemand.Name,
 		"LaunchTemplateData": cdktest.Obj(map[string]any{"BlockDeviceMappings": []any{
-			map[string]any{"DeviceName": "/dev/xvda", "Ebs": cdktest.Obj(map[string]any{
+			// The AMI's own root device: a mapping beside it would leave
+			// the root volume outside the root-volume key.
+			map[string]any{"DeviceName": "/dev/sda1", "Ebs": cdktest.Obj(map[string]any{
 				"VolumeSize": onDemand.RootVolumeGiB, "Encrypted": true, "KmsKeyId": cdktest.GetAtt(root, "Arn"),
 			})},
 		}}),
@@ -291,7 +293,7 @@ func TestLauncherLaunchesOnlyFromTheProductionsTemplates(t *testing.T) {
 		arns = append(arns, "arn:aws:ec2:"+region+":"+account+":launch-template/${"+template(t, tpl, p).ID+"}")
 	}
 	for _, s := range statements {
-		if !s.Has("ec2:RunInstances") && !s.Has("ec2:CreateFleet") {
+		if s.Effect() != "Allow" || !s.Has("ec2:RunInstances") && !s.Has("ec2:CreateFleet") {
 			continue
 		}
 		res := s.Resources()
@@ -360,4 +362,65 @@ func TestSessionsAreLoggedEncryptedToTheSessionLogGroup(t *testing.T) {
 			"DeletionPolicy": "Retain",
 		})
 	})
+}
+
+// TestLauncherCannotOverrideTheTemplatesHardening: RunInstances and
+// CreateFleet parameters replace the template's, so each hardening the
+// templates carry is also a deny on the launcher.
+func TestLauncherCannotOverrideTheTemplatesHardening(t *testing.T) {
+	_, statements := launcher(t, templates(t).Fleet)
+	arn := func(kind string) string { return "arn:aws:ec2:" + region + ":" + account + ":" + kind + "/*" }
+	for _, c := range []struct {
+		sid, resource, operator, key, value string
+	}{
+		{"NoKeyPairs", arn("key-pair"), "", "", ""},
+		{"NoUnencryptedVolumes", arn("volume"), "Bool", "ec2:Encrypted", "false"},
+		{"Imdsv2Only", arn("instance"), "StringNotEquals", "ec2:MetadataHttpTokens", "required"},
+		{"TemplateSecurityGroupsOnly", arn("security-group"), "Bool", "ec2:IsLaunchTemplateResource", "false"},
+	} {
+		var s cdktest.Statement
+		for _, st := range statements {
+			if st.Sid() == c.sid {
+				s = st
+			}
+		}
+		if s == nil {
+			t.Errorf("the launcher has no %s statement", c.sid)
+			continue
+		}
+		if s.Effect() != "Deny" || !cdktest.SameSet(s.Actions(), []string{"ec2:RunInstances", "ec2:CreateFleet"}) || !cdktest.SameSet(s.Resources(), []string{c.resource}) {
+			t.Errorf("%s: %s %v on %v, want Deny RunInstances and CreateFleet on %s", c.sid, s.Effect(), s.Actions(), s.Resources(), c.resource)
+		}
+		if c.key == "" {
+			if s["Condition"] != nil {
+				t.Errorf("%s: conditions %v, want an unconditional deny", c.sid, s["Condition"])
+			}
+			continue
+		}
+		if got, _ := s.Condition(c.operator, c.key); !cdktest.SameSet(got, []string{c.value}) {
+			t.Errorf("%s: %s %s = %v, want %s", c.sid, c.operator, c.key, got, c.value)
+		}
+	}
+}
+
+func TestLauncherTagsOnlyAtLaunchWithEveryProductionTag(t *testing.T) {
+	_, statements := launcher(t, templates(t).Fleet)
+	var found int
+	for _, s := range statements {
+		if !s.Has("ec2:CreateTags") {
+			continue
+		}
+		found++
+		if got, _ := s.Condition("StringEquals", "ec2:CreateAction"); !cdktest.SameSet(got, []string{"RunInstances", "CreateFleet"}) {
+			t.Errorf("the launcher tags on %v, want only at launch", got)
+		}
+		for k, v := range tags {
+			if got, _ := s.Condition("StringEquals", "aws:RequestTag/"+k); !cdktest.SameSet(got, []string{v}) {
+				t.Errorf("the launcher tags with %s=%v, want %s", k, got, v)
+			}
+		}
+	}
+	if found != 1 {
+		t.Errorf("%d statements allow ec2:CreateTags, want 1", found)
+	}
 }

@@ -253,7 +253,7 @@ func (b *builder) render(p *Production, prefix string) {
 	for _, pr := range r.Profiles {
 		props.Profiles = append(props.Profiles, render.Profile{
 			Name: pr.Name, Ami: pr.Ami, InstanceTypes: pr.InstanceTypes, Spot: pr.Purchase == "spot",
-			RootVolumeGiB: int(pr.RootVolumeGiB), ScratchVolumeGiB: int(pr.ScratchVolumeGiB),
+			RootVolumeGiB: int(pr.RootVolumeGiB), ScratchVolumeGiB: int(pr.ScratchVolumeGiB), RootDevice: pr.RootDevice(),
 		})
 	}
 	fleet := render.NewFleet(p.Stack, "Render", props)

@@ -26,6 +26,7 @@ func (b *builder) logging(resolved []manifest.Resolved) awscdk.Stack {
 		Account:             s.LogArchive(),
 		Region:              s.Region,
 		OrganizationID:      s.OrganizationID,
+		OrganizationOwner:   s.OrganizationOwner(),
 		AlertEmails:         s.Alerts.Emails,
 		KeyAlias:            b.names.LoggingKeyAlias(),
 		BucketName:          b.names.TrailBucket(),

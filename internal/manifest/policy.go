@@ -116,11 +116,21 @@ func (s *Studio) OrganizationArn() string {
 	if s.OrganizationID == "" {
 		return ""
 	}
-	owner := s.OrganizationManagementAccount
-	if owner == "" {
-		owner = s.ManagementAccount
+	return "arn:aws:organizations::" + s.OrganizationOwner() + ":organization/" + s.OrganizationID
+}
+
+// OrganizationOwner is the organization's management account: it names the
+// organization and owns an organization trail, also one created by a
+// delegated administrator. "" without an organization.
+func (s *Studio) OrganizationOwner() string {
+	switch {
+	case s.OrganizationID == "":
+		return ""
+	case s.OrganizationManagementAccount != "":
+		return s.OrganizationManagementAccount
+	default:
+		return s.ManagementAccount
 	}
-	return "arn:aws:organizations::" + owner + ":organization/" + s.OrganizationID
 }
 
 // LogArchive is the account that holds the central trail.

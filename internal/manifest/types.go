@@ -107,6 +107,24 @@ type RenderProfile struct {
 	Purchase         string   `yaml:"purchase"`
 	RootVolumeGiB    int64    `yaml:"rootVolumeGiB"`
 	ScratchVolumeGiB int64    `yaml:"scratchVolumeGiB"`
+	// RootDeviceName is the AMI's root device, which the template's
+	// encrypted root volume must map onto; default DefaultRootDevice.
+	RootDeviceName string `yaml:"rootDeviceName"`
+}
+
+// DefaultRootDevice is the root device of Amazon Linux AMIs. Ubuntu, RHEL,
+// Rocky, Alma and Windows AMIs use /dev/sda1.
+const DefaultRootDevice = "/dev/xvda"
+
+// ScratchDevice is where the scratch volume is attached.
+const ScratchDevice = "/dev/sdb"
+
+// RootDevice is the profile's root device name.
+func (rp RenderProfile) RootDevice() string {
+	if rp.RootDeviceName == "" {
+		return DefaultRootDevice
+	}
+	return rp.RootDeviceName
 }
 
 // Isolation asks for more separation than the tier requires, never less.

@@ -23,6 +23,7 @@ var (
 	connArn      = regexp.MustCompile(`^arn:aws:(codestar-connections|codeconnections):[a-z0-9-]+:[0-9]{12}:connection/[0-9a-f-]{36}$`)
 	tgwID        = regexp.MustCompile(`^tgw-[0-9a-f]{8,17}$`)
 	repoName     = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
+	rootDevice   = regexp.MustCompile(`^/dev/(sd[a-z]1?|xvd[a-z])$`)
 )
 
 // Limits on names: every stack name and the asset bucket name
@@ -390,6 +391,14 @@ func validateProfile(r reporter, p Path, rp RenderProfile) {
 	}
 	if rp.ScratchVolumeGiB != 0 && (rp.ScratchVolumeGiB < 1 || rp.ScratchVolumeGiB > 16384) {
 		r.add(p.Child("scratchVolumeGiB"), "must be between 1 and 16384, or omitted for no scratch volume")
+	}
+	// A mapping that misses the AMI's root device would leave the root
+	// volume outside the root-volume key.
+	switch dev := rp.RootDevice(); {
+	case !rootDevice.MatchString(dev):
+		r.add(p.Child("rootDeviceName"), "%q is not a root device name such as /dev/xvda (Amazon Linux) or /dev/sda1 (Ubuntu, RHEL, Rocky, Windows)", dev)
+	case dev == ScratchDevice || dev == ScratchDevice+"1":
+		r.add(p.Child("rootDeviceName"), "%q is where the scratch volume is attached; use the AMI's root device", dev)
 	}
 }
 

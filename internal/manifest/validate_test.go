@@ -330,7 +330,7 @@ var decodeCases = []ruleCase{
 		"productions/studio.yaml:23: licenseServers[1].host: unknown field (known fields: cidr, name, port)",
 	}},
 	{"unknown field in a render profile", e(replace("nightfall.yaml", "    purchase: on-demand\n", "    purchase: on-demand\n    spot: false\n")), []string{
-		"productions/nightfall.yaml:22: renderProfiles.gpu.spot: unknown field (known fields: ami, instanceTypes, purchase, rootVolumeGiB, scratchVolumeGiB)",
+		"productions/nightfall.yaml:22: renderProfiles.gpu.spot: unknown field (known fields: ami, instanceTypes, purchase, rootDeviceName, rootVolumeGiB, scratchVolumeGiB)",
 	}},
 	{"unknown production field", e(replace("harbour.yaml", "tier: 2\n", "tier: 2\nteir: 2\n")), []string{
 		"productions/harbour.yaml:4: teir: unknown field " + knownProduction,
@@ -431,7 +431,7 @@ var decodeCases = []ruleCase{
 		"productions/brightside.yaml:4: has a key that is not plain text: keys are field names",
 	}},
 	{"merge key", e(replace("nightfall.yaml", "    ami: ssm:/acme/render/gpu-ami\n", "    <<: *cpu\n    ami: ssm:/acme/render/gpu-ami\n"), replace("nightfall.yaml", "render:\n", "render: &cpu\n")), []string{
-		"productions/nightfall.yaml:19: renderProfiles.gpu.<<: unknown field (known fields: ami, instanceTypes, purchase, rootVolumeGiB, scratchVolumeGiB)",
+		"productions/nightfall.yaml:19: renderProfiles.gpu.<<: unknown field (known fields: ami, instanceTypes, purchase, rootDeviceName, rootVolumeGiB, scratchVolumeGiB)",
 	}},
 	{"invalid YAML", e(replace("harbour.yaml", "tier: 2", "tier: 2: 3")), []string{
 		"productions/harbour.yaml:3: invalid YAML: mapping values are not allowed in this context",
@@ -797,6 +797,12 @@ var productionCases = []ruleCase{
 	}},
 	{"instance type duplicate", e(replace("brightside.yaml", "instanceTypes: [c6i.8xlarge]", "instanceTypes: [c6i.8xlarge, c6i.8xlarge]")), []string{
 		"productions/brightside.yaml:12: render.instanceTypes[1]: \"c6i.8xlarge\" is listed twice",
+	}},
+	{"root device bad", e(replace("brightside.yaml", "  rootVolumeGiB: 60", "  rootVolumeGiB: 60\n  rootDeviceName: /dev/hda")), []string{
+		"productions/brightside.yaml:15: render.rootDeviceName: \"/dev/hda\" is not a root device name such as /dev/xvda (Amazon Linux) or /dev/sda1 (Ubuntu, RHEL, Rocky, Windows)",
+	}},
+	{"root device on the scratch device", e(replace("brightside.yaml", "  rootVolumeGiB: 60", "  rootVolumeGiB: 60\n  rootDeviceName: /dev/sdb")), []string{
+		"productions/brightside.yaml:15: render.rootDeviceName: \"/dev/sdb\" is where the scratch volume is attached; use the AMI's root device",
 	}},
 	{"purchase bad", e(replace("brightside.yaml", "purchase: on-demand", "purchase: reserved")), []string{
 		"productions/brightside.yaml:13: render.purchase: \"reserved\" is not a purchase option: use spot or on-demand",
