@@ -125,30 +125,55 @@ func (k *Key) AllowDecrypt(sid string, roleArns []string) {
 	}), jsii.Bool(false))
 }
 
+// AllowDecryptVia lets the named roles decrypt, but only through service:
+// for readers of data a service stores encrypted (trail log files in S3).
+func (k *Key) AllowDecryptVia(sid string, roleArns []string, service string) {
+	k.Key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String(sid),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewAccountPrincipal(jsii.String(k.account))},
+		Actions:    jsii.Strings("kms:Decrypt"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{
+			"ArnLike":      map[string]any{"aws:PrincipalArn": roleArns},
+			"StringEquals": map[string]any{"kms:ViaService": service},
+		},
+	}), jsii.Bool(false))
+}
+
 // AllowEbs lets EC2 encrypt volumes with the key on behalf of principals of
 // the account, only through EC2 and only with grants for AWS resources, the
-// way the AWS-managed aws/ebs key does.
-func (k *Key) AllowEbs(region string) {
+// way the AWS-managed aws/ebs key does. With users (role ARN patterns) only
+// those principals may have EC2 use the key: an administrator of the
+// account cannot attach a copy of a content volume to an instance of its
+// own (ISE 9.3).
+func (k *Key) AllowEbs(region string, users []string) {
 	via := map[string]any{
 		"kms:ViaService":    fmt.Sprintf("ec2.%s.amazonaws.com", region),
 		"kms:CallerAccount": k.account,
+	}
+	conditions := func(extra map[string]any) *map[string]any {
+		c := map[string]any{"StringEquals": via}
+		if len(users) > 0 {
+			c["ArnLike"] = map[string]any{"aws:PrincipalArn": users}
+		}
+		for op, v := range extra {
+			c[op] = v
+		}
+		return &c
 	}
 	k.Key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("EbsEncryptsThroughEc2"),
 		Principals: &[]awsiam.IPrincipal{awsiam.NewAccountPrincipal(jsii.String(k.account))},
 		Actions:    jsii.Strings("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"),
 		Resources:  jsii.Strings("*"),
-		Conditions: &map[string]any{"StringEquals": via},
+		Conditions: conditions(nil),
 	}), jsii.Bool(false))
 	k.Key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("EbsGrantsOnlyForAwsResources"),
 		Principals: &[]awsiam.IPrincipal{awsiam.NewAccountPrincipal(jsii.String(k.account))},
 		Actions:    jsii.Strings("kms:CreateGrant"),
 		Resources:  jsii.Strings("*"),
-		Conditions: &map[string]any{
-			"StringEquals": via,
-			"Bool":         map[string]any{"kms:GrantIsForAWSResource": "true"},
-		},
+		Conditions: conditions(map[string]any{"Bool": map[string]any{"kms:GrantIsForAWSResource": "true"}}),
 	}), jsii.Bool(false))
 }
 

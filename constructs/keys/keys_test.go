@@ -32,6 +32,7 @@ var (
 	operator  = keys.RoleArn(account, "acme-nightfall-data-operator")
 	renderer  = keys.RoleArn(account, "acme-nightfall-render")
 	logReader = keys.RoleArn(account, "acme-nightfall-log-reader")
+	launcher  = keys.RoleArn(account, "acme-nightfall-launcher")
 	root      = "arn:aws:iam::" + account + ":root"
 )
 
@@ -58,7 +59,7 @@ func templates(t *testing.T) *fixture {
 		used := cdktest.AddStack(t, app, "Used", env)
 		k := keys.NewKey(used, "Key", keys.KeyProps{Alias: "acme/nightfall/used", Description: "used", Account: account})
 		k.AllowUseVia("AssetUsersThroughS3Only", []string{operator, renderer}, s3Via)
-		k.AllowEbs(region)
+		k.AllowEbs(region, nil)
 		set := cdktest.AddStack(t, app, "Set", env)
 		keys.NewKeySet(set, "Keys", keys.KeySetProps{
 			AliasPrefix: "acme/nightfall",
@@ -68,6 +69,7 @@ func templates(t *testing.T) *fixture {
 			Purposes:    []keys.Purpose{keys.RootVolume, keys.ContentAsset, keys.Logging},
 			AssetUsers:  []string{operator, renderer},
 			LogReaders:  []string{logReader},
+			VolumeUsers: []string{launcher},
 			// Render nodes decrypt sessions, people start them.
 			SessionHosts:    []string{renderer},
 			SessionStarters: []string{operator},
@@ -492,6 +494,21 @@ func TestKeySetGivesEachPurposeExactlyItsUse(t *testing.T) {
 		}
 		if !cdktest.SameSet(deny, []string{"GrantsOnlyForAwsResources"}) {
 			t.Errorf("%s key denies %v, want [GrantsOnlyForAwsResources]", p, deny)
+		}
+	}
+}
+
+// TestVolumeKeysServeEbsOnlyForTheVolumeUsers: in a key set, EC2 uses the
+// volume keys only for the launcher, not for every principal of the account.
+func TestVolumeKeysServeEbsOnlyForTheVolumeUsers(t *testing.T) {
+	tpl := templates(t).Set
+	for _, purpose := range []string{"root-volume", "content-asset"} {
+		statements := cdktest.Statements(keyFor(t, tpl, purpose).Properties["KeyPolicy"])
+		for _, sid := range []string{"EbsEncryptsThroughEc2", "EbsGrantsOnlyForAwsResources"} {
+			s := statementBySid(t, statements, sid)
+			if arns, _ := s.Condition("ArnLike", "aws:PrincipalArn"); !cdktest.SameSet(arns, []string{launcher}) {
+				t.Errorf("%s key: %s serves %v, want only %s", purpose, sid, arns, launcher)
+			}
 		}
 	}
 }

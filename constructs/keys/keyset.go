@@ -20,6 +20,10 @@ type KeySetProps struct {
 	AssetUsers []string
 	// LogReaders are role ARN patterns that may decrypt logs.
 	LogReaders []string
+	// VolumeUsers are role ARN patterns that may have EC2 encrypt volumes
+	// with the root-volume and content-asset keys (the launcher); empty
+	// leaves that to every principal of the account, as aws/ebs does.
+	VolumeUsers []string
 	// SessionHosts (render nodes) and SessionStarters (people) use the
 	// logging key for Session Manager's session encryption.
 	SessionHosts, SessionStarters []string
@@ -44,10 +48,10 @@ func NewKeySet(scope constructs.Construct, id string, props KeySetProps) map[Pur
 		})
 		switch p {
 		case RootVolume:
-			k.AllowEbs(props.Region)
+			k.AllowEbs(props.Region, props.VolumeUsers)
 			k.AllowFleetLaunchers(props.Region)
 		case ContentAsset:
-			k.AllowEbs(props.Region)
+			k.AllowEbs(props.Region, props.VolumeUsers)
 			k.AllowFleetLaunchers(props.Region)
 			k.AllowUseVia("AssetUsersThroughS3Only", props.AssetUsers, fmt.Sprintf("s3.%s.amazonaws.com", props.Region))
 		case Logging:

@@ -249,12 +249,16 @@ func (f *Fleet) template(c constructs.Construct, props FleetProps, p Profile) aw
 	return lt
 }
 
+// LauncherRoleName is the fixed name of a production's launcher role, which
+// the volume keys name before it exists.
+func LauncherRoleName(prefix string) string { return prefix + "-launcher" }
+
 // launcher is the role the scheduler in the management account assumes to
 // start render nodes: only from this production's launch templates, only
 // passing the render role, only tagging with the production's tags.
 func (f *Fleet) launcher(c constructs.Construct, props FleetProps) {
 	f.Launcher = awsiam.NewRole(c, jsii.String("Launcher"), &awsiam.RoleProps{
-		RoleName:           jsii.String(props.Prefix + "-launcher"),
+		RoleName:           jsii.String(LauncherRoleName(props.Prefix)),
 		Description:        jsii.String(props.Prefix + ": the render scheduler launches render nodes from this production's templates only"),
 		AssumedBy:          awsiam.NewAccountPrincipal(jsii.String(props.SchedulerAcct)),
 		MaxSessionDuration: awscdk.Duration_Hours(jsii.Number(1)),

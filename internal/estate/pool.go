@@ -51,6 +51,7 @@ func (b *builder) pool(r manifest.Resolved) *Pool {
 		Purposes:        []keys.Purpose{keys.RootVolume, keys.ContentAsset, keys.Logging},
 		AssetUsers:      []string{role("data-operator"), role("render")},
 		LogReaders:      []string{role("log-reader")},
+		VolumeUsers:     []string{role("launcher")},
 		SessionHosts:    []string{role("render")},
 		SessionStarters: []string{role("data-operator")},
 	})

@@ -98,6 +98,7 @@ func (b *builder) production(r manifest.Resolved) {
 			Purposes:    own,
 			AssetUsers:  []string{keys.RoleArn(r.Account, access.RoleName(prefix, access.DataOperator)), keys.RoleArn(r.Account, RenderRoleName(prefix))},
 			LogReaders:  []string{keys.RoleArn(r.Account, access.RoleName(prefix, access.LogReader))},
+			VolumeUsers: []string{keys.RoleArn(r.Account, render.LauncherRoleName(prefix))},
 			// People open sessions on render nodes as the data operator.
 			SessionHosts:    []string{keys.RoleArn(r.Account, RenderRoleName(prefix))},
 			SessionStarters: []string{keys.RoleArn(r.Account, access.RoleName(prefix, access.DataOperator))},

@@ -4,7 +4,9 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/jsii-runtime-go"
 
 	"github.com/renderenv/renderenv/constructs/access"
 	"github.com/renderenv/renderenv/constructs/keys"
@@ -48,12 +50,47 @@ func (b *builder) logging(resolved []manifest.Resolved) awscdk.Stack {
 			}
 		}
 	} else {
-		// Outside an organization each production account runs its own
-		// trail into this bucket.
+		// Outside an organization each production account, and the
+		// management account, runs its own trail into this bucket.
 		props.TrailAccounts = b.productionAccounts(resolved)
+		if s.ManagementAccount != s.LogArchive() {
+			props.TrailAccounts = append([]string{s.ManagementAccount}, props.TrailAccounts...)
+		}
 	}
-	audit.NewCentral(st, "Audit", props)
+	central := audit.NewCentral(st, "Audit", props)
+	b.auditReader(st, central)
 	return st
+}
+
+// auditReader is the role auditors and the security team assume to read the
+// central trail: its log files (decrypted through S3 only) and its log
+// group. It can change and delete nothing (ISE 8.1, 9.4).
+func (b *builder) auditReader(st awscdk.Stack, central *audit.Central) {
+	s := b.studio
+	name := s.Studio + "-audit-reader"
+	reader := access.NewHumanRole(st, "AuditReader", access.HumanRoleProps{
+		Name:           name,
+		Purpose:        s.Studio + ": reads the central audit trail; can change nothing",
+		TrustedAccount: s.ManagementAccount,
+		SourceCidrs:    strs(s.AdminSourceCidrs),
+	})
+	reader.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("ReadTrailLogFiles"),
+		Actions:   jsii.Strings("s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "s3:ListBucketVersions", "s3:GetBucketLocation"),
+		Resources: &[]*string{central.Bucket.BucketArn(), central.Bucket.ArnForObjects(jsii.String("*"))},
+	}))
+	reader.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("ReadTrailLogGroup"),
+		Actions:   jsii.Strings("logs:DescribeLogStreams", "logs:FilterLogEvents", "logs:GetLogEvents", "logs:StartQuery", "logs:GetQueryResults"),
+		Resources: &[]*string{central.LogGroup.LogGroupArn()},
+	}))
+	reader.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("DecryptTrailLogFiles"),
+		Actions:   jsii.Strings("kms:Decrypt"),
+		Resources: &[]*string{central.Key.Key.KeyArn()},
+	}))
+	central.Key.AllowDecryptVia("AuditReaderDecryptsThroughS3", []string{keys.RoleArn(s.LogArchive(), name)}, fmt.Sprintf("s3.%s.amazonaws.com", s.Region))
+	tagging.Group(reader, tagging.Security)
 }
 
 // network builds the management account's stack: the hub.
@@ -95,6 +132,18 @@ func (b *builder) network(resolved []manifest.Resolved) awscdk.Stack {
 	}
 	hub := network.NewHub(st, "Hub", props)
 	tagging.Group(hub.Construct, tagging.Network)
+	if s.OrganizationID == "" && s.ManagementAccount != s.LogArchive() {
+		// Without an organization trail the management account records
+		// its own activity (the hub, the Transit Gateway, the link stacks)
+		// into the central bucket, as each production account does.
+		trail := audit.NewTrail(st, "Trail", audit.TrailProps{
+			Name:   s.Studio + "-management",
+			Bucket: jsii.String(b.names.TrailBucket()),
+			KeyArn: jsii.String(b.names.LoggingKeyAliasArn()),
+		})
+		tagging.Group(trail, tagging.Logging)
+		dependsOn(st, b.out.Logging, "delivers its trail to the central bucket")
+	}
 	return st
 }
 

@@ -159,6 +159,9 @@ type Index struct {
 	all    []manifest.Resolved
 	tpls   map[string]*template
 	byType map[string][]*resource // by stack name, then logical id
+	// params and aliases are the SSM parameters and KMS aliases of every
+	// stack by name, the first in stack order.
+	params, aliases map[string]*resource
 }
 
 // NewIndex parses the templates of e's stacks (see Report).
@@ -175,7 +178,19 @@ func NewIndex(templates map[string]map[string]any, e *manifest.Estate) (*Index, 
 			ix.byType[r.Type] = append(ix.byType[r.Type], r)
 		}
 	}
+	ix.params, ix.aliases = byName(ix.byType["AWS::SSM::Parameter"], "Name"), byName(ix.byType["AWS::KMS::Alias"], "AliasName")
 	return ix, nil
+}
+
+// byName maps resources by the string value of a property, keeping the first.
+func byName(rs []*resource, prop string) map[string]*resource {
+	out := map[string]*resource{}
+	for _, r := range rs {
+		if n := str(r.Props[prop]); n != "" && out[n] == nil {
+			out[n] = r
+		}
+	}
+	return out
 }
 
 // ofType returns the resources of the given types in every stack, by stack
@@ -450,10 +465,8 @@ func (v *view) resolveDepth(stack string, val any, depth int) *resource {
 		return nil
 	}
 	path := str(p["Default"])
-	for _, r := range v.ofType("AWS::SSM::Parameter") {
-		if str(r.Props["Name"]) == path {
-			return v.resolveDepth(r.Stack, r.Props["Value"], depth+1)
-		}
+	if r := v.params[path]; r != nil {
+		return v.resolveDepth(r.Stack, r.Props["Value"], depth+1)
 	}
 	return nil
 }
@@ -475,15 +488,11 @@ func (v *view) literal(stack string, val any) string {
 		if p == nil || !strings.HasPrefix(str(p["Type"]), "AWS::SSM::Parameter::Value") {
 			return ""
 		}
-		path, found := str(p["Default"]), false
-		for _, r := range v.ofType("AWS::SSM::Parameter") {
-			if !found && str(r.Props["Name"]) == path {
-				stack, val, found = r.Stack, r.Props["Value"], true
-			}
-		}
-		if !found {
+		r := v.params[str(p["Default"])]
+		if r == nil {
 			return ""
 		}
+		stack, val = r.Stack, r.Props["Value"]
 	}
 	return ""
 }

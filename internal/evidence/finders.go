@@ -235,10 +235,8 @@ func (v *view) kmsKeyOf(stack string, val any) *resource {
 	s := flatten(val)
 	if i := strings.Index(s, ":alias/"); i >= 0 {
 		alias := "alias/" + s[i+len(":alias/"):]
-		for _, a := range v.ofType("AWS::KMS::Alias") {
-			if str(a.Props["AliasName"]) == alias {
-				return v.resolve(a.Stack, a.Props["TargetKeyId"])
-			}
+		if a := v.aliases[alias]; a != nil {
+			return v.resolve(a.Stack, a.Props["TargetKeyId"])
 		}
 	}
 	return nil

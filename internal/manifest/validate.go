@@ -50,7 +50,7 @@ var Regions = map[string]bool{
 }
 
 // reservedNames would collide with the names of the shared stacks and buckets.
-var reservedNames = map[string]bool{"audit": true, "logging": true, "network": true, "pipeline": true, "pool": true, "s3logs": true, "shared": true}
+var reservedNames = map[string]bool{"audit": true, "logging": true, "management": true, "network": true, "pipeline": true, "pool": true, "s3logs": true, "shared": true}
 
 // reservedPrefixes would make a production's names look like the studio's
 // own: the organization trail leaves <studio>-audit- and <studio>-s3logs-
