@@ -49,6 +49,9 @@ type HubProps struct {
 	PrivateRanges  []netip.Prefix
 	LicenseServers []LicenseServer
 	SchedulerPorts []int
+	// WorkerPorts are the ports the scheduler opens on render nodes
+	// (scheduler.workerPorts); the link stacks open them per production.
+	WorkerPorts []int
 	// ShareWith are the principals the Transit Gateway is shared with: an
 	// organization ARN, or AWS account ids.
 	ShareWith []string
@@ -157,6 +160,10 @@ func (h *Hub) vpc(c constructs.Construct, props HubProps) {
 			app = append(app, Rule{Cidr: p, FromPort: l.Port, ToPort: l.Port, Direction: "in"})
 		}
 		app = append(app, Rule{Cidr: p, FromPort: EphemeralFrom, ToPort: EphemeralTo, Direction: "out"})
+		if len(props.WorkerPorts) > 0 {
+			// Replies to the scheduler's own connections to render nodes.
+			app = append(app, Rule{Cidr: p, FromPort: InstanceEphemeralFrom, ToPort: EphemeralTo, Direction: "in"})
+		}
 	}
 	NewAcl(c, "ApplicationAcl", h.Vpc, &awsec2.SubnetSelection{SubnetGroupName: jsii.String(ApplicationTier)},
 		concat(app, license, reply))

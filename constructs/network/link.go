@@ -89,6 +89,8 @@ type LinkProps struct {
 	Cidr           netip.Prefix
 	SchedulerPorts []int
 	LicensePorts   []int
+	// WorkerPorts are opened from the scheduler to the production.
+	WorkerPorts []int
 }
 
 // Link is a production's side of the management account.
@@ -151,6 +153,16 @@ func NewLink(scope constructs.Construct, id string, props LinkProps) *Link {
 				Description: jsii.String(fmt.Sprintf("%s port %d from %s", g.what, port, peer)),
 			})
 		}
+	}
+	for _, port := range props.WorkerPorts {
+		awsec2.NewCfnSecurityGroupEgress(c, jsii.Sprintf("schedulerEgress%d", port), &awsec2.CfnSecurityGroupEgressProps{
+			GroupId:     param(ParamSchedulerGroup),
+			IpProtocol:  jsii.String("tcp"),
+			FromPort:    jsii.Number(float64(port)),
+			ToPort:      jsii.Number(float64(port)),
+			CidrIp:      jsii.String(peer),
+			Description: jsii.String(fmt.Sprintf("scheduler to render node worker port %d in %s", port, peer)),
+		})
 	}
 	return l
 }

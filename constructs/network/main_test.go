@@ -2,7 +2,6 @@ package network_test
 
 import (
 	"net/netip"
-	"os"
 	"sync"
 	"testing"
 
@@ -15,13 +14,7 @@ import (
 	"github.com/renderenv/renderenv/internal/cdktest"
 )
 
-func TestMain(m *testing.M) {
-	// Node 20 still runs jsii correctly; the banner would drown test output.
-	os.Setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-	code := m.Run()
-	jsii.Close()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { cdktest.Main(m) }
 
 const (
 	region     = "us-west-2"
@@ -33,17 +26,18 @@ const (
 )
 
 var (
-	prodCidr   = netip.MustParsePrefix("10.20.0.0/16")
-	smallCidr  = netip.MustParsePrefix("10.30.0.0/22")
-	mgmtCidr   = netip.MustParsePrefix("10.0.0.0/16")
-	onPrem     = []netip.Prefix{netip.MustParsePrefix("192.168.0.0/16")}
-	private    = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("172.16.0.0/12"), netip.MustParsePrefix("192.168.0.0/16")}
-	license    = network.LicenseServer{Name: "houdini", Cidr: netip.MustParsePrefix("203.0.113.50/32"), Port: 1715}
-	schedPorts = []int{4433}
-	endpoints  = []string{"ec2messages", "kms", "logs", "ssm", "ssmmessages", "sts"}
-	bucketArn  = "arn:aws:s3:::acme-nightfall-assets-333333333333"
-	shareWith  = []string{production, "444444444444"}
-	attachTags = map[string]string{"renderenv:studio": "acme", "renderenv:network": "acme-nightfall"}
+	prodCidr    = netip.MustParsePrefix("10.20.0.0/16")
+	smallCidr   = netip.MustParsePrefix("10.30.0.0/22")
+	mgmtCidr    = netip.MustParsePrefix("10.0.0.0/16")
+	onPrem      = []netip.Prefix{netip.MustParsePrefix("192.168.0.0/16")}
+	private     = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("172.16.0.0/12"), netip.MustParsePrefix("192.168.0.0/16")}
+	license     = network.LicenseServer{Name: "houdini", Cidr: netip.MustParsePrefix("203.0.113.50/32"), Port: 1715}
+	schedPorts  = []int{4433}
+	workerPorts = []int{7000}
+	endpoints   = []string{"ec2messages", "kms", "logs", "ssm", "ssmmessages", "sts"}
+	bucketArn   = "arn:aws:s3:::acme-nightfall-assets-333333333333"
+	shareWith   = []string{production, "444444444444"}
+	attachTags  = map[string]string{"renderenv:studio": "acme", "renderenv:network": "acme-nightfall"}
 )
 
 // fixture is every stack this package's tests read, built in one App:
@@ -55,6 +49,8 @@ type fixture struct {
 	// neither and shares outside one.
 	Hub, PlainHub assertions.Template
 	Link          assertions.Template
+	// WorkerHub and WorkerLink open scheduler.workerPorts.
+	WorkerHub, WorkerLink assertions.Template
 	// Small is a ProductionVpc of the smallest size a manifest allows.
 	Small assertions.Template
 }
@@ -104,7 +100,7 @@ func build(t *testing.T) *fixture {
 		BucketArns: []string{"arn:aws:s3:::acme-small-assets"},
 	})
 
-	hub := func(id string, vpn *network.Vpn, inside bool) awscdk.Stack {
+	hub := func(id string, vpn *network.Vpn, inside bool, workers []int) awscdk.Stack {
 		s := cdktest.AddStack(t, app, id, mgmt)
 		network.NewHub(s, "Hub", network.HubProps{
 			Studio:             "acme",
@@ -118,6 +114,7 @@ func build(t *testing.T) *fixture {
 			PrivateRanges:      private,
 			LicenseServers:     []network.LicenseServer{license},
 			SchedulerPorts:     schedPorts,
+			WorkerPorts:        workers,
 			ShareWith:          shareWith,
 			InsideOrganization: inside,
 			EndpointCondition:  map[string]any{"StringEquals": map[string]any{"aws:PrincipalOrgID": "o-a1b2c3d4e5"}},
@@ -127,24 +124,32 @@ func build(t *testing.T) *fixture {
 		})
 		return s
 	}
-	hs := hub("Hub", &network.Vpn{CustomerGatewayIP: "203.0.113.10", BgpAsn: 65000}, true)
-	plain := hub("PlainHub", nil, false)
+	hs := hub("Hub", &network.Vpn{CustomerGatewayIP: "203.0.113.10", BgpAsn: 65000}, true, nil)
+	plain := hub("PlainHub", nil, false, nil)
+	wh := hub("WorkerHub", nil, true, workerPorts)
 
-	ls := cdktest.AddStack(t, app, "Link", mgmt)
-	network.NewLink(ls, "Link", network.LinkProps{
-		Parameters:     params,
-		ReaderRoleArn:  readerArn,
-		AttachmentTags: attachTags,
-		Cidr:           prodCidr,
-		SchedulerPorts: schedPorts,
-		LicensePorts:   []int{license.Port},
-	})
+	link := func(id string, workers []int) awscdk.Stack {
+		ls := cdktest.AddStack(t, app, id, mgmt)
+		network.NewLink(ls, "Link", network.LinkProps{
+			Parameters:     params,
+			ReaderRoleArn:  readerArn,
+			AttachmentTags: attachTags,
+			Cidr:           prodCidr,
+			SchedulerPorts: schedPorts,
+			LicensePorts:   []int{license.Port},
+			WorkerPorts:    workers,
+		})
+		return ls
+	}
+	ls, wl := link("Link", nil), link("WorkerLink", workerPorts)
 
 	return &fixture{
 		Production: cdktest.Template(t, ps),
 		Hub:        cdktest.Template(t, hs),
 		PlainHub:   cdktest.Template(t, plain),
 		Link:       cdktest.Template(t, ls),
+		WorkerHub:  cdktest.Template(t, wh),
+		WorkerLink: cdktest.Template(t, wl),
 		Small:      cdktest.Template(t, small),
 	}
 }

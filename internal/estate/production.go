@@ -210,6 +210,7 @@ func (b *builder) link(group, owner, account string, cidr netip.Prefix, after aw
 		Cidr:           cidr,
 		SchedulerPorts: sched,
 		LicensePorts:   license,
+		WorkerPorts:    ints(s.Scheduler.WorkerPorts),
 	})
 	dependsOn(st, b.out.Network, "reads the hub's published ids")
 	dependsOn(st, after, "finds the attachment the network's stack creates")

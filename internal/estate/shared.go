@@ -124,6 +124,7 @@ func (b *builder) network(resolved []manifest.Resolved) awscdk.Stack {
 	for _, p := range s.Scheduler.Ports {
 		props.SchedulerPorts = append(props.SchedulerPorts, int(p))
 	}
+	props.WorkerPorts = ints(s.Scheduler.WorkerPorts)
 	if s.OrganizationID != "" {
 		props.EndpointCondition = map[string]any{"StringEquals": map[string]any{"aws:PrincipalOrgID": s.OrganizationID}}
 	} else {

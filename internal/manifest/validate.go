@@ -195,8 +195,11 @@ func validateStudio(s *Studio, r reporter) {
 	for i, port := range s.Scheduler.WorkerPorts {
 		pp := Path("scheduler.workerPorts").Index(i)
 		requirePort(r, pp, port)
-		if port == 22 || port == 3389 {
+		switch {
+		case port == 22 || port == 3389:
 			r.add(pp, "port %d is SSH or RDP: render nodes are reached through Session Manager only (ISE 4.1)", port)
+		case port >= 1 && port < 1024:
+			r.add(pp, "port %d is a privileged port: worker ports are 1024 to 65535", port)
 		}
 	}
 	pools := map[string]bool{}

@@ -603,6 +603,9 @@ var studioCases = []ruleCase{
 	{"worker port SSH", e(replace("studio.yaml", "ports: [4433]\n", "ports: [4433]\n  workerPorts: [8080, 22]\n")), []string{
 		"productions/studio.yaml:25: scheduler.workerPorts[1]: port 22 is SSH or RDP: render nodes are reached through Session Manager only (ISE 4.1)",
 	}},
+	{"worker port privileged", e(replace("studio.yaml", "ports: [4433]\n", "ports: [4433]\n  workerPorts: [443]\n")), []string{
+		"productions/studio.yaml:25: scheduler.workerPorts[0]: port 443 is a privileged port: worker ports are 1024 to 65535",
+	}},
 	{"worker port RDP", e(replace("studio.yaml", "ports: [4433]\n", "ports: [4433]\n  workerPorts: [3389]\n")), []string{
 		"productions/studio.yaml:25: scheduler.workerPorts[0]: port 3389 is SSH or RDP: render nodes are reached through Session Manager only (ISE 4.1)",
 	}},
