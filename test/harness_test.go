@@ -12,20 +12,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/jsii-runtime-go"
+	"github.com/renderenv/renderenv/internal/cdktest"
 
 	"github.com/renderenv/renderenv/internal/estate"
 	"github.com/renderenv/renderenv/internal/estategen"
 	"github.com/renderenv/renderenv/internal/manifest"
 )
 
-func TestMain(m *testing.M) {
-	// Node 20 still runs jsii correctly; the banner would drown test output.
-	os.Setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-	code := m.Run()
-	jsii.Close()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { cdktest.Main(m) }
 
 // Templates are the synthesized CloudFormation templates of one estate:
 // stack name to the parsed template JSON.
@@ -111,7 +105,7 @@ func synth(t testing.TB, spec estateSpec) *Synthesized {
 // folders may vanish with the test that created them: everything is read
 // into memory before returning.
 func synthesize(t testing.TB, spec estateSpec) (*Synthesized, error) {
-	root, err := repoRoot()
+	root, err := estate.ProjectRoot()
 	if err != nil {
 		return nil, err
 	}
@@ -190,25 +184,6 @@ func firstLines(s string, n int) string {
 		lines = append(lines[:n], "...")
 	}
 	return strings.Join(lines, "\n")
-}
-
-// repoRoot is the nearest folder above the working directory with cdk.json,
-// whose feature flags the test app loads.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "cdk.json")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no cdk.json above the test's working directory")
-		}
-		dir = parent
-	}
 }
 
 // eachEstate runs f as a subtest per estate.

@@ -538,15 +538,7 @@ func TestReachabilityCheckerCatchesALeakedPropagation(t *testing.T) {
 	// The link of the first production network: its association names the
 	// attachment and the production route table.
 	victim := g.productions()[0]
-	var assoc Resource
-	for _, r := range ts.All("AWS::EC2::TransitGatewayRouteTableAssociation") {
-		if n, err := g.attachment(r.Stack, r.Props["TransitGatewayAttachmentId"]); err == nil && n.node == victim.node {
-			assoc = r
-		}
-	}
-	if assoc.ID == "" {
-		t.Fatalf("no association for %s", victim.name)
-	}
+	assoc := associationOf(t, g, ts, victim)
 	asMap(ts[assoc.Stack]["Resources"])["InjectedLeak"] = map[string]any{
 		"Type": "AWS::EC2::TransitGatewayRouteTablePropagation",
 		"Properties": map[string]any{
@@ -642,4 +634,85 @@ func TestVpcRouteCheckerCatchesInjectedRoutes(t *testing.T) {
 			t.Errorf("injected routes not reported: want %q in:\n%s", want, got)
 		}
 	}
+}
+
+// The checker must also follow static routes: one AWS::EC2::TransitGatewayRoute
+// in the production route table that sends a production's range to its
+// attachment lets every other production reach it, with no propagation at
+// all.
+func TestReachabilityCheckerCatchesALeakedStaticRoute(t *testing.T) {
+	s := synth(t, shippedEstate)
+	g := transitGraphOf(t, s, s.Templates)
+	if v := g.isolationViolations(); len(v) > 0 {
+		t.Fatalf("the shipped estate already leaks: %v", v)
+	}
+	ts := clone(s.Templates)
+	// The link of the last production network: its association names the
+	// attachment and the production route table.
+	prods := g.productions()
+	victim := prods[len(prods)-1]
+	assoc := associationOf(t, g, ts, victim)
+	// A /24 inside the victim's range: a narrower route leaks as surely as
+	// the whole range.
+	dest := netip.PrefixFrom(victim.cidrs[0].Addr(), 24)
+	if victim.cidrs[0].Bits() > 24 {
+		dest = victim.cidrs[0]
+	}
+	asMap(ts[assoc.Stack]["Resources"])["InjectedStaticRoute"] = map[string]any{
+		"Type": "AWS::EC2::TransitGatewayRoute",
+		"Properties": map[string]any{
+			"DestinationCidrBlock":       dest.String(),
+			"TransitGatewayAttachmentId": assoc.Props["TransitGatewayAttachmentId"],
+			"TransitGatewayRouteTableId": assoc.Props["TransitGatewayRouteTableId"],
+		},
+	}
+	leaked := transitGraphOf(t, s, ts).isolationViolations()
+	if len(leaked) == 0 {
+		t.Fatalf("injected %s/InjectedStaticRoute sending %s to %s in the production route table, but the checker reports no production reaching another", assoc.Stack, dest, victim.name)
+	}
+	via := assoc.Stack + "/InjectedStaticRoute (AWS::EC2::TransitGatewayRoute)"
+	for _, other := range prods {
+		if other == victim {
+			continue
+		}
+		want := other.name + " reaches " + victim.name + ":"
+		found := false
+		for _, v := range leaked {
+			found = found || (strings.HasPrefix(v, want) && strings.Contains(v, "routes "+dest.String()+" ("+via+")"))
+		}
+		if !found {
+			t.Errorf("after the static route, want %q through %s reported; got %q", want, via, leaked)
+		}
+	}
+	for _, v := range leaked {
+		if !strings.Contains(v, via) {
+			t.Errorf("reported %q, which the injected route does not explain", v)
+		}
+	}
+	// A blackhole route for the same range carries nothing.
+	ts = clone(s.Templates)
+	asMap(ts[assoc.Stack]["Resources"])["InjectedBlackhole"] = map[string]any{
+		"Type": "AWS::EC2::TransitGatewayRoute",
+		"Properties": map[string]any{
+			"DestinationCidrBlock":       dest.String(),
+			"Blackhole":                  true,
+			"TransitGatewayRouteTableId": assoc.Props["TransitGatewayRouteTableId"],
+		},
+	}
+	if v := transitGraphOf(t, s, ts).isolationViolations(); len(v) > 0 {
+		t.Errorf("a blackhole route reported as a leak: %v", v)
+	}
+}
+
+// associationOf is the link stack's association of network n with its
+// route table.
+func associationOf(t *testing.T, g *transitGraph, ts Templates, n *tgwNetwork) Resource {
+	t.Helper()
+	for _, r := range ts.All("AWS::EC2::TransitGatewayRouteTableAssociation") {
+		if a, err := g.attachment(r.Stack, r.Props["TransitGatewayAttachmentId"]); err == nil && a.node == n.node {
+			return r
+		}
+	}
+	t.Fatalf("no association for %s", n.name)
+	return Resource{}
 }

@@ -145,7 +145,7 @@ func render(p evidence.Pack, format string) ([]byte, error) {
 var synthesizeTemplates = synthesize
 
 func synthesize(e *manifest.Estate) (templates map[string]map[string]any, err error) {
-	root, err := projectRoot()
+	root, err := estate.ProjectRoot()
 	if err != nil {
 		return nil, err
 	}
@@ -185,23 +185,4 @@ func synthesize(e *manifest.Estate) (templates map[string]map[string]any, err er
 		return nil, fmt.Errorf("synthesis wrote no templates")
 	}
 	return templates, nil
-}
-
-// projectRoot is the nearest folder at or above the working directory that
-// holds cdk.json: the feature flags synthesis must use to match cdk synth.
-func projectRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "cdk.json")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("no cdk.json in the working directory or above it: run renderenv controls inside the renderenv project")
-		}
-		dir = parent
-	}
 }

@@ -1,6 +1,8 @@
 package audit_test
 
 import (
+	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -398,5 +400,302 @@ func TestAlarmsCoverTheCisMonitoringChecks(t *testing.T) {
 	tpl := templates(t).Org
 	for _, name := range want {
 		cdktest.CountProperties(t, tpl, "AWS::CloudWatch::Alarm", map[string]any{"AlarmName": "acme-" + name}, 1)
+	}
+}
+
+// event is a CloudTrail record built from dotted paths and values, e.g.
+// event("eventName", "DisableKey", "userIdentity.type", "Root").
+func event(kv ...string) map[string]any {
+	out := map[string]any{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m := out
+		parts := strings.Split(kv[i], ".")
+		for _, p := range parts[:len(parts)-1] {
+			next, ok := m[p].(map[string]any)
+			if !ok {
+				next = map[string]any{}
+				m[p] = next
+			}
+			m = next
+		}
+		m[parts[len(parts)-1]] = kv[i+1]
+	}
+	return out
+}
+
+// filter is a parsed CloudWatch Logs JSON filter pattern, for the part of the
+// syntax audit.Alarms uses: $.selectors compared with = or != to quoted or
+// bare values with * wildcards, NOT EXISTS, &&, || and parentheses. A
+// comparison on a field the event lacks does not match.
+type filter struct {
+	toks []string
+	pos  int
+	err  error
+}
+
+func parseFilter(pattern string) (func(map[string]any) bool, error) {
+	f := &filter{}
+	for i := 0; i < len(pattern); {
+		c := pattern[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\n':
+			i++
+		case strings.ContainsRune("{}()", rune(c)):
+			f.toks = append(f.toks, string(c))
+			i++
+		case strings.HasPrefix(pattern[i:], "&&"), strings.HasPrefix(pattern[i:], "||"), strings.HasPrefix(pattern[i:], "!="):
+			f.toks = append(f.toks, pattern[i:i+2])
+			i += 2
+		case c == '=':
+			f.toks = append(f.toks, "=")
+			i++
+		case c == '"':
+			end := strings.IndexByte(pattern[i+1:], '"')
+			if end < 0 {
+				return nil, fmt.Errorf("unterminated string at %d", i)
+			}
+			f.toks = append(f.toks, pattern[i:i+end+2])
+			i += end + 2
+		default:
+			j := i
+			for j < len(pattern) && !strings.ContainsRune(" \t\n{}()=!&|\"", rune(pattern[j])) {
+				j++
+			}
+			if j == i {
+				return nil, fmt.Errorf("unexpected %q at %d", c, i)
+			}
+			f.toks = append(f.toks, pattern[i:j])
+			i = j
+		}
+	}
+	f.expect("{")
+	m := f.or()
+	f.expect("}")
+	if f.err == nil && f.pos != len(f.toks) {
+		f.err = fmt.Errorf("trailing %v", f.toks[f.pos:])
+	}
+	return m, f.err
+}
+
+func (f *filter) peek() string {
+	if f.pos < len(f.toks) {
+		return f.toks[f.pos]
+	}
+	return ""
+}
+
+func (f *filter) next() string { s := f.peek(); f.pos++; return s }
+
+func (f *filter) expect(tok string) {
+	if got := f.next(); got != tok && f.err == nil {
+		f.err = fmt.Errorf("want %q at token %d, got %q", tok, f.pos-1, got)
+	}
+}
+
+func (f *filter) or() func(map[string]any) bool {
+	terms := []func(map[string]any) bool{f.and()}
+	for f.peek() == "||" {
+		f.next()
+		terms = append(terms, f.and())
+	}
+	return func(e map[string]any) bool {
+		for _, m := range terms {
+			if m(e) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+func (f *filter) and() func(map[string]any) bool {
+	terms := []func(map[string]any) bool{f.term()}
+	for f.peek() == "&&" {
+		f.next()
+		terms = append(terms, f.term())
+	}
+	return func(e map[string]any) bool {
+		for _, m := range terms {
+			if !m(e) {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+func (f *filter) term() func(map[string]any) bool {
+	if f.peek() == "(" {
+		f.next()
+		m := f.or()
+		f.expect(")")
+		return m
+	}
+	sel := f.next()
+	if !strings.HasPrefix(sel, "$.") && f.err == nil {
+		f.err = fmt.Errorf("want a $. selector, got %q", sel)
+	}
+	path := strings.Split(strings.TrimPrefix(sel, "$."), ".")
+	lookup := func(e map[string]any) (string, bool) {
+		var v any = e
+		for _, p := range path {
+			m, ok := v.(map[string]any)
+			if !ok {
+				return "", false
+			}
+			if v, ok = m[p]; !ok {
+				return "", false
+			}
+		}
+		s, ok := v.(string)
+		return s, ok
+	}
+	switch op := f.next(); op {
+	case "NOT":
+		f.expect("EXISTS")
+		return func(e map[string]any) bool { _, ok := lookup(e); return !ok }
+	case "=", "!=":
+		value := strings.Trim(f.next(), `"`)
+		re := regexp.MustCompile("^" + strings.ReplaceAll(regexp.QuoteMeta(value), `\*`, ".*") + "$")
+		return func(e map[string]any) bool {
+			s, ok := lookup(e)
+			return ok && re.MatchString(s) == (op == "=")
+		}
+	default:
+		if f.err == nil {
+			f.err = fmt.Errorf("unsupported operator %q after %s", op, sel)
+		}
+		return func(map[string]any) bool { return false }
+	}
+}
+
+func TestFilterPatternReaderFollowsCloudWatchSyntax(t *testing.T) {
+	m, err := parseFilter(`{ ($.a = "x*") && (($.b.c != Yes) || $.d NOT EXISTS) }`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		e    map[string]any
+		want bool
+	}{
+		{event("a", "xyz", "b.c", "No", "d", "1"), true},
+		{event("a", "xyz", "b.c", "Yes"), true},
+		{event("a", "xyz", "b.c", "Yes", "d", "1"), false},
+		{event("a", "yx", "b.c", "No"), false},
+		{event("b.c", "No"), false},
+	} {
+		if got := m(tc.e); got != tc.want {
+			t.Errorf("%v: matched %v, want %v", tc.e, got, tc.want)
+		}
+	}
+	for _, bad := range []string{`$.a = 1`, `{ $.a ~ 1 }`, `{ ($.a = 1 }`, `{ a = 1 }`} {
+		if _, err := parseFilter(bad); err == nil {
+			t.Errorf("%s: parsed, want an error", bad)
+		}
+	}
+	// Every alarm's pattern is well formed (balanced, one operator per
+	// comparison): CloudWatch refuses a malformed one only at deployment.
+	for _, a := range audit.Alarms {
+		if _, err := parseFilter(a.Pattern); err != nil {
+			t.Errorf("%s: %v\n%s", a.Name, err, a.Pattern)
+		}
+	}
+}
+
+// TestAlarmFiltersMatchTheEventsTheyAreFor reads each key alarm's metric
+// filter from the template and runs it over CloudTrail records: it must
+// count the events the alarm is named for and not the ordinary ones beside
+// them (CIS AWS Foundations Benchmark, monitoring; ISE 8.1, 9.4).
+func TestAlarmFiltersMatchTheEventsTheyAreFor(t *testing.T) {
+	kms, ec2, ct, iam := "kms.amazonaws.com", "ec2.amazonaws.com", "cloudtrail.amazonaws.com", "iam.amazonaws.com"
+	api := func(source, name string) map[string]any {
+		return event("eventSource", source, "eventName", name, "eventType", "AwsApiCall", "userIdentity.type", "AssumedRole")
+	}
+	signIn := func(mfa, result string) map[string]any {
+		return event("eventSource", "signin.amazonaws.com", "eventName", "ConsoleLogin", "eventType", "AwsConsoleSignIn",
+			"userIdentity.type", "IAMUser", "additionalEventData.MFAUsed", mfa, "responseElements.ConsoleLogin", result)
+	}
+	root := func(kv ...string) map[string]any {
+		return event(append([]string{"eventSource", "s3.amazonaws.com", "eventName", "ListBuckets", "eventType", "AwsApiCall", "userIdentity.type", "Root"}, kv...)...)
+	}
+	cases := map[string]struct{ match, ignore map[string]map[string]any }{
+		"KmsKeyDisabledOrScheduledForDeletion": {
+			match: map[string]map[string]any{
+				"DisableKey": api(kms, "DisableKey"), "ScheduleKeyDeletion": api(kms, "ScheduleKeyDeletion"),
+				"DisableKeyRotation": api(kms, "DisableKeyRotation"), "PutKeyPolicy": api(kms, "PutKeyPolicy"),
+			},
+			ignore: map[string]map[string]any{"Decrypt": api(kms, "Decrypt"), "DescribeKey": api(kms, "DescribeKey"), "another service's DisableKey": api(ec2, "DisableKey")},
+		},
+		"RootAccountUsage": {
+			match: map[string]map[string]any{"a root API call": root(), "a root console sign-in": root("eventName", "ConsoleLogin", "eventType", "AwsConsoleSignIn")},
+			ignore: map[string]map[string]any{
+				"an assumed role":                api("s3.amazonaws.com", "ListBuckets"),
+				"an AWS service acting for root": root("userIdentity.invokedBy", "support.amazonaws.com"),
+				"a service event":                root("eventType", "AwsServiceEvent"),
+			},
+		},
+		"ConsoleSignInWithoutMfa": {
+			match:  map[string]map[string]any{"sign-in without MFA": signIn("No", "Success")},
+			ignore: map[string]map[string]any{"sign-in with MFA": signIn("Yes", "Success"), "an API call": api(iam, "ListUsers")},
+		},
+		"CloudTrailChanges": {
+			match: map[string]map[string]any{
+				"StopLogging": api(ct, "StopLogging"), "DeleteTrail": api(ct, "DeleteTrail"), "UpdateTrail": api(ct, "UpdateTrail"),
+				"PutEventSelectors": api(ct, "PutEventSelectors"), "CreateTrail": api(ct, "CreateTrail"),
+			},
+			ignore: map[string]map[string]any{"DescribeTrails": api(ct, "DescribeTrails"), "LookupEvents": api(ct, "LookupEvents")},
+		},
+		"TransitGatewayChanges": {
+			match: map[string]map[string]any{
+				"CreateTransitGatewayRoute":                  api(ec2, "CreateTransitGatewayRoute"),
+				"AssociateTransitGatewayRouteTable":          api(ec2, "AssociateTransitGatewayRouteTable"),
+				"EnableTransitGatewayRouteTablePropagation":  api(ec2, "EnableTransitGatewayRouteTablePropagation"),
+				"DeleteTransitGatewayRoute":                  api(ec2, "DeleteTransitGatewayRoute"),
+				"ReplaceTransitGatewayRoute":                 api(ec2, "ReplaceTransitGatewayRoute"),
+				"CreateTransitGatewayVpcAttachment":          api(ec2, "CreateTransitGatewayVpcAttachment"),
+				"AcceptTransitGatewayVpcAttachment":          api(ec2, "AcceptTransitGatewayVpcAttachment"),
+				"DisableTransitGatewayRouteTablePropagation": api(ec2, "DisableTransitGatewayRouteTablePropagation"),
+			},
+			ignore: map[string]map[string]any{"DescribeTransitGateways": api(ec2, "DescribeTransitGateways"), "SearchTransitGatewayRoutes": api(ec2, "SearchTransitGatewayRoutes")},
+		},
+		"UnauthorizedApiCalls": {
+			match: map[string]map[string]any{
+				"AccessDenied":                 event("eventName", "GetObject", "errorCode", "AccessDenied"),
+				"Client.UnauthorizedOperation": event("eventName", "RunInstances", "errorCode", "Client.UnauthorizedOperation"),
+			},
+			ignore: map[string]map[string]any{"a successful call": api(ec2, "RunInstances"), "another error": event("eventName", "GetObject", "errorCode", "NoSuchKey")},
+		},
+		"IamPolicyChanges": {
+			match:  map[string]map[string]any{"PutRolePolicy": api(iam, "PutRolePolicy"), "AttachRolePolicy": api(iam, "AttachRolePolicy"), "UpdateAssumeRolePolicy": api(iam, "UpdateAssumeRolePolicy")},
+			ignore: map[string]map[string]any{"GetRolePolicy": api(iam, "GetRolePolicy")},
+		},
+	}
+	tpl := templates(t).Org
+	id := find(t, tpl)
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			// The filter that feeds the alarm of that name.
+			alarm := cdktest.One(t, tpl, "AWS::CloudWatch::Alarm", map[string]any{"Properties": map[string]any{"AlarmName": "acme-" + name}})
+			metric, _ := alarm.Properties["MetricName"].(string)
+			f := cdktest.One(t, tpl, "AWS::Logs::MetricFilter", map[string]any{"Properties": map[string]any{
+				"LogGroupName":          cdktest.Ref(id.LogGroup),
+				"MetricTransformations": []any{cdktest.Obj(map[string]any{"MetricName": metric, "MetricNamespace": alarm.Properties["Namespace"]})},
+			}})
+			pattern, _ := f.Properties["FilterPattern"].(string)
+			matches, err := parseFilter(pattern)
+			if err != nil {
+				t.Fatalf("filter %s: %v\n%s", f.ID, err, pattern)
+			}
+			for what, e := range tc.match {
+				if !matches(e) {
+					t.Errorf("%s does not count %s:\n%s", name, what, pattern)
+				}
+			}
+			for what, e := range tc.ignore {
+				if matches(e) {
+					t.Errorf("%s counts %s, which it is not for:\n%s", name, what, pattern)
+				}
+			}
+		})
 	}
 }

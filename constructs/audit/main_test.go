@@ -1,24 +1,16 @@
 package audit_test
 
 import (
-	"os"
 	"sync"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
-	"github.com/aws/jsii-runtime-go"
 
 	"github.com/renderenv/renderenv/constructs/audit"
 	"github.com/renderenv/renderenv/internal/cdktest"
 )
 
-func TestMain(m *testing.M) {
-	// Node 20 still runs jsii correctly; the banner would drown test output.
-	os.Setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-	code := m.Run()
-	jsii.Close()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { cdktest.Main(m) }
 
 const (
 	logArchive = "222222222222"

@@ -1,7 +1,6 @@
 package keys_test
 
 import (
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -13,13 +12,7 @@ import (
 	"github.com/renderenv/renderenv/internal/cdktest"
 )
 
-func TestMain(m *testing.M) {
-	// Node 20 still runs jsii correctly; the banner would drown test output.
-	os.Setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-	code := m.Run()
-	jsii.Close()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { cdktest.Main(m) }
 
 const (
 	account = "333333333333"

@@ -1,6 +1,8 @@
 package network_test
 
 import (
+	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -323,5 +325,225 @@ func TestFrontEndAclPassesOnlyLicenseTrafficAndTheVpc(t *testing.T) {
 	sort.Strings(want)
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("front-end ACL:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// tierAcl returns the logical id of the hub's network ACL named name (the
+// end of its Name tag), after checking that it is associated with every
+// subnet of tier, and its entries as "direction cidr protocol from-to".
+func tierAcl(t *testing.T, tpl assertions.Template, name, tier string) (string, []string) {
+	t.Helper()
+	acl := cdktest.One(t, tpl, "AWS::EC2::NetworkAcl", map[string]any{"Properties": map[string]any{
+		"Tags": cdktest.ArrayWith(map[string]any{"Key": "Name", "Value": assertions.Match_StringLikeRegexp(jsii.String(name + "$"))}),
+	}}).ID
+	ss := subnets(t, tpl)[tier]
+	if len(ss) != 2 {
+		t.Errorf("want 2 %s subnets, got %v", tier, ss)
+	}
+	for _, s := range ss {
+		cdktest.HasProperties(t, tpl, "AWS::EC2::SubnetNetworkAclAssociation", map[string]any{"NetworkAclId": cdktest.Ref(acl), "SubnetId": cdktest.Ref(s)})
+	}
+	var got []string
+	for _, e := range aclEntries(t, tpl) {
+		if e.Acl != acl {
+			continue
+		}
+		if !e.Allow {
+			t.Errorf("%s: unexpected deny %s %d", name, direction(e.Egress), e.Number)
+		}
+		got = append(got, strings.Join([]string{direction(e.Egress), e.Cidr, cdktest.Text(float64(e.Protocol)), cdktest.Text(float64(e.From)) + "-" + cdktest.Text(float64(e.To))}, " "))
+	}
+	return acl, got
+}
+
+// both is an ACL entry in each direction, as tierAcl renders it.
+func both(cidr, proto, ports string) []string {
+	return []string{"ingress " + cidr + " " + proto + " " + ports, "egress " + cidr + " " + proto + " " + ports}
+}
+
+func checkAcl(t *testing.T, name string, got, want []string) {
+	t.Helper()
+	if !cdktest.SameSet(got, want) {
+		t.Errorf("%s:\n%s\nwant:\n%s", name, strings.Join(cdktest.Sorted(got), "\n"), strings.Join(cdktest.Sorted(want), "\n"))
+	}
+}
+
+// TestApplicationAclAcceptsOnlySchedulerAndLicensePortsFromPrivateRanges:
+// the application tier (scheduler, license server) talks freely with the
+// VPC and on-premises, accepts only the scheduler and license ports from
+// the private ranges that hold every production (answering on ephemeral
+// ports), and reaches the internet only at the license servers' ports,
+// through NAT (ISE 2.2, 2.6).
+func TestApplicationAclAcceptsOnlySchedulerAndLicensePortsFromPrivateRanges(t *testing.T) {
+	_, got := tierAcl(t, templates(t).Hub, "ApplicationAcl", network.ApplicationTier)
+	want := both(mgmtCidr.String(), "-1", "0-0")
+	for _, o := range onPrem {
+		want = append(want, both(o.String(), "-1", "0-0")...)
+	}
+	for _, p := range private {
+		for _, port := range schedPorts {
+			want = append(want, "ingress "+p.String()+" 6 "+cdktest.Text(float64(port))+"-"+cdktest.Text(float64(port)))
+		}
+		want = append(want, "ingress "+p.String()+" 6 1715-1715", "egress "+p.String()+" 6 1024-65535")
+	}
+	want = append(want, "egress "+license.Cidr.String()+" 6 1715-1715", "ingress "+license.Cidr.String()+" 6 1024-65535")
+	checkAcl(t, "application ACL", got, want)
+}
+
+// TestDataAclTalksOnlyToTheVpcAndOnPremises: the data tier holds the
+// management endpoints and is isolated: the VPC and on-premises only, no
+// production range beyond them and no internet.
+func TestDataAclTalksOnlyToTheVpcAndOnPremises(t *testing.T) {
+	_, got := tierAcl(t, templates(t).Hub, "DataAcl", network.DataTier)
+	want := both(mgmtCidr.String(), "-1", "0-0")
+	for _, o := range onPrem {
+		want = append(want, both(o.String(), "-1", "0-0")...)
+	}
+	checkAcl(t, "data ACL", got, want)
+}
+
+// TestTransitAclPassesOnlyWhatTheTransitGatewayCarries: the transit tier
+// holds the Transit Gateway attachment: the VPC, the private ranges and
+// on-premises, never the internet.
+func TestTransitAclPassesOnlyWhatTheTransitGatewayCarries(t *testing.T) {
+	_, got := tierAcl(t, templates(t).Hub, "TransitAcl", network.TransitTier)
+	want := both(mgmtCidr.String(), "-1", "0-0")
+	for _, p := range append(append([]netip.Prefix(nil), private...), onPrem...) {
+		want = append(want, both(p.String(), "-1", "0-0")...)
+	}
+	checkAcl(t, "transit ACL", got, want)
+}
+
+// TestNoManagementAclAdmitsTheInternet: every subnet of the management VPC
+// has one of the hub's ACLs (a subnet without one falls back to the VPC's
+// default ACL, which allows everything), and no entry of any of them
+// allows 0.0.0.0/0 or ::/0: the internet is reached only at the license
+// servers (ISE 2.2).
+func TestNoManagementAclAdmitsTheInternet(t *testing.T) {
+	for name, tpl := range map[string]assertions.Template{"with VPN": templates(t).Hub, "without VPN": templates(t).PlainHub} {
+		t.Run(name, func(t *testing.T) {
+			cdktest.Count(t, tpl, "AWS::EC2::NetworkAcl", 4)
+			acls := map[string]bool{}
+			for _, a := range cdktest.Find(t, tpl, "AWS::EC2::NetworkAcl", nil) {
+				acls[a.ID] = true
+			}
+			assoc := map[string][]string{}
+			for _, a := range cdktest.Find(t, tpl, "AWS::EC2::SubnetNetworkAclAssociation", nil) {
+				s, acl := refOf(a.Properties["SubnetId"]), refOf(a.Properties["NetworkAclId"])
+				if !acls[acl] {
+					t.Errorf("subnet %s is associated with %v, not one of the hub's ACLs", s, a.Properties["NetworkAclId"])
+				}
+				assoc[s] = append(assoc[s], acl)
+			}
+			for _, s := range cdktest.Find(t, tpl, "AWS::EC2::Subnet", nil) {
+				if len(assoc[s.ID]) != 1 {
+					t.Errorf("subnet %s (%s) has ACLs %v, want exactly one of the hub's", s.ID, tag(s, "aws-cdk:subnet-name"), assoc[s.ID])
+				}
+			}
+			for _, e := range cdktest.Find(t, tpl, "AWS::EC2::NetworkAclEntry", nil) {
+				if e.Properties["RuleAction"] != "allow" {
+					continue
+				}
+				if e.Properties["CidrBlock"] == "0.0.0.0/0" || e.Properties["Ipv6CidrBlock"] == "::/0" {
+					t.Errorf("ACL entry %s of %s allows the internet", e.ID, refOf(e.Properties["NetworkAclId"]))
+				}
+				if _, ok := e.Properties["Ipv6CidrBlock"]; ok {
+					t.Errorf("ACL entry %s allows IPv6 %v; the management VPC is IPv4 only", e.ID, e.Properties["Ipv6CidrBlock"])
+				}
+			}
+		})
+	}
+}
+
+// TestManagementDefaultSecurityGroupKeepsNoRules: CDK's
+// Custom::VpcRestrictDefaultSG strips the default security group of the
+// management VPC, its handler may change only that group, and nothing in the
+// hub adds a rule back (ISE 2.5).
+func TestManagementDefaultSecurityGroupKeepsNoRules(t *testing.T) {
+	for name, tpl := range map[string]assertions.Template{"with VPN": templates(t).Hub, "without VPN": templates(t).PlainHub} {
+		t.Run(name, func(t *testing.T) {
+			vpc := cdktest.One(t, tpl, "AWS::EC2::VPC", nil).ID
+			sg := cdktest.GetAtt(vpc, "DefaultSecurityGroup")
+			restrict := cdktest.One(t, tpl, "Custom::VpcRestrictDefaultSG", nil)
+			if got := restrict.Properties["DefaultSecurityGroupId"]; cdktest.Text(got) != cdktest.Text(sg) {
+				t.Errorf("Custom::VpcRestrictDefaultSG strips %s, want the management VPC's default group %s", cdktest.Text(got), cdktest.Text(sg))
+			}
+			if got := restrict.Properties["Account"]; got != management {
+				t.Errorf("Custom::VpcRestrictDefaultSG runs in account %v, want %s", got, management)
+			}
+			handler := refOf(restrict.Properties["ServiceToken"])
+			fn := cdktest.One(t, tpl, "AWS::Lambda::Function", map[string]any{"Properties": map[string]any{
+				"Description": assertions.Match_StringLikeRegexp(jsii.String("removing all inbound/outbound rules from the VPC default security group")),
+			}})
+			if fn.ID != handler {
+				t.Fatalf("Custom::VpcRestrictDefaultSG is served by %q, want CDK's handler %s", handler, fn.ID)
+			}
+			role := refOf(fn.Properties["Role"])
+			r := cdktest.One(t, tpl, "AWS::IAM::Role", map[string]any{"Properties": map[string]any{
+				"AssumeRolePolicyDocument": cdktest.Obj(map[string]any{"Statement": []any{cdktest.Obj(map[string]any{
+					"Principal": map[string]any{"Service": "lambda.amazonaws.com"},
+				})}}),
+				"Policies": assertions.Match_AnyValue(),
+			}})
+			if r.ID != role {
+				t.Fatalf("the handler runs as %q, want %s", role, r.ID)
+			}
+			wantArn := "arn:aws:ec2:" + region + ":" + management + ":security-group/" + cdktest.Text(sg)
+			var revokes bool
+			policies, _ := r.Properties["Policies"].([]any)
+			for _, p := range policies {
+				doc, _ := p.(map[string]any)
+				for _, s := range cdktest.Statements(doc["PolicyDocument"]) {
+					if s.Effect() == "Allow" && s.Has("ec2:RevokeSecurityGroupIngress") && s.Has("ec2:RevokeSecurityGroupEgress") {
+						revokes = true
+					}
+					if !cdktest.SameSet(s.Resources(), []string{wantArn}) {
+						t.Errorf("the handler may %v on %v, want only %s", s.Actions(), s.Resources(), wantArn)
+					}
+				}
+			}
+			if !revokes {
+				t.Errorf("the handler's role may not revoke the default group's rules")
+			}
+			// Nothing adds a rule back to the default group.
+			for _, typ := range []string{"AWS::EC2::SecurityGroupIngress", "AWS::EC2::SecurityGroupEgress"} {
+				cdktest.CountProperties(t, tpl, typ, map[string]any{"GroupId": sg}, 0)
+			}
+		})
+	}
+}
+
+// TestWorkerPortsLetTheSchedulerReachRenderNodes: with scheduler.workerPorts
+// the scheduler opens connections to render nodes, so the application ACL
+// admits the replies from the private ranges to its ephemeral ports and
+// each link stack lets the scheduler group reach its production's CIDR on
+// exactly those ports; without them neither exists.
+func TestWorkerPortsLetTheSchedulerReachRenderNodes(t *testing.T) {
+	_, got := tierAcl(t, templates(t).WorkerHub, "ApplicationAcl", network.ApplicationTier)
+	_, without := tierAcl(t, templates(t).Hub, "ApplicationAcl", network.ApplicationTier)
+	replies := func(p netip.Prefix) string {
+		return "ingress " + p.String() + " 6 " + cdktest.Text(float64(network.InstanceEphemeralFrom)) + "-65535"
+	}
+	for _, p := range private {
+		if !slices.Contains(got, replies(p)) {
+			t.Errorf("with worker ports the application ACL lacks %q", replies(p))
+		}
+		if slices.Contains(without, replies(p)) {
+			t.Errorf("without worker ports the application ACL has %q", replies(p))
+		}
+	}
+	for name, c := range map[string]struct {
+		tpl   assertions.Template
+		ports []int
+	}{"WorkerLink": {templates(t).WorkerLink, workerPorts}, "Link": {templates(t).Link, nil}} {
+		egress := cdktest.Find(t, c.tpl, "AWS::EC2::SecurityGroupEgress", nil)
+		if len(egress) != len(c.ports) {
+			t.Errorf("%s: %d scheduler egress rules, want %d", name, len(egress), len(c.ports))
+		}
+		for _, port := range c.ports {
+			cdktest.HasProperties(t, c.tpl, "AWS::EC2::SecurityGroupEgress", map[string]any{
+				"IpProtocol": "tcp", "FromPort": port, "ToPort": port, "CidrIp": prodCidr.String(),
+			})
+		}
 	}
 }

@@ -2,7 +2,6 @@ package render_test
 
 import (
 	"net/netip"
-	"os"
 	"sync"
 	"testing"
 
@@ -16,13 +15,7 @@ import (
 	"github.com/renderenv/renderenv/internal/cdktest"
 )
 
-func TestMain(m *testing.M) {
-	// Node 20 still runs jsii correctly; the banner would drown test output.
-	os.Setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-	code := m.Run()
-	jsii.Close()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { cdktest.Main(m) }
 
 const (
 	account    = "333333333333"

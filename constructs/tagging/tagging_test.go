@@ -1,7 +1,6 @@
 package tagging_test
 
 import (
-	"os"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
@@ -12,13 +11,7 @@ import (
 	"github.com/renderenv/renderenv/internal/cdktest"
 )
 
-func TestMain(m *testing.M) {
-	// Node 20 still runs jsii correctly; the banner would drown test output.
-	os.Setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-	code := m.Run()
-	jsii.Close()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { cdktest.Main(m) }
 
 func TestNearestResourceGroupWinsOverTheStacksDefault(t *testing.T) {
 	stack := cdktest.NewStack(t, "333333333333", "us-west-2")

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -32,24 +31,27 @@ func Zones(region string) []string {
 	return []string{region + "a", region + "b"}
 }
 
-// Root is the repository root: the nearest folder above the working
-// directory that holds go.mod.
+// Root is the project root: the nearest folder above the working
+// directory that holds cdk.json.
 func Root(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
+	dir, err := estate.ProjectRoot()
 	if err != nil {
 		t.Fatalf("cdktest: %v", err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatalf("cdktest: no go.mod above the working directory")
-		}
-		dir = parent
-	}
+	return dir
+}
+
+// Main runs a package's tests and exits; see Run.
+func Main(m *testing.M) { os.Exit(Run(m)) }
+
+// Run runs a package's tests through one jsii runtime, closed at the end,
+// and returns the exit code. Node 20 still runs jsii correctly; its
+// end-of-life banner would drown the test output.
+func Run(m *testing.M) int {
+	os.Setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+	defer jsii.Close()
+	return m.Run()
 }
 
 // NewApp creates an App with cdk.json's feature flags, synthesizing into a

@@ -2,7 +2,6 @@ package cdktest_test
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 
@@ -12,13 +11,7 @@ import (
 	"github.com/renderenv/renderenv/internal/cdktest"
 )
 
-func TestMain(m *testing.M) {
-	// Node 20 still runs jsii correctly; the banner would drown test output.
-	os.Setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-	code := m.Run()
-	jsii.Close()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { cdktest.Main(m) }
 
 // recorder keeps what Check reports instead of failing the real test.
 type recorder struct {

@@ -39,3 +39,23 @@ func Flags(root string) (map[string]any, error) {
 	}
 	return cfg.Context, nil
 }
+
+// ProjectRoot is the nearest folder at or above the working directory that
+// holds cdk.json: the project whose feature flags synthesis must use to
+// match `cdk synth`.
+func ProjectRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "cdk.json")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("no cdk.json in the working directory or above it: run inside the renderenv project")
+		}
+		dir = parent
+	}
+}

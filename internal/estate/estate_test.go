@@ -9,20 +9,16 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/renderenv/renderenv/internal/cdktest"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
-	"github.com/aws/jsii-runtime-go"
 
 	"github.com/renderenv/renderenv/internal/estate"
 	"github.com/renderenv/renderenv/internal/manifest"
 )
 
-func TestMain(m *testing.M) {
-	os.Setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-	code := m.Run()
-	jsii.Close()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { cdktest.Main(m) }
 
 // shipped is the example estate built once with cdk-nag and the suppressions.
 var shipped struct {

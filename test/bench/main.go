@@ -101,7 +101,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: go run ./test/bench [flags]; see -h")
 		os.Exit(2)
 	}
-	if c.repo, err = repoRoot(); err != nil {
+	if c.repo, err = estate.ProjectRoot(); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -145,30 +145,6 @@ func parseVariants(s string) ([]phaseVariant, error) {
 		}
 	}
 	return out, nil
-}
-
-// repoRoot finds the renderenv module root (go.mod beside cdk.json) from the
-// working directory upwards.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if fileExists(filepath.Join(dir, "go.mod")) && fileExists(filepath.Join(dir, "cdk.json")) {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("run from inside the renderenv repository (no go.mod beside cdk.json found)")
-		}
-		dir = parent
-	}
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
 }
 
 // Synth is one measured synthesis.

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/renderenv/renderenv/internal/cdktest"
+
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/renderenv/renderenv/internal/estate"
@@ -27,13 +29,10 @@ const requireEnv = "RENDERENV_REQUIRE_LINT"
 const guardPackage = "node_modules/@cdklabs/cdk-validator-cfnguard"
 
 func TestMain(m *testing.M) {
-	// Node 20 still runs jsii correctly; the banner would drown test output.
-	os.Setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-	code := m.Run()
+	code := cdktest.Run(m)
 	if shipped != nil {
 		os.RemoveAll(shipped.Dir)
 	}
-	jsii.Close()
 	os.Exit(code)
 }
 
@@ -93,7 +92,7 @@ func shippedEstate(t *testing.T) *Estate {
 }
 
 func synthesize() (_ *Estate, err error) {
-	root, err := repoRoot()
+	root, err := estate.ProjectRoot()
 	if err != nil {
 		return nil, err
 	}
@@ -209,27 +208,9 @@ func (t *Template) Describe(logicalID string) string {
 	return s
 }
 
-// repoRoot is the nearest folder above the working directory with cdk.json.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "cdk.json")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no cdk.json above the test's working directory")
-		}
-		dir = parent
-	}
-}
-
 func mustRoot(t *testing.T) string {
 	t.Helper()
-	root, err := repoRoot()
+	root, err := estate.ProjectRoot()
 	if err != nil {
 		t.Fatal(err)
 	}

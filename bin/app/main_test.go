@@ -1,0 +1,284 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/renderenv/renderenv/internal/estate"
+)
+
+// app is the CDK app binary, built once by TestMain, and root the
+// repository root it runs in (it reads ./cdk.json, as under `cdk synth`).
+var app, root string
+
+func TestMain(m *testing.M) {
+	code, err := buildAndRun(m)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Exit(code)
+}
+
+func buildAndRun(m *testing.M) (int, error) {
+	dir, err := os.MkdirTemp("", "renderenv-app-")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(dir)
+	if root, err = estate.ProjectRoot(); err != nil {
+		return 0, err
+	}
+	app = filepath.Join(dir, "app")
+	build := exec.Command("go", "build", "-o", app, "./bin/app")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		return 0, fmt.Errorf("building the app: %v\n%s", err, out)
+	}
+	return m.Run(), nil
+}
+
+// result is one run of the app.
+type result struct {
+	code           int
+	stdout, stderr string
+	outdir         string
+}
+
+// synth runs the app as `cdk synth` does: CDK_OUTDIR names the cloud
+// assembly folder and CDK_CONTEXT_JSON carries the -c context. env adds
+// variables (RENDERENV_MANIFESTS=...).
+func synth(t *testing.T, context map[string]string, env ...string) result {
+	t.Helper()
+	out := t.TempDir()
+	ctx, cancel := contextWithTimeout(t, 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, app)
+	cmd.Dir = root
+	for _, kv := range os.Environ() {
+		switch strings.SplitN(kv, "=", 2)[0] {
+		case "CDK_OUTDIR", "CDK_CONTEXT_JSON", "RENDERENV_MANIFESTS":
+			continue
+		}
+		cmd.Env = append(cmd.Env, kv)
+	}
+	cmd.Env = append(cmd.Env, "CDK_OUTDIR="+out, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20")
+	if context != nil {
+		data, err := json.Marshal(context)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd.Env = append(cmd.Env, "CDK_CONTEXT_JSON="+string(data))
+	}
+	cmd.Env = append(cmd.Env, env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	r := result{stdout: stdout.String(), stderr: stderr.String(), outdir: out}
+	if exit, ok := err.(*exec.ExitError); ok {
+		r.code = exit.ExitCode()
+	} else if err != nil {
+		t.Fatalf("running the app: %v\n%s", err, r.stderr)
+	}
+	if ctx.Err() != nil {
+		t.Fatalf("the app did not finish in time:\n%s", r.stderr)
+	}
+	return r
+}
+
+func contextWithTimeout(t *testing.T, d time.Duration) (context.Context, context.CancelFunc) {
+	if deadline, ok := t.Deadline(); ok && time.Until(deadline) < d {
+		return context.WithDeadline(context.Background(), deadline.Add(-5*time.Second))
+	}
+	return context.WithTimeout(context.Background(), d)
+}
+
+// written lists the files of the app's output folder whose names end in
+// suffix, at any depth, relative to it.
+func (r result) written(t *testing.T, suffix string) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(r.outdir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && strings.HasSuffix(p, suffix) {
+			rel, _ := filepath.Rel(r.outdir, p)
+			out = append(out, rel)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// noCrash checks that a run printed no Go panic or stack trace.
+func (r result) noCrash(t *testing.T) {
+	t.Helper()
+	for _, s := range []string{"goroutine ", "panic:", "internal error"} {
+		if strings.Contains(r.stderr, s) || strings.Contains(r.stdout, s) {
+			t.Errorf("the app printed %q:\n%s%s", s, r.stdout, r.stderr)
+		}
+	}
+}
+
+// manifests copies the shipped manifests to a new folder and applies
+// breaks: file name to {old, new} text replacements. It returns the folder
+// and, for each broken file, the line of the first replacement.
+func manifests(t *testing.T, breaks map[string][2]string) (string, map[string]int) {
+	t.Helper()
+	dir := t.TempDir()
+	paths, err := filepath.Glob(filepath.Join(root, "productions", "*.yaml"))
+	if err != nil || len(paths) < 2 {
+		t.Fatalf("the shipped manifests: %v %v", paths, err)
+	}
+	lines := map[string]int{}
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := filepath.Base(p)
+		if b, ok := breaks[name]; ok {
+			i := bytes.Index(data, []byte(b[0]))
+			if i < 0 {
+				t.Fatalf("%s has no %q to break", name, b[0])
+			}
+			lines[name] = bytes.Count(data[:i], []byte("\n")) + 1
+			data = bytes.Replace(data, []byte(b[0]), []byte(b[1]), 1)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name := range breaks {
+		if _, ok := lines[name]; !ok {
+			t.Fatalf("no shipped manifest %s", name)
+		}
+	}
+	return dir, lines
+}
+
+// errorLine matches one `file:line: field: message` line for field of file.
+func errorLine(file string, line int, field string) *regexp.Regexp {
+	return regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(fmt.Sprintf("%s:%d: %s: ", file, line, field)) + `\S.*$`)
+}
+
+var (
+	badVolume   = map[string][2]string{"nightfall.yaml": {"rootVolumeGiB: 100", "rootVolumeGiB: 5"}}
+	badPurchase = map[string][2]string{"harbour.yaml": {"purchase: spot", "purchase: always"}}
+)
+
+// TestInvalidManifestsExitOneWithTheirErrorsAndWriteNothing: `cdk synth`
+// over an invalid folder prints each problem as file:line: field: message,
+// exits 1 without a stack trace, and writes no template.
+func TestInvalidManifestsExitOneWithTheirErrorsAndWriteNothing(t *testing.T) {
+	dir, lines := manifests(t, badVolume)
+	start := time.Now()
+	r := synth(t, nil, "RENDERENV_MANIFESTS="+dir)
+	t.Logf("the invalid run took %s", time.Since(start).Round(time.Millisecond))
+	if r.code != 1 {
+		t.Errorf("exit code %d, want 1\n%s", r.code, r.stderr)
+	}
+	file := filepath.Join(dir, "nightfall.yaml")
+	if re := errorLine(file, lines["nightfall.yaml"], "render.rootVolumeGiB"); !re.MatchString(r.stderr) {
+		t.Errorf("stderr does not name %s:%d: render.rootVolumeGiB:\n%s", file, lines["nightfall.yaml"], r.stderr)
+	}
+	// Every line is a problem or the closing summary.
+	for _, l := range strings.Split(strings.TrimRight(r.stderr, "\n"), "\n") {
+		if !strings.HasPrefix(l, dir+string(filepath.Separator)) && !strings.HasPrefix(l, "renderenv: ") {
+			t.Errorf("stderr line %q is neither a manifest problem nor the summary", l)
+		}
+	}
+	if !strings.Contains(r.stderr, "nothing was synthesized") {
+		t.Errorf("stderr does not say that nothing was synthesized:\n%s", r.stderr)
+	}
+	r.noCrash(t)
+	if got := r.written(t, ".template.json"); len(got) != 0 {
+		t.Errorf("the invalid run wrote templates %v", got)
+	}
+	if got := r.written(t, ".evidence.md"); len(got) != 0 {
+		t.Errorf("the invalid run wrote evidence %v", got)
+	}
+}
+
+// TestManifestsContextWinsOverTheEnvironment: with both -c manifests=DIR
+// and RENDERENV_MANIFESTS set, the app reads the context's folder. Each
+// folder is broken differently, so the errors tell which one was read.
+func TestManifestsContextWinsOverTheEnvironment(t *testing.T) {
+	fromContext, ctxLines := manifests(t, badVolume)
+	fromEnv, envLines := manifests(t, badPurchase)
+	// The environment's folder alone fails with its own problem.
+	alone := synth(t, nil, "RENDERENV_MANIFESTS="+fromEnv)
+	envFile := filepath.Join(fromEnv, "harbour.yaml")
+	if re := errorLine(envFile, envLines["harbour.yaml"], "render.purchase"); alone.code != 1 || !re.MatchString(alone.stderr) {
+		t.Fatalf("RENDERENV_MANIFESTS alone: exit %d, want 1 naming %s: render.purchase:\n%s", alone.code, envFile, alone.stderr)
+	}
+	r := synth(t, map[string]string{"manifests": fromContext}, "RENDERENV_MANIFESTS="+fromEnv)
+	if r.code != 1 {
+		t.Errorf("exit code %d, want 1\n%s", r.code, r.stderr)
+	}
+	file := filepath.Join(fromContext, "nightfall.yaml")
+	if re := errorLine(file, ctxLines["nightfall.yaml"], "render.rootVolumeGiB"); !re.MatchString(r.stderr) {
+		t.Errorf("stderr does not name the context folder's problem %s: render.rootVolumeGiB:\n%s", file, r.stderr)
+	}
+	if strings.Contains(r.stderr, fromEnv) || strings.Contains(r.stderr, "render.purchase") {
+		t.Errorf("the app read RENDERENV_MANIFESTS %s although the manifests context is set:\n%s", fromEnv, r.stderr)
+	}
+	r.noCrash(t)
+	if got := r.written(t, ".template.json"); len(got) != 0 {
+		t.Errorf("the invalid run wrote templates %v", got)
+	}
+}
+
+// TestOnlyContextSynthesizesTheSharedStacksAndTheNamedProduction: -c
+// only=nightfall writes the logging and network stacks, nightfall's stack
+// and link, and nightfall's evidence pack; no other production's.
+func TestOnlyContextSynthesizesTheSharedStacksAndTheNamedProduction(t *testing.T) {
+	r := synth(t, map[string]string{"only": "nightfall"})
+	if r.code != 0 {
+		t.Fatalf("exit code %d, want 0\n%s", r.code, r.stderr)
+	}
+	r.noCrash(t)
+	want := []string{"acme-logging.template.json", "acme-network.template.json", "acme-nightfall-link.template.json", "acme-nightfall.template.json"}
+	got := r.written(t, ".template.json")
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("templates %v, want exactly %v", got, want)
+	}
+	for _, name := range want {
+		var tpl struct {
+			Resources map[string]any
+		}
+		data, err := os.ReadFile(filepath.Join(r.outdir, name))
+		if err == nil {
+			err = json.Unmarshal(data, &tpl)
+		}
+		if err != nil || len(tpl.Resources) == 0 {
+			t.Errorf("%s: not a template with resources (%v)", name, err)
+		}
+	}
+	evidence := append(r.written(t, ".evidence.md"), r.written(t, ".evidence.json")...)
+	sort.Strings(evidence)
+	if want := []string{"acme-nightfall.evidence.json", "acme-nightfall.evidence.md"}; strings.Join(evidence, ",") != strings.Join(want, ",") {
+		t.Errorf("evidence %v, want exactly %v", evidence, want)
+	}
+	if data, err := os.ReadFile(filepath.Join(r.outdir, "acme-nightfall.evidence.json")); err != nil || !json.Valid(data) {
+		t.Errorf("acme-nightfall.evidence.json is not JSON (%v)", err)
+	}
+	if data, err := os.ReadFile(filepath.Join(r.outdir, "acme-nightfall.evidence.md")); err != nil || !bytes.Contains(data, []byte("nightfall")) {
+		t.Errorf("acme-nightfall.evidence.md does not describe nightfall (%v)", err)
+	}
+}
