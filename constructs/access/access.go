@@ -109,16 +109,21 @@ func NewHumanRole(scope constructs.Construct, id string, props HumanRoleProps) a
 func SessionAccess(prefix, production, account, region string, loggingKeyArn *string) []awsiam.PolicyStatement {
 	return []awsiam.PolicyStatement{
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:        jsii.String("SessionsOnOwnRenderNodes"),
-			Actions:    jsii.Strings("ssm:StartSession"),
-			Resources:  jsii.Strings(fmt.Sprintf("arn:aws:ec2:%s:%s:instance/*", region, account)),
-			Conditions: &map[string]any{"StringEquals": map[string]any{"ssm:resourceTag/Production": production}},
+			Sid:       jsii.String("SessionsOnOwnRenderNodes"),
+			Actions:   jsii.Strings("ssm:StartSession"),
+			Resources: jsii.Strings(fmt.Sprintf("arn:aws:ec2:%s:%s:instance/*", region, account)),
+			// The access check makes Session Manager refuse a session whose
+			// document (by default the account's unlogged shell) the person
+			// may not use: only the production's logged document below.
+			Conditions: &map[string]any{
+				"StringEquals": map[string]any{"ssm:resourceTag/Production": production},
+				"BoolIfExists": map[string]any{"ssm:SessionDocumentAccessCheck": "true"},
+			},
 		}),
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:        jsii.String("SessionsWithTheLoggedDocumentOnly"),
-			Actions:    jsii.Strings("ssm:StartSession"),
-			Resources:  jsii.Strings(fmt.Sprintf("arn:aws:ssm:%s:%s:document/%s-sessions", region, account, prefix)),
-			Conditions: &map[string]any{"BoolIfExists": map[string]any{"ssm:SessionDocumentAccessCheck": "true"}},
+			Sid:       jsii.String("SessionsWithTheLoggedDocumentOnly"),
+			Actions:   jsii.Strings("ssm:StartSession"),
+			Resources: jsii.Strings(fmt.Sprintf("arn:aws:ssm:%s:%s:document/%s-sessions", region, account, prefix)),
 		}),
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("EndOwnSessions"),

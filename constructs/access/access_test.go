@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/jsii-runtime-go"
 
 	"github.com/renderenv/renderenv/constructs/access"
 	"github.com/renderenv/renderenv/constructs/keys"
@@ -166,4 +168,43 @@ func TestDataOperatorGetsNothingFromTheRoleAlone(t *testing.T) {
 		"RoleName":          access.RoleName(prefix, access.DataOperator),
 		"ManagedPolicyArns": assertions.Match_Absent(),
 	})
+}
+
+// TestSessionsOpenOnlyOnOwnNodesWithTheLoggedDocument: Session Manager
+// checks the session document against the person's policy only when the
+// instance statement asks for it; the one document allowed is the
+// production's logged, encrypted one (ISE 4.1).
+func TestSessionsOpenOnlyOnOwnNodesWithTheLoggedDocument(t *testing.T) {
+	st := cdktest.NewStack(t, account, region)
+	sessions := access.SessionAccess(prefix, "nightfall", account, region, jsii.String("arn:aws:kms:us-west-2:333333333333:key/logging"))
+	awsiam.NewManagedPolicy(st, jsii.String("Sessions"), &awsiam.ManagedPolicyProps{Statements: &sessions})
+	policy := cdktest.One(t, cdktest.Template(t, st), "AWS::IAM::ManagedPolicy", nil)
+	var instance, document bool
+	for _, s := range cdktest.Statements(policy.Properties["PolicyDocument"]) {
+		if !s.Has("ssm:StartSession") {
+			continue
+		}
+		for _, r := range s.Resources() {
+			switch {
+			case strings.Contains(r, ":instance/"):
+				instance = true
+				if tag, _ := s.Condition("StringEquals", "ssm:resourceTag/Production"); !cdktest.SameSet(tag, []string{"nightfall"}) {
+					t.Errorf("sessions on instances tagged %v, want Production=nightfall", tag)
+				}
+				if check, _ := s.Condition("BoolIfExists", "ssm:SessionDocumentAccessCheck"); !cdktest.SameSet(check, []string{"true"}) {
+					t.Errorf("the instance statement does not ask for the document access check (%v): the account's unlogged shell would do", check)
+				}
+			case strings.Contains(r, ":document/"):
+				document = true
+				if want := "arn:aws:ssm:" + region + ":" + account + ":document/" + prefix + "-sessions"; r != want {
+					t.Errorf("sessions may use document %s, want only %s", r, want)
+				}
+			default:
+				t.Errorf("ssm:StartSession on %s", r)
+			}
+		}
+	}
+	if !instance || !document {
+		t.Errorf("instance statement %v, document statement %v: want both", instance, document)
+	}
 }

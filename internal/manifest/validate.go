@@ -64,8 +64,11 @@ const reservedSuffix = "-link"
 // 500 resources: each render profile adds a launch template, each endpoint
 // an interface endpoint.
 const (
-	maxRenderProfiles = 10
-	maxEndpoints      = 20
+	// maxDataEventExclusions leaves room under CloudTrail's 500 values
+	// across a trail's advanced event selectors.
+	maxDataEventExclusions = 400
+	maxRenderProfiles      = 10
+	maxEndpoints           = 20
 )
 
 // builtinEndpoints are the interface endpoints every production VPC has.
@@ -88,6 +91,7 @@ func Validate(e *Estate) ErrorList {
 	// repeat the studio.yaml error.
 	poolsKnown := !e.StudioSource.failed && !e.StudioSource.suppressed("pools")
 	seen := map[string]*Source{}
+	optedOut := 0
 	for i := range e.Productions {
 		pf := &e.Productions[i]
 		if pf.Source.failed {
@@ -95,6 +99,12 @@ func Validate(e *Estate) ErrorList {
 		}
 		pr := reporter{src: pf.Source, errs: &errs}
 		validateProduction(&e.Studio, pf, pr, poolsKnown)
+		if e.Studio.OrganizationID != "" && pf.Source.Has("audit.s3DataEvents") && !pf.Audit.S3DataEvents {
+			// The organization trail excludes each such bucket by name.
+			if optedOut++; optedOut > maxDataEventExclusions {
+				pr.add("audit.s3DataEvents", "more than %d productions turn S3 data events off; the organization trail's selectors hold at most that many exclusions (CloudTrail allows 500 values in all)", maxDataEventExclusions)
+			}
+		}
 		if pf.Name == "" {
 			continue
 		}

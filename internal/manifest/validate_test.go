@@ -1205,3 +1205,22 @@ func TestEveryFieldTypeDecodes(t *testing.T) {
 	walk("Studio", reflect.TypeOf(Studio{}))
 	walk("Production", reflect.TypeOf(Production{}))
 }
+
+// TestDataEventExclusionsStayWithinTheTrailsSelectorLimit: the
+// organization trail leaves each Tier 3 bucket that turned data events off
+// out by name, and CloudTrail takes 500 selector values at most, so the
+// 401st such production is refused, naming its file.
+func TestDataEventExclusionsStayWithinTheTrailsSelectorLimit(t *testing.T) {
+	files := baseEstate(t)
+	brightside := files["brightside.yaml"]
+	var last string
+	// lighthouse.yaml turns them off too: with these it is one too many.
+	for i := 1; i <= maxDataEventExclusions; i++ {
+		name := fmt.Sprintf("zz%04d", i)
+		last = name
+		files[name+".yaml"] = strings.Replace(brightside, "name: brightside", "name: "+name, 1) + "audit:\n  s3DataEvents: false\n"
+	}
+	got := load(t, mapFS(files))
+	want := fmt.Sprintf("productions/%s.yaml:16: audit.s3DataEvents: more than %d productions turn S3 data events off; the organization trail's selectors hold at most that many exclusions (CloudTrail allows 500 values in all)", last, maxDataEventExclusions)
+	assertErrors(t, got, []string{want})
+}
