@@ -56,8 +56,9 @@ func (b *builder) pool(r manifest.Resolved) *Pool {
 		SessionStarters: []string{role("data-operator")},
 	})
 	p := &Pool{Stack: st, Keys: set}
+	// The pool holds Tier 3 productions only.
 	p.Network = b.productionVpc(st, name, pl.Account, pl.Region, pl.VpcCidr,
-		manifest.Zones(pl.AvailabilityZones, pl.Region), nil, set[keys.Logging].Key,
+		manifest.Zones(pl.AvailabilityZones, pl.Region), nil, manifest.Tiers[3].DenyCidrs(), set[keys.Logging].Key,
 		[]string{b.names.AssetBucketPattern(pl.Account, pl.Region)})
 	b.link("shared", name, pl.Account, pl.VpcCidr, st, tags)
 	b.publishPool(st, pl, p)

@@ -110,7 +110,7 @@ func (b *builder) production(r manifest.Resolved) {
 
 	bucketArn := "arn:aws:s3:::" + b.names.AssetBucket(r)
 	if !r.PooledVpc {
-		p.Network = b.productionVpc(st, prefix, r.Account, r.Region, r.VpcCidr, manifest.Zones(r.AvailabilityZones, r.Region), r.Endpoints, p.Keys[keys.Logging], []string{bucketArn})
+		p.Network = b.productionVpc(st, prefix, r.Account, r.Region, r.VpcCidr, manifest.Zones(r.AvailabilityZones, r.Region), r.Endpoints, r.Policy.DenyCidrs(), p.Keys[keys.Logging], []string{bucketArn})
 		p.Vpc = p.Network.Vpc
 		p.StorageCidrs = storageCidrs(p.Vpc)
 		endpoint = p.Network.S3Endpoint.VpcEndpointId()
@@ -158,7 +158,7 @@ func (b *builder) production(r manifest.Resolved) {
 // productionVpc creates a private production (or pool) network that reaches
 // management and on-premises only, and the role its link stack reads the
 // attachment with.
-func (b *builder) productionVpc(st awscdk.Stack, owner, account, region string, cidr netip.Prefix, zones, extra []string, logKey awskms.IKey, buckets []string) *network.ProductionVpc {
+func (b *builder) productionVpc(st awscdk.Stack, owner, account, region string, cidr netip.Prefix, zones, extra []string, deny []netip.Prefix, logKey awskms.IKey, buckets []string) *network.ProductionVpc {
 	s := b.studio
 	tags := map[string]string{"renderenv:studio": s.Studio, "renderenv:network": owner}
 	v := network.NewProductionVpc(st, "Network", network.ProductionVpcProps{
@@ -169,7 +169,7 @@ func (b *builder) productionVpc(st awscdk.Stack, owner, account, region string, 
 		Region:         region,
 		ManagementCidr: s.ManagementVpcCidr,
 		OnPremCidrs:    s.OnPremises.Cidrs,
-		DenyCidrs:      manifest.PrivateRanges,
+		DenyCidrs:      deny,
 		TransitGatewayID: network.LookupTransitGateway(st, network.TransitGatewayRef{
 			ID: s.TransitGatewayID, Owner: s.ManagementAccount, Asn: s.TransitGatewayAsn,
 		}),

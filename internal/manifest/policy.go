@@ -53,6 +53,18 @@ var PrivateRanges = []netip.Prefix{
 	netip.MustParsePrefix("192.168.0.0/16"),
 }
 
+// DenyCidrs are the ranges a production network's ACLs deny after the
+// allows (ISE 2.6). Every production lies inside the RFC 1918 ranges, so
+// whenever a tier must deny a peer tier, denying those ranges denies every
+// production of it with three rules, however large the estate; it denies
+// the other tiers too, which no tier forbids.
+func (p TierPolicy) DenyCidrs() []netip.Prefix {
+	if len(p.DeniedPeerTiers) == 0 {
+		return nil
+	}
+	return append([]netip.Prefix(nil), PrivateRanges...)
+}
+
 // Resolved is one production with every tier decision made. Constructs read
 // this, never the tier.
 type Resolved struct {

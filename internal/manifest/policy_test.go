@@ -194,6 +194,26 @@ func TestDeniedPeerTiersMatchDesignTable(t *testing.T) {
 	}
 }
 
+// TestEveryTierDeniesItsPeerTiersByRange: the tier table decides what a
+// production network's ACLs deny; a tier that must deny any peer tier denies
+// every private range, which holds every production of every tier.
+func TestEveryTierDeniesItsPeerTiersByRange(t *testing.T) {
+	for tier, pol := range Tiers {
+		if got := pol.DenyCidrs(); !slices.Equal(got, PrivateRanges) {
+			t.Errorf("tier %d denies %v, want %v", tier, got, PrivateRanges)
+		}
+	}
+	if got := (TierPolicy{}).DenyCidrs(); got != nil {
+		t.Errorf("a tier that denies no peer tier denies %v", got)
+	}
+	// The result is a copy: a caller cannot change the table.
+	d := Tiers[1].DenyCidrs()
+	d[0] = netip.MustParsePrefix("0.0.0.0/0")
+	if PrivateRanges[0].Bits() != 8 {
+		t.Errorf("DenyCidrs shares PrivateRanges: %v", PrivateRanges)
+	}
+}
+
 func TestPrivateRangesAreRFC1918(t *testing.T) {
 	want := []netip.Prefix{
 		netip.MustParsePrefix("10.0.0.0/8"),
