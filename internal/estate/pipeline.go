@@ -80,7 +80,9 @@ func (b *builder) finishPipeline(resolved []manifest.Resolved) {
 	checks := pipelines.NewShellStep(jsii.String("Checks"), &pipelines.ShellStepProps{
 		Input:    b.pipelineSource,
 		Env:      &map[string]*string{"GOTOOLCHAIN": jsii.String("auto")},
-		Commands: jsii.Strings("pip install cfn-lint", "make test"),
+		// The CI entry point: it installs the pinned cfn-lint and requires
+		// the template linters to run, as CI does.
+		Commands: jsii.Strings("bash .ci/run"),
 	})
 	p.Pipeline.AddStage(p.Stages["shared"], &pipelines.AddStageOpts{Pre: &[]pipelines.Step{checks}})
 	byTier := map[int64][]string{}

@@ -158,6 +158,11 @@ func TestPipelineDeploysSharedStacksThenOneWavePerTierWithTier1Approval(t *testi
 	if !has("shared", "Build:Checks") {
 		t.Errorf("the shared stage does not run the checks first: %v", stages["shared"])
 	}
+	// The checks are CI's own entry point, which pins cfn-lint and requires
+	// the linters.
+	if !strings.Contains(string(data), `bash .ci/run`) {
+		t.Error("no build project of the pipeline runs bash .ci/run")
+	}
 }
 
 func TestCdkNagChecksStacksInsidePipelineStages(t *testing.T) {
