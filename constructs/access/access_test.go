@@ -2,7 +2,6 @@ package access_test
 
 import (
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
@@ -25,15 +24,12 @@ const (
 
 var sourceCidrs = []string{"198.51.100.0/24", "203.0.113.0/24"}
 
-var shared struct {
-	once sync.Once
-	tpl  assertions.Template
-}
+var shared cdktest.Once[assertions.Template]
 
 // roles is one stack with a production's human roles.
 func roles(t *testing.T) assertions.Template {
 	t.Helper()
-	shared.once.Do(func() {
+	return shared.Get(t, func() assertions.Template {
 		s := cdktest.NewStack(t, account, region)
 		access.NewHumanRoles(s, "People", access.HumanRolesProps{
 			Prefix:         prefix,
@@ -43,12 +39,8 @@ func roles(t *testing.T) assertions.Template {
 			Account:        account,
 			Region:         region,
 		})
-		shared.tpl = cdktest.Template(t, s)
+		return cdktest.Template(t, s)
 	})
-	if shared.tpl == nil {
-		t.Fatal("building the roles failed (see the first test)")
-	}
-	return shared.tpl
 }
 
 func role(t *testing.T, tpl assertions.Template, suffix string) cdktest.Resource {

@@ -1,7 +1,6 @@
 package audit_test
 
 import (
-	"sync"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
@@ -57,24 +56,17 @@ type fixture struct {
 	Org, Plain assertions.Template
 }
 
-var shared struct {
-	once sync.Once
-	f    *fixture
-}
+var shared cdktest.Once[*fixture]
 
 func templates(t *testing.T) *fixture {
 	t.Helper()
-	shared.once.Do(func() {
+	return shared.Get(t, func() *fixture {
 		env := cdktest.Env{Account: logArchive, Region: region}
 		app := cdktest.NewApp(t, env)
 		org := cdktest.AddStack(t, app, "Org", env)
 		audit.NewCentral(org, "Audit", props(true))
 		plain := cdktest.AddStack(t, app, "Plain", env)
 		audit.NewCentral(plain, "Audit", props(false))
-		shared.f = &fixture{Org: cdktest.Template(t, org), Plain: cdktest.Template(t, plain)}
+		return &fixture{Org: cdktest.Template(t, org), Plain: cdktest.Template(t, plain)}
 	})
-	if shared.f == nil {
-		t.Fatal("building the audit stacks failed (see the first test)")
-	}
-	return shared.f
 }

@@ -2,7 +2,6 @@ package keys_test
 
 import (
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
@@ -37,14 +36,11 @@ type fixture struct {
 	Bare, Used, Set, Logs assertions.Template
 }
 
-var shared struct {
-	once sync.Once
-	f    *fixture
-}
+var shared cdktest.Once[*fixture]
 
 func templates(t *testing.T) *fixture {
 	t.Helper()
-	shared.once.Do(func() {
+	return shared.Get(t, func() *fixture {
 		env := cdktest.Env{Account: account, Region: region}
 		app := cdktest.NewApp(t, env)
 		bare := cdktest.AddStack(t, app, "Bare", env)
@@ -72,15 +68,11 @@ func templates(t *testing.T) *fixture {
 			AliasPrefix: "acme/management", Owner: "acme-network", Account: account, Region: region,
 			Purposes: []keys.Purpose{keys.Logging}, LogReaders: []string{logReader},
 		})
-		shared.f = &fixture{
+		return &fixture{
 			Bare: cdktest.Template(t, bare), Used: cdktest.Template(t, used),
 			Set: cdktest.Template(t, set), Logs: cdktest.Template(t, logs),
 		}
 	})
-	if shared.f == nil {
-		t.Fatal("building the key stacks failed (see the first test)")
-	}
-	return shared.f
 }
 
 func all(t *testing.T) map[string]assertions.Template {

@@ -2,7 +2,6 @@ package network_test
 
 import (
 	"net/netip"
-	"sync"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -55,18 +54,11 @@ type fixture struct {
 	Small assertions.Template
 }
 
-var shared struct {
-	once sync.Once
-	f    *fixture
-}
+var shared cdktest.Once[*fixture]
 
 func templates(t *testing.T) *fixture {
 	t.Helper()
-	shared.once.Do(func() { shared.f = build(t) })
-	if shared.f == nil {
-		t.Fatal("building the network stacks failed (see the first test)")
-	}
-	return shared.f
+	return shared.Get(t, func() *fixture { return build(t) })
 }
 
 func build(t *testing.T) *fixture {

@@ -2,7 +2,6 @@ package render_test
 
 import (
 	"net/netip"
-	"sync"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -49,24 +48,17 @@ type fixture struct {
 	Fleet, Workers assertions.Template
 }
 
-var shared struct {
-	once sync.Once
-	f    *fixture
-}
+var shared cdktest.Once[*fixture]
 
 func templates(t *testing.T) *fixture {
 	t.Helper()
-	shared.once.Do(func() {
+	return shared.Get(t, func() *fixture {
 		env := cdktest.Env{Account: account, Region: region}
 		app := cdktest.NewApp(t, env)
 		fleet := build(t, app, "Fleet", env, nil)
 		workers := build(t, app, "Workers", env, workerPorts)
-		shared.f = &fixture{Fleet: cdktest.Template(t, fleet), Workers: cdktest.Template(t, workers)}
+		return &fixture{Fleet: cdktest.Template(t, fleet), Workers: cdktest.Template(t, workers)}
 	})
-	if shared.f == nil {
-		t.Fatal("building the render stacks failed (see the first test)")
-	}
-	return shared.f
 }
 
 func build(t *testing.T, app awscdk.App, id string, env cdktest.Env, worker []int) awscdk.Stack {

@@ -1,7 +1,6 @@
 package storage_test
 
 import (
-	"sync"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
@@ -25,16 +24,13 @@ const (
 
 var exempt = []string{"arn:aws:iam::333333333333:role/acme-nightfall-data-operator"}
 
-var shared struct {
-	once sync.Once
-	tpl  assertions.Template
-}
+var shared cdktest.Once[assertions.Template]
 
 // buckets is one stack with an asset bucket, its key and its access-log
 // bucket.
 func buckets(t *testing.T) assertions.Template {
 	t.Helper()
-	shared.once.Do(func() {
+	return shared.Get(t, func() assertions.Template {
 		s := cdktest.NewStack(t, account, region)
 		key := awskms.NewKey(s, jsii.String("AssetKey"), nil)
 		logBucket := storage.NewAccessLogBucket(s, "AccessLogs", logs)
@@ -52,12 +48,8 @@ func buckets(t *testing.T) assertions.Template {
 		for _, st := range storage.ObjectAccess(bucket.BucketArn(), key.KeyArn(), region) {
 			role.AddToPolicy(st)
 		}
-		shared.tpl = cdktest.Template(t, s)
+		return cdktest.Template(t, s)
 	})
-	if shared.tpl == nil {
-		t.Fatal("building the buckets failed (see the first test)")
-	}
-	return shared.tpl
 }
 
 func bucket(t *testing.T, tpl assertions.Template, name string) cdktest.Resource {

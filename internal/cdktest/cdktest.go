@@ -11,6 +11,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -395,4 +396,26 @@ func Sorted(v []string) []string {
 	out := append([]string(nil), v...)
 	sort.Strings(out)
 	return out
+}
+
+// Once builds a package's test fixture a single time, for every test that
+// asks (the App synthesizes once, so one App serves them all). When the
+// build fails, the first test reports why and every later one fails with a
+// pointer to it.
+type Once[T any] struct {
+	once sync.Once
+	v    *T
+}
+
+// Get returns the fixture, building it with build on first use.
+func (o *Once[T]) Get(t testing.TB, build func() T) T {
+	t.Helper()
+	o.once.Do(func() {
+		v := build()
+		o.v = &v
+	})
+	if o.v == nil {
+		t.Fatal("building the test stacks failed (see the first test)")
+	}
+	return *o.v
 }

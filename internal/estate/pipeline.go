@@ -78,8 +78,8 @@ func (b *builder) startPipeline() {
 func (b *builder) finishPipeline(resolved []manifest.Resolved) {
 	p := b.out.Pipeline
 	checks := pipelines.NewShellStep(jsii.String("Checks"), &pipelines.ShellStepProps{
-		Input:    b.pipelineSource,
-		Env:      &map[string]*string{"GOTOOLCHAIN": jsii.String("auto")},
+		Input: b.pipelineSource,
+		Env:   &map[string]*string{"GOTOOLCHAIN": jsii.String("auto")},
 		// The CI entry point: it installs the pinned cfn-lint and requires
 		// the template linters to run, as CI does.
 		Commands: jsii.Strings("bash .ci/run"),
