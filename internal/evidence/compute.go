@@ -133,8 +133,9 @@ func checkSessionLogging(v *view) result {
 	inputs := asMap(d.prop("Content.inputs"))
 	var problems []string
 	e := []Evidence{ev(d, "Name", d.Props["Name"])}
-	if !truthy(inputs["cloudWatchStreamingEnabled"]) && inputs["cloudWatchLogGroupName"] == nil {
-		problems = append(problems, cite(d)+" sends sessions to no log group")
+	if inputs["cloudWatchLogGroupName"] == nil {
+		// cloudWatchStreamingEnabled alone names no group: nothing is logged.
+		problems = append(problems, cite(d)+" sends sessions to no log group (Content.inputs.cloudWatchLogGroupName is not set)")
 	} else {
 		lg := v.resolve(d.Stack, inputs["cloudWatchLogGroupName"])
 		switch {
@@ -173,7 +174,8 @@ func checkSessionIdle(v *view) result {
 	return passed(fmt.Sprintf("Session Manager sessions end after %v idle minutes", idle), ev(d, "Content.inputs.idleSessionTimeout", fmt.Sprintf("%v", idle)))
 }
 
-// checkImdsV2: instance metadata needs session tokens (ISE 4.2, 10.8).
+// checkImdsV2: instance metadata needs session tokens, and the token
+// response goes no further than the node itself (ISE 4.2, 10.8).
 func checkImdsV2(v *view) result {
 	problems, e, _ := withTemplates(v, func(lt *resource, problems *[]string, e *[]Evidence) {
 		if str(lt.prop("LaunchTemplateData.MetadataOptions.HttpTokens")) != "required" {
@@ -181,8 +183,22 @@ func checkImdsV2(v *view) result {
 			return
 		}
 		*e = append(*e, ev(lt, "LaunchTemplateData.MetadataOptions.HttpTokens", "required"))
+		// Tokens alone are not enough: with a hop limit above 1 a container
+		// on the node (one network hop further) gets a token too, and with
+		// it the render role's credentials. Unset, the image decides (2 for
+		// images registered for IMDSv2), so renderenv sets 1.
+		const hop = "LaunchTemplateData.MetadataOptions.HttpPutResponseHopLimit"
+		if n, ok := num(lt.prop(hop)); !ok || n > 1 {
+			got := "not set"
+			if ok {
+				got = str(n)
+			}
+			*problems = append(*problems, fmt.Sprintf("%s: %s is %s, not 1, so containers on the node can take its credentials", cite(lt), hop, got))
+			return
+		}
+		*e = append(*e, ev(lt, hop, 1))
 	})
-	return verdict("every launch template requires IMDSv2", problems, e)
+	return verdict("every launch template requires IMDSv2 with a hop limit of 1", problems, e)
 }
 
 // checkImage: nodes boot the studio's image, named by an SSM parameter
@@ -225,12 +241,17 @@ func checkVolumesEncrypted(v *view) result {
 				*problems = append(*problems, fmt.Sprintf("%s: %s.Encrypted is not true", cite(lt), p))
 			case key == nil:
 				*problems = append(*problems, fmt.Sprintf("%s: %s.KmsKeyId is not a customer-managed key of the estate", cite(lt), p))
+			case key.Stack != v.prod && key.Stack != v.pool:
+				// A key of the estate is not enough: another production's
+				// key (or the audit key) would let its users read this one's
+				// volumes.
+				*problems = append(*problems, fmt.Sprintf("%s: %s.KmsKeyId is %s, a key of neither %s nor its pool", cite(lt), p, cite(key), v.prod))
 			default:
 				*e = append(*e, ev(lt, p+".KmsKeyId", fmt.Sprintf("%s / %s, for %s", key.Stack, key.ID, str(asMap(b)["DeviceName"]))))
 			}
 		}
 	})
-	return verdict("every volume of every launch template is encrypted with a customer-managed key", problems, e)
+	return verdict("every volume of every launch template is encrypted with a customer-managed key of the production or its pool", problems, e)
 }
 
 // checkDeleteOnTermination: no volume outlives its render node (ISE 10.9).

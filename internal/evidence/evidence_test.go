@@ -304,6 +304,46 @@ func find(t *testing.T, tpl map[string]any, typ string, ok func(props map[string
 
 func props(r map[string]any) map[string]any { return r["Properties"].(map[string]any) }
 
+// ltData is a launch template's LaunchTemplateData.
+func ltData(r map[string]any) map[string]any { return props(r)["LaunchTemplateData"].(map[string]any) }
+
+// volumes are a launch template's block device mappings' Ebs settings.
+func volumes(r map[string]any) []map[string]any {
+	var out []map[string]any
+	for _, b := range ltData(r)["BlockDeviceMappings"].([]any) {
+		out = append(out, b.(map[string]any)["Ebs"].(map[string]any))
+	}
+	return out
+}
+
+// renderGroup, sessionDocument and assetPolicy find the production's render
+// security group, Session Manager document and asset bucket policy.
+func renderGroup(t *testing.T, tpl map[string]any) (string, map[string]any) {
+	t.Helper()
+	return find(t, tpl, "AWS::EC2::SecurityGroup", func(p map[string]any) bool {
+		return strings.HasSuffix(fmt.Sprint(p["GroupDescription"]), " render nodes")
+	})
+}
+
+func sessionDocument(t *testing.T, tpl map[string]any) (string, map[string]any) {
+	t.Helper()
+	return find(t, tpl, "AWS::SSM::Document", func(p map[string]any) bool { return p["DocumentType"] == "Session" })
+}
+
+func assetPolicy(t *testing.T, tpl map[string]any) (string, map[string]any) {
+	t.Helper()
+	bucket, _ := find(t, tpl, "AWS::S3::Bucket", func(p map[string]any) bool { return strings.Contains(fmt.Sprint(p["BucketName"]), "-assets-") })
+	return find(t, tpl, "AWS::S3::BucketPolicy", func(p map[string]any) bool {
+		return fmt.Sprint(p["Bucket"]) == fmt.Sprint(map[string]any{"Ref": bucket})
+	})
+}
+
+// addStatement appends a statement to a policy resource's PolicyDocument.
+func addStatement(r map[string]any, st map[string]any) {
+	doc := props(r)["PolicyDocument"].(map[string]any)
+	doc["Statement"] = append(doc["Statement"].([]any), st)
+}
+
 // TestClaimsFlip breaks one thing at a time in the synthesized templates and
 // checks that the control that claimed it no longer does, naming the
 // resource that broke it.
@@ -471,6 +511,114 @@ func TestClaimsFlip(t *testing.T) {
 			}
 			return id
 		}},
+		// Launch templates: IMDSv2 (4.2, 10.8).
+		{"IMDSv1 allowed", "4.2", "instance metadata requires IMDSv2", false, func(t *testing.T, tpls map[string]map[string]any) string {
+			id, r := find(t, tpls[prod], "AWS::EC2::LaunchTemplate", nil)
+			ltData(r)["MetadataOptions"].(map[string]any)["HttpTokens"] = "optional"
+			return id
+		}},
+		{"metadata reachable from containers (hop limit 2)", "10.8", "instance metadata requires IMDSv2", false, func(t *testing.T, tpls map[string]map[string]any) string {
+			id, r := find(t, tpls[prod], "AWS::EC2::LaunchTemplate", nil)
+			ltData(r)["MetadataOptions"].(map[string]any)["HttpPutResponseHopLimit"] = 2
+			return id
+		}},
+		// Launch templates: no public address (2.2).
+		{"public IP on a render node", "2.2", "render nodes get no public address", true, func(t *testing.T, tpls map[string]map[string]any) string {
+			id, r := find(t, tpls[prod], "AWS::EC2::LaunchTemplate", nil)
+			ltData(r)["NetworkInterfaces"].([]any)[0].(map[string]any)["AssociatePublicIpAddress"] = true
+			return id
+		}},
+		// Volumes: encrypted with the production's keys (4.2, 9.1).
+		{"unencrypted scratch volume", "9.1", "volumes are encrypted with customer-managed keys", true, func(t *testing.T, tpls map[string]map[string]any) string {
+			id, r := find(t, tpls[prod], "AWS::EC2::LaunchTemplate", nil)
+			vs := volumes(r)
+			vs[len(vs)-1]["Encrypted"] = false
+			return id
+		}},
+		{"root volume with EBS's default key", "9.1", "volumes are encrypted with customer-managed keys", true, func(t *testing.T, tpls map[string]map[string]any) string {
+			id, r := find(t, tpls[prod], "AWS::EC2::LaunchTemplate", nil)
+			delete(volumes(r)[0], "KmsKeyId")
+			return id
+		}},
+		{"root volume with another production's key", "4.2", "volumes are encrypted with customer-managed keys", false, func(t *testing.T, tpls map[string]map[string]any) string {
+			id, r := find(t, tpls[prod], "AWS::EC2::LaunchTemplate", nil)
+			volumes(r)[0]["KmsKeyId"] = "arn:aws:kms:us-west-2:444444444444:alias/acme/harbour/root-volume"
+			return id
+		}},
+		// Nodes and volumes do not outlive the work (10.9).
+		{"a node that shuts itself down stops", "10.9", "nodes terminate rather than stop", true, func(t *testing.T, tpls map[string]map[string]any) string {
+			id, r := find(t, tpls[prod], "AWS::EC2::LaunchTemplate", nil)
+			ltData(r)["InstanceInitiatedShutdownBehavior"] = "stop"
+			return id
+		}},
+		{"an on-demand node with the default shutdown behaviour", "10.9", "nodes terminate rather than stop", true, func(t *testing.T, tpls map[string]map[string]any) string {
+			id, r := find(t, tpls[prod], "AWS::EC2::LaunchTemplate", func(p map[string]any) bool {
+				return p["LaunchTemplateData"].(map[string]any)["InstanceMarketOptions"] == nil
+			})
+			delete(ltData(r), "InstanceInitiatedShutdownBehavior")
+			return id
+		}},
+		{"root volume kept after termination", "10.9", "volumes are deleted with their node", true, func(t *testing.T, tpls map[string]map[string]any) string {
+			id, r := find(t, tpls[prod], "AWS::EC2::LaunchTemplate", nil)
+			volumes(r)[0]["DeleteOnTermination"] = false
+			return id
+		}},
+		// Session Manager logging (4.1, 10.10).
+		{"session logs unencrypted", "4.1", "sessions are logged, encrypted", true, func(t *testing.T, tpls map[string]map[string]any) string {
+			id, r := sessionDocument(t, tpls[prod])
+			props(r)["Content"].(map[string]any)["inputs"].(map[string]any)["cloudWatchEncryptionEnabled"] = false
+			return id
+		}},
+		{"sessions sent to no log group", "4.1", "sessions are logged, encrypted", true, func(t *testing.T, tpls map[string]map[string]any) string {
+			id, r := sessionDocument(t, tpls[prod])
+			delete(props(r)["Content"].(map[string]any)["inputs"].(map[string]any), "cloudWatchLogGroupName")
+			return id
+		}},
+		// The render role's permissions boundary (7.1).
+		{"render role without a permissions boundary", "7.1", "the render role has a permissions boundary", true, func(t *testing.T, tpls map[string]map[string]any) string {
+			id, r := find(t, tpls[prod], "AWS::IAM::Role", func(p map[string]any) bool { return strings.HasSuffix(fmt.Sprint(p["RoleName"]), "-render") })
+			delete(props(r), "PermissionsBoundary")
+			return id
+		}},
+		// Render egress stays in management, the endpoints and storage (10.5, 2.1).
+		{"render egress to anywhere", "10.5", "render nodes reach management only on scheduler and license ports", true, func(t *testing.T, tpls map[string]map[string]any) string {
+			id, r := renderGroup(t, tpls[prod])
+			props(r)["SecurityGroupEgress"] = append(props(r)["SecurityGroupEgress"].([]any), map[string]any{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "0.0.0.0/0"})
+			return id
+		}},
+		{"render egress to anywhere, all traffic", "2.1", "security groups restrict egress", true, func(t *testing.T, tpls map[string]map[string]any) string {
+			id, r := renderGroup(t, tpls[prod])
+			props(r)["SecurityGroupEgress"] = append(props(r)["SecurityGroupEgress"].([]any), map[string]any{"IpProtocol": "-1", "CidrIp": "0.0.0.0/0"})
+			return id
+		}},
+		{"render egress to a host outside", "10.5", "render nodes reach management only on scheduler and license ports", true, func(t *testing.T, tpls map[string]map[string]any) string {
+			id, _ := renderGroup(t, tpls[prod])
+			tpls[prod]["Resources"].(map[string]any)["UploadEgress"] = map[string]any{"Type": "AWS::EC2::SecurityGroupEgress", "Properties": map[string]any{
+				"GroupId": map[string]any{"Fn::GetAtt": []any{id, "GroupId"}}, "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "203.0.113.10/32",
+			}}
+			return "UploadEgress"
+		}},
+		{"render egress to every management port", "10.5", "render nodes reach management only on scheduler and license ports", true, func(t *testing.T, tpls map[string]map[string]any) string {
+			id, r := renderGroup(t, tpls[prod])
+			props(r)["SecurityGroupEgress"].([]any)[0].(map[string]any)["ToPort"] = 65535
+			return id
+		}},
+		// The asset bucket's grants (5.1): the bucket policy grants too.
+		{"bucket policy opens objects to everyone", "5.1", "only the production's data roles may use the asset bucket", true, func(t *testing.T, tpls map[string]map[string]any) string {
+			id, r := assetPolicy(t, tpls[prod])
+			addStatement(r, map[string]any{"Effect": "Allow", "Principal": map[string]any{"AWS": "*"}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::acme-nightfall-assets-333333333333-us-west-2/*"})
+			return id
+		}},
+		{"bucket policy grants another account", "5.1", "only the production's data roles may use the asset bucket", true, func(t *testing.T, tpls map[string]map[string]any) string {
+			id, r := assetPolicy(t, tpls[prod])
+			addStatement(r, map[string]any{"Effect": "Allow", "Principal": map[string]any{"AWS": "arn:aws:iam::444444444444:root"}, "Action": []any{"s3:GetObject", "s3:ListBucket"}, "Resource": "*"})
+			return id
+		}},
+		{"bucket policy grants another role of the account", "5.1", "only the production's data roles may use the asset bucket", true, func(t *testing.T, tpls map[string]map[string]any) string {
+			id, r := assetPolicy(t, tpls[prod])
+			addStatement(r, map[string]any{"Effect": "Allow", "Principal": map[string]any{"AWS": "arn:aws:iam::333333333333:role/acme-nightfall-log-reader"}, "Action": "s3:GetObject", "Resource": "*"})
+			return id
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := control(t, report(t, s.parsed(t), s.estate, "nightfall"), tc.control)
@@ -497,6 +645,31 @@ func TestClaimsFlip(t *testing.T) {
 				t.Errorf("%s's problems do not name %s: %v", tc.control, name, after.Problems())
 			}
 		})
+	}
+}
+
+// TestBucketPolicyOwnRoles: a bucket policy statement that grants only the
+// production's data roles, by ARN or by reference, keeps 5.1 implemented,
+// so the bucket policy check above flips on outsiders, not on any Allow.
+func TestBucketPolicyOwnRoles(t *testing.T) {
+	s := synth(t, "")
+	tpls := s.parsed(t)
+	role, _ := find(t, tpls["acme-nightfall"], "AWS::IAM::Role", func(p map[string]any) bool { return strings.HasSuffix(fmt.Sprint(p["RoleName"]), "-render") })
+	_, r := assetPolicy(t, tpls["acme-nightfall"])
+	addStatement(r, map[string]any{"Sid": "OwnRoles", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "*", "Principal": map[string]any{"AWS": []any{
+		"arn:aws:iam::333333333333:role/acme-nightfall-data-operator",
+		map[string]any{"Fn::GetAtt": []any{role, "Arn"}},
+	}}})
+	c := control(t, report(t, tpls, s.estate, "nightfall"), "5.1")
+	if r := checkResult(t, c, "only the production's data roles may use the asset bucket"); r.Outcome != evidence.Pass || c.Status != evidence.Implemented {
+		t.Errorf("5.1 = %s, check %s: %s", c.Status, r.Outcome, r.Detail)
+	}
+	found := false
+	for _, e := range c.Evidence {
+		found = found || e.Property == "PolicyDocument.OwnRoles"
+	}
+	if !found {
+		t.Errorf("5.1 cites no evidence for the OwnRoles statement: %v", c.Evidence)
 	}
 }
 

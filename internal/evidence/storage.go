@@ -116,7 +116,9 @@ func s3Actions(st statement) bool {
 
 // checkBucketGrants: the only identities that may touch the asset bucket
 // are the production's data operator and render roles, and no policy grants
-// S3 on every resource (ISE 5.1).
+// S3 on every resource (ISE 5.1). Grants come from two places: the roles'
+// own policies and the bucket policy, which can reach principals (everyone,
+// another account, a service) that no policy of the production names.
 func checkBucketGrants(v *view) result {
 	b, res, ok := v.needBucket()
 	if !ok {
@@ -153,7 +155,66 @@ func checkBucketGrants(v *view) result {
 			}
 		}
 	}
-	return verdict("only the data-operator and render roles may use the asset bucket, and no role grants S3 on every bucket", problems, e)
+	if pol := v.bucketPolicy(b); pol != nil {
+		granted := false
+		for _, st := range statements(pol.Props["PolicyDocument"]) {
+			if !s3Actions(st) {
+				continue
+			}
+			granted = true
+			p, acts := "PolicyDocument."+st.label(), strings.Join(st.Actions, ", ")
+			if len(st.NotActions) > 0 {
+				acts = "every action but " + strings.Join(st.NotActions, ", ")
+			}
+			if who := v.outsiders(pol.Stack, st, allowedRoles); len(who) > 0 {
+				problems = append(problems, fmt.Sprintf("%s: %s allows %s on the asset bucket to %s", cite(pol), p, acts, strings.Join(who, ", ")))
+				continue
+			}
+			e = append(e, ev(pol, p, acts+" to the production's data roles only"))
+		}
+		if !granted {
+			e = append(e, ev(pol, "PolicyDocument", "no Allow statement: only Deny guards, so it grants no one access"))
+		}
+	}
+	return verdict("only the data-operator and render roles may use the asset bucket: no role grants S3 on every bucket, and the bucket policy grants no one else", problems, e)
+}
+
+// outsiders are the principals of a resource policy statement in stack that
+// are not one of the allowed roles (by RoleName) of the production's
+// account: everyone ("*"), other accounts, services, and, for a statement
+// without Principal (NotPrincipal), everyone but the principals it names.
+// Conditions are not read: a grant narrowed only by a condition is reported.
+func (v *view) outsiders(stack string, st statement, allowed map[string]bool) []string {
+	if st.Principal == nil {
+		return []string{"every principal (no Principal)"}
+	}
+	var aws []any
+	var out []string
+	if m := asMap(st.Principal); m != nil {
+		for _, k := range sortedKeys(m) {
+			if k == "AWS" {
+				aws = append(aws, asList(m[k])...)
+				continue
+			}
+			for _, x := range asList(m[k]) {
+				out = append(out, k+" "+flatten(x))
+			}
+		}
+	} else {
+		aws = []any{st.Principal} // "*"
+	}
+	for _, x := range aws {
+		name := ""
+		if r := v.resolve(stack, x); r != nil && r.Type == "AWS::IAM::Role" {
+			name = str(r.Props["RoleName"])
+		} else if pre, rest, ok := strings.Cut(flatten(x), ":iam::"+v.r.Account+":role/"); ok && strings.HasPrefix(pre, "arn:") {
+			name = rest[strings.LastIndex(rest, "/")+1:]
+		}
+		if !allowed[name] {
+			out = append(out, flatten(x))
+		}
+	}
+	return out
 }
 
 // checkNoLongLivedKeys: the templates create no IAM users or access keys;
