@@ -22,8 +22,10 @@ const (
 	region     = "us-west-2"
 	prefix     = "acme-nightfall"
 	roleName   = "acme-nightfall-render"
-	prefixList = "pl-68a54001"
-	bucketArn  = "arn:aws:s3:::acme-nightfall-assets"
+	// schedulerRole is the scheduler's own role in the management account.
+	schedulerRole = "arn:aws:iam::111111111111:role/acme-render-scheduler"
+	prefixList    = "pl-68a54001"
+	bucketArn     = "arn:aws:s3:::acme-nightfall-assets"
 )
 
 var (
@@ -43,7 +45,8 @@ var (
 )
 
 // fixture: one App. Fleet is a production's fleet with the production's
-// key set; Workers is the same with scheduler worker ports.
+// key set; Workers is the same with scheduler worker ports and a named
+// scheduler role as the only launcher.
 type fixture struct {
 	Fleet, Workers assertions.Template
 }
@@ -55,13 +58,13 @@ func templates(t *testing.T) *fixture {
 	return shared.Get(t, func() *fixture {
 		env := cdktest.Env{Account: account, Region: region}
 		app := cdktest.NewApp(t, env)
-		fleet := build(t, app, "Fleet", env, nil)
-		workers := build(t, app, "Workers", env, workerPorts)
+		fleet := build(t, app, "Fleet", env, nil, nil)
+		workers := build(t, app, "Workers", env, workerPorts, []string{schedulerRole})
 		return &fixture{Fleet: cdktest.Template(t, fleet), Workers: cdktest.Template(t, workers)}
 	})
 }
 
-func build(t *testing.T, app awscdk.App, id string, env cdktest.Env, worker []int) awscdk.Stack {
+func build(t *testing.T, app awscdk.App, id string, env cdktest.Env, worker []int, launchers []string) awscdk.Stack {
 	s := cdktest.AddStack(t, app, id, env)
 	vpc := awsec2.NewVpc(s, jsii.String("Vpc"), &awsec2.VpcProps{
 		IpAddresses:           awsec2.IpAddresses_Cidr(jsii.String(vpcCidr.String())),
@@ -98,6 +101,7 @@ func build(t *testing.T, app awscdk.App, id string, env cdktest.Env, worker []in
 		SchedulerPorts: schedPorts,
 		LicensePorts:   licensePorts,
 		WorkerPorts:    worker,
+		Launchers:      launchers,
 		S3PrefixList:   jsii.String(prefixList),
 		RootKey:        set[keys.RootVolume].Key,
 		AssetKey:       set[keys.ContentAsset].Key,

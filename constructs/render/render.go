@@ -61,9 +61,12 @@ type FleetProps struct {
 	LoggingKey    awskms.IKey
 	BucketArn     *string
 	SchedulerAcct string
-	RoleName      string
-	Profiles      []Profile
-	Tags          map[string]string
+	// Launchers, when set, are the only roles of SchedulerAcct that may
+	// assume the launcher.
+	Launchers []string
+	RoleName  string
+	Profiles  []Profile
+	Tags      map[string]string
 }
 
 // Fleet is the render side of a production.
@@ -249,6 +252,16 @@ func (f *Fleet) template(c constructs.Construct, props FleetProps, p Profile) aw
 	return lt
 }
 
+// launcherPrincipal is who may assume the launcher: the scheduler account,
+// narrowed to its named roles when there are any.
+func launcherPrincipal(props FleetProps) awsiam.IPrincipal {
+	p := awsiam.NewAccountPrincipal(jsii.String(props.SchedulerAcct))
+	if len(props.Launchers) == 0 {
+		return p
+	}
+	return p.WithConditions(&map[string]any{"ArnEquals": map[string]any{"aws:PrincipalArn": props.Launchers}})
+}
+
 // LauncherRoleName is the fixed name of a production's launcher role, which
 // the volume keys name before it exists.
 func LauncherRoleName(prefix string) string { return prefix + "-launcher" }
@@ -260,7 +273,7 @@ func (f *Fleet) launcher(c constructs.Construct, props FleetProps) {
 	f.Launcher = awsiam.NewRole(c, jsii.String("Launcher"), &awsiam.RoleProps{
 		RoleName:           jsii.String(LauncherRoleName(props.Prefix)),
 		Description:        jsii.String(props.Prefix + ": the render scheduler launches render nodes from this production's templates only"),
-		AssumedBy:          awsiam.NewAccountPrincipal(jsii.String(props.SchedulerAcct)),
+		AssumedBy:          launcherPrincipal(props),
 		MaxSessionDuration: awscdk.Duration_Hours(jsii.Number(1)),
 	})
 	var arns []*string

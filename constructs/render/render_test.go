@@ -285,6 +285,16 @@ func TestLauncherIsAssumedByTheSchedulerAccountForAnHour(t *testing.T) {
 	})
 }
 
+func TestNamedLaunchersAreTheOnlyOnesWhoMayAssumeTheLauncher(t *testing.T) {
+	cdktest.HasProperties(t, templates(t).Workers, "AWS::IAM::Role", map[string]any{
+		"RoleName": prefix + "-launcher",
+		"AssumeRolePolicyDocument": map[string]any{"Version": "2012-10-17", "Statement": []any{map[string]any{
+			"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": map[string]any{"AWS": "arn:aws:iam::" + management + ":root"},
+			"Condition": map[string]any{"ArnEquals": map[string]any{"aws:PrincipalArn": []any{schedulerRole}}},
+		}}},
+	})
+}
+
 func TestLauncherLaunchesOnlyFromTheProductionsTemplates(t *testing.T) {
 	tpl := templates(t).Fleet
 	_, statements := launcher(t, tpl)

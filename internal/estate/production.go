@@ -240,6 +240,7 @@ func (b *builder) render(p *Production, prefix string) {
 		LoggingKey:     p.Keys[keys.Logging],
 		BucketArn:      p.Bucket.BucketArn(),
 		SchedulerAcct:  s.ManagementAccount,
+		Launchers:      s.Scheduler.Launchers,
 		RoleName:       RenderRoleName(prefix),
 		Tags: map[string]string{
 			tagging.KeyStudio:        s.Studio,

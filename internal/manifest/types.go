@@ -57,6 +57,10 @@ type Scheduler struct {
 	// WorkerPorts are ports the scheduler connects to on render nodes; none
 	// by default, so nothing may connect to a render node.
 	WorkerPorts []int64 `yaml:"workerPorts"`
+	// Launchers are the management account's roles (ARNs) that may assume
+	// each production's launcher role; none means any principal of the
+	// management account that IAM lets assume it.
+	Launchers []string `yaml:"launchers"`
 }
 
 // Pool is the shared VPC and key set of the Tier 3 productions of one account

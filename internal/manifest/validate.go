@@ -24,6 +24,7 @@ var (
 	tgwID        = regexp.MustCompile(`^tgw-[0-9a-f]{8,17}$`)
 	repoName     = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
 	rootDevice   = regexp.MustCompile(`^/dev/(sd[a-z]1?|xvd[a-z])$`)
+	roleArn      = regexp.MustCompile(`^arn:aws:iam::([0-9]{12}):role/[A-Za-z0-9+=,.@_/-]+$`)
 )
 
 // Limits on names: every stack name and the asset bucket name
@@ -210,6 +211,16 @@ func validateStudio(s *Studio, r reporter) {
 			r.add(pp, "port %d is SSH or RDP: render nodes are reached through Session Manager only (ISE 4.1)", port)
 		case port >= 1 && port < 1024:
 			r.add(pp, "port %d is a privileged port: worker ports are 1024 to 65535", port)
+		}
+	}
+	for i, arn := range s.Scheduler.Launchers {
+		pp := Path("scheduler.launchers").Index(i)
+		m := roleArn.FindStringSubmatch(arn)
+		switch {
+		case m == nil:
+			r.add(pp, "%q is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)", arn)
+		case m[1] != s.ManagementAccount && accountID.MatchString(s.ManagementAccount):
+			r.add(pp, "%q is not a role of the management account %s, where the scheduler runs", arn, s.ManagementAccount)
 		}
 	}
 	pools := map[string]bool{}

@@ -603,6 +603,12 @@ var studioCases = []ruleCase{
 	{"worker port SSH", e(replace("studio.yaml", "ports: [4433]\n", "ports: [4433]\n  workerPorts: [8080, 22]\n")), []string{
 		"productions/studio.yaml:25: scheduler.workerPorts[1]: port 22 is SSH or RDP: render nodes are reached through Session Manager only (ISE 4.1)",
 	}},
+	{"launcher not a role", e(replace("studio.yaml", "ports: [4433]\n", "ports: [4433]\n  launchers: [arn:aws:iam::111111111111:user/alice]\n")), []string{
+		"productions/studio.yaml:25: scheduler.launchers[0]: \"arn:aws:iam::111111111111:user/alice\" is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)",
+	}},
+	{"launcher in another account", e(replace("studio.yaml", "ports: [4433]\n", "ports: [4433]\n  launchers: [arn:aws:iam::999999999999:role/scheduler]\n")), []string{
+		"productions/studio.yaml:25: scheduler.launchers[0]: \"arn:aws:iam::999999999999:role/scheduler\" is not a role of the management account 111111111111, where the scheduler runs",
+	}},
 	{"worker port privileged", e(replace("studio.yaml", "ports: [4433]\n", "ports: [4433]\n  workerPorts: [443]\n")), []string{
 		"productions/studio.yaml:25: scheduler.workerPorts[0]: port 443 is a privileged port: worker ports are 1024 to 65535",
 	}},
