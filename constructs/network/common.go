@@ -8,7 +8,6 @@ import (
 	"math"
 	"math/bits"
 	"net/netip"
-	"sort"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
@@ -87,13 +86,4 @@ func strs(ps []netip.Prefix) []string {
 		out[i] = p.String()
 	}
 	return out
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

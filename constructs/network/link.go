@@ -2,7 +2,9 @@ package network
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
+	"slices"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -110,7 +112,7 @@ func NewLink(scope constructs.Construct, id string, props LinkProps) *Link {
 	}
 	tgw := param(ParamTransitGateway)
 	filters := []map[string]any{{"Name": "transit-gateway-id", "Values": []*string{tgw}}}
-	for _, k := range sortedKeys(props.AttachmentTags) {
+	for _, k := range slices.Sorted(maps.Keys(props.AttachmentTags)) {
 		filters = append(filters, map[string]any{"Name": "tag:" + k, "Values": []string{props.AttachmentTags[k]}})
 	}
 	call := &customresources.AwsSdkCall{

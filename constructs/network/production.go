@@ -2,7 +2,9 @@ package network
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
+	"slices"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
@@ -108,7 +110,7 @@ func NewProductionVpc(scope constructs.Construct, id string, props ProductionVpc
 	p.addEndpoints(c, props)
 
 	tags := []*awscdk.CfnTag{}
-	for _, k := range sortedKeys(props.AttachmentTags) {
+	for _, k := range slices.Sorted(maps.Keys(props.AttachmentTags)) {
 		tags = append(tags, &awscdk.CfnTag{Key: jsii.String(k), Value: jsii.String(props.AttachmentTags[k])})
 	}
 	transit := vpc.SelectSubnets(&awsec2.SubnetSelection{SubnetGroupName: jsii.String(TransitTier)})

@@ -6,8 +6,9 @@ package render
 import (
 	_ "embed"
 	"fmt"
+	"maps"
 	"net/netip"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -235,7 +236,7 @@ func (f *Fleet) template(c constructs.Construct, props FleetProps, p Profile) aw
 	}
 	lt := awsec2.NewLaunchTemplate(c, jsii.String("Template-"+p.Name), lp)
 	var tags []map[string]string
-	for _, k := range sortedKeys(props.Tags) {
+	for _, k := range slices.Sorted(maps.Keys(props.Tags)) {
 		tags = append(tags, map[string]string{"Key": k, "Value": props.Tags[k]})
 	}
 	tags = append(tags, map[string]string{"Key": "RenderProfile", "Value": p.Name})
@@ -277,7 +278,7 @@ func (f *Fleet) launcher(c constructs.Construct, props FleetProps) {
 		MaxSessionDuration: awscdk.Duration_Hours(jsii.Number(1)),
 	})
 	var arns []*string
-	for _, name := range sortedKeys(f.LaunchTemplates) {
+	for _, name := range slices.Sorted(maps.Keys(f.LaunchTemplates)) {
 		lt := f.LaunchTemplates[name]
 		arns = append(arns, jsii.String(fmt.Sprintf("arn:aws:ec2:%s:%s:launch-template/%s", props.Region, props.Account, *lt.LaunchTemplateId())))
 	}
@@ -296,7 +297,7 @@ func (f *Fleet) launcher(c constructs.Construct, props FleetProps) {
 	// The templates tag every instance, volume and interface with the
 	// production's tags (ISE 1.2); a launch cannot tag them as another's.
 	tagged := map[string]any{"ec2:CreateAction": []string{"RunInstances", "CreateFleet"}}
-	for _, k := range sortedKeys(props.Tags) {
+	for _, k := range slices.Sorted(maps.Keys(props.Tags)) {
 		tagged["aws:RequestTag/"+k] = props.Tags[k]
 	}
 	f.Launcher.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -391,15 +392,6 @@ func (f *Fleet) sessions(c constructs.Construct, props FleetProps) {
 			},
 		},
 	})
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func withStatements(first awsiam.PolicyStatement, rest []awsiam.PolicyStatement) *[]awsiam.PolicyStatement {

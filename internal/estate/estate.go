@@ -6,7 +6,8 @@ package estate
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -38,13 +39,13 @@ func (e *Estate) Stacks() []awscdk.Stack {
 	if e.Pipeline != nil {
 		out = append(out, e.Pipeline.Stack)
 	}
-	for _, a := range sortedKeys(e.Pools) {
+	for _, a := range slices.Sorted(maps.Keys(e.Pools)) {
 		out = append(out, e.Pools[a].Stack)
 	}
-	for _, n := range sortedKeys(e.Productions) {
+	for _, n := range slices.Sorted(maps.Keys(e.Productions)) {
 		out = append(out, e.Productions[n].Stack)
 	}
-	for _, n := range sortedKeys(e.Links) {
+	for _, n := range slices.Sorted(maps.Keys(e.Links)) {
 		out = append(out, e.Links[n])
 	}
 	return out
@@ -169,7 +170,7 @@ func (b *builder) seedZones(resolved []manifest.Resolved) {
 		}
 	}
 	for key, set := range zones {
-		b.app.Node().SetContext(jsii.String(key), sortedKeys(set))
+		b.app.Node().SetContext(jsii.String(key), slices.Sorted(maps.Keys(set)))
 	}
 }
 
@@ -212,16 +213,7 @@ func (b *builder) productionAccounts(resolved []manifest.Resolved) []string {
 			set[r.Account] = true
 		}
 	}
-	return sortedKeys(set)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
+	return slices.Sorted(maps.Keys(set))
 }
 
 // ParseOnly splits the only context value: "a,b" or ["a","b"].

@@ -2,6 +2,8 @@ package estate
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -18,7 +20,7 @@ import (
 func Nag(app awscdk.App, est *Estate) {
 	scopes := []constructs.IConstruct{app}
 	if est.Pipeline != nil {
-		for _, name := range sortedKeys(est.Pipeline.Stages) {
+		for _, name := range slices.Sorted(maps.Keys(est.Pipeline.Stages)) {
 			scopes = append(scopes, est.Pipeline.Stages[name])
 		}
 	}

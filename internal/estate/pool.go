@@ -2,7 +2,9 @@ package estate
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
+	"slices"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
@@ -81,7 +83,7 @@ func (b *builder) publishPool(st awscdk.Stack, pl *manifest.Pool, p *Pool) {
 	for i, cidr := range storageCidrs(p.Network.Vpc) {
 		values[fmt.Sprintf("%s-cidr-%d", network.StorageTier, i)] = jsii.String(cidr)
 	}
-	for _, name := range sortedKeys(values) {
+	for _, name := range slices.Sorted(maps.Keys(values)) {
 		awsssm.NewStringParameter(st, jsii.String("Param-"+name), &awsssm.StringParameterProps{
 			ParameterName: jsii.String(b.names.PoolParameters(pl.Account) + "/" + name),
 			StringValue:   values[name],

@@ -16,6 +16,8 @@ package evidence
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -173,7 +175,7 @@ func NewIndex(templates map[string]map[string]any, e *manifest.Estate) (*Index, 
 	for name, t := range templates {
 		ix.tpls[name] = parseTemplate(name, t)
 	}
-	for _, name := range sortedKeys(ix.tpls) {
+	for _, name := range slices.Sorted(maps.Keys(ix.tpls)) {
 		for _, r := range ix.tpls[name].all() {
 			ix.byType[r.Type] = append(ix.byType[r.Type], r)
 		}

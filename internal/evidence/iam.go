@@ -2,7 +2,9 @@ package evidence
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 
@@ -55,7 +57,7 @@ func checkAccount(v *view) result {
 		}
 	}
 	var e []Evidence
-	for _, a := range sortedKeys(named) {
+	for _, a := range slices.Sorted(maps.Keys(named)) {
 		n := named[a]
 		switch {
 		case a == acct:
@@ -320,7 +322,7 @@ func checkGenerated(v *view) result {
 			continue
 		}
 		peers = append(peers, t.Name)
-		for _, ty := range sortedKeys(types(t)) {
+		for _, ty := range slices.Sorted(maps.Keys(types(t))) {
 			if !mine[ty] {
 				problems = append(problems, fmt.Sprintf("%s has no %s, which %s has", v.prod, ty, t.Name))
 			}

@@ -2,6 +2,8 @@ package evidence
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -117,7 +119,7 @@ func checkDedicatedKeys(v *view) result {
 			}
 		}
 		if len(pooled) > 0 {
-			msg := fmt.Sprintf("the %s key is shared: %s", p, strings.Join(sortedKeys(pooled), ", "))
+			msg := fmt.Sprintf("the %s key is shared: %s", p, strings.Join(slices.Sorted(maps.Keys(pooled)), ", "))
 			if v.dedicatedRequired(p) {
 				problems = append(problems, msg+", but "+v.tierText()+" requires a dedicated one")
 			} else {
@@ -161,7 +163,7 @@ func checkKeysByPurpose(v *view) result {
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i].Stack+keys[i].ID < keys[j].Stack+keys[j].ID })
 	for _, k := range keys {
-		ps := sortedKeys(byKey[k])
+		ps := slices.Sorted(maps.Keys(byKey[k]))
 		if len(ps) > 1 {
 			problems = append(problems, fmt.Sprintf("%s protects %s", cite(k), strings.Join(ps, " and ")))
 			continue

@@ -3,7 +3,9 @@ package evidence
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -271,7 +273,7 @@ func accountsIn(v any, path string, into map[string][2]string) {
 			}
 		}
 	case map[string]any:
-		for _, k := range sortedKeys(t) {
+		for _, k := range slices.Sorted(maps.Keys(t)) {
 			next := k
 			if strings.HasPrefix(k, "Fn::") || k == "Ref" {
 				next = ""
@@ -397,12 +399,12 @@ func globMatch(pattern, s string) bool {
 // any operator whose name contains op (e.g. "Bool", "IpAddress").
 func (s statement) conditionValues(op, key string) []string {
 	var out []string
-	for _, name := range sortedKeys(s.Condition) {
+	for _, name := range slices.Sorted(maps.Keys(s.Condition)) {
 		if !strings.Contains(name, op) {
 			continue
 		}
 		block := asMap(s.Condition[name])
-		for _, k := range sortedKeys(block) {
+		for _, k := range slices.Sorted(maps.Keys(block)) {
 			v := block[k]
 			if strings.EqualFold(k, key) {
 				for _, x := range asList(v) {
@@ -417,7 +419,7 @@ func (s statement) conditionValues(op, key string) []string {
 // conditionRaw returns the raw value a condition gives key under the first
 // operator whose name contains op.
 func (s statement) conditionRaw(op, key string) any {
-	for _, name := range sortedKeys(s.Condition) {
+	for _, name := range slices.Sorted(maps.Keys(s.Condition)) {
 		if !strings.Contains(name, op) {
 			continue
 		}
@@ -444,13 +446,4 @@ func principals(p any) (aws []string, services []string) {
 		services = append(services, flatten(v))
 	}
 	return aws, services
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -2,7 +2,9 @@ package evidence
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -100,7 +102,7 @@ func checkNoInternet(v *view) result {
 			dests[d] = r
 		}
 	}
-	for _, d := range sortedKeys(dests) {
+	for _, d := range slices.Sorted(maps.Keys(dests)) {
 		r := dests[d]
 		target := "TransitGatewayId"
 		for _, k := range []string{"TransitGatewayId", "VpcEndpointId", "GatewayId", "NatGatewayId"} {
@@ -287,14 +289,14 @@ func checkTiers(v *view) result {
 		}
 	}
 	var e []Evidence
-	for _, tier := range sortedKeys(byTier) {
+	for _, tier := range slices.Sorted(maps.Keys(byTier)) {
 		s := byTier[tier][0]
 		e = append(e, ev(s, "Tags.aws-cdk:subnet-name", fmt.Sprintf("%s (%s, %s)", tier, count(len(byTier[tier]), "subnet", "subnets"), str(s.Props["CidrBlock"]))))
 	}
 	if len(byTier) < 2 {
 		problems = append(problems, fmt.Sprintf("%s has %s, not a tiered layout", cite(vpc), count(len(byTier), "subnet tier", "subnet tiers")))
 	}
-	return verdict(fmt.Sprintf("the VPC has %d private tiers: %s", len(byTier), strings.Join(sortedKeys(byTier), ", ")), problems, e)
+	return verdict(fmt.Sprintf("the VPC has %d private tiers: %s", len(byTier), strings.Join(slices.Sorted(maps.Keys(byTier)), ", ")), problems, e)
 }
 
 // checkManagementTiers: the management VPC is tiered too, with only the
@@ -315,7 +317,7 @@ func checkManagementTiers(v *view) result {
 		}
 	}
 	var e []Evidence
-	for _, tier := range sortedKeys(byTier) {
+	for _, tier := range slices.Sorted(maps.Keys(byTier)) {
 		s := byTier[tier][0]
 		tags, _ := tagsOf(s)
 		e = append(e, ev(s, "Tags.aws-cdk:subnet-name", fmt.Sprintf("%s (%s, %s)", tier, strings.ToLower(tags["aws-cdk:subnet-type"]), count(len(byTier[tier]), "subnet", "subnets"))))
@@ -323,7 +325,7 @@ func checkManagementTiers(v *view) result {
 	if len(byTier) < 3 {
 		problems = append(problems, fmt.Sprintf("%s's VPC has %s", v.network, count(len(byTier), "tier", "tiers")))
 	}
-	return verdict(fmt.Sprintf("the management VPC has %d tiers (%s); only front-end is public and no subnet maps public IPs", len(byTier), strings.Join(sortedKeys(byTier), ", ")), problems, e)
+	return verdict(fmt.Sprintf("the management VPC has %d tiers (%s); only front-end is public and no subnet maps public IPs", len(byTier), strings.Join(slices.Sorted(maps.Keys(byTier)), ", ")), problems, e)
 }
 
 // sgRule is one ingress or egress rule, inline or standalone.

@@ -2,6 +2,8 @@ package evidence
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/renderenv/renderenv/internal/manifest"
@@ -191,7 +193,7 @@ func (v *view) outsiders(stack string, st statement, allowed map[string]bool) []
 	var aws []any
 	var out []string
 	if m := asMap(st.Principal); m != nil {
-		for _, k := range sortedKeys(m) {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
 			if k == "AWS" {
 				aws = append(aws, asList(m[k])...)
 				continue

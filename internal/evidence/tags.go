@@ -2,6 +2,8 @@ package evidence
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -98,7 +100,7 @@ func checkTags(v *view) result {
 		if name != v.prod {
 			continue
 		}
-		for _, ty := range sortedKeys(byType) {
+		for _, ty := range slices.Sorted(maps.Keys(byType)) {
 			rs := byType[ty]
 			tags, _ := tagsOf(rs[0])
 			prop := "Tags"

@@ -2,7 +2,9 @@ package manifest
 
 import (
 	"io/fs"
+	"maps"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -115,7 +117,7 @@ func (e *Estate) Only(names []string) ErrorList {
 		}
 	}
 	var errs ErrorList
-	for _, n := range sortedKeys(want) {
+	for _, n := range slices.Sorted(maps.Keys(want)) {
 		errs = append(errs, Error{File: "context", Field: "only", Message: "no production named " + quote(n)})
 	}
 	if len(errs) == 0 {
@@ -131,15 +133,6 @@ func (e *Estate) Resolved() []Resolved {
 		out[i] = Resolve(&e.Studio, p.Production)
 	}
 	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func quote(s string) string { return "\"" + s + "\"" }

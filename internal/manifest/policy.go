@@ -1,6 +1,10 @@
 package manifest
 
-import "net/netip"
+import (
+	"maps"
+	"net/netip"
+	"slices"
+)
 
 // TierPolicy is what one tier requires at the least. It is the only place that
 // decides what a tier means; everything downstream reads a Resolved plan.
@@ -106,7 +110,7 @@ func Resolve(s *Studio, p Production) Resolved {
 	if p.Render.Ami != "" {
 		r.Profiles = append(r.Profiles, NamedProfile{DefaultProfile, p.Render})
 	}
-	for _, name := range sortedKeys(p.RenderProfiles) {
+	for _, name := range slices.Sorted(maps.Keys(p.RenderProfiles)) {
 		r.Profiles = append(r.Profiles, NamedProfile{name, p.RenderProfiles[name]})
 	}
 	return r

@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
 	"path"
 	"regexp"
@@ -323,7 +324,7 @@ func validateProduction(s *Studio, pf *ProductionFile, r reporter, poolsKnown bo
 	if len(p.Endpoints) > maxEndpoints {
 		r.add("endpoints", "%d endpoints; at most %d, so that the production stack stays well within CloudFormation's resource limit", len(p.Endpoints), maxEndpoints)
 	}
-	for _, name := range sortedKeys(p.RenderProfiles) {
+	for _, name := range slices.Sorted(maps.Keys(p.RenderProfiles)) {
 		pp := Path("renderProfiles").Child(name)
 		if !dnsName.MatchString(name) || len(name) > 20 {
 			r.add(pp, "profile name %q must be lower case letters, digits and hyphens, at most 20", name)
