@@ -110,8 +110,8 @@ var assetHash = regexp.MustCompile(`[0-9a-f]{64}`)
 
 // normalise removes from a template what varies between machines and CDK
 // versions without changing what is deployed: the bootstrap version check,
-// the CDK analytics resource and its condition, construct paths and local
-// asset paths in metadata, and asset hashes. The result is indented JSON with sorted keys.
+// the CDK analytics resource and its condition, construct paths, local
+// asset paths and cdk-nag suppressions in metadata, and asset hashes. The result is indented JSON with sorted keys.
 func normalise(raw []byte) ([]byte, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber() // keep numbers exactly as synthesized
@@ -130,6 +130,10 @@ func normalise(raw []byte) ([]byte, error) {
 				continue
 			}
 			dropKey(body, "Metadata", "aws:cdk:path")
+			// The reviewed suppressions live in one table and its README
+			// list; repeating them on every resource would churn every
+			// snapshot when one reason is reworded.
+			dropKey(body, "Metadata", "cdk_nag")
 			// Asset metadata tells the CLI where the local files are.
 			for k := range asMap(body["Metadata"]) {
 				if strings.HasPrefix(k, "aws:asset:") {
@@ -404,7 +408,7 @@ func TestNormaliseRemovesMachineAndVersionNoise(t *testing.T) {
     "Fn": {"Type": "AWS::Lambda::Function", "Properties": {"Code": {"S3Key": "` + hash + `.zip"}, "Timeout": 120},
            "Metadata": {"aws:cdk:path": "s/Fn/Resource", "aws:asset:path": "asset.` + hash + `"}},
     "Topic": {"Type": "AWS::SNS::Topic", "Metadata": {"aws:cdk:path": "s/Kept", "Other": "kept", "hash": "` + hash + `"}},
-    "Bucket": {"Type": "AWS::S3::Bucket", "Metadata": {"aws:cdk:path": "s/Bucket/Resource"}}
+    "Bucket": {"Type": "AWS::S3::Bucket", "Metadata": {"aws:cdk:path": "s/Bucket/Resource", "cdk_nag": {"rules_to_suppress": [{"id": "X"}]}}}
   }
 }`)
 	got, err := normalise(raw)
@@ -416,7 +420,7 @@ func TestNormaliseRemovesMachineAndVersionNoise(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := string(got)
-	for _, gone := range []string{"BootstrapVersion", "CheckBootstrapVersion", "CDKMetadata", "aws:cdk:path", "aws:asset:path", hash, `"Rules"`, `"Conditions"`} {
+	for _, gone := range []string{"BootstrapVersion", "CheckBootstrapVersion", "CDKMetadata", "aws:cdk:path", "aws:asset:path", "cdk_nag", hash, `"Rules"`, `"Conditions"`} {
 		if strings.Contains(s, gone) {
 			t.Errorf("normalised template still contains %q:\n%s", gone, s)
 		}

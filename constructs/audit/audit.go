@@ -9,13 +9,10 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudtrail"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -66,18 +63,20 @@ type Central struct {
 func NewCentral(scope constructs.Construct, id string, props CentralProps) *Central {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	a := &Central{Construct: c}
-	trailArn := fmt.Sprintf("arn:aws:cloudtrail:%s:%s:trail/%s", props.Region, props.Account, props.TrailName)
+	trailArn := TrailArn(props.Region, props.Account, props.TrailName)
 	writers := []string{trailArn}
 	contexts := []string{fmt.Sprintf("arn:aws:cloudtrail:*:%s:trail/*", props.Account)}
 	prefixes := []string{fmt.Sprintf("AWSLogs/%s/*", props.Account)}
 	if props.OrganizationID != "" {
 		prefixes = append(prefixes, fmt.Sprintf("AWSLogs/%s/*", props.OrganizationID))
 		if o := props.OrganizationOwner; o != "" && o != props.Account {
-			writers = append(writers, fmt.Sprintf("arn:aws:cloudtrail:%s:%s:trail/%s", props.Region, o, props.TrailName))
+			writers = append(writers, TrailArn(props.Region, o, props.TrailName))
 			contexts = append(contexts, fmt.Sprintf("arn:aws:cloudtrail:*:%s:trail/*", o))
 			prefixes = append(prefixes, fmt.Sprintf("AWSLogs/%s/*", o))
 		}
 	}
+	// Only the central trail delivers to the central log group.
+	central := append([]string(nil), writers...)
 	for _, acct := range props.TrailAccounts {
 		writers = append(writers, fmt.Sprintf("arn:aws:cloudtrail:%s:%s:trail/%s-*", props.Region, acct, props.Studio))
 		contexts = append(contexts, fmt.Sprintf("arn:aws:cloudtrail:*:%s:trail/*", acct))
@@ -97,9 +96,7 @@ func NewCentral(scope constructs.Construct, id string, props CentralProps) *Cent
 		"ArnLike": map[string]any{"aws:SourceArn": writers},
 	})
 	a.Key.AllowLogs(props.Region)
-	a.Key.AllowService("CloudWatchAlarmsPublish", "cloudwatch.amazonaws.com", []string{"kms:Decrypt", "kms:GenerateDataKey*"}, map[string]any{
-		"StringEquals": map[string]any{"aws:SourceAccount": props.Account},
-	})
+	a.Key.AllowAlarms(props.Account)
 
 	logs := storage.NewAccessLogBucket(c, "AccessLogs", props.AccessLogBucketName)
 	a.Bucket = awss3.NewBucket(c, jsii.String("TrailBucket"), &awss3.BucketProps{
@@ -149,20 +146,18 @@ func NewCentral(scope constructs.Construct, id string, props CentralProps) *Cent
 		},
 	}))
 
-	a.LogGroup = awslogs.NewLogGroup(c, jsii.String("TrailLogGroup"), &awslogs.LogGroupProps{
-		LogGroupName:  jsii.String("/" + props.Studio + "/cloudtrail"),
-		EncryptionKey: a.Key.Key,
-		Retention:     awslogs.RetentionDays_ONE_YEAR,
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	mon := newMonitor(c, MonitorProps{
+		Prefix:       props.Studio,
+		Account:      props.Account,
+		Region:       props.Region,
+		TrailName:    props.TrailName,
+		TrailArns:    central,
+		LogGroupName: "/" + props.Studio + "/cloudtrail",
+		Key:          a.Key.Key,
+		AlertEmails:  props.AlertEmails,
 	})
-	role := awsiam.NewRole(c, jsii.String("TrailToLogsRole"), &awsiam.RoleProps{
-		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("cloudtrail.amazonaws.com"), nil),
-		Description: jsii.String("CloudTrail delivers the central trail to its log group"),
-	})
-	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
-		Resources: &[]*string{a.LogGroup.LogGroupArn()},
-	}))
+	a.LogGroup, a.Topic = mon.LogGroup, mon.Topic
+	role := mon.Role
 
 	a.Trail = NewTrail(c, "Trail", TrailProps{
 		Name:         props.TrailName,
@@ -174,51 +169,7 @@ func NewCentral(scope constructs.Construct, id string, props CentralProps) *Cent
 		LogsRoleArn:  role.RoleArn(),
 	})
 	a.Trail.Node().AddDependency(a.Bucket.Policy(), role)
-	a.alarms(c, props)
 	return a
-}
-
-func (a *Central) alarms(c constructs.Construct, props CentralProps) {
-	a.Topic = awssns.NewTopic(c, jsii.String("SecurityAlarms"), &awssns.TopicProps{
-		TopicName:   jsii.String(props.Studio + "-security-alarms"),
-		MasterKey:   a.Key.Key,
-		EnforceSSL:  jsii.Bool(true),
-		DisplayName: jsii.String(props.Studio + " security alarms"),
-	})
-	// EnforceSSL gives the topic a resource policy, which replaces SNS's
-	// default one: without this statement no alarm could publish.
-	a.Topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("CloudWatchAlarmsPublish"),
-		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
-		Actions:    jsii.Strings("sns:Publish"),
-		Resources:  &[]*string{a.Topic.TopicArn()},
-		Conditions: &map[string]any{
-			"StringEquals": map[string]any{"aws:SourceAccount": props.Account},
-			"ArnLike":      map[string]any{"aws:SourceArn": fmt.Sprintf("arn:aws:cloudwatch:%s:%s:alarm:%s-*", props.Region, props.Account, props.Studio)},
-		},
-	}))
-	for _, e := range props.AlertEmails {
-		a.Topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(e), nil))
-	}
-	namespace := props.Studio + "/Security"
-	for _, al := range Alarms {
-		f := awslogs.NewMetricFilter(c, jsii.String(al.Name+"Filter"), &awslogs.MetricFilterProps{
-			LogGroup:        a.LogGroup,
-			FilterPattern:   awslogs.FilterPattern_Literal(jsii.String(al.Pattern)),
-			MetricNamespace: jsii.String(namespace),
-			MetricName:      jsii.String(al.Name),
-			MetricValue:     jsii.String("1"),
-		})
-		alarm := awscloudwatch.NewAlarm(c, jsii.String(al.Name+"Alarm"), &awscloudwatch.AlarmProps{
-			AlarmName:          jsii.String(props.Studio + "-" + al.Name),
-			Metric:             f.Metric(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: awscdk.Duration_Minutes(jsii.Number(5))}),
-			Threshold:          jsii.Number(1),
-			EvaluationPeriods:  jsii.Number(1),
-			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
-		})
-		alarm.AddAlarmAction(awscloudwatchactions.NewSnsAction(a.Topic))
-	}
 }
 
 // TrailProps is one trail.

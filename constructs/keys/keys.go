@@ -243,6 +243,14 @@ func (k *Key) AllowLogs(region string) {
 	}), jsii.Bool(false))
 }
 
+// AllowAlarms lets CloudWatch alarms of the account publish to topics
+// encrypted with the key.
+func (k *Key) AllowAlarms(account string) {
+	k.AllowService("CloudWatchAlarmsPublish", "cloudwatch.amazonaws.com", []string{"kms:Decrypt", "kms:GenerateDataKey*"}, map[string]any{
+		"StringEquals": map[string]any{"aws:SourceAccount": account},
+	})
+}
+
 // AllowService lets an AWS service principal use the key for the given
 // actions, with conditions that pin it to the caller's resources.
 func (k *Key) AllowService(sid, service string, actions []string, conditions map[string]any) {

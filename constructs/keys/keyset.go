@@ -27,6 +27,10 @@ type KeySetProps struct {
 	// SessionHosts (render nodes) and SessionStarters (people) use the
 	// logging key for Session Manager's session encryption.
 	SessionHosts, SessionStarters []string
+	// AlarmTopics lets CloudWatch alarms of the account publish to topics
+	// encrypted with the logging key (an account that watches its own
+	// trail).
+	AlarmTopics bool
 }
 
 var purposeText = map[Purpose]string{
@@ -59,6 +63,9 @@ func NewKeySet(scope constructs.Construct, id string, props KeySetProps) map[Pur
 			k.AllowDecrypt("LogReadersDecrypt", props.LogReaders)
 			if len(props.SessionHosts) > 0 {
 				k.AllowSessions(props.SessionHosts, props.SessionStarters)
+			}
+			if props.AlarmTopics {
+				k.AllowAlarms(props.Account)
 			}
 		}
 		out[p] = k

@@ -56,8 +56,10 @@ func (b *builder) pool(r manifest.Resolved) *Pool {
 		VolumeUsers:     []string{role("launcher")},
 		SessionHosts:    []string{role("render")},
 		SessionStarters: []string{role("data-operator")},
+		AlarmTopics:     b.ownTrail(pl.Account),
 	})
 	p := &Pool{Stack: st, Keys: set}
+	dependsOn(st, b.out.Network, "attaches to the Transit Gateway the network stack shares")
 	// The pool holds Tier 3 productions only.
 	p.Network = b.productionVpc(st, name, pl.Account, pl.Region, pl.VpcCidr,
 		manifest.Zones(pl.AvailabilityZones, pl.Region), nil, manifest.Tiers[3].DenyCidrs(), set[keys.Logging].Key,

@@ -9,7 +9,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
-	"github.com/aws/jsii-runtime-go"
 
 	"github.com/renderenv/renderenv/constructs/access"
 	"github.com/renderenv/renderenv/constructs/audit"
@@ -60,6 +59,9 @@ func (b *builder) production(r manifest.Resolved) {
 		tags)
 	p := &Production{Stack: st, Resolved: r, Keys: map[keys.Purpose]awskms.IKey{}}
 	b.out.Productions[r.Name] = p
+	// Its VPC (or its pool's) attaches to the Transit Gateway that the
+	// network stack creates and shares.
+	dependsOn(st, b.out.Network, "attaches to the Transit Gateway the network stack shares")
 
 	p.Roles = access.NewHumanRoles(st, "People", access.HumanRolesProps{
 		Prefix:         prefix,
@@ -102,6 +104,7 @@ func (b *builder) production(r manifest.Resolved) {
 			// People open sessions on render nodes as the data operator.
 			SessionHosts:    []string{keys.RoleArn(r.Account, RenderRoleName(prefix))},
 			SessionStarters: []string{keys.RoleArn(r.Account, access.RoleName(prefix, access.DataOperator))},
+			AlarmTopics:     b.ownTrail(r.Account),
 		})
 		for purpose, k := range set {
 			p.Keys[purpose] = k.Key
@@ -137,22 +140,37 @@ func (b *builder) production(r manifest.Resolved) {
 
 	b.render(p, prefix)
 
-	if s.OrganizationID == "" {
+	if b.ownTrail(r.Account) {
 		// Without an organization trail the production records its own
 		// account's activity into the central bucket.
 		var events audit.DataEvents
 		if r.S3DataEvents {
 			events.StartsWith = []string{bucketArn + "/"}
 		}
-		trail := audit.NewTrail(st, "Trail", audit.TrailProps{
-			Name:       prefix,
-			Bucket:     jsii.String(b.names.TrailBucket()),
-			KeyArn:     jsii.String(b.names.LoggingKeyAliasArn()),
-			DataEvents: events,
-		})
-		tagging.Group(trail, tagging.Logging)
-		dependsOn(st, b.out.Logging, "delivers its trail to the central bucket")
+		b.accountTrail(st, prefix, r.Account, r.Region, "/"+prefix+"/cloudtrail", p.Keys[keys.Logging], events)
 	}
+}
+
+// accountTrail gives an account outside an organization a trail of its own:
+// into the central bucket, and into a log group of the account with the
+// studio's security alarms (ISE 5.3, 8.1).
+func (b *builder) accountTrail(st awscdk.Stack, name, account, region, logGroup string, key awskms.IKey, events audit.DataEvents) {
+	trail := audit.NewAccountTrail(st, "Trail", audit.AccountTrailProps{
+		MonitorProps: audit.MonitorProps{
+			Prefix:       name,
+			Account:      account,
+			Region:       region,
+			TrailName:    name,
+			LogGroupName: logGroup,
+			Key:          key,
+			AlertEmails:  b.studio.Alerts.Emails,
+		},
+		Bucket:     b.names.TrailBucket(),
+		KeyArn:     b.names.LoggingKeyAliasArn(),
+		DataEvents: events,
+	})
+	tagging.Group(trail.Construct, tagging.Logging)
+	dependsOn(st, b.out.Logging, "delivers its trail to the central bucket")
 }
 
 // productionVpc creates a private production (or pool) network that reaches

@@ -133,17 +133,12 @@ func (b *builder) network(resolved []manifest.Resolved) awscdk.Stack {
 	}
 	hub := network.NewHub(st, "Hub", props)
 	tagging.Group(hub.Construct, tagging.Network)
-	if s.OrganizationID == "" && s.ManagementAccount != s.LogArchive() {
+	if b.ownTrail(s.ManagementAccount) {
 		// Without an organization trail the management account records
 		// its own activity (the hub, the Transit Gateway, the link stacks)
 		// into the central bucket, as each production account does.
-		trail := audit.NewTrail(st, "Trail", audit.TrailProps{
-			Name:   s.Studio + "-management",
-			Bucket: jsii.String(b.names.TrailBucket()),
-			KeyArn: jsii.String(b.names.LoggingKeyAliasArn()),
-		})
-		tagging.Group(trail, tagging.Logging)
-		dependsOn(st, b.out.Logging, "delivers its trail to the central bucket")
+		name := s.Studio + "-management"
+		b.accountTrail(st, name, s.ManagementAccount, s.Region, "/"+s.Studio+"/management/cloudtrail", keys, audit.DataEvents{})
 	}
 	return st
 }
@@ -160,6 +155,7 @@ func (b *builder) networkLoggingKey(st awscdk.Stack) awskms.IKey {
 		Region:      s.Region,
 		Purposes:    []keys.Purpose{keys.Logging},
 		LogReaders:  []string{keys.RoleArn(s.ManagementAccount, reader)},
+		AlarmTopics: b.ownTrail(s.ManagementAccount),
 	})
 	tagging.Group(access.NewHumanRole(st, "LogReader", access.HumanRoleProps{
 		Name:           reader,
@@ -168,6 +164,13 @@ func (b *builder) networkLoggingKey(st awscdk.Stack) awskms.IKey {
 		SourceCidrs:    strs(s.AdminSourceCidrs),
 	}), tagging.Security)
 	return set[keys.Logging].Key
+}
+
+// ownTrail says whether an account records its activity with a trail of its
+// own: outside an organization, every account but the log archive, whose
+// central trail already records it.
+func (b *builder) ownTrail(account string) bool {
+	return b.studio.OrganizationID == "" && account != b.studio.LogArchive()
 }
 
 // shareWith is who the Transit Gateway is shared with: the organization when
