@@ -17,7 +17,7 @@ var (
 	orgID        = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
 	amiID        = regexp.MustCompile(`^ami-([0-9a-f]{8}|[0-9a-f]{17})$`)
 	ssmParam     = regexp.MustCompile(`^ssm:(/[A-Za-z0-9_.\-]+)+$`)
-	instanceType = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9]+$`)
+	instanceType = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9]+(-[a-z0-9]+)*$`)
 	email        = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[a-z]{2,}$`)
 	endpointName = regexp.MustCompile(`^[a-z0-9-]+(\.[a-z0-9-]+)*$`)
 	azSuffix     = regexp.MustCompile(`^[a-z]$`)
@@ -144,8 +144,14 @@ func validateStudio(s *Studio, r reporter) {
 		r.add(onp.Child("cidrs"), "is required: list the on-premises ranges productions may reach")
 	}
 	for i, c := range s.OnPremises.Cidrs {
-		if !c.IsValid() {
+		switch {
+		case !c.IsValid():
 			r.add(onp.Child("cidrs").Index(i), "is required")
+		case !isPrivate(c):
+			// Management and the production ACLs route and admit only the
+			// RFC 1918 ranges towards the Transit Gateway; a public range
+			// would be unreachable, or reached over the internet.
+			r.add(onp.Child("cidrs").Index(i), "%s is not inside an RFC 1918 range: on-premises ranges are reached privately over the Transit Gateway", c)
 		}
 	}
 	if v := s.OnPremises.Vpn; v != nil {
@@ -156,8 +162,12 @@ func validateStudio(s *Studio, r reporter) {
 		case !isPublic(v.CustomerGatewayIP):
 			r.add(vp.Child("customerGatewayIp"), "%s is not a public address: the customer gateway is reached over the internet", v.CustomerGatewayIP)
 		}
-		if !missing(r, vp.Child("bgpAsn")) && (v.BgpAsn < 1 || v.BgpAsn > 4294967294 || reservedAsns[v.BgpAsn]) {
+		switch {
+		case missing(r, vp.Child("bgpAsn")):
+		case v.BgpAsn < 1 || v.BgpAsn > 4294967294 || reservedAsns[v.BgpAsn]:
 			r.add(vp.Child("bgpAsn"), "%d is not a usable BGP ASN (1 to 4294967294, not one AWS reserves)", v.BgpAsn)
+		case v.BgpAsn == s.TransitGatewayAsn:
+			r.add(vp.Child("bgpAsn"), "%d is the Transit Gateway's own ASN (transitGatewayAsn): the BGP session needs two different ASNs", v.BgpAsn)
 		}
 	}
 	if a := s.TransitGatewayAsn; !missing(r, "transitGatewayAsn") && !(a >= 64512 && a <= 65534) && !(a >= 4200000000 && a <= 4294967294) {
@@ -170,8 +180,14 @@ func validateStudio(s *Studio, r reporter) {
 		r.add("adminSourceCidrs", "is required: the ranges administrators work from (ISE 1.3)")
 	}
 	for i, c := range s.AdminSourceCidrs {
-		if c.IsValid() && c.Bits() < minAdminBits {
+		switch {
+		case !c.IsValid():
+		case c.Bits() < minAdminBits:
 			r.add(Path("adminSourceCidrs").Index(i), "%s is wider than /%d: list the studio's egress ranges (ISE 1.3)", c, minAdminBits)
+		case !isPublic(c.Addr()):
+			// aws:SourceIp holds the caller's public address; calls through
+			// a VPC endpoint carry none, so a private range never matches.
+			r.add(Path("adminSourceCidrs").Index(i), "%s is not a public range: the roles' aws:SourceIp condition sees the studio's public egress address, never a private one, so nobody could assume them", c)
 		}
 	}
 	names := map[string]bool{}
@@ -199,7 +215,12 @@ func validateStudio(s *Studio, r reporter) {
 	for i, port := range s.Scheduler.Ports {
 		pp := Path("scheduler.ports").Index(i)
 		requirePort(r, pp, port)
-		if ports[port] {
+		switch {
+		case port == 22 || port == 3389:
+			// Every production may reach these ports on the management
+			// application tier.
+			r.add(pp, "port %d is SSH or RDP: render nodes reach the scheduler over TLS only, and people use Session Manager (ISE 4.1)", port)
+		case ports[port]:
 			r.add(pp, "port %d is listed twice", port)
 		}
 		ports[port] = true
@@ -251,7 +272,7 @@ func validateStudio(s *Studio, r reporter) {
 	if pl := s.Pipeline; pl.Enabled {
 		pp := Path("pipeline")
 		if !connArn.MatchString(pl.Connection) {
-			r.add(pp.Child("connectionArn"), "%q is not a CodeConnections connection ARN", pl.Connection)
+			r.add(pp.Child("connectionArn"), "%q is not a CodeConnections connection ARN such as arn:aws:codeconnections:us-west-2:111111111111:connection/0a1b2c3d-4e5f-6789-abcd-ef0123456789", pl.Connection)
 		}
 		if !repoName.MatchString(pl.Repository) {
 			r.add(pp.Child("repository"), "%q is not a repository of the form owner/name", pl.Repository)
@@ -337,8 +358,8 @@ func validateProduction(s *Studio, pf *ProductionFile, r reporter, poolsKnown bo
 	for i, ep := range p.Endpoints {
 		ip := Path("endpoints").Index(i)
 		switch {
-		case !endpointName.MatchString(ep):
-			r.add(ip, "%q is not an endpoint service name such as ecr.api", ep)
+		case !endpointName.MatchString(ep) || !interfaceEndpoints[ep]:
+			r.add(ip, "%q is not an AWS service with an interface endpoint, such as ecr.api, secretsmanager or elasticfilesystem", ep)
 		case ep == "s3":
 			r.add(ip, "s3 is always a gateway endpoint; do not list it")
 		case slices.Contains(builtinEndpoints, ep):
@@ -376,10 +397,12 @@ func validateIsolation(s *Studio, p *Production, pol TierPolicy, r reporter, poo
 		r.add("vpcCidr", "is required: the production has a VPC of its own")
 	case dedicatedVpc:
 		requireVpcCidr(r, "vpcCidr", p.VpcCidr, 16, 22)
+	case p.VpcCidr.IsValid() && pool == nil:
+		r.add("vpcCidr", "a tier %d production has a VPC of its own only with isolation.dedicatedVpc: true; set it to keep this VPC, or remove vpcCidr and add a pool for account %s in %s to studio.yaml pools", p.Tier, p.Account, p.Region)
+	case p.VpcCidr.IsValid():
+		r.add("vpcCidr", "a tier %d production has a VPC of its own only with isolation.dedicatedVpc: true; set it to keep this VPC, or remove vpcCidr to join the pool of account %s", p.Tier, p.Account)
 	case pool == nil && accountID.MatchString(p.Account) && Regions[p.Region] && poolsKnown:
 		r.add("isolation.dedicatedVpc", "tier %d production without a dedicated VPC joins its account's pool, but studio.yaml declares no pool for account %s in %s: add one to pools or set isolation.dedicatedVpc: true", p.Tier, p.Account, p.Region)
-	case p.VpcCidr.IsValid():
-		r.add("vpcCidr", "a pooled production uses the VPC of its pool (studio.yaml pools); remove vpcCidr or set isolation.dedicatedVpc: true")
 	}
 	if !dedicatedVpc && len(p.Endpoints) > 0 {
 		// The pool's endpoints are the same for every production in it, so

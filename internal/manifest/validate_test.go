@@ -378,7 +378,7 @@ var decodeCases = []ruleCase{
 		"productions/harbour.yaml:9: startDate: must be a date such as 2026-01-31",
 	}},
 	{"mapping for bool", e(replace("lighthouse.yaml", "dedicatedVpc: true", "dedicatedVpc: {vpc: true}")), []string{
-		"productions/lighthouse.yaml:6: vpcCidr: a pooled production uses the VPC of its pool (studio.yaml pools); remove vpcCidr or set isolation.dedicatedVpc: true",
+		"productions/lighthouse.yaml:6: vpcCidr: a tier 3 production has a VPC of its own only with isolation.dedicatedVpc: true; set it to keep this VPC, or remove vpcCidr to join the pool of account 555555555555",
 		"productions/lighthouse.yaml:18: isolation.dedicatedVpc: must be true or false",
 	}},
 	{"word for bool", e(replace("lighthouse.yaml", "dedicatedKeys: true", "dedicatedKeys: yes")), []string{
@@ -525,6 +525,19 @@ var studioCases = []ruleCase{
 	{"vpn bgp asn too big", e(replace("studio.yaml", "bgpAsn: 65000", "bgpAsn: 4294967295")), []string{
 		"productions/studio.yaml:13: onPremises.vpn.bgpAsn: 4294967295 is not a usable BGP ASN (1 to 4294967294, not one AWS reserves)",
 	}},
+	{"vpn bgp asn of the transit gateway", e(replace("studio.yaml", "bgpAsn: 65000", "bgpAsn: 64512")), []string{
+		"productions/studio.yaml:13: onPremises.vpn.bgpAsn: 64512 is the Transit Gateway's own ASN (transitGatewayAsn): the BGP session needs two different ASNs",
+	}},
+	{"on-premises range public", e(replace("studio.yaml", "cidrs: [192.168.0.0/16]", "cidrs: [192.168.0.0/16, 198.18.0.0/15]")), []string{
+		"productions/studio.yaml:10: onPremises.cidrs[1]: 198.18.0.0/15 is not inside an RFC 1918 range: on-premises ranges are reached privately over the Transit Gateway",
+	}},
+	{"admin cidrs private", e(replace("studio.yaml", "adminSourceCidrs: [198.51.100.0/24]", "adminSourceCidrs: [198.51.100.0/24, 10.1.0.0/16]")), []string{
+		"productions/studio.yaml:15: adminSourceCidrs[1]: 10.1.0.0/16 is not a public range: the roles' aws:SourceIp condition sees the studio's public egress address, never a private one, so nobody could assume them",
+	}},
+	{"scheduler port ssh", e(replace("studio.yaml", "ports: [4433]", "ports: [4433, 22, 3389]")), []string{
+		"productions/studio.yaml:24: scheduler.ports[1]: port 22 is SSH or RDP: render nodes reach the scheduler over TLS only, and people use Session Manager (ISE 4.1)",
+		"productions/studio.yaml:24: scheduler.ports[2]: port 3389 is SSH or RDP: render nodes reach the scheduler over TLS only, and people use Session Manager (ISE 4.1)",
+	}},
 	{"vpn bgp asn missing", e(replace("studio.yaml", "    bgpAsn: 65000\n", "")), []string{
 		"productions/studio.yaml:12: onPremises.vpn.bgpAsn: is required",
 	}},
@@ -653,7 +666,7 @@ var studioCases = []ruleCase{
 		"productions/studio.yaml:30: alerts.emails[1]: \"security\" is not an email address",
 	}},
 	{"pipeline connection bad", e(appendTo("studio.yaml", strings.Replace(pipeline, "arn:aws:codeconnections:us-west-2:111111111111:connection/0123abcd-0123-4567-89ab-0123456789ab", "my-github", 1))), []string{
-		"productions/studio.yaml:33: pipeline.connectionArn: \"my-github\" is not a CodeConnections connection ARN",
+		"productions/studio.yaml:33: pipeline.connectionArn: \"my-github\" is not a CodeConnections connection ARN such as arn:aws:codeconnections:us-west-2:111111111111:connection/0a1b2c3d-4e5f-6789-abcd-ef0123456789",
 	}},
 	{"pipeline repository bad", e(appendTo("studio.yaml", strings.Replace(pipeline, "acme/renderenv", "renderenv", 1))), []string{
 		"productions/studio.yaml:34: pipeline.repository: \"renderenv\" is not a repository of the form owner/name",
@@ -663,7 +676,7 @@ var studioCases = []ruleCase{
 	}},
 	{"pipeline enabled with nothing", e(appendTo("studio.yaml", "pipeline:\n  enabled: true\n")), []string{
 		"productions/studio.yaml:32: pipeline.branch: is required when the pipeline is enabled",
-		"productions/studio.yaml:32: pipeline.connectionArn: \"\" is not a CodeConnections connection ARN",
+		"productions/studio.yaml:32: pipeline.connectionArn: \"\" is not a CodeConnections connection ARN such as arn:aws:codeconnections:us-west-2:111111111111:connection/0a1b2c3d-4e5f-6789-abcd-ef0123456789",
 		"productions/studio.yaml:32: pipeline.repository: \"\" is not a repository of the form owner/name",
 	}},
 }
@@ -705,7 +718,7 @@ var productionCases = []ruleCase{
 	{"name like a link stack", e(rename("harbour.yaml", "nightfall-link.yaml"), replace("nightfall-link.yaml", "name: harbour", "name: nightfall-link")), []string{
 		"productions/nightfall-link.yaml:2: name: \"nightfall-link\" ends with \"-link\", which is reserved for the link stacks; choose another name",
 	}},
-	{"too many endpoints", e(replace("nightfall.yaml", "endpoints: [ecr.api, ecr.dkr]", "endpoints: [ep0.svc, ep1.svc, ep2.svc, ep3.svc, ep4.svc, ep5.svc, ep6.svc, ep7.svc, ep8.svc, ep9.svc, ep10.svc, ep11.svc, ep12.svc, ep13.svc, ep14.svc, ep15.svc, ep16.svc, ep17.svc, ep18.svc, ep19.svc, ep20.svc]")), []string{
+	{"too many endpoints", e(replace("nightfall.yaml", "endpoints: [ecr.api, ecr.dkr]", "endpoints: [ecr.api, ecr.dkr, secretsmanager, elasticfilesystem, fsx, monitoring, sqs, sns, events, ec2, autoscaling, cloudformation, lambda, states, datasync, storagegateway, transfer, deadline.management, deadline.scheduling, athena, glue]")), []string{
 		"productions/nightfall.yaml:24: endpoints: 21 endpoints; at most 20, so that the production stack stays well within CloudFormation's resource limit",
 	}},
 	{"too many render profiles", e(replace("brightside.yaml", "  rootVolumeGiB: 60", "  rootVolumeGiB: 60\nisolation:\n  dedicatedVpc: true\nvpcCidr: 10.50.0.0/22\nrenderProfiles:\n  p00:\n    ami: ssm:/acme/render/ami\n    instanceTypes: [c6i.8xlarge]\n    purchase: spot\n    rootVolumeGiB: 60\n  p01:\n    ami: ssm:/acme/render/ami\n    instanceTypes: [c6i.8xlarge]\n    purchase: spot\n    rootVolumeGiB: 60\n  p02:\n    ami: ssm:/acme/render/ami\n    instanceTypes: [c6i.8xlarge]\n    purchase: spot\n    rootVolumeGiB: 60\n  p03:\n    ami: ssm:/acme/render/ami\n    instanceTypes: [c6i.8xlarge]\n    purchase: spot\n    rootVolumeGiB: 60\n  p04:\n    ami: ssm:/acme/render/ami\n    instanceTypes: [c6i.8xlarge]\n    purchase: spot\n    rootVolumeGiB: 60\n  p05:\n    ami: ssm:/acme/render/ami\n    instanceTypes: [c6i.8xlarge]\n    purchase: spot\n    rootVolumeGiB: 60\n  p06:\n    ami: ssm:/acme/render/ami\n    instanceTypes: [c6i.8xlarge]\n    purchase: spot\n    rootVolumeGiB: 60\n  p07:\n    ami: ssm:/acme/render/ami\n    instanceTypes: [c6i.8xlarge]\n    purchase: spot\n    rootVolumeGiB: 60\n  p08:\n    ami: ssm:/acme/render/ami\n    instanceTypes: [c6i.8xlarge]\n    purchase: spot\n    rootVolumeGiB: 60\n  p09:\n    ami: ssm:/acme/render/ami\n    instanceTypes: [c6i.8xlarge]\n    purchase: spot\n    rootVolumeGiB: 60\n  p10:\n    ami: ssm:/acme/render/ami\n    instanceTypes: [c6i.8xlarge]\n    purchase: spot\n    rootVolumeGiB: 60")), []string{
@@ -843,8 +856,11 @@ var productionCases = []ruleCase{
 	{"profile field bad", e(replace("nightfall.yaml", "    purchase: on-demand\n", "    purchase: dedicated\n")), []string{
 		"productions/nightfall.yaml:21: renderProfiles.gpu.purchase: \"dedicated\" is not a purchase option: use spot or on-demand",
 	}},
+	{"endpoint made up", e(replace("nightfall.yaml", "[ecr.api, ecr.dkr]", "[ecr.api, svc0]")), []string{
+		"productions/nightfall.yaml:24: endpoints[1]: \"svc0\" is not an AWS service with an interface endpoint, such as ecr.api, secretsmanager or elasticfilesystem",
+	}},
 	{"endpoint bad", e(replace("nightfall.yaml", "[ecr.api, ecr.dkr]", "[ecr.api, ECR DKR]")), []string{
-		"productions/nightfall.yaml:24: endpoints[1]: \"ECR DKR\" is not an endpoint service name such as ecr.api",
+		"productions/nightfall.yaml:24: endpoints[1]: \"ECR DKR\" is not an AWS service with an interface endpoint, such as ecr.api, secretsmanager or elasticfilesystem",
 	}},
 	{"endpoint duplicate", e(replace("nightfall.yaml", "[ecr.api, ecr.dkr]", "[ecr.api, ecr.dkr, ecr.api]")), []string{
 		"productions/nightfall.yaml:24: endpoints[2]: \"ecr.api\" is listed twice",
@@ -942,7 +958,10 @@ var tierCases = []ruleCase{
 		"productions/brightside.yaml:4: account: \"5555\" is not a 12-digit AWS account id (quote it in YAML)",
 	}},
 	{"pooled tier 3 with vpcCidr", e(replace("brightside.yaml", "costCentre:", "vpcCidr: 10.50.0.0/22\ncostCentre:")), []string{
-		"productions/brightside.yaml:6: vpcCidr: a pooled production uses the VPC of its pool (studio.yaml pools); remove vpcCidr or set isolation.dedicatedVpc: true",
+		"productions/brightside.yaml:6: vpcCidr: a tier 3 production has a VPC of its own only with isolation.dedicatedVpc: true; set it to keep this VPC, or remove vpcCidr to join the pool of account 555555555555",
+	}},
+	{"tier 3 with vpcCidr in an account without a pool", e(replace("lighthouse.yaml", "  dedicatedVpc: true\n", ""), replace("lighthouse.yaml", `account: "555555555555"`, `account: "666666666666"`)), []string{
+		"productions/lighthouse.yaml:6: vpcCidr: a tier 3 production has a VPC of its own only with isolation.dedicatedVpc: true; set it to keep this VPC, or remove vpcCidr and add a pool for account 666666666666 in us-west-2 to studio.yaml pools",
 	}},
 	{"tier 1 without vpcCidr", e(replace("nightfall.yaml", "vpcCidr: 10.20.0.0/16\n", "")), []string{
 		"productions/nightfall.yaml:2: vpcCidr: is required: the production has a VPC of its own",
@@ -1006,6 +1025,8 @@ var validCases = []struct {
 	{"no license servers", e(replace("studio.yaml", "licenseServers:\n  - name: houdini\n    cidr: 203.0.113.50/32\n    port: 1715\n  - name: nuke\n    cidr: 203.0.113.51/32\n    port: 4101\n", ""))},
 	{"zones omitted", e(replace("studio.yaml", "availabilityZones: [us-west-2a, us-west-2b]\n", ""))},
 	{"three zones", e(replace("studio.yaml", "[us-west-2a, us-west-2b]", "[us-west-2a, us-west-2b, us-west-2c]"))},
+	{"metal and flex instance types", e(replace("harbour.yaml", "instanceTypes: [c7i.24xlarge]", "instanceTypes: [c7i.metal-48xl, c7i-flex.8xlarge, u-6tb1.metal, r7iz.metal-16xl]"))},
+	{"interface endpoints render nodes use", e(replace("nightfall.yaml", "[ecr.api, ecr.dkr]", "[ecr.api, ecr.dkr, elasticfilesystem, fsx, secretsmanager, deadline.scheduling]"))},
 	{"worker ports", e(replace("studio.yaml", "ports: [4433]\n", "ports: [4433]\n  workerPorts: [8080, 9000]\n"))},
 	{"pipeline enabled", e(appendTo("studio.yaml", pipeline))},
 	{"pipeline with the codestar prefix", e(appendTo("studio.yaml", strings.Replace(pipeline, "codeconnections", "codestar-connections", 1)))},
