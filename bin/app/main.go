@@ -54,6 +54,9 @@ func run() (code int) {
 		fmt.Fprintf(os.Stderr, "renderenv: %d problem(s) in the manifests; nothing was synthesized\n", len(errs))
 		return 1
 	}
+	for _, w := range e.Ended(manifest.Today()) {
+		fmt.Fprintln(os.Stderr, w.Error())
+	}
 	only := estate.ParseOnly(app.Node().TryGetContext(jsii.String("only")))
 	est, err := estate.BuildWith(app, e, estate.Options{Only: only, Checks: true})
 	if err != nil {

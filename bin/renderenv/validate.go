@@ -24,6 +24,9 @@ func validate(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	fmt.Fprintf(stdout, "%s: studio %s and %d productions are valid\n", label(dir), e.Studio.Studio, len(e.Productions))
+	for _, w := range e.Ended(manifest.Today()) {
+		fmt.Fprintln(stderr, w.Error())
+	}
 	return 0
 }
 

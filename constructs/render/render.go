@@ -368,6 +368,33 @@ func (f *Fleet) hardenLaunches(props FleetProps) {
 		}
 		f.Launcher.AddToPolicy(awsiam.NewPolicyStatement(st))
 	}
+	// A template's instance type is only its default: a launch may name
+	// another. Each profile's templates start only the types it lists.
+	for _, p := range props.Profiles {
+		lt := f.LaunchTemplates[p.Name]
+		f.Launcher.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("ListedInstanceTypesOnly" + sidSuffix(p.Name)),
+			Effect:    awsiam.Effect_DENY,
+			Actions:   launch,
+			Resources: arn("instance"),
+			Conditions: &map[string]any{
+				"ArnLike":         map[string]any{"ec2:LaunchTemplate": fmt.Sprintf("arn:aws:ec2:%s:%s:launch-template/%s", props.Region, props.Account, *lt.LaunchTemplateId())},
+				"StringNotEquals": map[string]any{"ec2:InstanceType": p.InstanceTypes},
+			},
+		}))
+	}
+}
+
+// sidSuffix turns a profile name (lower case, digits, hyphens) into the
+// letters and digits a statement id allows: gpu-large becomes GpuLarge.
+func sidSuffix(name string) string {
+	var b strings.Builder
+	for _, part := range strings.Split(name, "-") {
+		if part != "" {
+			b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+		}
+	}
+	return b.String()
 }
 
 // sessions records every Session Manager session to the encrypted session

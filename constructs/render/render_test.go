@@ -434,3 +434,29 @@ func TestLauncherTagsOnlyAtLaunchWithEveryProductionTag(t *testing.T) {
 		t.Errorf("%d statements allow ec2:CreateTags, want 1", found)
 	}
 }
+
+func TestLauncherStartsOnlyTheInstanceTypesEachProfileLists(t *testing.T) {
+	tpl := templates(t).Fleet
+	_, statements := launcher(t, tpl)
+	for _, p := range []render.Profile{spot, onDemand} {
+		arn := "arn:aws:ec2:" + region + ":" + account + ":launch-template/${" + template(t, tpl, p).ID + "}"
+		var found bool
+		for _, s := range statements {
+			lt, _ := s.Condition("ArnLike", "ec2:LaunchTemplate")
+			types, ok := s.Condition("StringNotEquals", "ec2:InstanceType")
+			if s.Effect() != "Deny" || !ok || !cdktest.SameSet(lt, []string{arn}) {
+				continue
+			}
+			found = true
+			if !cdktest.SameSet(types, p.InstanceTypes) {
+				t.Errorf("profile %s: launches outside %v are denied, want exactly its types %v", p.Name, types, p.InstanceTypes)
+			}
+			if !cdktest.SameSet(s.Actions(), []string{"ec2:RunInstances", "ec2:CreateFleet"}) || !cdktest.SameSet(s.Resources(), []string{"arn:aws:ec2:" + region + ":" + account + ":instance/*"}) {
+				t.Errorf("profile %s: %v on %v, want RunInstances and CreateFleet on instances", p.Name, s.Actions(), s.Resources())
+			}
+		}
+		if !found {
+			t.Errorf("profile %s: no statement limits its template to the instance types it lists", p.Name)
+		}
+	}
+}

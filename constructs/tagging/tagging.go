@@ -1,5 +1,6 @@
 // Package tagging applies the tags of ISE 1.2: every stack and taggable
-// resource carries Studio, Production, Tier, CostCentre and ResourceGroup.
+// resource carries Studio, Production, Tier, CostCentre, Owner and
+// ResourceGroup.
 package tagging
 
 import (
@@ -29,6 +30,7 @@ const (
 	KeyProduction    = "Production"
 	KeyTier          = "Tier"
 	KeyCostCentre    = "CostCentre"
+	KeyOwner         = "Owner"
 	KeyResourceGroup = "ResourceGroup"
 )
 

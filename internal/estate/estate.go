@@ -186,7 +186,7 @@ func (b *builder) stack(group, name, account, region, description string, tags m
 		// evidence is never deleted by one careless command.
 		TerminationProtection: jsii.Bool(true),
 	})
-	all := map[string]string{tagging.KeyStudio: b.studio.Studio}
+	all := map[string]string{tagging.KeyStudio: b.studio.Studio, tagging.KeyOwner: b.studio.SharedOwner()}
 	for k, v := range tags {
 		all[k] = v
 	}

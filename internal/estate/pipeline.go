@@ -38,7 +38,7 @@ func (b *builder) startPipeline() {
 		Description:           jsii.String(s.Studio + " delivery: deploys every stack of the estate into its own account and region, one wave per tier"),
 		TerminationProtection: jsii.Bool(true),
 	})
-	tagging.Apply(st, map[string]string{tagging.KeyStudio: s.Studio})
+	tagging.Apply(st, map[string]string{tagging.KeyStudio: s.Studio, tagging.KeyOwner: s.SharedOwner()})
 	tagging.Apply(st, b.sharedTags(tagging.Security))
 	source := pipelines.CodePipelineSource_Connection(jsii.String(s.Pipeline.Repository), jsii.String(s.Pipeline.Branch),
 		&pipelines.ConnectionSourceOptions{ConnectionArn: jsii.String(s.Pipeline.Connection)})

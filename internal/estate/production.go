@@ -52,10 +52,11 @@ func (b *builder) production(r manifest.Resolved) {
 		tagging.KeyProduction:    r.Name,
 		tagging.KeyTier:          strconv.FormatInt(r.Tier, 10),
 		tagging.KeyCostCentre:    r.CostCentre,
+		tagging.KeyOwner:         r.Owner,
 		tagging.KeyResourceGroup: string(tagging.Security),
 	}
 	st := b.stack(r.Name, prefix, r.Account, r.Region,
-		fmt.Sprintf("%s production %s (tier %d, %s): private VPC, keys, asset bucket and burst-render launch templates", s.Studio, r.Name, r.Tier, r.Policy.Label),
+		fmt.Sprintf("%s production %s (tier %d, %s; %s to %s, owner %s): private VPC, keys, asset bucket and burst-render launch templates", s.Studio, r.Name, r.Tier, r.Policy.Label, r.StartDate, r.EndDate, r.Owner),
 		tags)
 	p := &Production{Stack: st, Resolved: r, Keys: map[keys.Purpose]awskms.IKey{}}
 	b.out.Productions[r.Name] = p
@@ -265,6 +266,7 @@ func (b *builder) render(p *Production, prefix string) {
 			tagging.KeyProduction:    r.Name,
 			tagging.KeyTier:          strconv.FormatInt(r.Tier, 10),
 			tagging.KeyCostCentre:    r.CostCentre,
+			tagging.KeyOwner:         r.Owner,
 			tagging.KeyResourceGroup: string(tagging.RenderInstance),
 		},
 	}

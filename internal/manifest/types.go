@@ -10,7 +10,10 @@ import (
 
 // Studio is productions/studio.yaml: what every production shares.
 type Studio struct {
-	Studio            string   `yaml:"studio"`
+	Studio string `yaml:"studio"`
+	// Owner is who answers for the shared stacks (the Owner tag, ISE 1.2);
+	// default the studio's name.
+	Owner             string   `yaml:"owner"`
 	Region            string   `yaml:"region"`
 	AvailabilityZones []string `yaml:"availabilityZones"`
 	ManagementAccount string   `yaml:"managementAccount"`
@@ -30,6 +33,14 @@ type Studio struct {
 	Pools                         []Pool          `yaml:"pools"`
 	Alerts                        Alerts          `yaml:"alerts"`
 	Pipeline                      Pipeline        `yaml:"pipeline"`
+}
+
+// SharedOwner is the Owner tag of the studio's shared stacks.
+func (s *Studio) SharedOwner() string {
+	if s.Owner != "" {
+		return s.Owner
+	}
+	return s.Studio
 }
 
 // OnPremises is the studio's own network, reached over the Transit Gateway.

@@ -124,6 +124,9 @@ func Validate(e *Estate) ErrorList {
 func validateStudio(s *Studio, r reporter) {
 	requireName(r, "studio", s.Studio, maxStudioName)
 	requireRegion(r, "region", s.Region)
+	if s.Owner != "" && !email.MatchString(s.Owner) {
+		r.add("owner", "%q is not an email address", s.Owner)
+	}
 	validateZones(r, "availabilityZones", s.AvailabilityZones, s.Region)
 	requireAccount(r, "managementAccount", s.ManagementAccount)
 	if s.LogArchiveAccount != "" {

@@ -301,7 +301,7 @@ const pipeline = `pipeline:
 
 // knownStudio and knownProduction end every unknown-field message.
 const (
-	knownStudio     = "(known fields: adminSourceCidrs, alerts, availabilityZones, licenseServers, logArchiveAccount, managementAccount, managementVpcCidr, onPremises, organizationId, organizationManagementAccount, pipeline, pools, region, scheduler, studio, transitGatewayAsn, transitGatewayId)"
+	knownStudio     = "(known fields: adminSourceCidrs, alerts, availabilityZones, licenseServers, logArchiveAccount, managementAccount, managementVpcCidr, onPremises, organizationId, organizationManagementAccount, owner, pipeline, pools, region, scheduler, studio, transitGatewayAsn, transitGatewayId)"
 	knownProduction = "(known fields: account, audit, availabilityZones, costCentre, endDate, endpoints, isolation, name, owner, region, render, renderProfiles, startDate, tier, vpcCidr)"
 )
 
@@ -661,6 +661,9 @@ var studioCases = []ruleCase{
 	}},
 	{"pools not a list", e(replace("studio.yaml", "pools:\n  - account", "pools:\n  account"), replace("studio.yaml", "    region: us-west-2\n    vpcCidr", "  region: us-west-2\n  vpcCidr")), []string{
 		"productions/studio.yaml:26: pools: must be a list",
+	}},
+	{"studio owner not an email", e(replace("studio.yaml", "studio: acme\n", "studio: acme\nowner: platform team\n")), []string{
+		"productions/studio.yaml:3: owner: \"platform team\" is not an email address",
 	}},
 	{"alert email bad", e(replace("studio.yaml", "emails: [security@example.com]", "emails: [security@example.com, security]")), []string{
 		"productions/studio.yaml:30: alerts.emails[1]: \"security\" is not an email address",
@@ -1250,4 +1253,37 @@ func TestDataEventExclusionsStayWithinTheTrailsSelectorLimit(t *testing.T) {
 	got := load(t, mapFS(files))
 	want := fmt.Sprintf("productions/%s.yaml:16: audit.s3DataEvents: more than %d productions turn S3 data events off; the organization trail's selectors hold at most that many exclusions (CloudTrail allows 500 values in all)", last, maxDataEventExclusions)
 	assertErrors(t, got, []string{want})
+}
+
+func TestEndedWarnsOnlyAboutProductionsPastTheirEndDate(t *testing.T) {
+	e, errs := Load(edited(t, nil), label)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	day := func(s string) time.Time {
+		d, err := time.Parse(time.DateOnly, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	var names []string
+	for _, p := range e.Productions {
+		names = append(names, p.Name+" "+p.EndDate.String())
+	}
+	before := e.Ended(day("2026-01-01"))
+	if len(before) != 0 {
+		t.Errorf("before any end date: %v, want no warning (end dates %v)", before, names)
+	}
+	var got []string
+	for _, w := range e.Ended(day("2026-10-01")) {
+		got = append(got, w.Error())
+	}
+	assertErrors(t, got, []string{
+		"productions/brightside.yaml:9: endDate: warning: 2026-09-30 has passed: sanitise and close the production's environment (ISE 6.2, 10.9), or move endDate",
+		"productions/lighthouse.yaml:10: endDate: warning: 2026-05-31 has passed: sanitise and close the production's environment (ISE 6.2, 10.9), or move endDate",
+	})
+	if got := e.Ended(day("2026-09-30")); len(got) != 1 {
+		t.Errorf("on brightside's end date itself: %v, want only lighthouse's warning", got)
+	}
 }
