@@ -182,7 +182,7 @@ var catalogue = []definition{
 		},
 	},
 	{
-		id: "2.1", area: areaNetwork, title: "Control traffic with security groups", scope: scopeTemplates,
+		id: "2.1", area: areaNetwork, title: "Control traffic with security groups", scope: scopeShared,
 		how:    "Every instance and endpoint has a purpose-built security group: nothing is open to the internet, egress is listed rule by rule, and render nodes accept no connections.",
 		checks: []check{ckOpenIngress, ckEgress, ckNoDefaultSGUse},
 		studio: []string{
@@ -192,7 +192,7 @@ var catalogue = []definition{
 		},
 	},
 	{
-		id: "2.2", area: areaNetwork, title: "Keep appliances in isolated subnets", scope: scopeTemplates,
+		id: "2.2", area: areaNetwork, title: "Keep appliances in isolated subnets", scope: scopeShared,
 		how:    "The production's subnets have no internet path at all; it reaches management and on-premises only through a Transit Gateway route table that never holds another production's routes; only the management front end (NAT for license servers) touches the internet.",
 		checks: []check{ckNoInternet, ckNoPublicIP, ckTransit, ckMgmtEgress},
 		studio: []string{
@@ -201,7 +201,7 @@ var catalogue = []definition{
 		},
 	},
 	{
-		id: "2.3", area: areaNetwork, title: "Tiered VPC architecture", scope: scopeTemplates,
+		id: "2.3", area: areaNetwork, title: "Tiered VPC architecture", scope: scopeShared,
 		how:    "The production VPC has private render, storage, endpoint and transit tiers; the management VPC has front-end, application, data and transit tiers, each with its own network ACL.",
 		checks: []check{ckTiers, ckMgmtTiers},
 		studio: []string{
@@ -209,7 +209,7 @@ var catalogue = []definition{
 		},
 	},
 	{
-		id: "2.4", area: areaNetwork, title: "A VPC per production", scope: scopeTemplates,
+		id: "2.4", area: areaNetwork, title: "A VPC per production", scope: scopeShared,
 		how:    "Each production (except pooled Tier 3 ones, by the tier table) gets a private VPC of its own, with a range that overlaps nothing else and no internet gateway.",
 		checks: []check{ckOwnVpc, ckNoInternet},
 		studio: []string{
@@ -223,7 +223,7 @@ var catalogue = []definition{
 		},
 	},
 	{
-		id: "2.5", area: areaNetwork, title: "Leave the default security group unused", scope: scopeTemplates,
+		id: "2.5", area: areaNetwork, title: "Leave the default security group unused", scope: scopeShared,
 		how:    "The default security group of the production's VPC is stripped of its rules at deploy time, and every resource names renderenv's own groups.",
 		checks: []check{ckDefaultSG, ckNoDefaultSGUse},
 		studio: []string{
@@ -359,7 +359,7 @@ var catalogue = []definition{
 		},
 	},
 	{
-		id: "8.1", area: areaMonitor, title: "Log and monitor API calls, traffic and events", scope: scopeTemplates,
+		id: "8.1", area: areaMonitor, title: "Log and monitor API calls, traffic and events", scope: scopeShared,
 		how:    "A multi-region organization trail in the log-archive account records every API call; the VPC's flow logs record all traffic; every log group is encrypted and retained; security metric filters raise alarms.",
 		checks: []check{ckTrail, ckFlowLogs, ckLogGroups, ckAlarms},
 		studio: []string{

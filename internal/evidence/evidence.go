@@ -270,7 +270,10 @@ func (p Pack) Control(id string) (Control, bool) {
 	return Control{}, false
 }
 
-// scope values.
+// scope values. A shared control is at most partial: the checklist also asks
+// for what no template of a production can do (GuardDuty and AWS Config
+// across the organization, the identity provider's settings), which its
+// studio actions name.
 const (
 	scopeTemplates = "templates"
 	scopeShared    = "shared"
