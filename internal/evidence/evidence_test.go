@@ -235,9 +235,11 @@ func TestEveryControlExactlyOnce(t *testing.T) {
 // tier table's allowances show as limitations, not failures.
 func TestShippedEstate(t *testing.T) {
 	s := synth(t, "")
-	implemented := []string{"1.1", "1.6", "2.1", "2.2", "2.3", "2.4", "2.5", "2.6", "2.7", "4.1", "5.1", "5.2", "5.3", "7.1", "8.1", "9.1", "9.2", "9.3", "9.4", "9.5", "10.5", "10.6"}
+	implemented := []string{"1.1", "1.6", "2.6", "2.7", "4.1", "5.1", "5.2", "5.3", "7.1", "9.1", "9.2", "9.3", "9.4", "9.5", "10.5", "10.6"}
 	studio := []string{"1.7", "3.1", "6.1", "6.2", "6.3", "6.4", "6.5", "6.6", "6.7", "7.2", "10.2", "10.3", "10.4", "10.10"}
-	partial := []string{"1.3", "1.4", "1.5", "2.8", "4.2", "10.1", "10.7", "10.8", "10.11"}
+	// The checklist asks for GuardDuty or AWS Config under 1.3, 2.1 to 2.5
+	// and 8.1, which no template deploys: those are partial at best.
+	partial := []string{"1.3", "1.4", "1.5", "2.1", "2.2", "2.3", "2.4", "2.5", "2.8", "4.2", "8.1", "10.1", "10.7", "10.8", "10.11"}
 	for _, r := range s.estate.Resolved() {
 		p := report(t, s.parsed(t), s.estate, r.Name)
 		for _, c := range p.Controls {
@@ -366,11 +368,11 @@ func TestClaimsFlip(t *testing.T) {
 			props(r)["EnableKeyRotation"] = false
 			return id
 		}},
-		{"internet gateway in the production VPC", "2.4", "the production network has no internet path", true, func(t *testing.T, tpls map[string]map[string]any) string {
+		{"internet gateway in the production VPC", "2.4", "the production network has no internet path", false, func(t *testing.T, tpls map[string]map[string]any) string {
 			tpls[prod]["Resources"].(map[string]any)["SneakyGateway"] = map[string]any{"Type": "AWS::EC2::InternetGateway", "Properties": map[string]any{}}
 			return "SneakyGateway"
 		}},
-		{"default route in the production VPC", "2.2", "the production network has no internet path", true, func(t *testing.T, tpls map[string]map[string]any) string {
+		{"default route in the production VPC", "2.2", "the production network has no internet path", false, func(t *testing.T, tpls map[string]map[string]any) string {
 			id, _ := find(t, tpls[prod], "AWS::EC2::RouteTable", nil)
 			tpls[prod]["Resources"].(map[string]any)["DefaultRoute"] = map[string]any{"Type": "AWS::EC2::Route", "Properties": map[string]any{
 				"RouteTableId": map[string]any{"Ref": id}, "DestinationCidrBlock": "0.0.0.0/0", "GatewayId": "igw-0123456789abcdef0",
@@ -409,7 +411,7 @@ func TestClaimsFlip(t *testing.T) {
 			props(r)["SecurityGroupIngress"] = []any{map[string]any{"IpProtocol": "tcp", "FromPort": 3389, "ToPort": 3389, "CidrIp": "192.168.0.0/16"}}
 			return id
 		}},
-		{"ingress from anywhere", "2.1", "no security group admits traffic from anywhere", true, func(t *testing.T, tpls map[string]map[string]any) string {
+		{"ingress from anywhere", "2.1", "no security group admits traffic from anywhere", false, func(t *testing.T, tpls map[string]map[string]any) string {
 			id, r := find(t, tpls[prod], "AWS::EC2::SecurityGroup", nil)
 			props(r)["SecurityGroupIngress"] = []any{map[string]any{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "0.0.0.0/0"}}
 			return id
@@ -439,12 +441,12 @@ func TestClaimsFlip(t *testing.T) {
 			bdm[len(bdm)-1].(map[string]any)["Ebs"].(map[string]any)["DeleteOnTermination"] = false
 			return id
 		}},
-		{"flow log group unencrypted", "8.1", "VPC flow logs record all traffic, encrypted", true, func(t *testing.T, tpls map[string]map[string]any) string {
+		{"flow log group unencrypted", "8.1", "VPC flow logs record all traffic, encrypted", false, func(t *testing.T, tpls map[string]map[string]any) string {
 			id, r := find(t, tpls[prod], "AWS::Logs::LogGroup", func(p map[string]any) bool { return strings.HasSuffix(fmt.Sprint(p["LogGroupName"]), "/flow-logs") })
 			delete(props(r), "KmsKeyId")
 			return id
 		}},
-		{"trail without log file validation", "8.1", "a multi-region, validated, encrypted trail records the account", true, func(t *testing.T, tpls map[string]map[string]any) string {
+		{"trail without log file validation", "8.1", "a multi-region, validated, encrypted trail records the account", false, func(t *testing.T, tpls map[string]map[string]any) string {
 			id, r := find(t, tpls[logging], "AWS::CloudTrail::Trail", nil)
 			props(r)["EnableLogFileValidation"] = false
 			return id
@@ -481,7 +483,7 @@ func TestClaimsFlip(t *testing.T) {
 			props(r)["RuleNumber"] = 90
 			return id
 		}},
-		{"a link stack propagates into the production route table", "2.2", "the Transit Gateway reaches only management and on-premises", true, func(t *testing.T, tpls map[string]map[string]any) string {
+		{"a link stack propagates into the production route table", "2.2", "the Transit Gateway reaches only management and on-premises", false, func(t *testing.T, tpls map[string]map[string]any) string {
 			_, assoc := find(t, tpls[link], "AWS::EC2::TransitGatewayRouteTableAssociation", nil)
 			_, prop := find(t, tpls[link], "AWS::EC2::TransitGatewayRouteTablePropagation", nil)
 			props(prop)["TransitGatewayRouteTableId"] = props(assoc)["TransitGatewayRouteTableId"]
@@ -523,7 +525,7 @@ func TestClaimsFlip(t *testing.T) {
 			return id
 		}},
 		// Launch templates: no public address (2.2).
-		{"public IP on a render node", "2.2", "render nodes get no public address", true, func(t *testing.T, tpls map[string]map[string]any) string {
+		{"public IP on a render node", "2.2", "render nodes get no public address", false, func(t *testing.T, tpls map[string]map[string]any) string {
 			id, r := find(t, tpls[prod], "AWS::EC2::LaunchTemplate", nil)
 			ltData(r)["NetworkInterfaces"].([]any)[0].(map[string]any)["AssociatePublicIpAddress"] = true
 			return id
@@ -586,7 +588,7 @@ func TestClaimsFlip(t *testing.T) {
 			props(r)["SecurityGroupEgress"] = append(props(r)["SecurityGroupEgress"].([]any), map[string]any{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "0.0.0.0/0"})
 			return id
 		}},
-		{"render egress to anywhere, all traffic", "2.1", "security groups restrict egress", true, func(t *testing.T, tpls map[string]map[string]any) string {
+		{"render egress to anywhere, all traffic", "2.1", "security groups restrict egress", false, func(t *testing.T, tpls map[string]map[string]any) string {
 			id, r := renderGroup(t, tpls[prod])
 			props(r)["SecurityGroupEgress"] = append(props(r)["SecurityGroupEgress"].([]any), map[string]any{"IpProtocol": "-1", "CidrIp": "0.0.0.0/0"})
 			return id
@@ -641,7 +643,7 @@ func TestClaimsFlip(t *testing.T) {
 			if after.Status == evidence.Implemented {
 				t.Errorf("after the change, %s is still implemented", tc.control)
 			}
-			if before.Status == evidence.Implemented && !strings.Contains(strings.Join(after.Problems(), " "), name) {
+			if !strings.Contains(strings.Join(after.Problems(), " "), name) {
 				t.Errorf("%s's problems do not name %s: %v", tc.control, name, after.Problems())
 			}
 		})
@@ -710,7 +712,7 @@ func TestStandaloneTrail(t *testing.T) {
 				found = true
 			}
 		}
-		if !found || trail.Status != evidence.Implemented {
+		if !found || trail.Status != evidence.Partial || len(trail.Problems()) > 0 {
 			t.Errorf("%s 8.1 = %s and cites no trail of acme-%s: %v", tc.production, trail.Status, tc.production, trail.Evidence)
 		}
 	}
