@@ -255,7 +255,7 @@ func TestInvariantCheckersCatchInjectedFaults(t *testing.T) {
 			b := find(t, ts, prod, "AWS::S3::Bucket", isAsset)
 			b.Props["Tags"] = []any{
 				map[string]any{"Key": "Studio", "Value": s.studio()}, map[string]any{"Key": "Production", "Value": strings.TrimPrefix(prod, s.studio()+"-")},
-				map[string]any{"Key": "Tier", "Value": "1"}, map[string]any{"Key": "CostCentre", "Value": "x"}, map[string]any{"Key": "ResourceGroup", "Value": "misc"}}
+				map[string]any{"Key": "Tier", "Value": "1"}, map[string]any{"Key": "CostCentre", "Value": "x"}, map[string]any{"Key": "Owner", "Value": "x@example.com"}, map[string]any{"Key": "ResourceGroup", "Value": "misc"}}
 			return b.Stack + "/" + b.ID + `: ResourceGroup "misc" is not one of`
 		}},
 		{"stack over the resource limit", checkTemplatesStayWithinCloudFormationLimits, func(t *testing.T, ts Templates) string {

@@ -859,10 +859,10 @@ func checkTaggableResourcesCarryTheStudioTags(s *Synthesized, logf func(string, 
 	}
 	missing := map[string][]string{} // type -> "stack/id: what"
 	check := func(what, typ, stack string, tg map[string]string) {
-		want := []string{"Studio", "Tier", "CostCentre", "ResourceGroup"}
+		want := []string{"Studio", "Tier", "CostCentre", "Owner", "ResourceGroup"}
 		production := strings.TrimPrefix(stack, s.studio()+"-")
 		if s.IsProduction(stack) {
-			want = []string{"Studio", "Production", "Tier", "CostCentre", "ResourceGroup"}
+			want = []string{"Studio", "Production", "Tier", "CostCentre", "Owner", "ResourceGroup"}
 		}
 		var probs []string
 		for _, k := range want {

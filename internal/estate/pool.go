@@ -5,6 +5,7 @@ import (
 	"maps"
 	"net/netip"
 	"slices"
+	"strconv"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
@@ -35,7 +36,7 @@ func (b *builder) pool(r manifest.Resolved) *Pool {
 	}
 	name := b.names.PoolStack(pl.Account)
 	tags := map[string]string{
-		tagging.KeyTier:          "3",
+		tagging.KeyTier:          strconv.Itoa(manifest.PoolTier),
 		tagging.KeyCostCentre:    "shared",
 		tagging.KeyResourceGroup: string(tagging.Security),
 	}
@@ -60,9 +61,9 @@ func (b *builder) pool(r manifest.Resolved) *Pool {
 	})
 	p := &Pool{Stack: st, Keys: set}
 	dependsOn(st, b.out.Network, "attaches to the Transit Gateway the network stack shares")
-	// The pool holds Tier 3 productions only.
+	// The pool holds Tier 3 productions only: its row of the tier table.
 	p.Network = b.productionVpc(st, name, pl.Account, pl.Region, pl.VpcCidr,
-		manifest.Zones(pl.AvailabilityZones, pl.Region), nil, manifest.Tiers[3].DenyCidrs(), set[keys.Logging].Key,
+		manifest.Zones(pl.AvailabilityZones, pl.Region), nil, manifest.Tiers[manifest.PoolTier].DenyCidrs(), set[keys.Logging].Key,
 		[]string{b.names.AssetBucketPattern(pl.Account, pl.Region)})
 	b.link("shared", name, pl.Account, pl.VpcCidr, st, tags)
 	b.publishPool(st, pl, p)

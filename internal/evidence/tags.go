@@ -33,7 +33,7 @@ var resourceGroups = map[string]bool{
 // values ("" for any non-empty value).
 func tagProblems(tags map[string]string, want map[string]string) []string {
 	var out []string
-	for _, k := range []string{"Studio", "Production", "Tier", "CostCentre", "ResourceGroup"} {
+	for _, k := range []string{"Studio", "Production", "Tier", "CostCentre", "Owner", "ResourceGroup"} {
 		w, needed := want[k]
 		if !needed {
 			continue
@@ -53,7 +53,7 @@ func tagProblems(tags map[string]string, want map[string]string) []string {
 
 func tagText(tags map[string]string) string {
 	var parts []string
-	for _, k := range []string{"Studio", "Production", "Tier", "CostCentre", "ResourceGroup"} {
+	for _, k := range []string{"Studio", "Production", "Tier", "CostCentre", "Owner", "ResourceGroup"} {
 		if v, ok := tags[k]; ok {
 			parts = append(parts, k+"="+v)
 		}
@@ -62,13 +62,13 @@ func tagText(tags map[string]string) string {
 }
 
 // checkTags: every taggable resource of the production's stacks carries the
-// five tags with the production's values; the pool and link stacks, which
-// serve more than one production or the studio, carry the four shared ones
+// six tags with the production's values; the pool and link stacks, which
+// serve more than one production or the studio, carry the five shared ones
 // (ISE 1.2).
 func checkTags(v *view) result {
 	tier := strconv.FormatInt(v.r.Tier, 10)
-	prodWant := map[string]string{"Studio": v.studio.Studio, "Production": v.r.Name, "Tier": tier, "CostCentre": v.r.CostCentre, "ResourceGroup": ""}
-	sharedWant := map[string]string{"Studio": v.studio.Studio, "Tier": "", "CostCentre": "", "ResourceGroup": ""}
+	prodWant := map[string]string{"Studio": v.studio.Studio, "Production": v.r.Name, "Tier": tier, "CostCentre": v.r.CostCentre, "Owner": v.r.Owner, "ResourceGroup": ""}
+	sharedWant := map[string]string{"Studio": v.studio.Studio, "Tier": "", "CostCentre": "", "Owner": "", "ResourceGroup": ""}
 	var problems []string
 	var e []Evidence
 	total := 0
@@ -130,5 +130,5 @@ func checkTags(v *view) result {
 			e = append(e, ev(lt, fmt.Sprintf("LaunchTemplateData.TagSpecifications[%d]", i), rt+": "+tagText(tags)))
 		}
 	}
-	return verdict(fmt.Sprintf("all %d taggable resources of the production, its pool and its link carry Studio, Tier, CostCentre and ResourceGroup, and those of %s also Production=%s; render nodes and volumes are tagged at launch", total, v.prod, v.r.Name), problems, e)
+	return verdict(fmt.Sprintf("all %d taggable resources of the production, its pool and its link carry Studio, Tier, CostCentre, Owner and ResourceGroup, and those of %s also Production=%s; render nodes and volumes are tagged at launch", total, v.prod, v.r.Name), problems, e)
 }

@@ -18,9 +18,13 @@ type TierPolicy struct {
 	DedicatedVpc bool
 	// Dedicated keys by purpose (ISE 9.1); a shared purpose uses the pool's key.
 	DedicatedRootKey, DedicatedAssetKey, DedicatedLoggingKey bool
-	// DeniedPeerTiers are the tiers whose production CIDRs the production's
-	// network ACLs must deny explicitly (ISE 2.6).
-	DeniedPeerTiers []int64
+	// DenyOtherNetworks: the production network's ACLs deny every RFC 1918
+	// range after their explicit allows (management, on-premises), so no
+	// other production of any tier is reachable (ISE 2.6). DESIGN.md's
+	// table asks less of lower tiers (Tier 3 need deny only Tier 1); denying
+	// by tier would mean naming every other production's range in every
+	// ACL, which grows with the estate, so each tier gets the stricter rule.
+	DenyOtherNetworks bool
 	// S3DataEvents: the asset bucket's object-level API calls are recorded by
 	// the central trail (ISE 5.3); when false the manifest may turn them off.
 	S3DataEvents bool
@@ -32,19 +36,19 @@ var Tiers = map[int64]TierPolicy{
 		Tier: 1, Label: "pre-release, high security",
 		DedicatedAccount: true, DedicatedVpc: true,
 		DedicatedRootKey: true, DedicatedAssetKey: true, DedicatedLoggingKey: true,
-		DeniedPeerTiers: []int64{1, 2, 3},
-		S3DataEvents:    true,
+		DenyOtherNetworks: true,
+		S3DataEvents:      true,
 	},
 	2: {
 		Tier: 2, Label: "post-release, mid security",
 		DedicatedVpc:      true,
 		DedicatedAssetKey: true,
-		DeniedPeerTiers:   []int64{1, 2, 3},
+		DenyOtherNetworks: true,
 		S3DataEvents:      true,
 	},
 	3: {
 		Tier: 3, Label: "general security",
-		DeniedPeerTiers: []int64{1},
+		DenyOtherNetworks: true,
 	},
 }
 
@@ -59,15 +63,18 @@ var PrivateRanges = []netip.Prefix{
 
 // DenyCidrs are the ranges a production network's ACLs deny after the
 // allows (ISE 2.6). Every production lies inside the RFC 1918 ranges, so
-// whenever a tier must deny a peer tier, denying those ranges denies every
-// production of it with three rules, however large the estate; it denies
-// the other tiers too, which no tier forbids.
+// denying them denies every other production with three rules, however
+// large the estate.
 func (p TierPolicy) DenyCidrs() []netip.Prefix {
-	if len(p.DeniedPeerTiers) == 0 {
+	if !p.DenyOtherNetworks {
 		return nil
 	}
 	return append([]netip.Prefix(nil), PrivateRanges...)
 }
+
+// PoolTier is the row of the tier table a pool's VPC and keys follow: pools
+// hold only Tier 3 productions.
+const PoolTier = 3
 
 // Resolved is one production with every tier decision made. Constructs read
 // this, never the tier.

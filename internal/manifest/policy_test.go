@@ -167,7 +167,7 @@ func TestIsolationOnlyEverAddsIsolation(t *testing.T) {
 // does, and tier 2 everything tier 3 does.
 func TestHigherTiersRequireAtLeastLowerTiers(t *testing.T) {
 	flags := func(p TierPolicy) []bool {
-		return []bool{p.DedicatedAccount, p.DedicatedVpc, p.DedicatedRootKey, p.DedicatedAssetKey, p.DedicatedLoggingKey, p.S3DataEvents}
+		return []bool{p.DedicatedAccount, p.DedicatedVpc, p.DedicatedRootKey, p.DedicatedAssetKey, p.DedicatedLoggingKey, p.DenyOtherNetworks, p.S3DataEvents}
 	}
 	for _, pair := range [][2]int64{{1, 2}, {2, 3}} {
 		hi, lo := Tiers[pair[0]], Tiers[pair[1]]
@@ -176,20 +176,16 @@ func TestHigherTiersRequireAtLeastLowerTiers(t *testing.T) {
 				t.Errorf("tier %d requires control %d that tier %d does not", lo.Tier, i, hi.Tier)
 			}
 		}
-		for _, d := range lo.DeniedPeerTiers {
-			if !slices.Contains(hi.DeniedPeerTiers, d) {
-				t.Errorf("tier %d denies tier %d peers, tier %d does not", lo.Tier, d, hi.Tier)
-			}
-		}
 	}
 }
 
-func TestDeniedPeerTiersMatchDesignTable(t *testing.T) {
+func TestEveryTierDeniesEveryOtherProductionNetwork(t *testing.T) {
 	// DESIGN.md, NACLs (ISE 2.6): tier 1 denies every other production,
-	// tier 2 tier 1 and other productions, tier 3 tier 1.
-	for tier, want := range map[int64][]int64{1: {1, 2, 3}, 2: {1, 2, 3}, 3: {1}} {
-		if got := Tiers[tier].DeniedPeerTiers; !slices.Equal(got, want) {
-			t.Errorf("tier %d denies peer tiers %v, want %v", tier, got, want)
+	// tier 2 tier 1 and other productions, tier 3 tier 1. Every tier's row
+	// asks at least that by denying every other network.
+	for tier, pol := range Tiers {
+		if !pol.DenyOtherNetworks {
+			t.Errorf("tier %d does not deny the other production networks", tier)
 		}
 	}
 }
@@ -204,7 +200,7 @@ func TestEveryTierDeniesItsPeerTiersByRange(t *testing.T) {
 		}
 	}
 	if got := (TierPolicy{}).DenyCidrs(); got != nil {
-		t.Errorf("a tier that denies no peer tier denies %v", got)
+		t.Errorf("a row that denies no other network denies %v", got)
 	}
 	// The result is a copy: a caller cannot change the table.
 	d := Tiers[1].DenyCidrs()
