@@ -58,23 +58,22 @@ func run() (code int) {
 		fmt.Fprintln(os.Stderr, w.Error())
 	}
 	only := estate.ParseOnly(app.Node().TryGetContext(jsii.String("only")))
-	est, err := estate.BuildWith(app, e, estate.Options{Only: only, Checks: true})
+	syn, err := estate.Synthesize(app, e, estate.Options{Only: only, Checks: true})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err.Error())
 		fmt.Fprintln(os.Stderr, "renderenv: nothing was synthesized")
 		return 1
 	}
-	asm := app.Synth(nil)
-	if findings := estate.Errors(asm); len(findings) > 0 {
-		for _, f := range findings {
+	if len(syn.Findings) > 0 {
+		for _, f := range syn.Findings {
 			fmt.Fprintln(os.Stderr, f.String())
 		}
-		fmt.Fprintf(os.Stderr, "renderenv: %d unsuppressed cdk-nag finding(s); fix them or add a reviewed suppression in internal/estate/suppressions.go\n", len(findings))
+		fmt.Fprintf(os.Stderr, "renderenv: %d unsuppressed cdk-nag finding(s); fix them or add a reviewed suppression in internal/estate/suppressions.go\n", len(syn.Findings))
 		return 1
 	}
 	// The evidence compares each production with all the others, so it is
 	// given the whole estate even when only some productions are built.
-	if err := evidence.WritePacks(*asm.Directory(), e, slices.Sorted(maps.Keys(est.Productions))); err != nil {
+	if err := evidence.WritePacks(syn.Dir, e, slices.Sorted(maps.Keys(syn.Estate.Productions))); err != nil {
 		fmt.Fprintln(os.Stderr, "renderenv: writing the evidence packs:", err)
 		return 1
 	}

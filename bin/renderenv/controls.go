@@ -173,10 +173,9 @@ func synthesize(e *manifest.Estate) (templates map[string]map[string]any, err er
 	if err != nil {
 		return nil, err
 	}
-	if _, err := estate.Build(app, e, nil); err != nil {
+	if _, err := estate.Synthesize(app, e, estate.Options{}); err != nil {
 		return nil, err
 	}
-	app.Synth(nil)
 	templates, err = evidence.ReadAssembly(out)
 	if err != nil {
 		return nil, err

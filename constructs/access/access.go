@@ -13,18 +13,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/renderenv/renderenv/constructs/keys"
-)
-
-// RoleName is the fixed name of one of a production's roles, e.g.
-// acme-nightfall-key-admin. Fixed names let key and bucket policies name
-// roles before they exist and let auditors find them.
-func RoleName(prefix, role string) string { return prefix + "-" + role }
-
-// Role suffixes.
-const (
-	KeyAdmin     = "key-admin"
-	DataOperator = "data-operator"
-	LogReader    = "log-reader"
+	"github.com/renderenv/renderenv/internal/names"
 )
 
 // HumanRolesProps configures the roles of one production.
@@ -52,7 +41,7 @@ type HumanRoles struct {
 func NewHumanRoles(scope constructs.Construct, id string, props HumanRolesProps) *HumanRoles {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	h := &HumanRoles{Construct: c}
-	h.KeyAdmin = humanRole(c, "KeyAdmin", props, KeyAdmin, "administers the production's keys; cannot use them (ISE 9.3)")
+	h.KeyAdmin = humanRole(c, "KeyAdmin", props, names.KeyAdmin, "administers the production's keys; cannot use them (ISE 9.3)")
 	h.KeyAdmin.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:       jsii.String("ManageOwnKeysOnly"),
 		Actions:   jsii.Strings(keys.AdminActions...),
@@ -61,8 +50,8 @@ func NewHumanRoles(scope constructs.Construct, id string, props HumanRolesProps)
 			"kms:ResourceAliases": props.KeyAliasPrefix + "*",
 		}},
 	}))
-	h.DataOperator = humanRole(c, "DataOperator", props, DataOperator, "reads and writes the production's content through S3 (ISE 5.1)")
-	h.LogReader = humanRole(c, "LogReader", props, LogReader, "reads the production's logs; cannot read content (ISE 8.1)")
+	h.DataOperator = humanRole(c, "DataOperator", props, names.DataOperator, "reads and writes the production's content through S3 (ISE 5.1)")
+	h.LogReader = humanRole(c, "LogReader", props, names.LogReader, "reads the production's logs; cannot read content (ISE 8.1)")
 	h.LogReader.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:       jsii.String("ReadProductionLogs"),
 		Actions:   jsii.Strings("logs:DescribeLogGroups", "logs:DescribeLogStreams", "logs:FilterLogEvents", "logs:GetLogEvents", "logs:StartQuery", "logs:GetQueryResults"),
@@ -73,7 +62,7 @@ func NewHumanRoles(scope constructs.Construct, id string, props HumanRolesProps)
 
 func humanRole(scope constructs.Construct, id string, props HumanRolesProps, suffix, purpose string) awsiam.Role {
 	return NewHumanRole(scope, id, HumanRoleProps{
-		Name:           RoleName(props.Prefix, suffix),
+		Name:           names.Role(props.Prefix, suffix),
 		Purpose:        props.Prefix + ": " + purpose,
 		TrustedAccount: props.TrustedAccount,
 		SourceCidrs:    props.SourceCidrs,

@@ -11,6 +11,7 @@ import (
 	"github.com/renderenv/renderenv/constructs/access"
 	"github.com/renderenv/renderenv/constructs/keys"
 	"github.com/renderenv/renderenv/internal/cdktest"
+	"github.com/renderenv/renderenv/internal/names"
 )
 
 func TestMain(m *testing.M) { cdktest.Main(m) }
@@ -45,7 +46,7 @@ func roles(t *testing.T) assertions.Template {
 
 func role(t *testing.T, tpl assertions.Template, suffix string) cdktest.Resource {
 	t.Helper()
-	return cdktest.One(t, tpl, "AWS::IAM::Role", map[string]any{"Properties": map[string]any{"RoleName": access.RoleName(prefix, suffix)}})
+	return cdktest.One(t, tpl, "AWS::IAM::Role", map[string]any{"Properties": map[string]any{"RoleName": names.Role(prefix, suffix)}})
 }
 
 // policyOf is the statements of the inline policies attached to role.
@@ -67,11 +68,11 @@ func TestPeopleAssumeRolesOnlyWithMfaFromTheStudioForAnHour(t *testing.T) {
 	for _, c := range sourceCidrs {
 		cidrs = append(cidrs, c)
 	}
-	for _, suffix := range []string{access.KeyAdmin, access.DataOperator, access.LogReader} {
+	for _, suffix := range []string{names.KeyAdmin, names.DataOperator, names.LogReader} {
 		t.Run(suffix, func(t *testing.T) {
 			r := role(t, tpl, suffix)
 			cdktest.HasProperties(t, tpl, "AWS::IAM::Role", map[string]any{
-				"RoleName":           access.RoleName(prefix, suffix),
+				"RoleName":           names.Role(prefix, suffix),
 				"MaxSessionDuration": 3600,
 				"AssumeRolePolicyDocument": map[string]any{
 					"Version": "2012-10-17",
@@ -100,7 +101,7 @@ func TestPeopleAssumeRolesOnlyWithMfaFromTheStudioForAnHour(t *testing.T) {
 
 func TestKeyAdminManagesOnlyTheProductionsKeysAndNeverUsesThem(t *testing.T) {
 	tpl := roles(t)
-	admin := role(t, tpl, access.KeyAdmin)
+	admin := role(t, tpl, names.KeyAdmin)
 	statements := policyOf(t, tpl, admin.ID)
 	if len(statements) != 1 {
 		t.Fatalf("key admin has %d statements, want 1", len(statements))
@@ -125,7 +126,7 @@ func TestKeyAdminManagesOnlyTheProductionsKeysAndNeverUsesThem(t *testing.T) {
 
 func TestLogReaderReadsLogsButNeverContent(t *testing.T) {
 	tpl := roles(t)
-	reader := role(t, tpl, access.LogReader)
+	reader := role(t, tpl, names.LogReader)
 	statements := policyOf(t, tpl, reader.ID)
 	if len(statements) == 0 {
 		t.Fatal("the log reader has no policy")
@@ -152,12 +153,12 @@ func TestDataOperatorGetsNothingFromTheRoleAlone(t *testing.T) {
 	// Its access comes from the bucket and key policies that name it, and
 	// from statements the production adds; the role itself grants nothing.
 	tpl := roles(t)
-	op := role(t, tpl, access.DataOperator)
+	op := role(t, tpl, names.DataOperator)
 	if got := policyOf(t, tpl, op.ID); len(got) != 0 {
 		t.Errorf("the data operator role carries statements %v", got)
 	}
 	cdktest.HasProperties(t, tpl, "AWS::IAM::Role", map[string]any{
-		"RoleName":          access.RoleName(prefix, access.DataOperator),
+		"RoleName":          names.Role(prefix, names.DataOperator),
 		"ManagedPolicyArns": assertions.Match_Absent(),
 	})
 }

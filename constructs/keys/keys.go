@@ -262,9 +262,3 @@ func (k *Key) AllowService(sid, service string, actions []string, conditions map
 		Conditions: &conditions,
 	}), jsii.Bool(false))
 }
-
-// RoleArn is the ARN of a role with a fixed name. Key policies name roles by
-// ARN pattern, so a key never depends on a role that is created after it.
-func RoleArn(account, name string) string {
-	return fmt.Sprintf("arn:aws:iam::%s:role/%s", account, name)
-}

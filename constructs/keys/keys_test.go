@@ -9,6 +9,7 @@ import (
 
 	"github.com/renderenv/renderenv/constructs/keys"
 	"github.com/renderenv/renderenv/internal/cdktest"
+	"github.com/renderenv/renderenv/internal/names"
 )
 
 func TestMain(m *testing.M) { cdktest.Main(m) }
@@ -21,10 +22,10 @@ const (
 )
 
 var (
-	operator  = keys.RoleArn(account, "acme-nightfall-data-operator")
-	renderer  = keys.RoleArn(account, "acme-nightfall-render")
-	logReader = keys.RoleArn(account, "acme-nightfall-log-reader")
-	launcher  = keys.RoleArn(account, "acme-nightfall-launcher")
+	operator  = names.RoleArn(account, "acme-nightfall-data-operator")
+	renderer  = names.RoleArn(account, "acme-nightfall-render")
+	logReader = names.RoleArn(account, "acme-nightfall-log-reader")
+	launcher  = names.RoleArn(account, "acme-nightfall-launcher")
 	root      = "arn:aws:iam::" + account + ":root"
 )
 

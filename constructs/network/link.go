@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/customresources"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/renderenv/renderenv/internal/names"
 )
 
 // How a production joins the Transit Gateway without anyone copying ids:
@@ -28,15 +29,14 @@ import (
 // All of a production's wiring lives in its own two stacks, so adding or
 // removing one never changes the network stack or another production.
 
-// AttachmentReaderName is the role a link stack assumes in the production
+// The attachment reader is the role a link stack assumes in the production
 // account to find the attachment.
-func AttachmentReaderName(prefix string) string { return prefix + "-tgw-reader" }
 
 // NewAttachmentReader lets the management account read the production
 // account's Transit Gateway attachments, and nothing else.
 func NewAttachmentReader(scope constructs.Construct, prefix, managementAccount string) awsiam.Role {
 	role := awsiam.NewRole(scope, jsii.String("AttachmentReader"), &awsiam.RoleProps{
-		RoleName:    jsii.String(AttachmentReaderName(prefix)),
+		RoleName:    jsii.String(names.Role(prefix, names.TgwReader)),
 		Description: jsii.String(prefix + ": lets the management account's link stack find this network's Transit Gateway attachment"),
 		AssumedBy:   awsiam.NewAccountPrincipal(jsii.String(managementAccount)),
 	})

@@ -12,6 +12,7 @@ import (
 	"github.com/renderenv/renderenv/constructs/keys"
 	"github.com/renderenv/renderenv/constructs/render"
 	"github.com/renderenv/renderenv/internal/cdktest"
+	"github.com/renderenv/renderenv/internal/names"
 )
 
 func TestMain(m *testing.M) { cdktest.Main(m) }
@@ -84,11 +85,11 @@ func build(t *testing.T, app awscdk.App, id string, env cdktest.Env, worker []in
 		Account:     account,
 		Region:      region,
 		Purposes:    []keys.Purpose{keys.RootVolume, keys.ContentAsset, keys.Logging},
-		AssetUsers:  []string{keys.RoleArn(account, prefix+"-data-operator"), keys.RoleArn(account, roleName)},
-		LogReaders:  []string{keys.RoleArn(account, prefix+"-log-reader")},
+		AssetUsers:  []string{names.RoleArn(account, prefix+"-data-operator"), names.RoleArn(account, roleName)},
+		LogReaders:  []string{names.RoleArn(account, prefix+"-log-reader")},
 		// Render nodes decrypt Session Manager sessions that people start.
-		SessionHosts:    []string{keys.RoleArn(account, roleName)},
-		SessionStarters: []string{keys.RoleArn(account, prefix+"-data-operator")},
+		SessionHosts:    []string{names.RoleArn(account, roleName)},
+		SessionStarters: []string{names.RoleArn(account, prefix+"-data-operator")},
 	})
 	render.NewFleet(s, "Render", render.FleetProps{
 		Prefix:         prefix,

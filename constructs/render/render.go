@@ -21,6 +21,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/renderenv/renderenv/constructs/storage"
+	"github.com/renderenv/renderenv/internal/names"
 )
 
 //go:embed userdata.sh
@@ -263,16 +264,12 @@ func launcherPrincipal(props FleetProps) awsiam.IPrincipal {
 	return p.WithConditions(&map[string]any{"ArnEquals": map[string]any{"aws:PrincipalArn": props.Launchers}})
 }
 
-// LauncherRoleName is the fixed name of a production's launcher role, which
-// the volume keys name before it exists.
-func LauncherRoleName(prefix string) string { return prefix + "-launcher" }
-
 // launcher is the role the scheduler in the management account assumes to
 // start render nodes: only from this production's launch templates, only
 // passing the render role, only tagging with the production's tags.
 func (f *Fleet) launcher(c constructs.Construct, props FleetProps) {
 	f.Launcher = awsiam.NewRole(c, jsii.String("Launcher"), &awsiam.RoleProps{
-		RoleName:           jsii.String(LauncherRoleName(props.Prefix)),
+		RoleName:           jsii.String(names.Role(props.Prefix, names.Launcher)),
 		Description:        jsii.String(props.Prefix + ": the render scheduler launches render nodes from this production's templates only"),
 		AssumedBy:          launcherPrincipal(props),
 		MaxSessionDuration: awscdk.Duration_Hours(jsii.Number(1)),

@@ -6,8 +6,8 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 
-	"github.com/renderenv/renderenv/constructs/keys"
 	"github.com/renderenv/renderenv/internal/cdktest"
+	"github.com/renderenv/renderenv/internal/names"
 )
 
 // Checks of what a render node and the launcher need at run time: without
@@ -73,7 +73,7 @@ func TestLoggingKeyLetsRenderNodesDecryptSessionData(t *testing.T) {
 	logging := cdktest.One(t, tpl, "AWS::KMS::Key", map[string]any{"Properties": map[string]any{
 		"Description": assertions.Match_StringLikeRegexp(&[]string{" logging key: "}[0]),
 	}})
-	renderArn := keys.RoleArn(account, roleName)
+	renderArn := names.RoleArn(account, roleName)
 	var ok bool
 	for _, s := range cdktest.Statements(logging.Properties["KeyPolicy"]) {
 		if s.Effect() != "Allow" || !s.Has("kms:Decrypt") {

@@ -15,9 +15,12 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/renderenv/renderenv/constructs/tagging"
 	"github.com/renderenv/renderenv/internal/manifest"
+	"github.com/renderenv/renderenv/internal/names"
 )
+
+// Names are the fixed names of the estate's stacks, roles and buckets.
+type Names = names.Names
 
 // Estate is the set of stacks built for one manifest folder.
 type Estate struct {
@@ -73,9 +76,7 @@ func Build(app awscdk.App, e *manifest.Estate, only []string) (*Estate, error) {
 // BuildWith creates the stacks of e in app. The estate must have passed
 // validation.
 func BuildWith(app awscdk.App, e *manifest.Estate, opts Options) (*Estate, error) {
-	// The shared stacks see every production, whatever only says: they
-	// hold the accounts the Transit Gateway is shared with and that deliver
-	// trails, so a selective deploy of them must not drop the others.
+	// The shared stacks see every production, whatever only says.
 	every := e.Resolved()
 	resolved := every
 	if len(opts.Only) > 0 {
@@ -101,20 +102,30 @@ func BuildWith(app awscdk.App, e *manifest.Estate, opts Options) (*Estate, error
 	}
 	b.out.Names = b.names
 	b.scope = func(string) constructs.Construct { return app }
-	b.seedZones(resolved)
+	seedZones(app, s, resolved)
 	if s.Pipeline.Enabled {
 		b.startPipeline()
 	}
-	b.out.Logging = b.logging(every)
-	b.out.Network = b.network(every)
+	shared := SharedStackProps{Studio: s, Names: b.names, Productions: every}
+	b.out.Logging = NewLoggingStack(b.scope(sharedGroup), shared).Stack
+	b.out.Network = NewNetworkStack(b.scope(sharedGroup), shared, b.out.Logging).Stack
 	for _, r := range resolved {
 		b.production(r)
 	}
 	if opts.Customize != nil {
 		opts.Customize(b.out)
 	}
-	// The pipeline synthesizes its stages when it is built, so checks and
-	// suppressions go on before it, and on the pipeline's own resources after.
+	b.check(opts, resolved)
+	return b.out, nil
+}
+
+// sharedGroup is the pipeline stage of the studio-wide stacks.
+const sharedGroup = "shared"
+
+// check attaches cdk-nag and the suppressions, and finishes the pipeline.
+// The pipeline synthesizes its stages when it is built, so checks and
+// suppressions go on before it, and on the pipeline's own resources after.
+func (b *builder) check(opts Options, resolved []manifest.Resolved) {
 	var deployed []awscdk.Stack
 	for _, st := range b.out.Stacks() {
 		if b.out.Pipeline == nil || st != b.out.Pipeline.Stack {
@@ -122,18 +133,53 @@ func BuildWith(app awscdk.App, e *manifest.Estate, opts Options) (*Estate, error
 		}
 	}
 	if opts.Checks {
-		Nag(app, b.out)
+		Nag(b.app, b.out)
 		b.out.SuppressionUse = ApplySuppressions(deployed)
 	}
-	if s.Pipeline.Enabled {
-		b.finishPipeline(resolved)
-		if opts.Checks {
-			for i, n := range ApplySuppressions([]awscdk.Stack{b.out.Pipeline.Stack}) {
-				b.out.SuppressionUse[i] += n
-			}
+	if b.out.Pipeline == nil {
+		return
+	}
+	b.finishPipeline(resolved)
+	if opts.Checks {
+		for i, n := range ApplySuppressions([]awscdk.Stack{b.out.Pipeline.Stack}) {
+			b.out.SuppressionUse[i] += n
 		}
 	}
-	return b.out, nil
+}
+
+// production builds one production's stack, its account's pool on first
+// use, and the link stack of whichever network it runs in.
+func (b *builder) production(r manifest.Resolved) {
+	var pool *Pool
+	if r.Pool != nil && (r.PooledVpc || r.PooledRootKey || r.PooledAssetKey || r.PooledLoggingKey) {
+		pool = b.pool(r.Pool)
+	}
+	p := NewProductionStack(b.scope(r.Name), ProductionStackProps{
+		Studio: b.studio, Names: b.names, Production: r, Pool: pool,
+		Network: b.out.Network, Logging: b.out.Logging,
+	})
+	b.out.Productions[r.Name] = p
+	if !r.PooledVpc {
+		b.link(r.Name, LinkStackProps{Owner: *p.Stack.StackName(), Account: r.Account, Cidr: r.VpcCidr, Tags: p.Tags, Target: p.Stack})
+	}
+}
+
+// pool returns the pool stack of an account, building it and its link on
+// first use, so a selective synth builds only the pools its productions use.
+func (b *builder) pool(pl *manifest.Pool) *Pool {
+	if p, ok := b.out.Pools[pl.Account]; ok {
+		return p
+	}
+	p := NewPoolStack(b.scope(sharedGroup), PoolStackProps{Studio: b.studio, Names: b.names, Pool: pl, Network: b.out.Network})
+	b.out.Pools[pl.Account] = p
+	b.link(sharedGroup, LinkStackProps{Owner: *p.Stack.StackName(), Account: pl.Account, Cidr: pl.VpcCidr, Tags: p.Tags, Target: p.Stack})
+	return p
+}
+
+// link builds the link stack of one network, in the pipeline stage group.
+func (b *builder) link(group string, props LinkStackProps) {
+	props.Studio, props.Names, props.Network = b.studio, b.names, b.out.Network
+	b.out.Links[b.names.LinkStack(props.Owner)] = NewLinkStack(b.scope(group), props)
 }
 
 type builder struct {
@@ -149,7 +195,7 @@ type builder struct {
 // seedZones records each account and region's availability zones in the
 // app context, where a stack with a concrete environment looks them up, so
 // that synthesis needs no credentials and never sees placeholder zones.
-func (b *builder) seedZones(resolved []manifest.Resolved) {
+func seedZones(app awscdk.App, s *manifest.Studio, resolved []manifest.Resolved) {
 	zones := map[string]map[string]bool{}
 	add := func(account, region string, zs []string) {
 		key := fmt.Sprintf("availability-zones:account=%s:region=%s", account, region)
@@ -160,7 +206,6 @@ func (b *builder) seedZones(resolved []manifest.Resolved) {
 			zones[key][z] = true
 		}
 	}
-	s := b.studio
 	add(s.ManagementAccount, s.Region, manifest.Zones(s.AvailabilityZones, s.Region))
 	add(s.LogArchive(), s.Region, manifest.Zones(s.AvailabilityZones, s.Region))
 	for _, r := range resolved {
@@ -170,50 +215,8 @@ func (b *builder) seedZones(resolved []manifest.Resolved) {
 		}
 	}
 	for key, set := range zones {
-		b.app.Node().SetContext(jsii.String(key), slices.Sorted(maps.Keys(set)))
+		app.Node().SetContext(jsii.String(key), slices.Sorted(maps.Keys(set)))
 	}
-}
-
-// stack creates a stack with an explicit environment and the tags of ISE 1.2.
-// group is "shared" or a production's name: the pipeline deploys each group
-// as one stage.
-func (b *builder) stack(group, name, account, region, description string, tags map[string]string) awscdk.Stack {
-	st := awscdk.NewStack(b.scope(group), jsii.String(name), &awscdk.StackProps{
-		StackName:   jsii.String(name),
-		Env:         &awscdk.Environment{Account: jsii.String(account), Region: jsii.String(region)},
-		Description: jsii.String(description),
-		// Termination protection: a stack that holds an estate's network or
-		// evidence is never deleted by one careless command.
-		TerminationProtection: jsii.Bool(true),
-	})
-	all := map[string]string{tagging.KeyStudio: b.studio.Studio, tagging.KeyOwner: b.studio.SharedOwner()}
-	for k, v := range tags {
-		all[k] = v
-	}
-	tagging.Apply(st, all)
-	tagging.CoverPlainResources(st, all)
-	return st
-}
-
-// sharedTags are the tags of the studio-wide stacks.
-func (b *builder) sharedTags(group tagging.ResourceGroup) map[string]string {
-	return map[string]string{
-		tagging.KeyTier:          "shared",
-		tagging.KeyCostCentre:    "shared",
-		tagging.KeyResourceGroup: string(group),
-	}
-}
-
-// productionAccounts are the accounts that hold productions or pools,
-// excluding the management account itself.
-func (b *builder) productionAccounts(resolved []manifest.Resolved) []string {
-	set := map[string]bool{}
-	for _, r := range resolved {
-		if r.Account != b.studio.ManagementAccount {
-			set[r.Account] = true
-		}
-	}
-	return slices.Sorted(maps.Keys(set))
 }
 
 // ParseOnly splits the only context value: "a,b" or ["a","b"].
@@ -232,12 +235,4 @@ func ParseOnly(v any) []string {
 		}
 	}
 	return out
-}
-
-// dependsOn orders two stacks of one stage. Between stages the pipeline's
-// order (shared stacks first) already holds, and CDK refuses such links.
-func dependsOn(from, to awscdk.Stack, reason string) {
-	if *awscdk.Stage_Of(from).Node().Path() == *awscdk.Stage_Of(to).Node().Path() {
-		from.AddStackDependency(to, jsii.String(reason))
-	}
 }

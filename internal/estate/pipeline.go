@@ -39,7 +39,7 @@ func (b *builder) startPipeline() {
 		TerminationProtection: jsii.Bool(true),
 	})
 	tagging.Apply(st, map[string]string{tagging.KeyStudio: s.Studio, tagging.KeyOwner: s.SharedOwner()})
-	tagging.Apply(st, b.sharedTags(tagging.Security))
+	tagging.Apply(st, sharedTags(tagging.Security))
 	source := pipelines.CodePipelineSource_Connection(jsii.String(s.Pipeline.Repository), jsii.String(s.Pipeline.Branch),
 		&pipelines.ConnectionSourceOptions{ConnectionArn: jsii.String(s.Pipeline.Connection)})
 	env := &map[string]*string{

@@ -3,7 +3,6 @@ package estate
 import (
 	"fmt"
 	"maps"
-	"net/netip"
 	"slices"
 	"strconv"
 
@@ -11,12 +10,14 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsssm"
+	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/renderenv/renderenv/constructs/keys"
 	"github.com/renderenv/renderenv/constructs/network"
 	"github.com/renderenv/renderenv/constructs/tagging"
 	"github.com/renderenv/renderenv/internal/manifest"
+	"github.com/renderenv/renderenv/internal/names"
 )
 
 // Pool is the shared VPC and key set of one account's pooled Tier 3
@@ -25,49 +26,62 @@ type Pool struct {
 	Stack   awscdk.Stack
 	Keys    map[keys.Purpose]*keys.Key
 	Network *network.ProductionVpc
+	// Tags are the pool stack's own, which its link stack carries too.
+	Tags map[string]string
 }
 
-// pool returns the pool stack of r's account, building it on first use, so
-// a selective synth builds only the pools its productions use.
-func (b *builder) pool(r manifest.Resolved) *Pool {
-	pl := r.Pool
-	if p, ok := b.out.Pools[pl.Account]; ok {
-		return p
-	}
-	name := b.names.PoolStack(pl.Account)
+// PoolStackProps describe one account's pool.
+type PoolStackProps struct {
+	Studio *manifest.Studio
+	Names  Names
+	Pool   *manifest.Pool
+	// Network is the hub whose Transit Gateway the pool attaches to.
+	Network awscdk.Stack
+}
+
+// NewPoolStack creates a pool: its keys, its VPC and the SSM parameters its
+// productions read them from.
+func NewPoolStack(scope constructs.Construct, props PoolStackProps) *Pool {
+	s, n, pl := props.Studio, props.Names, props.Pool
+	name := n.PoolStack(pl.Account)
 	tags := map[string]string{
 		tagging.KeyTier:          strconv.Itoa(manifest.PoolTier),
 		tagging.KeyCostCentre:    "shared",
 		tagging.KeyResourceGroup: string(tagging.Security),
 	}
-	st := b.stack("shared", name, pl.Account, pl.Region,
-		fmt.Sprintf("%s pooled VPC and keys for the Tier 3 productions of account %s that ask for nothing dedicated (ISE 2.4, 9.1)", b.studio.Studio, pl.Account),
-		tags)
+	st := NewEstateStack(scope, StackProps{
+		Studio: s, Name: name, Account: pl.Account, Region: pl.Region, Tags: tags,
+		Description: fmt.Sprintf("%s pooled VPC and keys for the Tier 3 productions of account %s that ask for nothing dedicated (ISE 2.4, 9.1)", s.Studio, pl.Account),
+	})
 	// Key and bucket policies name the pooled productions' roles by
 	// pattern, so the pool never changes when a production joins it.
-	role := func(suffix string) string { return keys.RoleArn(pl.Account, b.studio.Studio+"-*-"+suffix) }
+	role := func(suffix string) string {
+		return names.RoleArn(pl.Account, names.Role(s.Studio+"-*", suffix))
+	}
 	set := keys.NewKeySet(st, "Keys", keys.KeySetProps{
-		AliasPrefix:     b.names.Studio + "/pool-" + pl.Account,
+		AliasPrefix:     n.Studio + "/pool-" + pl.Account,
 		Owner:           name,
 		Account:         pl.Account,
 		Region:          pl.Region,
 		Purposes:        []keys.Purpose{keys.RootVolume, keys.ContentAsset, keys.Logging},
-		AssetUsers:      []string{role("data-operator"), role("render")},
-		LogReaders:      []string{role("log-reader")},
-		VolumeUsers:     []string{role("launcher")},
-		SessionHosts:    []string{role("render")},
-		SessionStarters: []string{role("data-operator")},
-		AlarmTopics:     b.ownTrail(pl.Account),
+		AssetUsers:      []string{role(names.DataOperator), role(names.Render)},
+		LogReaders:      []string{role(names.LogReader)},
+		VolumeUsers:     []string{role(names.Launcher)},
+		SessionHosts:    []string{role(names.Render)},
+		SessionStarters: []string{role(names.DataOperator)},
+		AlarmTopics:     ownTrail(s, pl.Account),
 	})
-	p := &Pool{Stack: st, Keys: set}
-	dependsOn(st, b.out.Network, "attaches to the Transit Gateway the network stack shares")
+	p := &Pool{Stack: st, Keys: set, Tags: tags}
+	dependsOn(st, props.Network, "attaches to the Transit Gateway the network stack shares")
 	// The pool holds Tier 3 productions only: its row of the tier table.
-	p.Network = b.productionVpc(st, name, pl.Account, pl.Region, pl.VpcCidr,
-		manifest.Zones(pl.AvailabilityZones, pl.Region), nil, manifest.Tiers[manifest.PoolTier].DenyCidrs(), set[keys.Logging].Key,
-		[]string{b.names.AssetBucketPattern(pl.Account, pl.Region)})
-	b.link("shared", name, pl.Account, pl.VpcCidr, st, tags)
-	b.publishPool(st, pl, p)
-	b.out.Pools[pl.Account] = p
+	p.Network = newProductionNetwork(st, productionNetworkProps{
+		Studio: s, Owner: name, Account: pl.Account, Region: pl.Region, Cidr: pl.VpcCidr,
+		Zones:   manifest.Zones(pl.AvailabilityZones, pl.Region),
+		Deny:    manifest.Tiers[manifest.PoolTier].DenyCidrs(),
+		LogKey:  set[keys.Logging].Key,
+		Buckets: []string{n.AssetBucketPattern(pl.Account, pl.Region)},
+	})
+	publishPool(st, n.PoolParameters(pl.Account), p)
 	return p
 }
 
@@ -75,7 +89,7 @@ func (b *builder) pool(r manifest.Resolved) *Pool {
 // Productions read them at deploy time instead of importing CloudFormation
 // exports, so a production never locks its pool and the pool never changes
 // when a production joins or leaves it.
-func (b *builder) publishPool(st awscdk.Stack, pl *manifest.Pool, p *Pool) {
+func publishPool(st awscdk.Stack, path string, p *Pool) {
 	values := map[string]*string{
 		"vpc-id":         p.Network.Vpc.VpcId(),
 		"s3-endpoint-id": p.Network.S3Endpoint.VpcEndpointId(),
@@ -88,7 +102,7 @@ func (b *builder) publishPool(st awscdk.Stack, pl *manifest.Pool, p *Pool) {
 	}
 	for _, name := range slices.Sorted(maps.Keys(values)) {
 		awsssm.NewStringParameter(st, jsii.String("Param-"+name), &awsssm.StringParameterProps{
-			ParameterName: jsii.String(b.names.PoolParameters(pl.Account) + "/" + name),
+			ParameterName: jsii.String(path + "/" + name),
 			StringValue:   values[name],
 			Description:   jsii.String("Published by the pool stack for its pooled productions"),
 		})
@@ -107,8 +121,8 @@ func storageCidrs(vpc awsec2.IVpc) []string {
 
 // pooledResources reads a pool's published ids in a production stack: the
 // VPC, the storage tier's ranges, the S3 endpoint and the pooled keys.
-func (b *builder) pooledResources(st awscdk.Stack, r manifest.Resolved, p *Production) (endpoint *string) {
-	path := b.names.PoolParameters(r.Pool.Account)
+func pooledResources(st awscdk.Stack, n Names, r manifest.Resolved, p *Production) (endpoint *string) {
+	path := n.PoolParameters(r.Pool.Account)
 	read := func(name string) *string {
 		return awsssm.StringParameter_ValueForStringParameter(st, jsii.String(path+"/"+name), nil)
 	}
@@ -124,10 +138,7 @@ func (b *builder) pooledResources(st awscdk.Stack, r manifest.Resolved, p *Produ
 		}
 		endpoint = read("s3-endpoint-id")
 	}
-	for _, k := range []struct {
-		purpose keys.Purpose
-		pooled  bool
-	}{{keys.RootVolume, r.PooledRootKey}, {keys.ContentAsset, r.PooledAssetKey}, {keys.Logging, r.PooledLoggingKey}} {
+	for _, k := range keyPurposes(r) {
 		if k.pooled {
 			p.Keys[k.purpose] = awskms.Key_FromKeyArn(st, jsii.String("Pool-"+string(k.purpose)), read(string(k.purpose)+"-key-arn"))
 		}
@@ -135,10 +146,13 @@ func (b *builder) pooledResources(st awscdk.Stack, r manifest.Resolved, p *Produ
 	return endpoint
 }
 
-func strs(ps []netip.Prefix) []string {
-	out := make([]string, len(ps))
-	for i, p := range ps {
-		out[i] = p.String()
-	}
-	return out
+// keyPurpose is one of a production's three keys and whether its pool's
+// key set provides it.
+type keyPurpose struct {
+	purpose keys.Purpose
+	pooled  bool
+}
+
+func keyPurposes(r manifest.Resolved) []keyPurpose {
+	return []keyPurpose{{keys.RootVolume, r.PooledRootKey}, {keys.ContentAsset, r.PooledAssetKey}, {keys.Logging, r.PooledLoggingKey}}
 }

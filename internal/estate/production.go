@@ -2,13 +2,13 @@ package estate
 
 import (
 	"fmt"
-	"net/netip"
 	"strconv"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/constructs-go/constructs/v10"
 
 	"github.com/renderenv/renderenv/constructs/access"
 	"github.com/renderenv/renderenv/constructs/audit"
@@ -18,6 +18,7 @@ import (
 	"github.com/renderenv/renderenv/constructs/storage"
 	"github.com/renderenv/renderenv/constructs/tagging"
 	"github.com/renderenv/renderenv/internal/manifest"
+	"github.com/renderenv/renderenv/internal/names"
 )
 
 // Production is one production's stack and the handles its parts share.
@@ -32,219 +33,177 @@ type Production struct {
 	Fleet    *render.Fleet
 	// StorageCidrs are the storage tier's ranges in the production's VPC.
 	StorageCidrs []string
+	// Tags are the production's tags (ISE 1.2), which its link stack
+	// carries too.
+	Tags map[string]string
+
+	props  ProductionStackProps
+	prefix string // <studio>-<production>: its stack and roles
 }
 
-// RenderRoleName is the role render nodes run as.
-func RenderRoleName(prefix string) string { return prefix + "-render" }
-
-// networkOwner names the VPC and its link: the production, or its pool.
-func (b *builder) networkOwner(r manifest.Resolved) string {
-	if r.PooledVpc {
-		return b.names.PoolStack(r.Account)
-	}
-	return b.names.ProductionStack(r.Name)
+// ProductionStackProps describe one production's stack.
+type ProductionStackProps struct {
+	Studio     *manifest.Studio
+	Names      Names
+	Production manifest.Resolved
+	// Pool is the account's pool when the production uses its VPC or
+	// keys, else nil.
+	Pool *Pool
+	// Network and Logging are the shared stacks it attaches to and, outside
+	// an organization, delivers its trail to.
+	Network, Logging awscdk.Stack
 }
 
-func (b *builder) production(r manifest.Resolved) {
-	s := b.studio
-	prefix := b.names.ProductionStack(r.Name)
-	tags := map[string]string{
+// NewProductionStack creates a production's stack: its people, keys,
+// private network (unless pooled), asset storage, render fleet and, outside
+// an organization, its trail.
+func NewProductionStack(scope constructs.Construct, props ProductionStackProps) *Production {
+	s, r := props.Studio, props.Production
+	p := &Production{Resolved: r, Keys: map[keys.Purpose]awskms.IKey{}, props: props, prefix: props.Names.ProductionStack(r.Name)}
+	p.Tags = map[string]string{
 		tagging.KeyProduction:    r.Name,
 		tagging.KeyTier:          strconv.FormatInt(r.Tier, 10),
 		tagging.KeyCostCentre:    r.CostCentre,
 		tagging.KeyOwner:         r.Owner,
 		tagging.KeyResourceGroup: string(tagging.Security),
 	}
-	st := b.stack(r.Name, prefix, r.Account, r.Region,
-		fmt.Sprintf("%s production %s (tier %d, %s; %s to %s, owner %s): private VPC, keys, asset bucket and burst-render launch templates", s.Studio, r.Name, r.Tier, r.Policy.Label, r.StartDate, r.EndDate, r.Owner),
-		tags)
-	p := &Production{Stack: st, Resolved: r, Keys: map[keys.Purpose]awskms.IKey{}}
-	b.out.Productions[r.Name] = p
+	p.Stack = NewEstateStack(scope, StackProps{
+		Studio: s, Name: p.prefix, Account: r.Account, Region: r.Region, Tags: p.Tags,
+		Description: fmt.Sprintf("%s production %s (tier %d, %s; %s to %s, owner %s): private VPC, keys, asset bucket and burst-render launch templates", s.Studio, r.Name, r.Tier, r.Policy.Label, r.StartDate, r.EndDate, r.Owner),
+	})
 	// Its VPC (or its pool's) attaches to the Transit Gateway that the
 	// network stack creates and shares.
-	dependsOn(st, b.out.Network, "attaches to the Transit Gateway the network stack shares")
-
-	p.Roles = access.NewHumanRoles(st, "People", access.HumanRolesProps{
-		Prefix:         prefix,
+	dependsOn(p.Stack, props.Network, "attaches to the Transit Gateway the network stack shares")
+	p.Roles = access.NewHumanRoles(p.Stack, "People", access.HumanRolesProps{
+		Prefix:         p.prefix,
 		TrustedAccount: s.ManagementAccount,
 		SourceCidrs:    strs(s.AdminSourceCidrs),
-		KeyAliasPrefix: "alias/" + b.names.KeyAlias(r.Name, ""),
+		KeyAliasPrefix: "alias/" + props.Names.KeyAlias(r.Name, ""),
 		Account:        r.Account,
 		Region:         r.Region,
 	})
 	tagging.Group(p.Roles.Construct, tagging.Security)
-
-	var pool *Pool
-	if r.Pool != nil && (r.PooledVpc || r.PooledRootKey || r.PooledAssetKey || r.PooledLoggingKey) {
-		pool = b.pool(r)
-		dependsOn(st, pool.Stack, "uses the pooled VPC or keys of its account")
-	}
 	var endpoint *string
-	if pool != nil {
-		endpoint = b.pooledResources(st, r, p)
+	if props.Pool != nil {
+		dependsOn(p.Stack, props.Pool.Stack, "uses the pooled VPC or keys of its account")
+		endpoint = pooledResources(p.Stack, props.Names, r, p)
 	}
+	p.ownKeys()
+	if !r.PooledVpc {
+		endpoint = p.ownNetwork()
+	}
+	p.storage(endpoint)
+	p.render()
+	if ownTrail(s, r.Account) {
+		// Without an organization trail the production records its own
+		// account's activity into the central bucket.
+		var events audit.DataEvents
+		if r.S3DataEvents {
+			events.StartsWith = []string{p.bucketArn() + "/"}
+		}
+		newAccountTrail(p.Stack, accountTrailProps{
+			Studio: s, Names: props.Names, Name: p.prefix, Account: r.Account, Region: r.Region,
+			LogGroup: "/" + p.prefix + "/cloudtrail", Key: p.Keys[keys.Logging], DataEvents: events, Logging: props.Logging,
+		})
+	}
+	return p
+}
+
+// role is the ARN of one of the production's fixed-name roles.
+func (p *Production) role(suffix string) string {
+	return names.RoleArn(p.Resolved.Account, names.Role(p.prefix, suffix))
+}
+
+func (p *Production) bucketArn() string {
+	r := p.Resolved
+	return "arn:aws:s3:::" + p.props.Names.AssetBucket(r.Name, r.Account, r.Region)
+}
+
+// ownKeys creates the keys the production does not take from its pool, each
+// allowed exactly its purpose's use by the production's own roles.
+func (p *Production) ownKeys() {
+	r := p.Resolved
 	var own []keys.Purpose
-	for _, k := range []struct {
-		purpose keys.Purpose
-		pooled  bool
-	}{{keys.RootVolume, r.PooledRootKey}, {keys.ContentAsset, r.PooledAssetKey}, {keys.Logging, r.PooledLoggingKey}} {
+	for _, k := range keyPurposes(r) {
 		if !k.pooled {
 			own = append(own, k.purpose)
 		}
 	}
-	if len(own) > 0 {
-		set := keys.NewKeySet(st, "Keys", keys.KeySetProps{
-			AliasPrefix: b.names.Studio + "/" + r.Name,
-			Owner:       prefix,
-			Account:     r.Account,
-			Region:      r.Region,
-			Purposes:    own,
-			AssetUsers:  []string{keys.RoleArn(r.Account, access.RoleName(prefix, access.DataOperator)), keys.RoleArn(r.Account, RenderRoleName(prefix))},
-			LogReaders:  []string{keys.RoleArn(r.Account, access.RoleName(prefix, access.LogReader))},
-			VolumeUsers: []string{keys.RoleArn(r.Account, render.LauncherRoleName(prefix))},
-			// People open sessions on render nodes as the data operator.
-			SessionHosts:    []string{keys.RoleArn(r.Account, RenderRoleName(prefix))},
-			SessionStarters: []string{keys.RoleArn(r.Account, access.RoleName(prefix, access.DataOperator))},
-			AlarmTopics:     b.ownTrail(r.Account),
-		})
-		for purpose, k := range set {
-			p.Keys[purpose] = k.Key
-		}
+	if len(own) == 0 {
+		return
 	}
-
-	bucketArn := "arn:aws:s3:::" + b.names.AssetBucket(r)
-	if !r.PooledVpc {
-		p.Network = b.productionVpc(st, prefix, r.Account, r.Region, r.VpcCidr, manifest.Zones(r.AvailabilityZones, r.Region), r.Endpoints, r.Policy.DenyCidrs(), p.Keys[keys.Logging], []string{bucketArn})
-		p.Vpc = p.Network.Vpc
-		p.StorageCidrs = storageCidrs(p.Vpc)
-		endpoint = p.Network.S3Endpoint.VpcEndpointId()
-		b.link(r.Name, prefix, r.Account, r.VpcCidr, st, tags)
+	set := keys.NewKeySet(p.Stack, "Keys", keys.KeySetProps{
+		AliasPrefix: p.props.Names.Studio + "/" + r.Name,
+		Owner:       p.prefix,
+		Account:     r.Account,
+		Region:      r.Region,
+		Purposes:    own,
+		AssetUsers:  []string{p.role(names.DataOperator), p.role(names.Render)},
+		LogReaders:  []string{p.role(names.LogReader)},
+		VolumeUsers: []string{p.role(names.Launcher)},
+		// People open sessions on render nodes as the data operator.
+		SessionHosts:    []string{p.role(names.Render)},
+		SessionStarters: []string{p.role(names.DataOperator)},
+		AlarmTopics:     ownTrail(p.props.Studio, r.Account),
+	})
+	for purpose, k := range set {
+		p.Keys[purpose] = k.Key
 	}
+}
 
-	logs := storage.NewAccessLogBucket(st, "AccessLogs", b.names.AccessLogBucket(r.Name, r.Account, r.Region))
+// ownNetwork creates the production's private VPC and returns its S3
+// endpoint's id.
+func (p *Production) ownNetwork() (endpoint *string) {
+	r := p.Resolved
+	p.Network = newProductionNetwork(p.Stack, productionNetworkProps{
+		Studio: p.props.Studio, Owner: p.prefix, Account: r.Account, Region: r.Region, Cidr: r.VpcCidr,
+		Zones:     manifest.Zones(r.AvailabilityZones, r.Region),
+		Endpoints: r.Endpoints,
+		Deny:      r.Policy.DenyCidrs(),
+		LogKey:    p.Keys[keys.Logging],
+		Buckets:   []string{p.bucketArn()},
+	})
+	p.Vpc = p.Network.Vpc
+	p.StorageCidrs = storageCidrs(p.Vpc)
+	return p.Network.S3Endpoint.VpcEndpointId()
+}
+
+// storage creates the asset bucket, reached through endpoint, its access
+// log bucket, and the data operator's object and session access.
+func (p *Production) storage(endpoint *string) {
+	r, n := p.Resolved, p.props.Names
+	logs := storage.NewAccessLogBucket(p.Stack, "AccessLogs", n.AccessLogBucket(r.Name, r.Account, r.Region))
 	tagging.Group(logs, tagging.Logging)
-	p.Bucket = storage.NewAssetBucket(st, "Assets", storage.AssetBucketProps{
-		Name:       b.names.AssetBucket(r),
+	p.Bucket = storage.NewAssetBucket(p.Stack, "Assets", storage.AssetBucketProps{
+		Name:       n.AssetBucket(r.Name, r.Account, r.Region),
 		Key:        p.Keys[keys.ContentAsset],
 		AccessLogs: logs,
 		LogPrefix:  "assets/",
 		Endpoint:   endpoint,
-		Exempt:     []string{keys.RoleArn(r.Account, access.RoleName(prefix, access.DataOperator))},
+		Exempt:     []string{p.role(names.DataOperator)},
 	})
 	tagging.Group(p.Bucket, tagging.AssetStorage)
 	for _, st := range storage.ObjectAccess(p.Bucket.BucketArn(), p.Keys[keys.ContentAsset].KeyArn(), r.Region) {
 		p.Roles.DataOperator.AddToPolicy(st)
 	}
-	for _, st := range access.SessionAccess(prefix, r.Name, r.Account, r.Region, p.Keys[keys.Logging].KeyArn()) {
+	for _, st := range access.SessionAccess(p.prefix, r.Name, r.Account, r.Region, p.Keys[keys.Logging].KeyArn()) {
 		p.Roles.DataOperator.AddToPolicy(st)
 	}
-
-	b.render(p, prefix)
-
-	if b.ownTrail(r.Account) {
-		// Without an organization trail the production records its own
-		// account's activity into the central bucket.
-		var events audit.DataEvents
-		if r.S3DataEvents {
-			events.StartsWith = []string{bucketArn + "/"}
-		}
-		b.accountTrail(st, prefix, r.Account, r.Region, "/"+prefix+"/cloudtrail", p.Keys[keys.Logging], events)
-	}
-}
-
-// accountTrail gives an account outside an organization a trail of its own:
-// into the central bucket, and into a log group of the account with the
-// studio's security alarms (ISE 5.3, 8.1).
-func (b *builder) accountTrail(st awscdk.Stack, name, account, region, logGroup string, key awskms.IKey, events audit.DataEvents) {
-	trail := audit.NewAccountTrail(st, "Trail", audit.AccountTrailProps{
-		MonitorProps: audit.MonitorProps{
-			Prefix:       name,
-			Account:      account,
-			Region:       region,
-			TrailName:    name,
-			LogGroupName: logGroup,
-			Key:          key,
-			AlertEmails:  b.studio.Alerts.Emails,
-		},
-		Bucket:     b.names.TrailBucket(),
-		KeyArn:     b.names.LoggingKeyAliasArn(),
-		DataEvents: events,
-	})
-	tagging.Group(trail.Construct, tagging.Logging)
-	dependsOn(st, b.out.Logging, "delivers its trail to the central bucket")
-}
-
-// productionVpc creates a private production (or pool) network that reaches
-// management and on-premises only, and the role its link stack reads the
-// attachment with.
-func (b *builder) productionVpc(st awscdk.Stack, owner, account, region string, cidr netip.Prefix, zones, extra []string, deny []netip.Prefix, logKey awskms.IKey, buckets []string) *network.ProductionVpc {
-	s := b.studio
-	tags := map[string]string{"renderenv:studio": s.Studio, "renderenv:network": owner}
-	v := network.NewProductionVpc(st, "Network", network.ProductionVpcProps{
-		Name:           owner,
-		Cidr:           cidr,
-		Zones:          zones,
-		Account:        account,
-		Region:         region,
-		ManagementCidr: s.ManagementVpcCidr,
-		OnPremCidrs:    s.OnPremises.Cidrs,
-		DenyCidrs:      deny,
-		TransitGatewayID: network.LookupTransitGateway(st, network.TransitGatewayRef{
-			ID: s.TransitGatewayID, Owner: s.ManagementAccount, Asn: s.TransitGatewayAsn,
-		}),
-		AttachmentTags: tags,
-		FlowLogKey:     logKey,
-		FlowLogGroup:   "/" + owner + "/flow-logs",
-		Endpoints:      append(manifest.BuiltinEndpoints(), extra...),
-		BucketArns:     buckets,
-	})
-	tagging.Group(v.Construct, tagging.Network)
-	network.NewAttachmentReader(st, owner, s.ManagementAccount)
-	return v
-}
-
-// link builds the management-account stack that joins one production
-// network to the Transit Gateway.
-func (b *builder) link(group, owner, account string, cidr netip.Prefix, after awscdk.Stack, tags map[string]string) {
-	s := b.studio
-	name := b.names.LinkStack(owner)
-	if _, ok := b.out.Links[name]; ok {
-		return
-	}
-	st := b.stack(group, name, s.ManagementAccount, s.Region,
-		fmt.Sprintf("Joins %s to the Transit Gateway: production route table (management and on-premises only) and scheduler access", owner),
-		withGroup(tags, tagging.Network))
-	var license []int
-	for _, l := range s.LicenseServers {
-		license = append(license, int(l.Port))
-	}
-	var sched []int
-	for _, p := range s.Scheduler.Ports {
-		sched = append(sched, int(p))
-	}
-	network.NewLink(st, "Link", network.LinkProps{
-		Parameters:     b.names.Parameters(),
-		ReaderRoleArn:  keys.RoleArn(account, network.AttachmentReaderName(owner)),
-		AttachmentTags: map[string]string{"renderenv:studio": s.Studio, "renderenv:network": owner},
-		Cidr:           cidr,
-		SchedulerPorts: sched,
-		LicensePorts:   license,
-		WorkerPorts:    ints(s.Scheduler.WorkerPorts),
-	})
-	dependsOn(st, b.out.Network, "reads the hub's published ids")
-	dependsOn(st, after, "finds the attachment the network's stack creates")
-	b.out.Links[name] = st
 }
 
 // render adds the production's render fleet.
-func (b *builder) render(p *Production, prefix string) {
-	s, r := b.studio, p.Resolved
+func (p *Production) render() {
+	s, r := p.props.Studio, p.Resolved
 	cidr := r.VpcCidr
 	if r.PooledVpc {
 		cidr = r.Pool.VpcCidr
 	}
+	tags := map[string]string{tagging.KeyStudio: s.Studio}
+	for k, v := range withGroup(p.Tags, tagging.RenderInstance) {
+		tags[k] = v
+	}
 	props := render.FleetProps{
-		Prefix:         prefix,
+		Prefix:         p.prefix,
 		Account:        r.Account,
 		Region:         r.Region,
 		Vpc:            p.Vpc,
@@ -260,15 +219,8 @@ func (b *builder) render(p *Production, prefix string) {
 		BucketArn:      p.Bucket.BucketArn(),
 		SchedulerAcct:  s.ManagementAccount,
 		Launchers:      s.Scheduler.Launchers,
-		RoleName:       RenderRoleName(prefix),
-		Tags: map[string]string{
-			tagging.KeyStudio:        s.Studio,
-			tagging.KeyProduction:    r.Name,
-			tagging.KeyTier:          strconv.FormatInt(r.Tier, 10),
-			tagging.KeyCostCentre:    r.CostCentre,
-			tagging.KeyOwner:         r.Owner,
-			tagging.KeyResourceGroup: string(tagging.RenderInstance),
-		},
+		RoleName:       names.Role(p.prefix, names.Render),
+		Tags:           tags,
 	}
 	for _, l := range s.LicenseServers {
 		props.LicensePorts = append(props.LicensePorts, int(l.Port))
@@ -279,26 +231,6 @@ func (b *builder) render(p *Production, prefix string) {
 			RootVolumeGiB: int(pr.RootVolumeGiB), ScratchVolumeGiB: int(pr.ScratchVolumeGiB), RootDevice: pr.RootDevice(),
 		})
 	}
-	fleet := render.NewFleet(p.Stack, "Render", props)
-	tagging.Group(fleet.Construct, tagging.RenderInstance)
-	p.Fleet = fleet
-}
-
-func ints(v []int64) []int {
-	out := make([]int, len(v))
-	for i, x := range v {
-		out[i] = int(x)
-	}
-	return out
-}
-
-// withGroup is tags with another resource group.
-func withGroup(tags map[string]string, g tagging.ResourceGroup) map[string]string {
-	out := map[string]string{tagging.KeyResourceGroup: string(g)}
-	for k, v := range tags {
-		if k != tagging.KeyResourceGroup {
-			out[k] = v
-		}
-	}
-	return out
+	p.Fleet = render.NewFleet(p.Stack, "Render", props)
+	tagging.Group(p.Fleet.Construct, tagging.RenderInstance)
 }

@@ -2,72 +2,99 @@ package estate
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/renderenv/renderenv/constructs/access"
-	"github.com/renderenv/renderenv/constructs/keys"
-
 	"github.com/renderenv/renderenv/constructs/audit"
+	"github.com/renderenv/renderenv/constructs/keys"
 	"github.com/renderenv/renderenv/constructs/network"
 	"github.com/renderenv/renderenv/constructs/tagging"
 	"github.com/renderenv/renderenv/internal/manifest"
+	"github.com/renderenv/renderenv/internal/names"
 )
 
-// logging builds the log-archive account's stack: the central trail.
-func (b *builder) logging(resolved []manifest.Resolved) awscdk.Stack {
-	s := b.studio
-	st := b.stack("shared", b.names.LoggingStack(), s.LogArchive(), s.Region,
-		s.Studio+" central audit trail, its encrypted bucket and the security alarms (ISE 5.3, 8.1, 9.4)",
-		b.sharedTags(tagging.Logging))
-	props := audit.CentralProps{
+// SharedStackProps describe a studio-wide stack. Productions is the whole
+// estate, whatever a selective synthesis builds: the shared stacks name the
+// accounts that share the Transit Gateway and deliver trails, so a
+// selective deploy of them must not drop the others.
+type SharedStackProps struct {
+	Studio      *manifest.Studio
+	Names       Names
+	Productions []manifest.Resolved
+}
+
+// LoggingStack is the log-archive account's stack: the central trail.
+type LoggingStack struct {
+	awscdk.Stack
+	Central *audit.Central
+}
+
+// NewLoggingStack creates the central trail, its bucket, log group, alarms
+// and the audit reader role.
+func NewLoggingStack(scope constructs.Construct, props SharedStackProps) *LoggingStack {
+	s, n := props.Studio, props.Names
+	st := NewEstateStack(scope, StackProps{
+		Studio: s, Name: n.LoggingStack(), Account: s.LogArchive(), Region: s.Region,
+		Description: s.Studio + " central audit trail, its encrypted bucket and the security alarms (ISE 5.3, 8.1, 9.4)",
+		Tags:        sharedTags(tagging.Logging),
+	})
+	central := audit.NewCentral(st, "Audit", centralProps(props))
+	newAuditReader(st, s, n, central)
+	return &LoggingStack{Stack: st, Central: central}
+}
+
+// centralProps configures the central trail: an organization trail whose one
+// selector covers every asset bucket of the studio, or a trail of the
+// log-archive account that the other accounts' trails deliver beside.
+func centralProps(props SharedStackProps) audit.CentralProps {
+	s, n := props.Studio, props.Names
+	c := audit.CentralProps{
 		Studio:              s.Studio,
 		Account:             s.LogArchive(),
 		Region:              s.Region,
 		OrganizationID:      s.OrganizationID,
 		OrganizationOwner:   s.OrganizationOwner(),
 		AlertEmails:         s.Alerts.Emails,
-		KeyAlias:            b.names.LoggingKeyAlias(),
-		BucketName:          b.names.TrailBucket(),
-		AccessLogBucketName: b.names.TrailAccessLogBucket(),
-		TrailName:           b.names.TrailName(),
+		KeyAlias:            n.LoggingKeyAlias(),
+		BucketName:          n.TrailBucket(),
+		AccessLogBucketName: n.TrailAccessLogBucket(),
+		TrailName:           n.TrailName(),
 	}
-	if s.OrganizationID != "" {
-		// One selector covers every asset bucket of the studio in every
-		// account; only Tier 3 productions that turned data events off
-		// are carved out.
-		props.DataEvents.StartsWith = []string{fmt.Sprintf("arn:aws:s3:::%s-", s.Studio)}
-		props.DataEvents.NotStartsWith = []string{
-			fmt.Sprintf("arn:aws:s3:::%s-audit-", s.Studio),
-			fmt.Sprintf("arn:aws:s3:::%s-s3logs-", s.Studio),
-		}
-		for _, r := range resolved {
-			if !r.S3DataEvents {
-				props.DataEvents.NotStartsWith = append(props.DataEvents.NotStartsWith, "arn:aws:s3:::"+b.names.AssetBucket(r)+"/")
-			}
-		}
-	} else {
+	if s.OrganizationID == "" {
 		// Outside an organization each production account, and the
 		// management account, runs its own trail into this bucket.
-		props.TrailAccounts = b.productionAccounts(resolved)
+		c.TrailAccounts = productionAccounts(s, props.Productions)
 		if s.ManagementAccount != s.LogArchive() {
-			props.TrailAccounts = append([]string{s.ManagementAccount}, props.TrailAccounts...)
+			c.TrailAccounts = append([]string{s.ManagementAccount}, c.TrailAccounts...)
+		}
+		return c
+	}
+	// Only Tier 3 productions that turned data events off are carved out.
+	c.DataEvents.StartsWith = []string{fmt.Sprintf("arn:aws:s3:::%s-", s.Studio)}
+	c.DataEvents.NotStartsWith = []string{
+		fmt.Sprintf("arn:aws:s3:::%s-audit-", s.Studio),
+		fmt.Sprintf("arn:aws:s3:::%s-s3logs-", s.Studio),
+	}
+	for _, r := range props.Productions {
+		if !r.S3DataEvents {
+			c.DataEvents.NotStartsWith = append(c.DataEvents.NotStartsWith, "arn:aws:s3:::"+n.AssetBucket(r.Name, r.Account, r.Region)+"/")
 		}
 	}
-	central := audit.NewCentral(st, "Audit", props)
-	b.auditReader(st, central)
-	return st
+	return c
 }
 
-// auditReader is the role auditors and the security team assume to read the
-// central trail: its log files (decrypted through S3 only) and its log
+// newAuditReader is the role auditors and the security team assume to read
+// the central trail: its log files (decrypted through S3 only) and its log
 // group. It can change and delete nothing (ISE 8.1, 9.4).
-func (b *builder) auditReader(st awscdk.Stack, central *audit.Central) {
-	s := b.studio
-	name := s.Studio + "-audit-reader"
+func newAuditReader(st awscdk.Stack, s *manifest.Studio, n Names, central *audit.Central) {
+	name := n.AuditReader()
 	reader := access.NewHumanRole(st, "AuditReader", access.HumanRoleProps{
 		Name:           name,
 		Purpose:        s.Studio + ": reads the central audit trail; can change nothing",
@@ -89,18 +116,44 @@ func (b *builder) auditReader(st awscdk.Stack, central *audit.Central) {
 		Actions:   jsii.Strings("kms:Decrypt"),
 		Resources: &[]*string{central.Key.Key.KeyArn()},
 	}))
-	central.Key.AllowDecryptVia("AuditReaderDecryptsThroughS3", []string{keys.RoleArn(s.LogArchive(), name)}, fmt.Sprintf("s3.%s.amazonaws.com", s.Region))
+	central.Key.AllowDecryptVia("AuditReaderDecryptsThroughS3", []string{names.RoleArn(s.LogArchive(), name)}, fmt.Sprintf("s3.%s.amazonaws.com", s.Region))
 	tagging.Group(reader, tagging.Security)
 }
 
-// network builds the management account's stack: the hub.
-func (b *builder) network(resolved []manifest.Resolved) awscdk.Stack {
-	s := b.studio
-	st := b.stack("shared", b.names.NetworkStack(), s.ManagementAccount, s.Region,
-		s.Studio+" management VPC (the only internet egress, for license servers) and the Transit Gateway that joins productions to management and on-premises, never to each other (ISE 2.1 to 2.8)",
-		b.sharedTags(tagging.Network))
-	keys := b.networkLoggingKey(st)
-	props := network.HubProps{
+// NetworkStack is the management account's stack: the hub.
+type NetworkStack struct {
+	awscdk.Stack
+	Hub *network.Hub
+}
+
+// NewNetworkStack creates the management VPC, the Transit Gateway and its
+// sharing, and, outside an organization, the management account's trail.
+func NewNetworkStack(scope constructs.Construct, props SharedStackProps, logging awscdk.Stack) *NetworkStack {
+	s, n := props.Studio, props.Names
+	st := NewEstateStack(scope, StackProps{
+		Studio: s, Name: n.NetworkStack(), Account: s.ManagementAccount, Region: s.Region,
+		Description: s.Studio + " management VPC (the only internet egress, for license servers) and the Transit Gateway that joins productions to management and on-premises, never to each other (ISE 2.1 to 2.8)",
+		Tags:        sharedTags(tagging.Network),
+	})
+	logKey := newManagementLoggingKey(st, s, n)
+	hub := network.NewHub(st, "Hub", hubProps(props, logKey))
+	tagging.Group(hub.Construct, tagging.Network)
+	if ownTrail(s, s.ManagementAccount) {
+		// Without an organization trail the management account records
+		// its own activity (the hub, the Transit Gateway, the link stacks)
+		// into the central bucket, as each production account does.
+		newAccountTrail(st, accountTrailProps{
+			Studio: s, Names: n, Name: s.Studio + "-management", Account: s.ManagementAccount, Region: s.Region,
+			LogGroup: "/" + s.Studio + "/management/cloudtrail", Key: logKey, Logging: logging,
+		})
+	}
+	return &NetworkStack{Stack: st, Hub: hub}
+}
+
+// hubProps configures the management VPC and the Transit Gateway.
+func hubProps(props SharedStackProps, logKey awskms.IKey) network.HubProps {
+	s, n := props.Studio, props.Names
+	h := network.HubProps{
 		Studio:             s.Studio,
 		Account:            s.ManagementAccount,
 		Region:             s.Region,
@@ -109,53 +162,42 @@ func (b *builder) network(resolved []manifest.Resolved) awscdk.Stack {
 		Asn:                s.TransitGatewayAsn,
 		OnPrem:             s.OnPremises.Cidrs,
 		PrivateRanges:      manifest.PrivateRanges,
-		ShareWith:          b.shareWith(resolved),
+		ShareWith:          shareWith(s, props.Productions),
 		InsideOrganization: s.OrganizationID != "",
-		FlowLogKey:         keys,
+		FlowLogKey:         logKey,
 		FlowLogGroup:       "/" + s.Studio + "/management/flow-logs",
-		Parameters:         b.names.Parameters(),
+		Parameters:         n.Parameters(),
+		SchedulerPorts:     ints(s.Scheduler.Ports),
+		WorkerPorts:        ints(s.Scheduler.WorkerPorts),
 	}
 	if v := s.OnPremises.Vpn; v != nil {
-		props.Vpn = &network.Vpn{CustomerGatewayIP: v.CustomerGatewayIP.String(), BgpAsn: v.BgpAsn}
+		h.Vpn = &network.Vpn{CustomerGatewayIP: v.CustomerGatewayIP.String(), BgpAsn: v.BgpAsn}
 	}
 	for _, l := range s.LicenseServers {
-		props.LicenseServers = append(props.LicenseServers, network.LicenseServer{Name: l.Name, Cidr: l.Cidr, Port: int(l.Port)})
+		h.LicenseServers = append(h.LicenseServers, network.LicenseServer{Name: l.Name, Cidr: l.Cidr, Port: int(l.Port)})
 	}
-	for _, p := range s.Scheduler.Ports {
-		props.SchedulerPorts = append(props.SchedulerPorts, int(p))
-	}
-	props.WorkerPorts = ints(s.Scheduler.WorkerPorts)
 	if s.OrganizationID != "" {
-		props.EndpointCondition = map[string]any{"StringEquals": map[string]any{"aws:PrincipalOrgID": s.OrganizationID}}
+		h.EndpointCondition = map[string]any{"StringEquals": map[string]any{"aws:PrincipalOrgID": s.OrganizationID}}
 	} else {
-		accounts := append([]string{s.ManagementAccount}, b.productionAccounts(resolved)...)
-		props.EndpointCondition = map[string]any{"StringEquals": map[string]any{"aws:PrincipalAccount": accounts}}
+		accounts := append([]string{s.ManagementAccount}, productionAccounts(s, props.Productions)...)
+		h.EndpointCondition = map[string]any{"StringEquals": map[string]any{"aws:PrincipalAccount": accounts}}
 	}
-	hub := network.NewHub(st, "Hub", props)
-	tagging.Group(hub.Construct, tagging.Network)
-	if b.ownTrail(s.ManagementAccount) {
-		// Without an organization trail the management account records
-		// its own activity (the hub, the Transit Gateway, the link stacks)
-		// into the central bucket, as each production account does.
-		name := s.Studio + "-management"
-		b.accountTrail(st, name, s.ManagementAccount, s.Region, "/"+s.Studio+"/management/cloudtrail", keys, audit.DataEvents{})
-	}
-	return st
+	return h
 }
 
-// networkLoggingKey is the management account's logging key, for the
-// management VPC's flow logs, with a log reader who cannot read anything else.
-func (b *builder) networkLoggingKey(st awscdk.Stack) awskms.IKey {
-	s := b.studio
-	reader := s.Studio + "-management-log-reader"
+// newManagementLoggingKey is the management account's logging key, for the
+// management VPC's flow logs, with a log reader who cannot read anything
+// else.
+func newManagementLoggingKey(st awscdk.Stack, s *manifest.Studio, n Names) awskms.IKey {
+	reader := n.ManagementLogReader()
 	set := keys.NewKeySet(st, "Keys", keys.KeySetProps{
-		AliasPrefix: b.names.Studio + "/management",
-		Owner:       b.names.NetworkStack(),
+		AliasPrefix: n.Studio + "/management",
+		Owner:       n.NetworkStack(),
 		Account:     s.ManagementAccount,
 		Region:      s.Region,
 		Purposes:    []keys.Purpose{keys.Logging},
-		LogReaders:  []string{keys.RoleArn(s.ManagementAccount, reader)},
-		AlarmTopics: b.ownTrail(s.ManagementAccount),
+		LogReaders:  []string{names.RoleArn(s.ManagementAccount, reader)},
+		AlarmTopics: ownTrail(s, s.ManagementAccount),
 	})
 	tagging.Group(access.NewHumanRole(st, "LogReader", access.HumanRoleProps{
 		Name:           reader,
@@ -166,19 +208,24 @@ func (b *builder) networkLoggingKey(st awscdk.Stack) awskms.IKey {
 	return set[keys.Logging].Key
 }
 
-// ownTrail says whether an account records its activity with a trail of its
-// own: outside an organization, every account but the log archive, whose
-// central trail already records it.
-func (b *builder) ownTrail(account string) bool {
-	return b.studio.OrganizationID == "" && account != b.studio.LogArchive()
-}
-
 // shareWith is who the Transit Gateway is shared with: the organization when
 // there is one (so a new account changes nothing here), else each account
 // that holds productions.
-func (b *builder) shareWith(resolved []manifest.Resolved) []string {
-	if arn := b.studio.OrganizationArn(); arn != "" {
+func shareWith(s *manifest.Studio, resolved []manifest.Resolved) []string {
+	if arn := s.OrganizationArn(); arn != "" {
 		return []string{arn}
 	}
-	return b.productionAccounts(resolved)
+	return productionAccounts(s, resolved)
+}
+
+// productionAccounts are the accounts that hold productions or pools,
+// excluding the management account itself.
+func productionAccounts(s *manifest.Studio, resolved []manifest.Resolved) []string {
+	set := map[string]bool{}
+	for _, r := range resolved {
+		if r.Account != s.ManagementAccount {
+			set[r.Account] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(set))
 }

@@ -23,6 +23,7 @@ import (
 	"strings"
 
 	"github.com/renderenv/renderenv/internal/manifest"
+	"github.com/renderenv/renderenv/internal/names"
 )
 
 // Status is what the templates do for a control.
@@ -376,27 +377,27 @@ func newView(ix *Index, production string) (*view, error) {
 	e := ix.est
 	v := &view{Index: ix, studio: &e.Studio}
 	found := false
-	var names []string
+	var known []string
 	for _, r := range v.all {
-		names = append(names, r.Name)
+		known = append(known, r.Name)
 		if r.Name == production {
 			v.r, found = r, true
 		}
 	}
 	if !found {
-		return nil, fmt.Errorf("no production named %q (the manifests have %s)", production, strings.Join(names, ", "))
+		return nil, fmt.Errorf("no production named %q (the manifests have %s)", production, strings.Join(known, ", "))
 	}
-	s := e.Studio.Studio
-	v.prod = s + "-" + v.r.Name
-	v.logging = s + "-logging"
-	v.network = s + "-network"
+	n := names.Names{Studio: e.Studio.Studio, Region: e.Studio.Region, LogArchive: e.Studio.LogArchive()}
+	v.prod = n.ProductionStack(v.r.Name)
+	v.logging = n.LoggingStack()
+	v.network = n.NetworkStack()
 	if v.r.Pool != nil && (v.r.PooledVpc || v.r.PooledRootKey || v.r.PooledAssetKey || v.r.PooledLoggingKey) {
-		v.pool = s + "-pool-" + v.r.Pool.Account
+		v.pool = n.PoolStack(v.r.Pool.Account)
 	}
 	if v.r.PooledVpc {
-		v.link = v.pool + "-link"
+		v.link = n.LinkStack(v.pool)
 	} else {
-		v.link = v.prod + "-link"
+		v.link = n.LinkStack(v.prod)
 	}
 	var missing []string
 	for _, n := range []string{v.prod, v.link, v.pool, v.network, v.logging} {

@@ -3,7 +3,7 @@ package evidence
 import (
 	"strings"
 
-	"github.com/renderenv/renderenv/internal/manifest"
+	"github.com/renderenv/renderenv/internal/names"
 )
 
 // The finders locate the production's resources by what they are in the
@@ -98,7 +98,7 @@ func (v *view) renderRoles() []*resource {
 
 // assetBucket is the production's asset bucket, by its documented name.
 func (v *view) assetBucket() *resource {
-	want := manifest.AssetBucketName(v.studio.Studio, v.r.Name, v.r.Account, v.r.Region)
+	want := names.AssetBucket(v.studio.Studio, v.r.Name, v.r.Account, v.r.Region)
 	for _, b := range v.t(v.prod).ofType("AWS::S3::Bucket") {
 		if str(b.Props["BucketName"]) == want {
 			return b

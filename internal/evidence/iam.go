@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/renderenv/renderenv/internal/manifest"
+	"github.com/renderenv/renderenv/internal/names"
 )
 
 // Account and identity checks: ISE 1.1 to 1.6, 7.1, 10.1.
@@ -247,7 +248,7 @@ func checkDeployAuthority(v *view) result {
 					}
 					// The key administrator's job is key policies; the
 					// default security group's cleanup may revoke rules only.
-					if a == "kms:PutKeyPolicy" && name == v.prod+"-key-admin" {
+					if a == "kms:PutKeyPolicy" && name == names.Role(v.prod, names.KeyAdmin) {
 						continue
 					}
 					problems = append(problems, fmt.Sprintf("%s lets %s %s", cite(g.source), name, a))

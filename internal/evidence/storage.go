@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/renderenv/renderenv/internal/manifest"
+	"github.com/renderenv/renderenv/internal/names"
 )
 
 // Storage checks: ISE 5.1, 5.2, 10.6.
@@ -20,7 +20,7 @@ func (v *view) needBucket() (*resource, result, bool) {
 }
 
 func (v *view) assetBucketName() string {
-	return manifest.AssetBucketName(v.studio.Studio, v.r.Name, v.r.Account, v.r.Region)
+	return names.AssetBucket(v.studio.Studio, v.r.Name, v.r.Account, v.r.Region)
 }
 
 // checkBucketLockedDown: the asset bucket blocks public access and ACLs.
@@ -126,7 +126,7 @@ func checkBucketGrants(v *view) result {
 	if !ok {
 		return res
 	}
-	allowedRoles := map[string]bool{v.prod + "-data-operator": true, v.prod + "-render": true}
+	allowedRoles := map[string]bool{names.Role(v.prod, names.DataOperator): true, names.Role(v.prod, names.Render): true}
 	var problems []string
 	var e []Evidence
 	for _, role := range v.t(v.prod).ofType("AWS::IAM::Role") {

@@ -1,7 +1,7 @@
 package manifest
 
 import (
-	"fmt"
+	"github.com/renderenv/renderenv/internal/names"
 	"maps"
 	"net/netip"
 	"path"
@@ -50,17 +50,6 @@ var Regions = map[string]bool{
 	"eu-south-1": true, "eu-south-2": true, "eu-north-1": true, "il-central-1": true,
 	"me-south-1": true, "me-central-1": true, "mx-central-1": true, "sa-east-1": true,
 }
-
-// reservedNames would collide with the names of the shared stacks and buckets.
-var reservedNames = map[string]bool{"audit": true, "logging": true, "management": true, "network": true, "pipeline": true, "pool": true, "s3logs": true, "shared": true}
-
-// reservedPrefixes would make a production's names look like the studio's
-// own: the organization trail leaves <studio>-audit- and <studio>-s3logs-
-// buckets out of its data events, and <studio>-pool-<account> is a pool's
-// stack. reservedSuffix is the link stacks'.
-var reservedPrefixes = []string{"audit-", "s3logs-", "pool-"}
-
-const reservedSuffix = "-link"
 
 // Caps that keep the largest production stack well under CloudFormation's
 // 500 resources: each render profile adds a launch template, each endpoint
@@ -289,22 +278,22 @@ func validateStudio(s *Studio, r reporter) {
 func validateProduction(s *Studio, pf *ProductionFile, r reporter, poolsKnown bool) {
 	p := &pf.Production
 	requireName(r, "name", p.Name, maxProductionName)
-	if reservedNames[p.Name] {
+	if slices.Contains(names.ReservedNames, p.Name) {
 		r.add("name", "%q is reserved for the studio's shared stacks; choose another name", p.Name)
 	}
-	for _, prefix := range reservedPrefixes {
+	for _, prefix := range names.ReservedPrefixes {
 		if strings.HasPrefix(p.Name, prefix) {
 			r.add("name", "%q starts with %q, which is reserved for the studio's shared stacks and buckets; choose another name", p.Name, prefix)
 		}
 	}
-	if strings.HasSuffix(p.Name, reservedSuffix) {
-		r.add("name", "%q ends with %q, which is reserved for the link stacks; choose another name", p.Name, reservedSuffix)
+	if strings.HasSuffix(p.Name, names.LinkSuffix) {
+		r.add("name", "%q ends with %q, which is reserved for the link stacks; choose another name", p.Name, names.LinkSuffix)
 	}
 	if base := strings.TrimSuffix(path.Base(pf.Source.Name), path.Ext(pf.Source.Name)); p.Name != "" && p.Name != base {
 		r.add("name", "%q does not match the file name %s", p.Name, path.Base(pf.Source.Name))
 	}
 	if s.Studio != "" && p.Name != "" && p.Account != "" && p.Region != "" {
-		if b := AssetBucketName(s.Studio, p.Name, p.Account, p.Region); len(b) > maxBucketName {
+		if b := names.AssetBucket(s.Studio, p.Name, p.Account, p.Region); len(b) > maxBucketName {
 			r.add("name", "too long: the asset bucket name %s would exceed %d characters", b, maxBucketName)
 		}
 	}
@@ -631,9 +620,4 @@ func validateZones(r reporter, f Path, zones []string, region string) {
 		}
 		seen[z] = true
 	}
-}
-
-// AssetBucketName is the globally unique name of a production's asset bucket.
-func AssetBucketName(studio, production, account, region string) string {
-	return fmt.Sprintf("%s-%s-assets-%s-%s", studio, production, account, region)
 }

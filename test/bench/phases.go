@@ -66,18 +66,16 @@ func runPhases(repo, manifests, outdir string, only []string, checks bool) error
 		return errs
 	}
 	lap(&p.Load)
-	est, err := estate.BuildWith(app, e, estate.Options{Only: only, Checks: checks})
+	syn, err := estate.Synthesize(app, e, estate.Options{Only: only, Checks: checks})
 	if err != nil {
 		return err
 	}
-	lap(&p.Build)
-	asm := app.Synth(nil)
-	lap(&p.Synth)
-	if f := estate.Errors(asm); len(f) > 0 {
+	p.Build, p.Synth, p.Errors = syn.Build, syn.Synth, syn.Read
+	if f := syn.Findings; len(f) > 0 {
 		return fmt.Errorf("%d unsuppressed finding(s), first: %s", len(f), f[0])
 	}
-	lap(&p.Errors)
-	if err := evidence.WritePacks(*asm.Directory(), e, slices.Sorted(maps.Keys(est.Productions))); err != nil {
+	t = time.Now()
+	if err := evidence.WritePacks(syn.Dir, e, slices.Sorted(maps.Keys(syn.Estate.Productions))); err != nil {
 		return err
 	}
 	lap(&p.Evidence)

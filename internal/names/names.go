@@ -1,0 +1,113 @@
+// Package names derives every fixed name of an estate: stacks, roles,
+// buckets, aliases, trails and parameter paths. It is plain Go, so the
+// builder, the validator, the evidence pack and the tests name things the
+// same way without building anything, and stacks in different accounts can
+// name each other's resources without looking anything up.
+package names
+
+import "fmt"
+
+// Names are the names of one studio's estate.
+type Names struct{ Studio, Region, LogArchive string }
+
+// Stack names.
+func (n Names) LoggingStack() string               { return n.Studio + "-logging" }
+func (n Names) NetworkStack() string               { return n.Studio + "-network" }
+func (n Names) PipelineStack() string              { return n.Studio + "-pipeline" }
+func (n Names) ProductionStack(name string) string { return n.Studio + "-" + name }
+func (n Names) PoolStack(account string) string    { return n.Studio + "-" + PoolPrefix + account }
+
+// LinkStack is the management-account stack that joins a production's or a
+// pool's network (named by its stack) to the Transit Gateway.
+func LinkStack(network string) string { return network + LinkSuffix }
+
+// LinkStack is the link stack of a network owned by the stack named network.
+func (n Names) LinkStack(network string) string { return LinkStack(network) }
+
+// What production names may not look like: the shared stacks, the buckets
+// the organization trail leaves out of its data events (<studio>-audit-*,
+// <studio>-s3logs-*), pool stacks and link stacks.
+const (
+	PoolPrefix = "pool-"
+	LinkSuffix = "-link"
+)
+
+// ReservedNames are production names that would collide with the studio's
+// own stacks and buckets.
+var ReservedNames = []string{"audit", "logging", "management", "network", "pipeline", "pool", "s3logs", "shared"}
+
+// ReservedPrefixes start names of the studio's own stacks and buckets.
+var ReservedPrefixes = []string{"audit-", "s3logs-", PoolPrefix}
+
+// Role suffixes: a production's roles are <studio>-<production>-<suffix>,
+// fixed so that key and bucket policies name them before they exist.
+const (
+	KeyAdmin     = "key-admin"
+	DataOperator = "data-operator"
+	LogReader    = "log-reader"
+	Render       = "render"
+	Launcher     = "launcher"
+	TgwReader    = "tgw-reader"
+)
+
+// Role is the name of a role of the stack or production named prefix.
+func Role(prefix, suffix string) string { return prefix + "-" + suffix }
+
+// RoleArn is the ARN of a role with a fixed name.
+func RoleArn(account, name string) string {
+	return fmt.Sprintf("arn:aws:iam::%s:role/%s", account, name)
+}
+
+// ManagementLogReader reads the management VPC's flow logs.
+func (n Names) ManagementLogReader() string { return n.Studio + "-management-" + LogReader }
+
+// AuditReader reads the central trail.
+func (n Names) AuditReader() string { return n.Studio + "-audit-reader" }
+
+// PoolParameters is the SSM path a pool stack publishes under.
+func (n Names) PoolParameters(account string) string {
+	return "/renderenv/" + n.Studio + "/pool/" + account
+}
+
+// Parameters is the SSM path the network stack publishes under.
+func (n Names) Parameters() string { return "/renderenv/" + n.Studio + "/network" }
+
+// Central logging names.
+func (n Names) TrailName() string { return n.Studio + "-central" }
+func (n Names) TrailBucket() string {
+	return fmt.Sprintf("%s-audit-trail-%s-%s", n.Studio, n.LogArchive, n.Region)
+}
+func (n Names) TrailAccessLogBucket() string {
+	return fmt.Sprintf("%s-s3logs-audit-%s-%s", n.Studio, n.LogArchive, n.Region)
+}
+func (n Names) LoggingKeyAlias() string { return n.Studio + "/audit/logging" }
+func (n Names) LoggingKeyAliasArn() string {
+	return fmt.Sprintf("arn:aws:kms:%s:%s:alias/%s", n.Region, n.LogArchive, n.LoggingKeyAlias())
+}
+
+// AssetBucket is the globally unique name of a production's asset bucket.
+func AssetBucket(studio, production, account, region string) string {
+	return fmt.Sprintf("%s-%s-assets-%s-%s", studio, production, account, region)
+}
+
+// AssetBucket is the asset bucket of a production of this studio.
+func (n Names) AssetBucket(production, account, region string) string {
+	return AssetBucket(n.Studio, production, account, region)
+}
+
+// AccessLogBucket receives the server access logs of owner's buckets.
+func (n Names) AccessLogBucket(owner, account, region string) string {
+	return fmt.Sprintf("%s-s3logs-%s-%s-%s", n.Studio, owner, account, region)
+}
+
+// KeyAlias is the alias (without alias/) of owner's key for purpose.
+func (n Names) KeyAlias(owner string, purpose string) string {
+	return n.Studio + "/" + owner + "/" + purpose
+}
+
+// AssetBucketPattern is the ARN pattern of every asset bucket of the
+// studio's productions in one account and region (and of nothing else the
+// studio creates).
+func (n Names) AssetBucketPattern(account, region string) string {
+	return fmt.Sprintf("arn:aws:s3:::%s-*-assets-%s-%s", n.Studio, account, region)
+}
