@@ -33,6 +33,12 @@ type Synthesized struct {
 	Raw       map[string][]byte // the template files as written
 	Manifests *manifest.Estate  // the input, for what only manifests know
 	Elapsed   time.Duration
+	// Findings are the unsuppressed cdk-nag findings: the app refuses to
+	// synthesize when there is one.
+	Findings []estate.Finding
+	// DependsOn maps each stack to the stacks it declares a deploy-time
+	// dependency on (manifest.json `dependencies`, assets left out).
+	DependsOn map[string][]string
 }
 
 // estateSpec names an estate to synthesize.
@@ -127,6 +133,7 @@ func synthesize(t testing.TB, spec estateSpec) (*Synthesized, error) {
 		return nil, fmt.Errorf("the manifests do not validate:\n%s", errs.Error())
 	}
 	out := t.TempDir()
+	var findings []estate.Finding
 	err = protect("synthesis", func() error {
 		app, err := estate.NewApp(root, out)
 		if err != nil {
@@ -135,35 +142,71 @@ func synthesize(t testing.TB, spec estateSpec) (*Synthesized, error) {
 		if _, err := estate.BuildWith(app, e, estate.Options{Only: spec.only, Checks: true}); err != nil {
 			return err
 		}
-		app.Synth(nil)
+		findings = estate.Errors(app.Synth(nil))
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	// Manifests is the whole estate, also when spec.only narrows what is built.
-	s := &Synthesized{Name: spec.name, Templates: Templates{}, Raw: map[string][]byte{}, Manifests: e}
-	paths, err := filepath.Glob(filepath.Join(out, "*.template.json"))
-	if err != nil {
+	s := &Synthesized{Name: spec.name, Templates: Templates{}, Raw: map[string][]byte{}, Manifests: e,
+		Findings: findings, DependsOn: map[string][]string{}}
+	if err := s.readAssembly(out, 0); err != nil {
 		return nil, err
 	}
-	if len(paths) == 0 {
+	if len(s.Raw) == 0 {
 		return nil, errors.New("synthesis wrote no templates")
 	}
-	for _, p := range paths {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return nil, err
-		}
-		var tpl map[string]any
-		if err := json.Unmarshal(data, &tpl); err != nil {
-			return nil, fmt.Errorf("%s: %w", filepath.Base(p), err)
-		}
-		name := strings.TrimSuffix(filepath.Base(p), ".template.json")
-		s.Templates[name] = tpl
-		s.Raw[name] = data
-	}
 	return s, nil
+}
+
+// readAssembly reads the stacks of the cloud assembly in dir by stack name,
+// and those of the nested assemblies a pipeline's stages write.
+func (s *Synthesized) readAssembly(dir string, depth int) error {
+	if depth > 3 {
+		return fmt.Errorf("%s: cloud assemblies nested too deep", dir)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		return err
+	}
+	var m struct {
+		Artifacts map[string]struct {
+			Type         string
+			Dependencies []string
+			Properties   struct{ TemplateFile, StackName, DirectoryName string }
+		}
+	}
+	if err := json.Unmarshal(data, &m); err != nil {
+		return fmt.Errorf("%s: %w", filepath.Join(dir, "manifest.json"), err)
+	}
+	for _, a := range m.Artifacts {
+		switch a.Type {
+		case "aws:cloudformation:stack":
+			name := a.Properties.StackName
+			data, err := os.ReadFile(filepath.Join(dir, a.Properties.TemplateFile))
+			if err != nil {
+				return err
+			}
+			var tpl map[string]any
+			if err := json.Unmarshal(data, &tpl); err != nil {
+				return fmt.Errorf("%s: %w", a.Properties.TemplateFile, err)
+			}
+			s.Templates[name], s.Raw[name] = tpl, data
+			for _, d := range a.Dependencies {
+				// Dependencies name artifacts of the same assembly.
+				if dep := m.Artifacts[d]; dep.Type == "aws:cloudformation:stack" {
+					s.DependsOn[name] = append(s.DependsOn[name], dep.Properties.StackName)
+				}
+			}
+			sort.Strings(s.DependsOn[name])
+		case "cdk:cloud-assembly":
+			if err := s.readAssembly(filepath.Join(dir, a.Properties.DirectoryName), depth+1); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // protect runs f and turns a panic (a failing jsii call panics with the
