@@ -16,6 +16,7 @@ import (
 
 	"github.com/renderenv/renderenv/internal/estate"
 	"github.com/renderenv/renderenv/internal/estategen"
+	"github.com/renderenv/renderenv/internal/evidence"
 	"github.com/renderenv/renderenv/internal/manifest"
 )
 
@@ -151,62 +152,17 @@ func synthesize(t testing.TB, spec estateSpec) (*Synthesized, error) {
 	// Manifests is the whole estate, also when spec.only narrows what is built.
 	s := &Synthesized{Name: spec.name, Templates: Templates{}, Raw: map[string][]byte{}, Manifests: e,
 		Findings: findings, DependsOn: map[string][]string{}}
-	if err := s.readAssembly(out, 0); err != nil {
+	stacks, err := evidence.ReadStacks(out)
+	if err != nil {
 		return nil, err
 	}
-	if len(s.Raw) == 0 {
+	for _, st := range stacks {
+		s.Templates[st.Name], s.Raw[st.Name], s.DependsOn[st.Name] = st.Template, st.Raw, st.DependsOn
+	}
+	if len(stacks) == 0 {
 		return nil, errors.New("synthesis wrote no templates")
 	}
 	return s, nil
-}
-
-// readAssembly reads the stacks of the cloud assembly in dir by stack name,
-// and those of the nested assemblies a pipeline's stages write.
-func (s *Synthesized) readAssembly(dir string, depth int) error {
-	if depth > 3 {
-		return fmt.Errorf("%s: cloud assemblies nested too deep", dir)
-	}
-	data, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
-	if err != nil {
-		return err
-	}
-	var m struct {
-		Artifacts map[string]struct {
-			Type         string
-			Dependencies []string
-			Properties   struct{ TemplateFile, StackName, DirectoryName string }
-		}
-	}
-	if err := json.Unmarshal(data, &m); err != nil {
-		return fmt.Errorf("%s: %w", filepath.Join(dir, "manifest.json"), err)
-	}
-	for _, a := range m.Artifacts {
-		switch a.Type {
-		case "aws:cloudformation:stack":
-			name := a.Properties.StackName
-			data, err := os.ReadFile(filepath.Join(dir, a.Properties.TemplateFile))
-			if err != nil {
-				return err
-			}
-			var tpl map[string]any
-			if err := json.Unmarshal(data, &tpl); err != nil {
-				return fmt.Errorf("%s: %w", a.Properties.TemplateFile, err)
-			}
-			s.Templates[name], s.Raw[name] = tpl, data
-			for _, d := range a.Dependencies {
-				// Dependencies name artifacts of the same assembly.
-				if dep := m.Artifacts[d]; dep.Type == "aws:cloudformation:stack" {
-					s.DependsOn[name] = append(s.DependsOn[name], dep.Properties.StackName)
-				}
-			}
-			sort.Strings(s.DependsOn[name])
-		case "cdk:cloud-assembly":
-			if err := s.readAssembly(filepath.Join(dir, a.Properties.DirectoryName), depth+1); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }
 
 // protect runs f and turns a panic (a failing jsii call panics with the
