@@ -303,6 +303,7 @@ var shapeInvariants = []invariant{
 	checkCloudTrailIsMultiRegionValidatedAndEncrypted,
 	checkTaggableResourcesCarryTheStudioTags,
 	checkTemplatesStayWithinCloudFormationLimits,
+	checkEveryAccountOfTheEstateIsTrailed,
 }
 
 // funcName is the name of a package-level function value.
