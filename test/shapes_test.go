@@ -93,7 +93,7 @@ func studioShapes() []estateSpec {
 	out := make([]estateSpec, len(shapeRows))
 	for i, row := range shapeRows {
 		sh := parseShape(row)
-		out[i] = estateSpec{name: sh.String(), files: sh.files}
+		out[i] = estateSpec{name: sh.String(), files: sh.files, nag: true}
 	}
 	return out
 }
