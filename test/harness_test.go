@@ -16,6 +16,7 @@ import (
 
 	"github.com/renderenv/renderenv/internal/estate"
 	"github.com/renderenv/renderenv/internal/estategen"
+	"github.com/renderenv/renderenv/internal/evidence"
 	"github.com/renderenv/renderenv/internal/manifest"
 )
 
@@ -33,6 +34,12 @@ type Synthesized struct {
 	Raw       map[string][]byte // the template files as written
 	Manifests *manifest.Estate  // the input, for what only manifests know
 	Elapsed   time.Duration
+	// Findings are the unsuppressed cdk-nag findings (with estateSpec.nag):
+	// the app refuses to synthesize when there is one.
+	Findings []estate.Finding
+	// DependsOn maps each stack to the stacks it declares a deploy-time
+	// dependency on (manifest.json `dependencies`, assets left out).
+	DependsOn map[string][]string
 }
 
 // estateSpec names an estate to synthesize.
@@ -40,6 +47,10 @@ type estateSpec struct {
 	name  string
 	only  []string
 	files func() map[string][]byte // nil: the shipped example estate
+	// nag attaches cdk-nag and the reviewed suppressions, as the app does,
+	// and records the unsuppressed findings. It costs seconds an estate, so
+	// only the estates that look for findings ask for it.
+	nag bool
 }
 
 // shippedEstate is the embedded example estate that `cdk synth` uses.
@@ -127,41 +138,33 @@ func synthesize(t testing.TB, spec estateSpec) (*Synthesized, error) {
 		return nil, fmt.Errorf("the manifests do not validate:\n%s", errs.Error())
 	}
 	out := t.TempDir()
+	var findings []estate.Finding
 	err = protect("synthesis", func() error {
 		app, err := estate.NewApp(root, out)
 		if err != nil {
 			return err
 		}
-		if _, err := estate.BuildWith(app, e, estate.Options{Only: spec.only, Checks: true}); err != nil {
+		if _, err := estate.BuildWith(app, e, estate.Options{Only: spec.only, Checks: spec.nag}); err != nil {
 			return err
 		}
-		app.Synth(nil)
+		findings = estate.Errors(app.Synth(nil))
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	// Manifests is the whole estate, also when spec.only narrows what is built.
-	s := &Synthesized{Name: spec.name, Templates: Templates{}, Raw: map[string][]byte{}, Manifests: e}
-	paths, err := filepath.Glob(filepath.Join(out, "*.template.json"))
+	s := &Synthesized{Name: spec.name, Templates: Templates{}, Raw: map[string][]byte{}, Manifests: e,
+		Findings: findings, DependsOn: map[string][]string{}}
+	stacks, err := evidence.ReadStacks(out)
 	if err != nil {
 		return nil, err
 	}
-	if len(paths) == 0 {
-		return nil, errors.New("synthesis wrote no templates")
+	for _, st := range stacks {
+		s.Templates[st.Name], s.Raw[st.Name], s.DependsOn[st.Name] = st.Template, st.Raw, st.DependsOn
 	}
-	for _, p := range paths {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return nil, err
-		}
-		var tpl map[string]any
-		if err := json.Unmarshal(data, &tpl); err != nil {
-			return nil, fmt.Errorf("%s: %w", filepath.Base(p), err)
-		}
-		name := strings.TrimSuffix(filepath.Base(p), ".template.json")
-		s.Templates[name] = tpl
-		s.Raw[name] = data
+	if len(stacks) == 0 {
+		return nil, errors.New("synthesis wrote no templates")
 	}
 	return s, nil
 }

@@ -515,14 +515,21 @@ func TestProductionsCannotReachEachOther(t *testing.T) {
 
 func TestProductionsReachManagementAndOnPremises(t *testing.T) {
 	eachEstate(t, reachabilityEstates, func(t *testing.T, s *Synthesized) {
-		g := transitGraphOf(t, s, s.Templates)
-		if len(g.ofKind(kindOnPrem)) == 0 && s.Manifests.Studio.OnPremises.Vpn != nil {
-			t.Errorf("the studio has a VPN, but no VPN attachment is associated or propagated")
-		}
-		for _, v := range g.reachViolations() {
+		for _, v := range managementAndOnPremisesReach(s, transitGraphOf(t, s, s.Templates)) {
 			t.Error(v)
 		}
 	})
+}
+
+// managementAndOnPremisesReach returns what keeps a production from
+// management or on-premises, including a VPN the studio asks for and the
+// Transit Gateway lacks.
+func managementAndOnPremisesReach(s *Synthesized, g *transitGraph) []string {
+	v := g.reachViolations()
+	if len(g.ofKind(kindOnPrem)) == 0 && s.Manifests.Studio.OnPremises.Vpn != nil {
+		v = append(v, "the studio has a VPN, but no VPN attachment is associated or propagated")
+	}
+	return v
 }
 
 // The checker must be able to fail: a propagation of one production's

@@ -30,40 +30,43 @@ func (s *Synthesized) stackAccount(stack string) string {
 // organization, by a trail in each account (management and log archive
 // included) delivering to the central bucket.
 func TestEveryAccountOfTheEstateIsTrailed(t *testing.T) {
-	eachEstate(t, []estateSpec{shippedEstate, withoutOrganization(9, 3)}, func(t *testing.T, s *Synthesized) {
-		st := &s.Manifests.Studio
-		accounts := map[string]bool{st.ManagementAccount: true, st.LogArchive(): true}
-		for _, p := range s.Manifests.Productions {
-			accounts[p.Account] = true
+	checkEach(t, []estateSpec{shippedEstate, withoutOrganization(9, 3)}, checkEveryAccountOfTheEstateIsTrailed)
+}
+
+func checkEveryAccountOfTheEstateIsTrailed(s *Synthesized, logf func(string, ...any)) (f findings) {
+	st := &s.Manifests.Studio
+	accounts := map[string]bool{st.ManagementAccount: true, st.LogArchive(): true}
+	for _, p := range s.Manifests.Productions {
+		accounts[p.Account] = true
+	}
+	trailed := map[string][]string{}
+	for _, r := range s.Templates.All("AWS::CloudTrail::Trail") {
+		props := r.Props
+		if !isTrue(props["IsMultiRegionTrail"]) || !isTrue(props["IsLogging"]) {
+			f.add("%s: not a logging multi-region trail", r)
+			continue
 		}
-		trailed := map[string][]string{}
-		for _, r := range s.Templates.All("AWS::CloudTrail::Trail") {
-			props := r.Props
-			if !isTrue(props["IsMultiRegionTrail"]) || !isTrue(props["IsLogging"]) {
-				t.Errorf("%s: not a logging multi-region trail", r)
-				continue
+		if st.OrganizationID != "" && isTrue(props["IsOrganizationTrail"]) {
+			for a := range accounts {
+				trailed[a] = append(trailed[a], r.String())
 			}
-			if st.OrganizationID != "" && isTrue(props["IsOrganizationTrail"]) {
-				for a := range accounts {
-					trailed[a] = append(trailed[a], r.String())
-				}
-				continue
-			}
-			if bucket, _ := props["S3BucketName"].(string); bucket != "" && !strings.HasPrefix(bucket, st.Studio+"-audit-") {
-				t.Errorf("%s delivers to %s, not the central bucket", r, bucket)
-			}
-			a := s.stackAccount(r.Stack)
-			trailed[a] = append(trailed[a], r.String())
+			continue
 		}
-		var missing []string
-		for a := range accounts {
-			if len(trailed[a]) == 0 {
-				missing = append(missing, a)
-			}
+		if bucket, _ := props["S3BucketName"].(string); bucket != "" && !strings.HasPrefix(bucket, st.Studio+"-audit-") {
+			f.add("%s delivers to %s, not the central bucket", r, bucket)
 		}
-		sort.Strings(missing)
-		if len(missing) > 0 {
-			t.Errorf("no trail records accounts %v", missing)
+		a := s.stackAccount(r.Stack)
+		trailed[a] = append(trailed[a], r.String())
+	}
+	var missing []string
+	for a := range accounts {
+		if len(trailed[a]) == 0 {
+			missing = append(missing, a)
 		}
-	})
+	}
+	sort.Strings(missing)
+	if len(missing) > 0 {
+		f.add("no trail records accounts %v", missing)
+	}
+	return f
 }

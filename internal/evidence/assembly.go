@@ -3,8 +3,10 @@ package evidence
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/renderenv/renderenv/internal/manifest"
 )
@@ -12,14 +14,38 @@ import (
 // ReadAssembly reads the stack templates of the cloud assembly in dir, and of
 // the nested assemblies a pipeline's stages write, by stack name.
 func ReadAssembly(dir string) (map[string]map[string]any, error) {
-	templates := map[string]map[string]any{}
-	if err := readAssembly(dir, templates, 0); err != nil {
+	stacks, err := ReadStacks(dir)
+	if err != nil {
 		return nil, err
+	}
+	templates := map[string]map[string]any{}
+	for _, st := range stacks {
+		templates[st.Name] = st.Template
 	}
 	return templates, nil
 }
 
-func readAssembly(dir string, into map[string]map[string]any, depth int) error {
+// Stack is one stack of a cloud assembly.
+type Stack struct {
+	Name     string
+	Raw      []byte // the template as written
+	Template map[string]any
+	// DependsOn names the stacks of the same assembly that this one declares
+	// a deploy-time dependency on (manifest.json `dependencies`).
+	DependsOn []string
+}
+
+// ReadStacks reads the stacks of the cloud assembly in dir, and of the
+// nested assemblies a pipeline's stages write.
+func ReadStacks(dir string) ([]Stack, error) {
+	var out []Stack
+	if err := readAssembly(dir, &out, 0); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func readAssembly(dir string, into *[]Stack, depth int) error {
 	if depth > 3 {
 		return nil
 	}
@@ -29,8 +55,9 @@ func readAssembly(dir string, into map[string]map[string]any, depth int) error {
 	}
 	var m struct {
 		Artifacts map[string]struct {
-			Type       string `json:"type"`
-			Properties struct {
+			Type         string   `json:"type"`
+			Dependencies []string `json:"dependencies"`
+			Properties   struct {
 				TemplateFile  string `json:"templateFile"`
 				StackName     string `json:"stackName"`
 				DirectoryName string `json:"directoryName"`
@@ -40,22 +67,31 @@ func readAssembly(dir string, into map[string]map[string]any, depth int) error {
 	if err := json.Unmarshal(b, &m); err != nil {
 		return fmt.Errorf("reading the cloud assembly: %w", err)
 	}
-	for id, a := range m.Artifacts {
+	// A stack artifact's id is its stack name unless it names another.
+	stackName := func(id string) string {
+		if name := m.Artifacts[id].Properties.StackName; name != "" {
+			return name
+		}
+		return id
+	}
+	for _, id := range slices.Sorted(maps.Keys(m.Artifacts)) {
+		a := m.Artifacts[id]
 		switch a.Type {
 		case "aws:cloudformation:stack":
-			name := a.Properties.StackName
-			if name == "" {
-				name = id
-			}
-			tb, err := os.ReadFile(filepath.Join(dir, a.Properties.TemplateFile))
-			if err != nil {
+			st := Stack{Name: stackName(id)}
+			if st.Raw, err = os.ReadFile(filepath.Join(dir, a.Properties.TemplateFile)); err != nil {
 				return err
 			}
-			var t map[string]any
-			if err := json.Unmarshal(tb, &t); err != nil {
+			if err := json.Unmarshal(st.Raw, &st.Template); err != nil {
 				return fmt.Errorf("%s: %w", a.Properties.TemplateFile, err)
 			}
-			into[name] = t
+			for _, d := range a.Dependencies {
+				if m.Artifacts[d].Type == "aws:cloudformation:stack" {
+					st.DependsOn = append(st.DependsOn, stackName(d))
+				}
+			}
+			slices.Sort(st.DependsOn)
+			*into = append(*into, st)
 		case "cdk:cloud-assembly":
 			if err := readAssembly(filepath.Join(dir, a.Properties.DirectoryName), into, depth+1); err != nil {
 				return err
