@@ -6,12 +6,16 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodepipeline"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/pipelines"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/renderenv/renderenv/constructs/keys"
 	"github.com/renderenv/renderenv/constructs/tagging"
 	"github.com/renderenv/renderenv/internal/manifest"
+	"github.com/renderenv/renderenv/internal/names"
 )
 
 // WaveSize is the most productions one pipeline wave deploys. CodePipeline
@@ -111,4 +115,33 @@ func (b *builder) finishPipeline(resolved []manifest.Resolved) {
 	// Build now rather than at synthesis, so that the pipeline's resources
 	// exist when the suppressions are attached.
 	p.Pipeline.BuildPipeline()
+	b.hardenArtifactKey()
+}
+
+// hardenArtifactKey holds the key CDK Pipelines makes for its artifact
+// bucket to the rules of every other key of the estate (ISE 9.1 to 9.5): it
+// is retained with its bucket, waits 30 days before deletion, and its policy
+// no longer hands the account kms:*. The account administers it through IAM;
+// only the pipeline stack's own roles (CloudFormation names them
+// <studio>-pipeline-...) may use it through IAM; the deployment roles of the
+// target accounts keep the statements CDK Pipelines adds for them.
+func (b *builder) hardenArtifactKey() {
+	s := b.studio
+	key := b.out.Pipeline.Pipeline.Pipeline().ArtifactBucket().EncryptionKey()
+	cfn := key.Node().DefaultChild().(awskms.CfnKey)
+	cfn.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN, nil)
+	cfn.AddPropertyOverride(jsii.String("PendingWindowInDays"), 30)
+	root := map[string]any{"AWS": "arn:aws:iam::" + s.ManagementAccount + ":root"}
+	// CDK's Key puts the account statement first.
+	cfn.AddPropertyOverride(jsii.String("KeyPolicy.Statement.0"), map[string]any{
+		"Sid": "AccountAdministersThroughIam", "Effect": "Allow", "Principal": root,
+		"Action": keys.AdminActions, "Resource": "*",
+	})
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("PipelineRolesUseThroughIam"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewAccountPrincipal(jsii.String(s.ManagementAccount))},
+		Actions:    jsii.Strings(keys.UseActions...),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{"ArnLike": map[string]any{"aws:PrincipalArn": names.RoleArn(s.ManagementAccount, b.names.PipelineStack()+"-*")}},
+	}), jsii.Bool(false))
 }
