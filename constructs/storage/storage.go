@@ -99,6 +99,20 @@ func NewAssetBucket(scope constructs.Construct, id string, props AssetBucketProp
 		Resources:  &[]*string{objects},
 		Conditions: &map[string]any{"StringNotEqualsIfExists": map[string]any{"s3:x-amz-server-side-encryption-aws-kms-key-id": props.Key.KeyArn()}},
 	}))
+	// A request that asks for aws:kms without naming a key is encrypted
+	// with the account's AWS-managed aws/s3 key, not the asset key, and
+	// carries no key id for the statement above to compare.
+	b.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("DenyKmsWritesThatNameNoKey"),
+		Effect:     awsiam.Effect_DENY,
+		Principals: anyone,
+		Actions:    jsii.Strings("s3:PutObject"),
+		Resources:  &[]*string{objects},
+		Conditions: &map[string]any{
+			"StringEquals": map[string]any{"s3:x-amz-server-side-encryption": "aws:kms"},
+			"Null":         map[string]any{"s3:x-amz-server-side-encryption-aws-kms-key-id": "true"},
+		},
+	}))
 	b.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("DenyDataAccessOutsideTheProductionVpc"),
 		Effect:     awsiam.Effect_DENY,

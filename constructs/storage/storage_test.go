@@ -122,8 +122,15 @@ func TestAssetBucketDeniesWritesNotEncryptedWithTheAssetKey(t *testing.T) {
 	id := bucket(t, tpl, assets).ID
 	key := cdktest.One(t, tpl, "AWS::KMS::Key", nil).ID
 	denies := statementsWith(bucketPolicy(t, tpl, id), "Deny", "s3:PutObject")
-	var withoutKms, otherKey bool
+	var withoutKms, otherKey, noKeyID bool
 	for _, s := range denies {
+		// aws:kms with no key id is encrypted with aws/s3, the AWS-managed
+		// key, and carries no key id for the other-key statement to see.
+		sse, ok1 := s.Condition("StringEquals", "s3:x-amz-server-side-encryption")
+		null, ok2 := s.Condition("Null", "s3:x-amz-server-side-encryption-aws-kms-key-id")
+		if ok1 && ok2 && cdktest.SameSet(sse, []string{"aws:kms"}) && cdktest.SameSet(null, []string{"true"}) {
+			noKeyID = true
+		}
 		if sse, ok := s.Condition("StringNotEqualsIfExists", "s3:x-amz-server-side-encryption"); ok && cdktest.SameSet(sse, []string{"aws:kms"}) {
 			withoutKms = true
 		}
@@ -142,6 +149,9 @@ func TestAssetBucketDeniesWritesNotEncryptedWithTheAssetKey(t *testing.T) {
 	}
 	if !otherKey {
 		t.Error("no statement denies s3:PutObject with a key other than the asset key")
+	}
+	if !noKeyID {
+		t.Error("no statement denies s3:PutObject that asks for aws:kms and names no key, which S3 encrypts with aws/s3")
 	}
 }
 
