@@ -32,13 +32,19 @@ import (
 // The attachment reader is the role a link stack assumes in the production
 // account to find the attachment.
 
-// NewAttachmentReader lets the management account read the production
-// account's Transit Gateway attachments, and nothing else.
+// NewAttachmentReader lets the look-up role of the network's link stack
+// read the production account's Transit Gateway attachments, and nothing
+// else. It trusts that one role by aws:PrincipalArn, not the management
+// account: any other principal there is refused, and the role need not
+// exist yet (the link stack deploys after the production).
 func NewAttachmentReader(scope constructs.Construct, prefix, managementAccount string) awsiam.Role {
+	lookup := names.RoleArn(managementAccount, names.Role(prefix, names.LinkLookup))
 	role := awsiam.NewRole(scope, jsii.String("AttachmentReader"), &awsiam.RoleProps{
 		RoleName:    jsii.String(names.Role(prefix, names.TgwReader)),
 		Description: jsii.String(prefix + ": lets the management account's link stack find this network's Transit Gateway attachment"),
-		AssumedBy:   awsiam.NewAccountPrincipal(jsii.String(managementAccount)),
+		AssumedBy: awsiam.NewAccountPrincipal(jsii.String(managementAccount)).WithConditions(&map[string]any{
+			"ArnEquals": map[string]any{"aws:PrincipalArn": lookup},
+		}),
 	})
 	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions:   jsii.Strings("ec2:DescribeTransitGatewayVpcAttachments"),
@@ -83,6 +89,9 @@ func LookupTransitGateway(scope constructs.Construct, ref TransitGatewayRef) *st
 
 // LinkProps wires one production network into the Transit Gateway.
 type LinkProps struct {
+	// Owner names the network (its stack): the link's look-up role is
+	// <Owner>-link-lookup, the one principal its attachment reader trusts.
+	Owner string
 	// Parameters is the hub's SSM path (HubProps.Parameters).
 	Parameters string
 	// ReaderRoleArn is the production account's attachment reader.
@@ -132,6 +141,7 @@ func NewLink(scope constructs.Construct, id string, props LinkProps) *Link {
 				Resources: jsii.Strings(props.ReaderRoleArn),
 			}),
 		}),
+		Role:                lookupRole(c, props.Owner),
 		InstallLatestAwsSdk: jsii.Bool(false),
 	})
 	attachment := find.GetResponseField(jsii.String("TransitGatewayVpcAttachments.0.TransitGatewayAttachmentId"))
@@ -167,6 +177,18 @@ func NewLink(scope constructs.Construct, id string, props LinkProps) *Link {
 		})
 	}
 	return l
+}
+
+// lookupRole is the fixed-name execution role of the link stack's look-up
+// function (the stack's one AwsCustomResource provider), so that the
+// production's attachment reader can trust exactly it.
+func lookupRole(scope constructs.Construct, owner string) awsiam.Role {
+	return awsiam.NewRole(scope, jsii.String("LookupRole"), &awsiam.RoleProps{
+		RoleName:        jsii.String(names.Role(owner, names.LinkLookup)),
+		Description:     jsii.String(owner + ": the link stack's look-up function, the only principal the network's attachment reader trusts"),
+		AssumedBy:       awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		ManagedPolicies: &[]awsiam.IManagedPolicy{awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String("service-role/AWSLambdaBasicExecutionRole"))},
+	})
 }
 
 // LookupS3PrefixList returns the region's S3 prefix list id, the destination

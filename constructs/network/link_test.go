@@ -111,3 +111,23 @@ func TestLinkOpensOnlySchedulerAndLicensePortsToTheProductionCidr(t *testing.T) 
 		}
 	}
 }
+
+// TestOnlyTheLinksLookupRoleMayReadTheAttachments: the production's
+// attachment reader trusts the link stack's look-up role alone, not every
+// principal of the management account, and the look-up runs as that role.
+func TestOnlyTheLinksLookupRoleMayReadTheAttachments(t *testing.T) {
+	lookup := "arn:aws:iam::" + management + ":role/acme-nightfall-link-lookup"
+	reader := cdktest.One(t, templates(t).Production, "AWS::IAM::Role", map[string]any{"Properties": map[string]any{"RoleName": "acme-nightfall-tgw-reader"}})
+	trust := cdktest.Statements(reader.Properties["AssumeRolePolicyDocument"])
+	if len(trust) != 1 {
+		t.Fatalf("the reader's trust has %d statements, want 1", len(trust))
+	}
+	if got, _ := trust[0].Condition("ArnEquals", "aws:PrincipalArn"); !cdktest.SameSet(got, []string{lookup}) {
+		t.Errorf("the reader trusts aws:PrincipalArn %v, want only %s", got, lookup)
+	}
+	role := cdktest.One(t, templates(t).Link, "AWS::IAM::Role", map[string]any{"Properties": map[string]any{"RoleName": "acme-nightfall-link-lookup"}})
+	fn := cdktest.One(t, templates(t).Link, "AWS::Lambda::Function", nil)
+	if got := cdktest.Text(fn.Properties["Role"]); got != "${"+role.ID+".Arn}" {
+		t.Errorf("the look-up function runs as %s, want the link-lookup role %s", got, role.ID)
+	}
+}

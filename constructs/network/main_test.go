@@ -83,6 +83,7 @@ func build(t *testing.T) *fixture {
 		Endpoints:        endpoints,
 		BucketArns:       []string{bucketArn},
 	})
+	network.NewAttachmentReader(ps, "acme-nightfall", management)
 
 	small := cdktest.AddStack(t, app, "Small", prod)
 	network.NewProductionVpc(small, "Network", network.ProductionVpcProps{
@@ -123,6 +124,7 @@ func build(t *testing.T) *fixture {
 	link := func(id string, workers []int) awscdk.Stack {
 		ls := cdktest.AddStack(t, app, id, mgmt)
 		network.NewLink(ls, "Link", network.LinkProps{
+			Owner:          "acme-nightfall",
 			Parameters:     params,
 			ReaderRoleArn:  readerArn,
 			AttachmentTags: attachTags,

@@ -188,6 +188,7 @@ func NewLinkStack(scope constructs.Construct, props LinkStackProps) awscdk.Stack
 		license = append(license, int(l.Port))
 	}
 	network.NewLink(st, "Link", network.LinkProps{
+		Owner:          props.Owner,
 		Parameters:     props.Names.Parameters(),
 		ReaderRoleArn:  names.RoleArn(props.Account, names.Role(props.Owner, names.TgwReader)),
 		AttachmentTags: attachmentTags(s, props.Owner),

@@ -48,6 +48,9 @@ const (
 	Render       = "render"
 	Launcher     = "launcher"
 	TgwReader    = "tgw-reader"
+	// LinkLookup is the management-account role a link stack finds its
+	// network's attachment with; only it may assume TgwReader.
+	LinkLookup = "link-lookup"
 )
 
 // Role is the name of a role of the stack or production named prefix.
