@@ -41,15 +41,7 @@ type HumanRoles struct {
 func NewHumanRoles(scope constructs.Construct, id string, props HumanRolesProps) *HumanRoles {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	h := &HumanRoles{Construct: c}
-	h.KeyAdmin = humanRole(c, "KeyAdmin", props, names.KeyAdmin, "administers the production's keys; cannot use them (ISE 9.3)")
-	h.KeyAdmin.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:       jsii.String("ManageOwnKeysOnly"),
-		Actions:   jsii.Strings(keys.AdminActions...),
-		Resources: jsii.Strings(fmt.Sprintf("arn:aws:kms:%s:%s:key/*", props.Region, props.Account)),
-		Conditions: &map[string]any{"ForAnyValue:StringLike": map[string]any{
-			"kms:ResourceAliases": props.KeyAliasPrefix + "*",
-		}},
-	}))
+	h.KeyAdmin = NewKeyAdmin(c, "KeyAdmin", props, "administers the production's keys; cannot use them (ISE 9.3)")
 	h.DataOperator = humanRole(c, "DataOperator", props, names.DataOperator, "reads and writes the production's content through S3 (ISE 5.1)")
 	h.LogReader = humanRole(c, "LogReader", props, names.LogReader, "reads the production's logs; cannot read content (ISE 8.1)")
 	h.LogReader.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -58,6 +50,22 @@ func NewHumanRoles(scope constructs.Construct, id string, props HumanRolesProps)
 		Resources: jsii.Strings(fmt.Sprintf("arn:aws:logs:%s:%s:log-group:/%s/*", props.Region, props.Account, props.Prefix)),
 	}))
 	return h
+}
+
+// NewKeyAdmin creates <Prefix>-key-admin: it may administer the keys whose
+// aliases start with KeyAliasPrefix, in its account and region, and use
+// none of them (ISE 9.2, 9.3).
+func NewKeyAdmin(scope constructs.Construct, id string, props HumanRolesProps, purpose string) awsiam.Role {
+	role := humanRole(scope, id, props, names.KeyAdmin, purpose)
+	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("ManageOwnKeysOnly"),
+		Actions:   jsii.Strings(keys.AdminActions...),
+		Resources: jsii.Strings(fmt.Sprintf("arn:aws:kms:%s:%s:key/*", props.Region, props.Account)),
+		Conditions: &map[string]any{"ForAnyValue:StringLike": map[string]any{
+			"kms:ResourceAliases": props.KeyAliasPrefix + "*",
+		}},
+	}))
+	return role
 }
 
 func humanRole(scope constructs.Construct, id string, props HumanRolesProps, suffix, purpose string) awsiam.Role {

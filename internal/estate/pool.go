@@ -13,6 +13,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/renderenv/renderenv/constructs/access"
 	"github.com/renderenv/renderenv/constructs/keys"
 	"github.com/renderenv/renderenv/constructs/network"
 	"github.com/renderenv/renderenv/constructs/tagging"
@@ -71,6 +72,16 @@ func NewPoolStack(scope constructs.Construct, props PoolStackProps) *Pool {
 		SessionStarters: []string{role(names.DataOperator)},
 		AlarmTopics:     ownTrail(s, pl.Account),
 	})
+	// The pooled productions' key admins manage their own aliases only: the
+	// pool's keys have an administrator of their own.
+	tagging.Group(access.NewKeyAdmin(st, "KeyAdmin", access.HumanRolesProps{
+		Prefix:         name,
+		TrustedAccount: s.ManagementAccount,
+		SourceCidrs:    strs(s.AdminSourceCidrs),
+		KeyAliasPrefix: "alias/" + n.KeyAlias("pool-"+pl.Account, ""),
+		Account:        pl.Account,
+		Region:         pl.Region,
+	}, "administers the pool's keys; cannot use them (ISE 9.3)"), tagging.Security)
 	p := &Pool{Stack: st, Keys: set, Tags: tags}
 	dependsOn(st, props.Network, "attaches to the Transit Gateway the network stack shares")
 	// The pool holds Tier 3 productions only: its row of the tier table.
