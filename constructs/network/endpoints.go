@@ -7,10 +7,29 @@ import (
 	"github.com/aws/jsii-runtime-go"
 )
 
+// Perimeter is who may call through an interface endpoint, and on whose
+// resources: each a condition block such as
+// {"StringEquals": {"aws:PrincipalAccount": "333333333333"}}.
+type Perimeter struct {
+	Principals, Resources map[string]any
+}
+
+// awsOwned are the AWS-owned resources a service's endpoint must still
+// reach, which belong to no account of the studio: Systems Manager's own
+// documents (AWS-RunShellScript, the Session Manager and patching
+// documents) and public parameters (/aws/service/..., such as the latest
+// AMI ids).
+var awsOwned = map[string][]string{
+	"ssm": {"arn:aws:ssm:*::document/*", "arn:aws:ssm:*::parameter/aws/*"},
+}
+
 // addInterfaceEndpoints creates one private-DNS interface endpoint per
 // service in the subnets, behind group, each with a policy that admits only
-// principals matching condition (the identity half of the data perimeter).
-func addInterfaceEndpoints(vpc awsec2.Vpc, subnets string, group awsec2.ISecurityGroup, services []string, condition map[string]any) map[string]awsec2.InterfaceVpcEndpoint {
+// the perimeter's principals, calling on the perimeter's resources (the
+// data perimeter of reference 000), on AWS-owned resources the service
+// needs, or with no resource account at all (calls on no resource, such
+// as sts:GetCallerIdentity or ssmmessages:CreateControlChannel).
+func addInterfaceEndpoints(vpc awsec2.Vpc, subnets string, group awsec2.ISecurityGroup, services []string, perimeter Perimeter) map[string]awsec2.InterfaceVpcEndpoint {
 	out := map[string]awsec2.InterfaceVpcEndpoint{}
 	for _, name := range services {
 		ep := vpc.AddInterfaceEndpoint(jsii.String("Endpoint-"+name), &awsec2.InterfaceVpcEndpointOptions{
@@ -20,14 +39,39 @@ func addInterfaceEndpoints(vpc awsec2.Vpc, subnets string, group awsec2.ISecurit
 			SecurityGroups:    &[]awsec2.ISecurityGroup{group},
 			Open:              jsii.Bool(false),
 		})
-		ep.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:        jsii.String("PerimeterPrincipalsOnly"),
-			Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
-			Actions:    jsii.Strings("*"),
-			Resources:  jsii.Strings("*"),
-			Conditions: &condition,
-		}))
+		allow := func(sid string, resources []string, condition map[string]any) {
+			ep.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:        jsii.String(sid),
+				Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+				Actions:    jsii.Strings("*"),
+				Resources:  jsii.Strings(resources...),
+				Conditions: &condition,
+			}))
+		}
+		allow("PerimeterPrincipalsOnPerimeterResources", []string{"*"}, both(perimeter.Principals, perimeter.Resources))
+		allow("PerimeterPrincipalsOnNoAccountsResource", []string{"*"}, both(perimeter.Principals, map[string]any{"Null": map[string]any{"aws:ResourceAccount": "true"}}))
+		if owned := awsOwned[name]; len(owned) > 0 {
+			allow("PerimeterPrincipalsOnAwsOwnedResources", owned, perimeter.Principals)
+		}
 		out[name] = ep
+	}
+	return out
+}
+
+// both is the condition block that requires a and b.
+func both(a, b map[string]any) map[string]any {
+	out := map[string]any{}
+	for _, m := range []map[string]any{a, b} {
+		for op, keys := range m {
+			merged, _ := out[op].(map[string]any)
+			if merged == nil {
+				merged = map[string]any{}
+			}
+			for k, v := range keys.(map[string]any) {
+				merged[k] = v
+			}
+			out[op] = merged
+		}
 	}
 	return out
 }

@@ -57,8 +57,9 @@ type HubProps struct {
 	ShareWith []string
 	// InsideOrganization: refuse to share outside the AWS organization.
 	InsideOrganization bool
-	// EndpointCondition admits principals to the management endpoints.
-	EndpointCondition map[string]any
+	// Endpoints is who may call through the management endpoints, on whose
+	// resources.
+	Endpoints Perimeter
 	FlowLogKey        awskms.IKey
 	FlowLogGroup      string
 	// Parameters is the SSM path under which the hub publishes the ids that
@@ -175,7 +176,7 @@ func (h *Hub) vpc(c constructs.Construct, props HubProps) {
 		concat([]Rule{{Cidr: mgmt}}, allowAll(private), allowAll(onPrem)))
 
 	group := endpointGroup(c, h.Vpc, props.Studio+"-management", mgmt)
-	addInterfaceEndpoints(h.Vpc, DataTier, group, []string{"ec2", "ec2messages", "kms", "logs", "ssm", "ssmmessages", "sts"}, props.EndpointCondition)
+	addInterfaceEndpoints(h.Vpc, DataTier, group, []string{"ec2", "ec2messages", "kms", "logs", "ssm", "ssmmessages", "sts"}, props.Endpoints)
 }
 
 func (h *Hub) transit(c constructs.Construct, props HubProps) {

@@ -277,17 +277,8 @@ func TestHubPublishesItsIdsForTheLinkStacks(t *testing.T) {
 	}
 }
 
-func TestManagementEndpointsAdmitOnlyTheGivenPrincipals(t *testing.T) {
-	tpl := templates(t).Hub
-	cdktest.CountProperties(t, tpl, "AWS::EC2::VPCEndpoint", map[string]any{
-		"VpcEndpointType":   "Interface",
-		"PrivateDnsEnabled": true,
-		"PolicyDocument": cdktest.Obj(map[string]any{"Statement": []any{cdktest.Obj(map[string]any{
-			"Effect":    "Allow",
-			"Condition": map[string]any{"StringEquals": map[string]any{"aws:PrincipalOrgID": "o-a1b2c3d4e5"}},
-		})}}),
-	}, 7)
-	cdktest.CountProperties(t, tpl, "AWS::EC2::VPCEndpoint", map[string]any{"VpcEndpointType": "Interface"}, 7)
+func TestManagementEndpointsAdmitOnlyTheGivenPrincipalsOnTheGivenResources(t *testing.T) {
+	checkPerimeter(t, templates(t).Hub, 7, "StringEquals", "aws:PrincipalOrgID", "o-a1b2c3d4e5", "StringEquals", "aws:ResourceOrgID", "o-a1b2c3d4e5")
 }
 
 // TestFrontEndAclPassesOnlyLicenseTrafficAndTheVpc: the front end is the

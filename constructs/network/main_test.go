@@ -110,10 +110,13 @@ func build(t *testing.T) *fixture {
 			WorkerPorts:        workers,
 			ShareWith:          shareWith,
 			InsideOrganization: inside,
-			EndpointCondition:  map[string]any{"StringEquals": map[string]any{"aws:PrincipalOrgID": "o-a1b2c3d4e5"}},
-			FlowLogKey:         awskms.NewKey(s, jsii.String("LogKey"), nil),
-			FlowLogGroup:       "/acme/management/flow-logs",
-			Parameters:         params,
+			Endpoints: network.Perimeter{
+				Principals: map[string]any{"StringEquals": map[string]any{"aws:PrincipalOrgID": "o-a1b2c3d4e5"}},
+				Resources:  map[string]any{"StringEquals": map[string]any{"aws:ResourceOrgID": "o-a1b2c3d4e5"}},
+			},
+			FlowLogKey:   awskms.NewKey(s, jsii.String("LogKey"), nil),
+			FlowLogGroup: "/acme/management/flow-logs",
+			Parameters:   params,
 		})
 		return s
 	}

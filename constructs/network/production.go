@@ -156,8 +156,11 @@ func (p *ProductionVpc) addEndpoints(scope constructs.Construct, props Productio
 		Resources:  jsii.Strings(AwsOwnedBuckets(props.Region)...),
 	}))
 
-	p.InterfaceEndpoint = addInterfaceEndpoints(p.Vpc, EndpointsTier, p.EndpointGroup, props.Endpoints,
-		map[string]any{"StringEquals": map[string]any{"aws:PrincipalAccount": props.Account}})
+	// Everything a production calls AWS about is in its own account.
+	p.InterfaceEndpoint = addInterfaceEndpoints(p.Vpc, EndpointsTier, p.EndpointGroup, props.Endpoints, Perimeter{
+		Principals: map[string]any{"StringEquals": map[string]any{"aws:PrincipalAccount": props.Account}},
+		Resources:  map[string]any{"StringEquals": map[string]any{"aws:ResourceAccount": props.Account}},
+	})
 }
 
 // AwsOwnedBuckets are the AWS buckets that SSM Agent, Session Manager, patching

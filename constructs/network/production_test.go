@@ -222,23 +222,46 @@ func TestEndpointGroupAdmitsHttpsFromTheVpcOnlyAndSendsNothing(t *testing.T) {
 	cdktest.Count(t, tpl, "AWS::EC2::SecurityGroupEgress", 0)
 }
 
-func TestInterfaceEndpointPoliciesAdmitOnlyTheProductionAccount(t *testing.T) {
-	tpl := templates(t).Production
-	perimeter := cdktest.Obj(map[string]any{
-		"Statement": cdktest.ArrayWith(cdktest.Obj(map[string]any{
-			"Effect":    "Allow",
-			"Condition": map[string]any{"StringEquals": map[string]any{"aws:PrincipalAccount": production}},
-		})),
-	})
-	cdktest.CountProperties(t, tpl, "AWS::EC2::VPCEndpoint", map[string]any{"VpcEndpointType": "Interface", "PolicyDocument": perimeter}, len(endpoints))
-	for _, e := range cdktest.Find(t, tpl, "AWS::EC2::VPCEndpoint", map[string]any{"Properties": map[string]any{"VpcEndpointType": "Interface"}}) {
+func TestInterfaceEndpointPoliciesAdmitOnlyTheProductionAccountOnItsOwnResources(t *testing.T) {
+	checkPerimeter(t, templates(t).Production, len(endpoints),
+		"StringEquals", "aws:PrincipalAccount", production, "StringEquals", "aws:ResourceAccount", production)
+}
+
+// checkPerimeter checks every interface endpoint policy of tpl: each Allow
+// admits only the principal condition, and only on resources of the
+// resource condition, on no account's resource, or on AWS-owned resources
+// (ARNs without an account) that the service needs.
+func checkPerimeter(t *testing.T, tpl assertions.Template, want int, pop, pkey, pval, rop, rkey, rval string) {
+	t.Helper()
+	found := cdktest.Find(t, tpl, "AWS::EC2::VPCEndpoint", map[string]any{"Properties": map[string]any{"VpcEndpointType": "Interface"}})
+	if len(found) != want {
+		t.Errorf("%d interface endpoints, want %d", len(found), want)
+	}
+	for _, e := range found {
+		var onResources bool
 		for _, s := range cdktest.Statements(e.Properties["PolicyDocument"]) {
 			if s.Effect() != "Allow" {
 				continue
 			}
-			if got, _ := s.Condition("StringEquals", "aws:PrincipalAccount"); !cdktest.SameSet(got, []string{production}) {
-				t.Errorf("endpoint %s: statement %q admits aws:PrincipalAccount %v, want only %s", e.ID, s.Sid(), got, production)
+			if got, _ := s.Condition(pop, pkey); !cdktest.SameSet(got, []string{pval}) {
+				t.Errorf("endpoint %s: statement %q admits %s %v, want only %s", e.ID, s.Sid(), pkey, got, pval)
 			}
+			res, _ := s.Condition(rop, rkey)
+			null, _ := s.Condition("Null", "aws:ResourceAccount")
+			switch {
+			case cdktest.SameSet(res, []string{rval}):
+				onResources = true
+			case cdktest.SameSet(null, []string{"true"}):
+			default:
+				for _, r := range s.Resources() {
+					if !strings.Contains(r, "::document/") && !strings.Contains(r, "::parameter/aws/") {
+						t.Errorf("endpoint %s: statement %q admits %v on %s outside %s %s", e.ID, s.Sid(), s.Actions(), r, rkey, rval)
+					}
+				}
+			}
+		}
+		if !onResources {
+			t.Errorf("endpoint %s admits no call on the perimeter's own resources", e.ID)
 		}
 	}
 }

@@ -176,11 +176,23 @@ func hubProps(props SharedStackProps, logKey awskms.IKey) network.HubProps {
 	for _, l := range s.LicenseServers {
 		h.LicenseServers = append(h.LicenseServers, network.LicenseServer{Name: l.Name, Cidr: l.Cidr, Port: int(l.Port)})
 	}
+	// The scheduler and the people of the management account work on the
+	// studio's accounts (assuming production roles, say), never others.
 	if s.OrganizationID != "" {
-		h.EndpointCondition = map[string]any{"StringEquals": map[string]any{"aws:PrincipalOrgID": s.OrganizationID}}
+		h.Endpoints = network.Perimeter{
+			Principals: map[string]any{"StringEquals": map[string]any{"aws:PrincipalOrgID": s.OrganizationID}},
+			Resources:  map[string]any{"StringEquals": map[string]any{"aws:ResourceOrgID": s.OrganizationID}},
+		}
 	} else {
 		accounts := append([]string{s.ManagementAccount}, productionAccounts(s, props.Productions)...)
-		h.EndpointCondition = map[string]any{"StringEquals": map[string]any{"aws:PrincipalAccount": accounts}}
+		resources := accounts
+		if s.LogArchive() != s.ManagementAccount {
+			resources = append(slices.Clone(accounts), s.LogArchive())
+		}
+		h.Endpoints = network.Perimeter{
+			Principals: map[string]any{"StringEquals": map[string]any{"aws:PrincipalAccount": accounts}},
+			Resources:  map[string]any{"StringEquals": map[string]any{"aws:ResourceAccount": resources}},
+		}
 	}
 	return h
 }
