@@ -658,6 +658,16 @@ func TestAlarmFiltersMatchTheEventsTheyAreFor(t *testing.T) {
 			},
 			ignore: map[string]map[string]any{"DescribeTransitGateways": api(ec2, "DescribeTransitGateways"), "SearchTransitGatewayRoutes": api(ec2, "SearchTransitGatewayRoutes")},
 		},
+		// A production admin who adds a range to their VPC is trying to
+		// draw another network's traffic (a secondary CIDR).
+		"VpcChanges": {
+			match: map[string]map[string]any{
+				"AssociateVpcCidrBlock":    api(ec2, "AssociateVpcCidrBlock"),
+				"DisassociateVpcCidrBlock": api(ec2, "DisassociateVpcCidrBlock"),
+				"CreateVpcEndpoint":        api(ec2, "CreateVpcEndpoint"),
+			},
+			ignore: map[string]map[string]any{"DescribeVpcs": api(ec2, "DescribeVpcs")},
+		},
 		"UnauthorizedApiCalls": {
 			match: map[string]map[string]any{
 				"AccessDenied":                 event("eventName", "GetObject", "errorCode", "AccessDenied"),

@@ -59,9 +59,9 @@ type HubProps struct {
 	InsideOrganization bool
 	// Endpoints is who may call through the management endpoints, on whose
 	// resources.
-	Endpoints Perimeter
-	FlowLogKey        awskms.IKey
-	FlowLogGroup      string
+	Endpoints    Perimeter
+	FlowLogKey   awskms.IKey
+	FlowLogGroup string
 	// Parameters is the SSM path under which the hub publishes the ids that
 	// link stacks read, e.g. /renderenv/acme.
 	Parameters string

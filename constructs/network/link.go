@@ -23,8 +23,9 @@ import (
 //     that the management account may assume to find that attachment.
 //  2. The production's link stack (management account) assumes that role,
 //     finds the attachment by its tags, associates it with the production
-//     route table, propagates it to the management route table, and opens
-//     the scheduler and license ports to the production's CIDR.
+//     route table, routes the production's declared CIDR to it from the
+//     management route table, and opens the scheduler and license ports to
+//     that CIDR.
 //
 // All of a production's wiring lives in its own two stacks, so adding or
 // removing one never changes the network stack or another production.
@@ -108,12 +109,16 @@ type LinkProps struct {
 type Link struct {
 	constructs.Construct
 	Association awsec2.CfnTransitGatewayRouteTableAssociation
-	Propagation awsec2.CfnTransitGatewayRouteTablePropagation
+	Route       awsec2.CfnTransitGatewayRoute
 }
 
 // NewLink associates the production's attachment with the production route
-// table (management and on-premises routes only) and propagates it to the
-// management route table.
+// table (management and on-premises routes only) and routes the declared
+// CIDR to it from the management route table. A static route, not a
+// propagation: a propagation would also carry any range the production's
+// account adds to its VPC later (a secondary CIDR inside another
+// production's range, more specific than that production's route), drawing
+// management's and on-premises traffic for another production to it.
 func NewLink(scope constructs.Construct, id string, props LinkProps) *Link {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	param := func(name string) *string {
@@ -147,7 +152,11 @@ func NewLink(scope constructs.Construct, id string, props LinkProps) *Link {
 	attachment := find.GetResponseField(jsii.String("TransitGatewayVpcAttachments.0.TransitGatewayAttachmentId"))
 	l := &Link{Construct: c}
 	l.Association = associate(c, "Association", attachment, param(ParamProductionRouteTable))
-	l.Propagation = propagate(c, "Propagation", attachment, param(ParamManagementRouteTable))
+	l.Route = awsec2.NewCfnTransitGatewayRoute(c, jsii.String("ManagementRoute"), &awsec2.CfnTransitGatewayRouteProps{
+		TransitGatewayRouteTableId: param(ParamManagementRouteTable),
+		DestinationCidrBlock:       jsii.String(props.Cidr.String()),
+		TransitGatewayAttachmentId: attachment,
+	})
 
 	peer := props.Cidr.String()
 	for _, g := range []struct {

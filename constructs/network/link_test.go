@@ -30,7 +30,11 @@ func hubParameter(t *testing.T, tpl assertions.Template, name string) string {
 	return ""
 }
 
-func TestLinkAssociatesWithTheProductionTableAndPropagatesToManagement(t *testing.T) {
+// TestLinkAssociatesWithTheProductionTableAndRoutesOnlyTheDeclaredCidr: the
+// management route table reaches the production by a static route to its
+// manifest CIDR, never by propagation, which would also carry a range the
+// production's account adds to its VPC later (another production's, say).
+func TestLinkAssociatesWithTheProductionTableAndRoutesOnlyTheDeclaredCidr(t *testing.T) {
 	tpl := templates(t).Link
 	find := cdktest.One(t, tpl, "Custom::AWS", nil).ID
 	attachment := cdktest.GetAtt(find, "TransitGatewayVpcAttachments.0.TransitGatewayAttachmentId")
@@ -39,10 +43,12 @@ func TestLinkAssociatesWithTheProductionTableAndPropagatesToManagement(t *testin
 		"TransitGatewayAttachmentId": attachment,
 		"TransitGatewayRouteTableId": cdktest.Ref(hubParameter(t, tpl, network.ParamProductionRouteTable)),
 	})
-	cdktest.Count(t, tpl, "AWS::EC2::TransitGatewayRouteTablePropagation", 1)
-	cdktest.HasProperties(t, tpl, "AWS::EC2::TransitGatewayRouteTablePropagation", map[string]any{
+	cdktest.Count(t, tpl, "AWS::EC2::TransitGatewayRouteTablePropagation", 0)
+	cdktest.Count(t, tpl, "AWS::EC2::TransitGatewayRoute", 1)
+	cdktest.HasProperties(t, tpl, "AWS::EC2::TransitGatewayRoute", map[string]any{
 		"TransitGatewayAttachmentId": attachment,
 		"TransitGatewayRouteTableId": cdktest.Ref(hubParameter(t, tpl, network.ParamManagementRouteTable)),
+		"DestinationCidrBlock":       prodCidr.String(),
 	})
 }
 

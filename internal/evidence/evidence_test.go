@@ -483,12 +483,22 @@ func TestClaimsFlip(t *testing.T) {
 			props(r)["RuleNumber"] = 90
 			return id
 		}},
+		{"a link stack routes into the production route table", "2.2", "the Transit Gateway reaches only management and on-premises", false, func(t *testing.T, tpls map[string]map[string]any) string {
+			_, assoc := find(t, tpls[link], "AWS::EC2::TransitGatewayRouteTableAssociation", nil)
+			id, route := find(t, tpls[link], "AWS::EC2::TransitGatewayRoute", nil)
+			props(route)["TransitGatewayRouteTableId"] = props(assoc)["TransitGatewayRouteTableId"]
+			return id
+		}},
 		{"a link stack propagates into the production route table", "2.2", "the Transit Gateway reaches only management and on-premises", false, func(t *testing.T, tpls map[string]map[string]any) string {
 			_, assoc := find(t, tpls[link], "AWS::EC2::TransitGatewayRouteTableAssociation", nil)
-			_, prop := find(t, tpls[link], "AWS::EC2::TransitGatewayRouteTablePropagation", nil)
-			props(prop)["TransitGatewayRouteTableId"] = props(assoc)["TransitGatewayRouteTableId"]
-			id, _ := find(t, tpls[link], "AWS::EC2::TransitGatewayRouteTablePropagation", nil)
-			return id
+			tpls[link]["Resources"].(map[string]any)["InjectedPropagation"] = map[string]any{
+				"Type": "AWS::EC2::TransitGatewayRouteTablePropagation",
+				"Properties": map[string]any{
+					"TransitGatewayAttachmentId": props(assoc)["TransitGatewayAttachmentId"],
+					"TransitGatewayRouteTableId": props(assoc)["TransitGatewayRouteTableId"],
+				},
+			}
+			return "InjectedPropagation"
 		}},
 		{"people's role without MFA", "1.5", "people's roles require MFA", false, func(t *testing.T, tpls map[string]map[string]any) string {
 			id, r := find(t, tpls[prod], "AWS::IAM::Role", func(p map[string]any) bool { return strings.HasSuffix(fmt.Sprint(p["RoleName"]), "-data-operator") })
