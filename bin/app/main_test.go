@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -58,10 +59,26 @@ type result struct {
 	outdir         string
 }
 
-// synth runs the app as `cdk synth` does: CDK_OUTDIR names the cloud
-// assembly folder and CDK_CONTEXT_JSON carries the -c context. env adds
-// variables (RENDERENV_MANIFESTS=...).
+// synth runs the app over the acme fixture, or over the folder that the
+// manifests context or env (RENDERENV_MANIFESTS=...) names: productions/ is
+// the studio's, so no test reads it by accident.
 func synth(t *testing.T, context map[string]string, env ...string) result {
+	t.Helper()
+	named := slices.ContainsFunc(env, func(kv string) bool { return strings.HasPrefix(kv, manifest.EnvManifests+"=") })
+	if _, ok := context["manifests"]; !ok && !named {
+		context = maps.Clone(context)
+		if context == nil {
+			context = map[string]string{}
+		}
+		context["manifests"] = fixtures.AcmeDir()
+	}
+	return synthProductions(t, context, env...)
+}
+
+// synthProductions runs the app as `cdk synth` does: CDK_OUTDIR names the
+// cloud assembly folder and CDK_CONTEXT_JSON carries the -c context. env adds
+// variables (RENDERENV_MANIFESTS=...). Without either it reads productions/.
+func synthProductions(t *testing.T, context map[string]string, env ...string) result {
 	t.Helper()
 	out := t.TempDir()
 	ctx, cancel := contextWithTimeout(t, 5*time.Minute)
@@ -251,7 +268,7 @@ func TestManifestsContextWinsOverTheEnvironment(t *testing.T) {
 // only=nightfall writes the logging and network stacks, nightfall's stack
 // and link, and nightfall's evidence pack; no other production's.
 func TestOnlyContextSynthesizesTheSharedStacksAndTheNamedProduction(t *testing.T) {
-	r := synth(t, map[string]string{"manifests": fixtures.AcmeDir(), "only": "nightfall"})
+	r := synth(t, map[string]string{"only": "nightfall"})
 	if r.code != 0 {
 		t.Fatalf("exit code %d, want 0\n%s", r.code, r.stderr)
 	}
@@ -296,7 +313,7 @@ func TestWithoutManifestsContextSynthesizesProductions(t *testing.T) {
 		t.Fatalf("productions/ does not validate:\n%s", errs.Error())
 	}
 	studio, first := e.Studio.Studio, e.Productions[0].Name
-	r := synth(t, map[string]string{"only": first})
+	r := synthProductions(t, map[string]string{"only": first})
 	if r.code != 0 {
 		t.Fatalf("exit code %d, want 0\n%s", r.code, r.stderr)
 	}

@@ -56,6 +56,9 @@ var (
 // per test binary.
 func synth(t *testing.T, dir string) *synthesized {
 	t.Helper()
+	if dir == "" {
+		t.Fatal("synth: name a manifest folder such as fixtures.AcmeDir(); productions/ is the studio's")
+	}
 	if testing.Short() {
 		t.Skip("synthesizes the estate through jsii (Node.js); skipped with -short")
 	}
