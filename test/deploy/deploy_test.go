@@ -117,20 +117,7 @@ func TestEstateDeploysToMoto(t *testing.T) {
 	if testing.Short() {
 		t.Skip("deploys into moto with the CDK CLI; not with -short")
 	}
-	if _, err := exec.LookPath("moto_server"); err != nil {
-		t.Skip("moto_server is not installed (pip install 'moto[server]'); the deployment test needs it")
-	}
-	for _, tool := range []string{"python3", "node", "npm"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("%s is not on PATH; the deployment test needs it", tool)
-		}
-	}
-	if _, err := os.Stat(cdkCLI); err != nil {
-		t.Fatalf("the pinned CDK CLI is not installed (%v): run `make cli`", err)
-	}
-	if out, err := exec.Command("python3", "-c", "import moto, boto3").CombinedOutput(); err != nil {
-		t.Fatalf("python3 cannot import moto and boto3, which moto_server's Python has: %v\n%s", err, out)
-	}
+	requirePrerequisites(t)
 
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), deadline)

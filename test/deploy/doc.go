@@ -6,7 +6,9 @@
 //
 //	go test ./test/deploy/
 //
-// It needs moto_server (moto 5), python3 with boto3, Node.js and npm, and the
-// pinned CDK CLI (`make cli`). It skips only when moto_server is missing, and
-// under -short.
+// It needs moto_server (moto 5.2.1: pip install 'moto[server]==5.2.1'),
+// python3 with boto3, Node.js and npm, and the pinned CDK CLI (`make cli`).
+// It skips only when moto_server is missing, and under -short; with
+// RENDERENV_REQUIRE_MOTO=1, which .ci/run sets, a missing moto_server fails
+// it instead.
 package deploy
