@@ -1,7 +1,10 @@
 // Package deploy holds renderenv's deployment test: the real pinned CDK CLI
-// bootstraps five accounts and deploys the logging, network, pool and one
-// production stack of each tier into moto, and the test reads back through
-// the AWS API what the templates say exists. See deploy_test.go for what moto
+// bootstraps five accounts and deploys into moto two estates made from the
+// acme fixture (internal/fixtures): acme's logging, network, pool and one
+// production stack of each tier, and beside them a studio without an
+// organization (its logging, network and one production stack, each account
+// with a trail of its own). The test reads back through the AWS API what the
+// templates say exists. See deploy_test.go for what moto
 // can and cannot show; run it with
 //
 //	go test ./test/deploy/
