@@ -57,7 +57,9 @@ type estateSpec struct {
 // productionsEstate is the estate in productions/, embedded in the app: what
 // `cdk synth` uses by default. It is the studio's own, so only the snapshot
 // test reads it (TestNoTestReadsProductions keeps it that way).
-var productionsEstate = estateSpec{name: "productions"}
+var productionsEstate = estateSpec{name: productionsName}
+
+const productionsName = "productions"
 
 // acmeEstate is the acme fixture (internal/fixtures), which the invariant,
 // reachability and trail tests know by name.
@@ -128,6 +130,9 @@ func synthesize(t testing.TB, spec estateSpec) (*Synthesized, error) {
 		return nil, err
 	}
 	dir := ""
+	if spec.files == nil && spec.name != productionsName {
+		return nil, fmt.Errorf("estate %s names no manifests: productions/ is the studio's, so only productionsEstate reads it; give the spec files (fixtures.AcmeFiles for acme)", spec.name)
+	}
 	if spec.files != nil {
 		dir = t.TempDir()
 		var files map[string][]byte
