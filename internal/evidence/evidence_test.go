@@ -1,10 +1,10 @@
 package evidence_test
 
 // These tests read real templates: TestMain's helpers synthesize the acme
-// fixture estate (internal/fixtures) once per test binary (through jsii, so Node.js is needed),
-// and each test works on its own deep copy. The tests live in an external
-// package so that the CDK app's packages may import evidence without a
-// cycle.
+// fixture estate (internal/fixtures) once per test binary (through jsii, so
+// Node.js is needed), and each test works on its own deep copy. The tests
+// live in an external package so that the CDK app's packages may import
+// evidence without a cycle.
 
 import (
 	"encoding/json"
@@ -52,8 +52,8 @@ var (
 	synthMap = map[string]*synthesized{}
 )
 
-// synth synthesizes the manifests of dir (fixtures.AcmeDir() for the acme estate) once
-// per test binary.
+// synth synthesizes the manifests of dir (fixtures.AcmeDir() for the acme
+// estate) once per test binary.
 func synth(t *testing.T, dir string) *synthesized {
 	t.Helper()
 	if dir == "" {
