@@ -16,6 +16,7 @@ synth: $(CDK)
 # Run every check: formatting, vet, unit, construct, snapshot and invariant tests.
 test: $(CDK) fmt-check vet
 	@command -v cfn-lint >/dev/null 2>&1 || echo "make: cfn-lint not found (pip install cfn-lint==1.51.0): test/lint skips its cfn-lint checks"
+	@command -v moto_server >/dev/null 2>&1 || echo "make: moto_server not found (pip install 'moto[server]==5.2.1'): test/deploy skips"
 	go test -count=1 $(PKGS)
 
 # cfn-lint (with the invariant rules) and the Control Tower controls

@@ -9,7 +9,7 @@ import (
 // read the central trail (an auditor, the security team), and that role
 // must not be able to alter it (ISE 8.1, 9.4).
 func TestAuditorsCanReadTheTrailAndChangeNothing(t *testing.T) {
-	s := synth(t, shippedEstate)
+	s := synth(t, acmeEstate)
 	stack := s.studio() + "-logging"
 	name := s.studio() + "-audit-reader"
 	var role Resource

@@ -106,10 +106,10 @@ func (s *Synthesized) deployNeeds() map[string][]string {
 // are deployed, so a production deployed alongside the network fails its
 // Transit Gateway look-up on a fresh estate, and one deployed before the
 // logging stack fails its trail. Read from the cloud assembly of the
-// shipped estate and of every studio shape (with and without an
+// acme estate and of every studio shape (with and without an
 // organization, a separate log archive, pools and the pipeline).
 func TestEveryStackDependsOnTheStacksItNeedsAtDeployTime(t *testing.T) {
-	eachEstate(t, append([]estateSpec{shippedEstate}, studioShapes()...), func(t *testing.T, s *Synthesized) {
+	eachEstate(t, append([]estateSpec{acmeEstate}, studioShapes()...), func(t *testing.T, s *Synthesized) {
 		if s.Manifests.Studio.Pipeline.Enabled {
 			pos := s.pipelinePositions()
 			for _, stack := range s.Templates.Stacks() {

@@ -7,7 +7,7 @@ import (
 )
 
 // Every invariant checker must be able to fail. Each case below breaks one
-// rule in a copy of the shipped estate's templates and expects the checker
+// rule in a copy of the acme estate's templates and expects the checker
 // to name the broken resource; the unbroken estate must not produce that
 // finding, so the finding is the fault's and nothing else's.
 
@@ -60,7 +60,7 @@ func hasCondition(key string) func(statement) bool {
 }
 
 func TestInvariantCheckersCatchInjectedFaults(t *testing.T) {
-	s := synth(t, shippedEstate)
+	s := synth(t, acmeEstate)
 	network := s.NetworkStack()
 	// A production with its own VPC, keys and launch templates.
 	prod := ""
@@ -72,7 +72,7 @@ func TestInvariantCheckersCatchInjectedFaults(t *testing.T) {
 		}
 	}
 	if prod == "" {
-		t.Fatal("the shipped estate has no production with its own VPC, keys and launch templates")
+		t.Fatal("the acme estate has no production with its own VPC, keys and launch templates")
 	}
 	isAsset := func(r Resource) bool {
 		name, _ := r.Props["BucketName"].(string)

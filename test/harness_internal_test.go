@@ -36,3 +36,10 @@ func TestInvalidManifestsFailSynthesisWithTheirErrors(t *testing.T) {
 		t.Errorf("want the manifest errors, got %v", err)
 	}
 }
+
+func TestAnEstateWithoutFilesIsRefused(t *testing.T) {
+	_, err := synthesize(t, estateSpec{name: "nameless"})
+	if err == nil || !strings.Contains(err.Error(), "productions/ is the studio's") {
+		t.Errorf("an estate without files must be refused (only productionsEstate reads productions/), got %v", err)
+	}
+}

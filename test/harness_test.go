@@ -17,6 +17,7 @@ import (
 	"github.com/renderenv/renderenv/internal/estate"
 	"github.com/renderenv/renderenv/internal/estategen"
 	"github.com/renderenv/renderenv/internal/evidence"
+	"github.com/renderenv/renderenv/internal/fixtures"
 	"github.com/renderenv/renderenv/internal/manifest"
 )
 
@@ -46,15 +47,23 @@ type Synthesized struct {
 type estateSpec struct {
 	name  string
 	only  []string
-	files func() map[string][]byte // nil: the shipped example estate
+	files func() map[string][]byte // nil: productions/, the studio's estate
 	// nag attaches cdk-nag and the reviewed suppressions, as the app does,
 	// and records the unsuppressed findings. It costs seconds an estate, so
 	// only the estates that look for findings ask for it.
 	nag bool
 }
 
-// shippedEstate is the embedded example estate that `cdk synth` uses.
-var shippedEstate = estateSpec{name: "shipped"}
+// productionsEstate is the estate in productions/, embedded in the app: what
+// `cdk synth` uses by default. It is the studio's own, so only the snapshot
+// test reads it (TestNoTestReadsProductions keeps it that way).
+var productionsEstate = estateSpec{name: productionsName}
+
+const productionsName = "productions"
+
+// acmeEstate is the acme fixture (internal/fixtures), which the invariant,
+// reachability and trail tests know by name.
+var acmeEstate = estateSpec{name: "acme", files: fixtures.AcmeFiles}
 
 // generatedEstate is n generated productions across accounts shared accounts.
 func generatedEstate(n, accounts int) estateSpec {
@@ -66,8 +75,8 @@ func generatedEstate(n, accounts int) estateSpec {
 
 // The estates the invariant and reachability tests read.
 var (
-	invariantEstates    = []estateSpec{shippedEstate, generatedEstate(30, 2)}
-	reachabilityEstates = []estateSpec{shippedEstate, generatedEstate(24, 3)}
+	invariantEstates    = []estateSpec{acmeEstate, generatedEstate(30, 2)}
+	reachabilityEstates = []estateSpec{acmeEstate, generatedEstate(24, 3)}
 )
 
 type cacheEntry struct {
@@ -121,6 +130,9 @@ func synthesize(t testing.TB, spec estateSpec) (*Synthesized, error) {
 		return nil, err
 	}
 	dir := ""
+	if spec.files == nil && spec.name != productionsName {
+		return nil, fmt.Errorf("estate %s names no manifests: productions/ is the studio's, so only productionsEstate reads it; give the spec files (fixtures.AcmeFiles for acme)", spec.name)
+	}
 	if spec.files != nil {
 		dir = t.TempDir()
 		var files map[string][]byte

@@ -9,7 +9,7 @@ import (
 )
 
 // The security invariants of DESIGN.md, checked on every template of the
-// shipped estate and of a generated estate with every tier and isolation
+// acme fixture estate and of a generated estate with every tier and isolation
 // shape. They read the CloudFormation JSON only: what is deployed, not how
 // the constructs meant it.
 
@@ -791,7 +791,7 @@ func checkLaunchTemplatesRequireImdsv2NoPublicIpAndEncryptedVolumes(s *Synthesiz
 }
 
 func TestEveryProductionHasLaunchTemplates(t *testing.T) {
-	if len(synth(t, shippedEstate).Templates.All("AWS::EC2::LaunchTemplate")) == 0 {
+	if len(synth(t, acmeEstate).Templates.All("AWS::EC2::LaunchTemplate")) == 0 {
 		t.Skip("no launch templates yet")
 	}
 	checkEach(t, invariantEstates, checkEveryProductionHasLaunchTemplates)
@@ -960,7 +960,7 @@ func checkTemplatesStayWithinCloudFormationLimits(s *Synthesized, logf func(stri
 		}
 	}
 	logf("largest production stack: %s with %d resources", largestStack, largest)
-	if s.Name != shippedEstate.name && largest >= productionHeadroom {
+	if s.Name != acmeEstate.name && largest >= productionHeadroom {
 		f.add("%s: %d resources; a production stack should stay below %d to leave headroom under CloudFormation's %d",
 			largestStack, largest, productionHeadroom, maxResources)
 	}

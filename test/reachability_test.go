@@ -536,10 +536,10 @@ func managementAndOnPremisesReach(s *Synthesized, g *transitGraph) []string {
 // attachment into the production route table (one line in a link stack)
 // lets every other production reach it.
 func TestReachabilityCheckerCatchesALeakedPropagation(t *testing.T) {
-	s := synth(t, shippedEstate)
+	s := synth(t, acmeEstate)
 	g := transitGraphOf(t, s, s.Templates)
 	if v := g.isolationViolations(); len(v) > 0 {
-		t.Fatalf("the shipped estate already leaks: %v", v)
+		t.Fatalf("the acme estate already leaks: %v", v)
 	}
 	ts := clone(s.Templates)
 	// The link of the first production network: its association names the
@@ -616,7 +616,7 @@ func TestProductionVpcRoutesAvoidOtherProductionsAndTheInternet(t *testing.T) {
 }
 
 func TestVpcRouteCheckerCatchesInjectedRoutes(t *testing.T) {
-	s := synth(t, shippedEstate)
+	s := synth(t, acmeEstate)
 	g := transitGraphOf(t, s, s.Templates)
 	ts := clone(s.Templates)
 	prods := g.productions()
@@ -648,10 +648,10 @@ func TestVpcRouteCheckerCatchesInjectedRoutes(t *testing.T) {
 // attachment lets every other production reach it, with no propagation at
 // all.
 func TestReachabilityCheckerCatchesALeakedStaticRoute(t *testing.T) {
-	s := synth(t, shippedEstate)
+	s := synth(t, acmeEstate)
 	g := transitGraphOf(t, s, s.Templates)
 	if v := g.isolationViolations(); len(v) > 0 {
-		t.Fatalf("the shipped estate already leaks: %v", v)
+		t.Fatalf("the acme estate already leaks: %v", v)
 	}
 	ts := clone(s.Templates)
 	// The link of the last production network: its association names the

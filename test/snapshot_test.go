@@ -13,9 +13,13 @@ import (
 	"testing"
 )
 
-// Golden snapshots of every template of the shipped estate, the go/printer
-// idiom: a change to any template fails until a reviewer has read the diff
-// and rerun with -update.
+// Golden snapshots of every template of the estate in productions/, the one
+// `cdk synth` builds by default, the go/printer idiom: a change to any
+// template fails until a reviewer has read the diff and rerun with -update.
+// productions/ is the studio's: a studio that replaces it runs -update once
+// and from then on reviews the diffs of its own templates (TestSwapInAnotherEstate
+// proves this works). The project's own expectations of the acme estate live
+// in the tests that read internal/fixtures.
 var update = flag.Bool("update", false, "rewrite golden files")
 
 const snapshotDir = "testdata/snapshots"
@@ -23,7 +27,7 @@ const snapshotDir = "testdata/snapshots"
 const snapshotSuffix = ".template.json"
 
 func TestSnapshotsMatchGoldenFiles(t *testing.T) {
-	s := synth(t, shippedEstate)
+	s := synth(t, productionsEstate)
 	got := map[string][]byte{}
 	for _, stack := range s.Templates.Stacks() {
 		norm, err := normalise(s.Raw[stack])

@@ -30,7 +30,7 @@ func (s *Synthesized) stackAccount(stack string) string {
 // organization, by a trail in each account (management and log archive
 // included) delivering to the central bucket.
 func TestEveryAccountOfTheEstateIsTrailed(t *testing.T) {
-	checkEach(t, []estateSpec{shippedEstate, withoutOrganization(9, 3)}, checkEveryAccountOfTheEstateIsTrailed)
+	checkEach(t, []estateSpec{acmeEstate, withoutOrganization(9, 3)}, checkEveryAccountOfTheEstateIsTrailed)
 }
 
 func checkEveryAccountOfTheEstateIsTrailed(s *Synthesized, logf func(string, ...any)) (f findings) {

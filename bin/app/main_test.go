@@ -5,16 +5,20 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/renderenv/renderenv/internal/estate"
+	"github.com/renderenv/renderenv/internal/fixtures"
+	"github.com/renderenv/renderenv/internal/manifest"
 )
 
 // app is the CDK app binary, built once by TestMain, and root the
@@ -55,10 +59,26 @@ type result struct {
 	outdir         string
 }
 
-// synth runs the app as `cdk synth` does: CDK_OUTDIR names the cloud
-// assembly folder and CDK_CONTEXT_JSON carries the -c context. env adds
-// variables (RENDERENV_MANIFESTS=...).
+// synth runs the app over the acme fixture, or over the folder that the
+// manifests context or env (RENDERENV_MANIFESTS=...) names: productions/ is
+// the studio's, so no test reads it by accident.
 func synth(t *testing.T, context map[string]string, env ...string) result {
+	t.Helper()
+	named := slices.ContainsFunc(env, func(kv string) bool { return strings.HasPrefix(kv, manifest.EnvManifests+"=") })
+	if _, ok := context["manifests"]; !ok && !named {
+		context = maps.Clone(context)
+		if context == nil {
+			context = map[string]string{}
+		}
+		context["manifests"] = fixtures.AcmeDir()
+	}
+	return synthProductions(t, context, env...)
+}
+
+// synthProductions runs the app as `cdk synth` does: CDK_OUTDIR names the
+// cloud assembly folder and CDK_CONTEXT_JSON carries the -c context. env adds
+// variables (RENDERENV_MANIFESTS=...). Without either it reads productions/.
+func synthProductions(t *testing.T, context map[string]string, env ...string) result {
 	t.Helper()
 	out := t.TempDir()
 	ctx, cancel := contextWithTimeout(t, 5*time.Minute)
@@ -135,15 +155,15 @@ func (r result) noCrash(t *testing.T) {
 	}
 }
 
-// manifests copies the shipped manifests to a new folder and applies
+// manifests copies the acme fixture to a new folder and applies
 // breaks: file name to {old, new} text replacements. It returns the folder
 // and, for each broken file, the line of the first replacement.
 func manifests(t *testing.T, breaks map[string][2]string) (string, map[string]int) {
 	t.Helper()
 	dir := t.TempDir()
-	paths, err := filepath.Glob(filepath.Join(root, "productions", "*.yaml"))
+	paths, err := filepath.Glob(filepath.Join(fixtures.AcmeDir(), "*.yaml"))
 	if err != nil || len(paths) < 2 {
-		t.Fatalf("the shipped manifests: %v %v", paths, err)
+		t.Fatalf("the acme manifests: %v %v", paths, err)
 	}
 	lines := map[string]int{}
 	for _, p := range paths {
@@ -166,7 +186,7 @@ func manifests(t *testing.T, breaks map[string][2]string) (string, map[string]in
 	}
 	for name := range breaks {
 		if _, ok := lines[name]; !ok {
-			t.Fatalf("no shipped manifest %s", name)
+			t.Fatalf("no acme manifest %s", name)
 		}
 	}
 	return dir, lines
@@ -280,5 +300,36 @@ func TestOnlyContextSynthesizesTheSharedStacksAndTheNamedProduction(t *testing.T
 	}
 	if data, err := os.ReadFile(filepath.Join(r.outdir, "acme-nightfall.evidence.md")); err != nil || !bytes.Contains(data, []byte("nightfall")) {
 		t.Errorf("acme-nightfall.evidence.md does not describe nightfall (%v)", err)
+	}
+}
+
+// TestWithoutManifestsContextSynthesizesProductions: with neither the
+// manifests context nor RENDERENV_MANIFESTS, the app synthesizes the
+// embedded productions/, whatever estate the studio keeps there (the swap
+// test runs this over another estate). One production keeps it short.
+func TestWithoutManifestsContextSynthesizesProductions(t *testing.T) {
+	e, errs := manifest.LoadDir("")
+	if len(errs) > 0 {
+		t.Fatalf("productions/ does not validate:\n%s", errs.Error())
+	}
+	studio, first := e.Studio.Studio, e.Productions[0].Name
+	r := synthProductions(t, map[string]string{"only": first})
+	if r.code != 0 {
+		t.Fatalf("exit code %d, want 0\n%s", r.code, r.stderr)
+	}
+	r.noCrash(t)
+	got := r.written(t, ".template.json")
+	for _, stack := range []string{"logging", "network", first} {
+		if name := studio + "-" + stack + ".template.json"; !slices.Contains(got, name) {
+			t.Errorf("templates %v lack %s", got, name)
+		}
+	}
+	for _, name := range got {
+		if !strings.HasPrefix(name, studio+"-") {
+			t.Errorf("template %s is not one of studio %s", name, studio)
+		}
+	}
+	if want := []string{studio + "-" + first + ".evidence.md"}; !slices.Equal(r.written(t, ".evidence.md"), want) {
+		t.Errorf("evidence %v, want exactly %v", r.written(t, ".evidence.md"), want)
 	}
 }

@@ -10,11 +10,14 @@ import (
 	"testing"
 
 	"github.com/renderenv/renderenv/internal/evidence"
+	"github.com/renderenv/renderenv/internal/fixtures"
 	"github.com/renderenv/renderenv/internal/manifest"
 )
 
-// The controls tests synthesize the shipped estate once (through jsii, so
-// Node.js is needed) and reuse the templates for every run of the command.
+// The controls tests synthesize the acme fixture estate once (through jsii,
+// so Node.js is needed) and reuse the templates for every run of the command.
+// Every run names the fixture's folder with --dir: productions/ is the
+// studio's.
 var (
 	synthOnce   sync.Once
 	synthCached map[string]map[string]any
@@ -40,20 +43,15 @@ func init() {
 	}
 }
 
-// shippedCopy copies the shipped manifests into a temporary folder.
-func shippedCopy(t *testing.T) string {
+// acme is the fixture estate the controls tests report on.
+var acme = fixtures.AcmeDir()
+
+// acmeCopy copies the acme fixture into a temporary folder.
+func acmeCopy(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	files, err := filepath.Glob("../../productions/*.yaml")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no shipped manifests: %v", err)
-	}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, filepath.Base(f)), b, 0o644); err != nil {
+	for name, b := range fixtures.AcmeFiles() {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -71,7 +69,7 @@ func TestControlsUsageErrors(t *testing.T) {
 		{"bad format", []string{"controls", "--format", "pdf"}, 2, `renderenv controls: --format "pdf": use md or json`},
 		{"unknown flag", []string{"controls", "--tier", "1"}, 2, "renderenv controls: flag provided but not defined: -tier"},
 		{"positional folder", []string{"controls", "productions"}, 2, `renderenv controls: unexpected argument "productions"`},
-		{"unknown production", []string{"controls", "--production", "sunrise"}, 2, `renderenv controls: no production named "sunrise" in productions (embedded) (it has brightside, harbour, lighthouse, nightfall)`},
+		{"unknown production", []string{"controls", "--dir", acme, "--production", "sunrise"}, 2, `renderenv controls: no production named "sunrise" in ` + acme + ` (it has brightside, harbour, lighthouse, nightfall)`},
 		{"missing folder", []string{"controls", "--dir", "/nonexistent/manifests"}, 1, "/nonexistent/manifests: not a manifest folder"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -87,7 +85,7 @@ func TestControlsUsageErrors(t *testing.T) {
 }
 
 func TestControlsInvalidManifests(t *testing.T) {
-	dir := shippedCopy(t)
+	dir := acmeCopy(t)
 	for name, change := range map[string][2]string{
 		"nightfall.yaml": {"rootVolumeGiB: 100", "rootVolumeGiB: 5"},
 		"harbour.yaml":   {"tier: 2", "tier: 7"},
@@ -118,7 +116,7 @@ func TestControlsInvalidManifests(t *testing.T) {
 }
 
 func TestControlsReports(t *testing.T) {
-	code, md, stderr := runCLI("controls", "--production", "nightfall")
+	code, md, stderr := runCLI("controls", "--dir", acme, "--production", "nightfall")
 	if code != 0 || stderr != "" {
 		t.Fatalf("renderenv controls --production nightfall = %d\nstderr: %s", code, stderr)
 	}
@@ -131,13 +129,13 @@ func TestControlsReports(t *testing.T) {
 		t.Error("--production nightfall reported harbour too")
 	}
 
-	code, out, stderr := runCLI("controls", "--production", "harbour", "--format", "json")
+	code, out, stderr := runCLI("controls", "--dir", acme, "--production", "harbour", "--format", "json")
 	var one evidence.Pack
 	if code != 0 || stderr != "" || json.Unmarshal([]byte(out), &one) != nil || one.Production != "harbour" || len(one.Controls) != len(evidence.ControlIDs()) {
 		t.Fatalf("renderenv controls --production harbour --format json = %d, production %q, %d controls\nstderr: %s", code, one.Production, len(one.Controls), stderr)
 	}
 
-	code, out, stderr = runCLI("controls", "--format=json")
+	code, out, stderr = runCLI("controls", "--dir", acme, "--format=json")
 	var all []evidence.Pack
 	if code != 0 || stderr != "" || json.Unmarshal([]byte(out), &all) != nil {
 		t.Fatalf("renderenv controls --format=json = %d\nstderr: %s", code, stderr)
@@ -150,7 +148,7 @@ func TestControlsReports(t *testing.T) {
 		t.Errorf("the JSON array holds %v", names)
 	}
 
-	code, out, _ = runCLI("controls")
+	code, out, _ = runCLI("controls", "--dir", acme)
 	if code != 0 || strings.Count(out, "# ISE control evidence: acme / ") != 4 || !strings.Contains(out, "\n---\n") {
 		t.Errorf("renderenv controls (all, md) = %d with %d reports", code, strings.Count(out, "# ISE control evidence: acme / "))
 	}
@@ -158,7 +156,7 @@ func TestControlsReports(t *testing.T) {
 
 func TestControlsOut(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "evidence")
-	code, stdout, stderr := runCLI("controls", "--out", dir)
+	code, stdout, stderr := runCLI("controls", "--dir", acme, "--out", dir)
 	if code != 0 || stderr != "" {
 		t.Fatalf("renderenv controls --out = %d\nstderr: %s", code, stderr)
 	}
@@ -175,7 +173,7 @@ func TestControlsOut(t *testing.T) {
 	if strings.Join(base, " ") != want {
 		t.Errorf("--out wrote %v, want %s", base, want)
 	}
-	code, _, stderr = runCLI("controls", "--out", dir, "--production", "lighthouse", "--format", "json")
+	code, _, stderr = runCLI("controls", "--dir", acme, "--out", dir, "--production", "lighthouse", "--format", "json")
 	b, err := os.ReadFile(filepath.Join(dir, "acme-lighthouse.evidence.json"))
 	var p evidence.Pack
 	if code != 0 || err != nil || json.Unmarshal(b, &p) != nil || p.Production != "lighthouse" {

@@ -15,12 +15,13 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
 
 	"github.com/renderenv/renderenv/internal/estate"
+	"github.com/renderenv/renderenv/internal/fixtures"
 	"github.com/renderenv/renderenv/internal/manifest"
 )
 
 func TestMain(m *testing.M) { cdktest.Main(m) }
 
-// shipped is the example estate built once with cdk-nag and the suppressions.
+// shipped is the acme fixture estate built once with cdk-nag and the suppressions.
 var shipped struct {
 	once sync.Once
 	est  *estate.Estate
@@ -44,7 +45,7 @@ func synthShipped(t *testing.T) {
 			shipped.err = err
 			return
 		}
-		e, errs := manifest.LoadDir("")
+		e, errs := manifest.LoadDir(fixtures.AcmeDir())
 		if len(errs) > 0 {
 			shipped.err = errs
 			return
@@ -159,7 +160,7 @@ func TestOnlyBuildsSharedStacksAndNamedProductions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, errs := manifest.LoadDir("")
+	e, errs := manifest.LoadDir(fixtures.AcmeDir())
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
@@ -182,7 +183,7 @@ func TestOnlyRejectsUnknownProduction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, _ := manifest.LoadDir("")
+	e, _ := manifest.LoadDir(fixtures.AcmeDir())
 	_, err = estate.Build(app, e, []string{"nightfall", "nosuch"})
 	if err == nil || err.Error() != `context: only: no production named "nosuch"` {
 		t.Errorf("got %v", err)

@@ -11,8 +11,8 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/renderenv/renderenv/internal/estate"
+	"github.com/renderenv/renderenv/internal/fixtures"
 	"github.com/renderenv/renderenv/internal/manifest"
-	"github.com/renderenv/renderenv/productions"
 )
 
 const pipelineBlock = `
@@ -23,23 +23,15 @@ pipeline:
   branch: main
 `
 
-// pipelineManifests copies the shipped examples and turns the pipeline on.
+// pipelineManifests copies the acme fixture and turns the pipeline on.
 func pipelineManifests(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	entries, err := productions.FS.ReadDir(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		data, err := productions.FS.ReadFile(e.Name())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if e.Name() == manifest.StudioFile {
+	for name, data := range fixtures.AcmeFiles() {
+		if name == manifest.StudioFile {
 			data = append(data, pipelineBlock...)
 		}
-		if err := os.WriteFile(filepath.Join(dir, e.Name()), data, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}

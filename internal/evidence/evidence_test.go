@@ -1,10 +1,10 @@
 package evidence_test
 
-// These tests read real templates: TestMain's helpers synthesize the shipped
-// example estate once per test binary (through jsii, so Node.js is needed),
-// and each test works on its own deep copy. The tests live in an external
-// package so that the CDK app's packages may import evidence without a
-// cycle.
+// These tests read real templates: TestMain's helpers synthesize the acme
+// fixture estate (internal/fixtures) once per test binary (through jsii, so
+// Node.js is needed), and each test works on its own deep copy. The tests
+// live in an external package so that the CDK app's packages may import
+// evidence without a cycle.
 
 import (
 	"encoding/json"
@@ -21,6 +21,7 @@ import (
 
 	"github.com/renderenv/renderenv/internal/estate"
 	"github.com/renderenv/renderenv/internal/evidence"
+	"github.com/renderenv/renderenv/internal/fixtures"
 	"github.com/renderenv/renderenv/internal/manifest"
 )
 
@@ -51,10 +52,13 @@ var (
 	synthMap = map[string]*synthesized{}
 )
 
-// synth synthesizes the manifests of dir ("" for the shipped examples) once
-// per test binary.
+// synth synthesizes the manifests of dir (fixtures.AcmeDir() for the acme
+// estate) once per test binary.
 func synth(t *testing.T, dir string) *synthesized {
 	t.Helper()
+	if dir == "" {
+		t.Fatal("synth: name a manifest folder such as fixtures.AcmeDir(); productions/ is the studio's")
+	}
 	if testing.Short() {
 		t.Skip("synthesizes the estate through jsii (Node.js); skipped with -short")
 	}
@@ -200,7 +204,7 @@ func TestEveryControlExactlyOnce(t *testing.T) {
 	if got := evidence.ControlIDs(); strings.Join(got, " ") != strings.Join(wantIDs, " ") {
 		t.Errorf("ControlIDs() = %v\nwant %v", got, wantIDs)
 	}
-	s := synth(t, "")
+	s := synth(t, fixtures.AcmeDir())
 	for _, r := range s.estate.Resolved() {
 		p := report(t, s.parsed(t), s.estate, r.Name)
 		seen := map[string]int{}
@@ -230,11 +234,11 @@ func TestEveryControlExactlyOnce(t *testing.T) {
 	}
 }
 
-// TestShippedEstate pins what the shipped examples must show: the controls
+// TestShippedEstate pins what the acme fixture estate must show: the controls
 // renderenv implements are implemented for the Tier 1 production, and the
 // tier table's allowances show as limitations, not failures.
 func TestShippedEstate(t *testing.T) {
-	s := synth(t, "")
+	s := synth(t, fixtures.AcmeDir())
 	implemented := []string{"1.1", "1.6", "2.6", "2.7", "4.1", "5.1", "5.2", "5.3", "7.1", "9.1", "9.2", "9.3", "9.4", "9.5", "10.5", "10.6"}
 	studio := []string{"1.7", "3.1", "6.1", "6.2", "6.3", "6.4", "6.5", "6.6", "6.7", "7.2", "10.2", "10.3", "10.4", "10.10"}
 	// The checklist asks for GuardDuty or AWS Config under 1.3, 2.1 to 2.5
@@ -350,14 +354,14 @@ func addStatement(r map[string]any, st map[string]any) {
 // checks that the control that claimed it no longer does, naming the
 // resource that broke it.
 func TestClaimsFlip(t *testing.T) {
-	s := synth(t, "")
+	s := synth(t, fixtures.AcmeDir())
 	const prod, logging, link = "acme-nightfall", "acme-logging", "acme-nightfall-link"
 	for _, tc := range []struct {
 		name    string
 		control string
 		check   string
 		// implemented: the control must be implemented before the change
-		// (for controls that the shipped templates fully implement).
+		// (for controls that the acme templates fully implement).
 		implemented bool
 		// mutate breaks the templates and returns the name the failure
 		// must mention.
@@ -664,7 +668,7 @@ func TestClaimsFlip(t *testing.T) {
 // production's data roles, by ARN or by reference, keeps 5.1 implemented,
 // so the bucket policy check above flips on outsiders, not on any Allow.
 func TestBucketPolicyOwnRoles(t *testing.T) {
-	s := synth(t, "")
+	s := synth(t, fixtures.AcmeDir())
 	tpls := s.parsed(t)
 	role, _ := find(t, tpls["acme-nightfall"], "AWS::IAM::Role", func(p map[string]any) bool { return strings.HasSuffix(fmt.Sprint(p["RoleName"]), "-render") })
 	_, r := assetPolicy(t, tpls["acme-nightfall"])
@@ -689,19 +693,11 @@ func TestBucketPolicyOwnRoles(t *testing.T) {
 // account with a trail of its own, and the pack finds the evidence there.
 func TestStandaloneTrail(t *testing.T) {
 	dir := t.TempDir()
-	files, err := filepath.Glob(filepath.Join(repoRoot, "productions", "*.yaml"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no shipped manifests: %v", err)
-	}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if filepath.Base(f) == "studio.yaml" {
+	for name, b := range fixtures.AcmeFiles() {
+		if name == "studio.yaml" {
 			b = regexp.MustCompile(`(?m)^organizationId:.*\n`).ReplaceAll(b, nil)
 		}
-		if err := os.WriteFile(filepath.Join(dir, filepath.Base(f)), b, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -729,7 +725,7 @@ func TestStandaloneTrail(t *testing.T) {
 }
 
 func TestOutputs(t *testing.T) {
-	s := synth(t, "")
+	s := synth(t, fixtures.AcmeDir())
 	p := report(t, s.parsed(t), s.estate, "nightfall")
 
 	j1, err := p.JSON()
@@ -782,7 +778,7 @@ func TestOutputs(t *testing.T) {
 }
 
 func TestReportErrors(t *testing.T) {
-	s := synth(t, "")
+	s := synth(t, fixtures.AcmeDir())
 	if _, err := evidence.Report(s.parsed(t), s.estate, "nosuch"); err == nil || !strings.Contains(err.Error(), `"nosuch"`) {
 		t.Errorf("Report(nosuch) = %v, want an error naming it", err)
 	}

@@ -8,11 +8,11 @@ import (
 	"testing"
 	"testing/fstest"
 
-	"github.com/renderenv/renderenv/productions"
+	"github.com/renderenv/renderenv/internal/fixtures"
 )
 
 // FuzzDecodeNeverPanics feeds arbitrary bytes to Load, as a production file
-// next to the shipped studio.yaml and as the studio.yaml of a shipped pooled
+// next to the acme fixture's studio.yaml and as the studio.yaml of its pooled
 // production. Whatever the bytes, Load must not panic, must return an estate
 // exactly when it returns no errors, and must name a file in every error.
 // Each run loads few files: the fuzzer minimizes every new input by running
@@ -25,11 +25,11 @@ import (
 // replayed by every go test.
 func FuzzDecodeNeverPanics(f *testing.F) {
 	examples := map[string][]byte{}
-	err := fs.WalkDir(productions.FS, ".", func(path string, d fs.DirEntry, err error) error {
+	err := fs.WalkDir(fixtures.Acme, ".", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		data, err := fs.ReadFile(productions.FS, path)
+		data, err := fs.ReadFile(fixtures.Acme, path)
 		examples[path] = data
 		f.Add(data)
 		return err

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/renderenv/renderenv/productions"
+	"github.com/renderenv/renderenv/internal/fixtures"
 )
 
 // estateOf loads an edited base estate that must be valid.
@@ -223,7 +223,7 @@ func TestPrivateRangesAreRFC1918(t *testing.T) {
 
 // TestPrivateRangesCoverEveryProductionCidr: the NACLs deny PrivateRanges
 // after their explicit allows, which denies every other production only if
-// every VPC range lies inside them. Checked on the shipped examples and on
+// every VPC range lies inside them. Checked on the acme fixture and on
 // every valid variant of the base estate.
 func TestPrivateRangesCoverEveryProductionCidr(t *testing.T) {
 	covered := func(p netip.Prefix) bool {
@@ -255,7 +255,7 @@ func TestPrivateRangesCoverEveryProductionCidr(t *testing.T) {
 		}
 	}
 	t.Run("examples", func(t *testing.T) {
-		est, errs := Load(productions.FS, label)
+		est, errs := Load(fixtures.Acme, label)
 		if len(errs) > 0 {
 			t.Fatal(errs)
 		}

@@ -5,8 +5,8 @@ package manifest
 // and complete list of errors the folder yields, in the order Load reports
 // them (file, then line).
 //
-// testdata/valid is the base estate, a copy of the shipped examples (kept as
-// a copy so that editing productions/ does not move the pinned lines).
+// testdata/valid is the base estate, a copy of the acme fixture (kept as a
+// copy so that editing the fixture does not move the pinned lines).
 // Odd files (empty, binary, broken YAML, ...) are real folders under
 // testdata/invalid; rule cases are the base estate with one edit, in the
 // tables below.
@@ -26,7 +26,7 @@ import (
 	"testing/fstest"
 	"time"
 
-	"github.com/renderenv/renderenv/productions"
+	"github.com/renderenv/renderenv/internal/fixtures"
 )
 
 // label is how every test names the manifest folder in errors.
@@ -203,16 +203,16 @@ func TestBaseEstateIsValid(t *testing.T) {
 	assertErrors(t, load(t, edited(t, nil)), nil)
 }
 
-func TestShippedExamplesAreValid(t *testing.T) {
-	e, errs := Load(productions.FS, label)
+func TestAcmeFixtureIsValid(t *testing.T) {
+	e, errs := Load(fixtures.Acme, label)
 	if len(errs) > 0 || e == nil {
-		t.Fatalf("shipped examples are invalid:\n%v", errs)
+		t.Fatalf("the acme fixture is invalid:\n%v", errs)
 	}
 	var names []string
 	for _, p := range e.Productions {
 		names = append(names, p.Name)
 	}
-	if want := []string{"brightside", "harbour", "lighthouse", "nightfall"}; !slices.Equal(names, want) {
+	if want := fixtures.AcmeProductions; !slices.Equal(names, want) {
 		t.Errorf("productions %v, want %v", names, want)
 	}
 }

@@ -46,12 +46,13 @@ type template struct {
 
 type stack struct {
 	Name, Account, Region string
+	Studio                string // the studio the stack belongs to
 	TerminationProtection bool
 	Tags                  map[string]string // the stack's own tags
 	Template              template
 }
 
-func readAssembly(dir string, names []string) ([]*stack, error) {
+func readAssembly(dir, studio string, names []string) ([]*stack, error) {
 	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
 	if err != nil {
 		return nil, err
@@ -80,7 +81,7 @@ func readAssembly(dir string, names []string) ([]*stack, error) {
 		if _, err := fmt.Sscanf(strings.ReplaceAll(strings.TrimPrefix(a.Environment, "aws://"), "/", " "), "%s %s", &account, &region); err != nil {
 			return nil, fmt.Errorf("%s: environment %q: %v", name, a.Environment, err)
 		}
-		s := &stack{Name: name, Account: account, Region: region,
+		s := &stack{Name: name, Account: account, Region: region, Studio: studio,
 			TerminationProtection: a.Properties.TerminationProtection, Tags: a.Properties.Tags}
 		tb, err := os.ReadFile(filepath.Join(dir, a.Properties.TemplateFile))
 		if err != nil {
@@ -673,7 +674,7 @@ func checkLaunchTemplate(t *testing.T, where string, r resolver, id string, prop
 // template says (DESIGN.md's security invariants, as far as moto shows them).
 func checkInvariants(t *testing.T, s *stack, r resolver, a *account) {
 	production := ""
-	if name := strings.TrimPrefix(s.Name, "acme-"); name != "logging" && name != "network" {
+	if name := strings.TrimPrefix(s.Name, s.Studio+"-"); name != "logging" && name != "network" {
 		production = name // a production, or a pool
 	}
 	ofStack := func(typ string) []string {
@@ -796,7 +797,8 @@ func checkInvariants(t *testing.T, s *stack, r resolver, a *account) {
 
 // checkProduction checks the names and keys of one production's resources.
 func checkProduction(t *testing.T, s *stack, production string, a *account) {
-	prefix := "acme-" + production
+	prefix := s.Studio + "-" + production
+	aliases := "alias/" + s.Studio + "/"
 
 	// People and the scheduler assume these roles for an hour at most (ISE 1.3).
 	for _, suffix := range []string{"key-admin", "data-operator", "log-reader", "launcher", "render"} {
@@ -809,31 +811,31 @@ func checkProduction(t *testing.T, s *stack, production string, a *account) {
 		}
 	}
 
-	// The production's keys: its own (alias/acme/<production>/<purpose>), or
+	// The production's keys: its own (alias/<studio>/<production>/<purpose>), or
 	// its account pool's when it asks for nothing dedicated (Tier 3).
 	aliasOf := func(purpose string) (string, string) {
 		for _, owner := range []string{production, "pool-" + s.Account} {
-			name := "alias/acme/" + owner + "/" + purpose
+			name := aliases + owner + "/" + purpose
 			if i := slices.IndexFunc(a.Aliases, func(x alias) bool { return x.AliasName == name }); i >= 0 {
 				return name, fmt.Sprintf("arn:aws:kms:%s:%s:key/%s", s.Region, s.Account, keyID(a.Aliases[i].TargetKeyId))
 			}
 		}
-		t.Errorf("no alias alias/acme/%s/%s, nor of the pool of %s", production, purpose, s.Account)
+		t.Errorf("no alias %s%s/%s, nor of the pool of %s", aliases, production, purpose, s.Account)
 		return "", ""
 	}
 	var own []string
 	for _, al := range a.Aliases {
-		if strings.HasPrefix(al.AliasName, "alias/acme/"+production+"/") {
+		if strings.HasPrefix(al.AliasName, aliases+production+"/") {
 			own = append(own, al.AliasName)
 		}
 	}
 	slices.Sort(own)
 	if len(own) > 0 && !slices.Equal(own, []string{
-		"alias/acme/" + production + "/content-asset",
-		"alias/acme/" + production + "/logging",
-		"alias/acme/" + production + "/root-volume",
+		aliases + production + "/content-asset",
+		aliases + production + "/logging",
+		aliases + production + "/root-volume",
 	}) {
-		t.Errorf("aliases %v, want alias/acme/%s/{content-asset,logging,root-volume}", own, production)
+		t.Errorf("aliases %v, want %s%s/{content-asset,logging,root-volume}", own, aliases, production)
 	}
 	_, assetKey := aliasOf("content-asset")
 	_, rootKey := aliasOf("root-volume")
@@ -870,5 +872,59 @@ func checkProduction(t *testing.T, s *stack, production string, a *account) {
 	}
 	if templates == 0 {
 		t.Errorf("no launch template %s-*", prefix)
+	}
+}
+
+// checkShapes checks that each estate has the shape it is deployed to show,
+// from its templates: with an organization, the central trail alone and the
+// Transit Gateway shared with the organization; without, a trail in every
+// account but the log archive (the management account's in the network
+// stack, each production's in its stack) and the gateway shared with each
+// production account by id.
+func checkShapes(t *testing.T, asm []*stack) {
+	t.Helper()
+	for _, s := range asm {
+		i := slices.IndexFunc(testEstates, func(e testEstate) bool { return e.studio == s.Studio })
+		if i < 0 {
+			t.Fatalf("%s: no test estate of studio %s", s.Name, s.Studio)
+		}
+		e := testEstates[i]
+		trails, shares := 0, 0
+		for logical, r := range s.Template.Resources {
+			switch r.Type {
+			case "AWS::CloudTrail::Trail":
+				trails++
+			case "AWS::RAM::ResourceShare":
+				shares++
+				principals, _ := r.Properties["Principals"].([]any)
+				for _, p := range principals {
+					v, _ := p.(string)
+					ok, want := strings.HasPrefix(v, "arn:aws:organizations::"), "the organization only"
+					if e.withoutOrganization {
+						ok, want = len(v) == 12 && strings.Trim(v, "0123456789") == "", "account ids only (no organization)"
+					}
+					if !ok {
+						t.Errorf("%s/%s: shared with %v; want %s", s.Name, logical, p, want)
+					}
+				}
+				if len(principals) == 0 {
+					t.Errorf("%s/%s: shared with nobody", s.Name, logical)
+				}
+			}
+		}
+		name := strings.TrimPrefix(s.Name, s.Studio+"-")
+		wantTrails := 0
+		switch {
+		case name == "logging":
+			wantTrails = 1 // the central trail
+		case e.withoutOrganization && !strings.HasPrefix(name, "pool-"):
+			wantTrails = 1 // the account's own
+		}
+		if trails != wantTrails {
+			t.Errorf("%s: %d CloudTrail trails, want %d (organization: %v)", s.Name, trails, wantTrails, !e.withoutOrganization)
+		}
+		if wantShares := map[bool]int{true: 1}[name == "network"]; shares != wantShares {
+			t.Errorf("%s: %d RAM shares, want %d", s.Name, shares, wantShares)
+		}
 	}
 }

@@ -2,13 +2,21 @@ package deploy
 
 // The deployment test ("Proof"). It starts moto, bootstraps every account of
 // the deployed stacks with the real pinned CDK CLI (trusting the management
-// account, as the README's "Adding a production" does), synthesizes the
-// shipped estate once, deploys from the management account
+// account, as the README's "Adding a production" does), synthesizes two
+// estates made from the acme fixture (internal/fixtures), deploys from the
+// management account
 //
 //	acme-logging, acme-network,
 //	acme-nightfall (Tier 1), acme-harbour (Tier 2),
 //	acme-pool-555555555555 with acme-brightside (Tier 3, pooled) and
-//	acme-lighthouse (Tier 3, its own VPC and keys)
+//	acme-lighthouse (Tier 3, its own VPC and keys),
+//
+// and, into the same accounts, the studio "solo": acme without an
+// organization, so with the management account's own trail in solo-network,
+// the Transit Gateway shared with each production account by id, and the
+// production's own trail in solo-nightfall,
+//
+//	solo-logging, solo-network, solo-nightfall,
 //
 // and then reads back through the AWS API (testdata/inventory.py) what the
 // templates say exists, plus the security properties that must hold whatever
@@ -60,8 +68,8 @@ package deploy
 //     account. server.py lists the moto bugs it also works around; none of
 //     them invents a resource.
 //
-// The test estate is the shipped one (productions/) with the two changes
-// above, made in testManifests.
+// The test estates are the acme fixture with the two changes above, made in
+// testManifests; productions/ is the studio's and is not read here.
 
 import (
 	"bytes"
@@ -77,26 +85,51 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/renderenv/renderenv/internal/fixtures"
 )
 
 const (
-	// deadline bounds the whole test, which takes about a minute on two cores.
+	// deadline bounds the whole test, which takes about two minutes on two
+	// shared cores.
 	deadline = 8 * time.Minute
 	region   = "us-west-2"
 	// pinnedTransitGateway is the test estate's transitGatewayId.
 	pinnedTransitGateway = "tgw-0123456789abcdef0"
 )
 
-// deployedStacks are the stacks the test deploys, in no particular order:
-// the CLI orders them by their dependencies.
-var deployedStacks = []string{
-	"acme-logging",
-	"acme-network",
-	"acme-nightfall",
-	"acme-harbour",
-	"acme-pool-555555555555",
-	"acme-brightside",
-	"acme-lighthouse",
+// testEstate is one estate the test synthesizes and deploys.
+type testEstate struct {
+	// studio renames the acme fixture's studio: the estates share the
+	// accounts, and every name they create there starts with the studio.
+	studio string
+	// withoutOrganization drops organizationId (and its management account).
+	withoutOrganization bool
+	// only is the productions synthesized (CDK context only), all when empty.
+	only string
+	// stacks are the stacks deployed, in no particular order: the CLI orders
+	// them by their dependencies.
+	stacks []string
+}
+
+var testEstates = []testEstate{
+	{studio: "acme", stacks: []string{
+		"acme-logging",
+		"acme-network",
+		"acme-nightfall",
+		"acme-harbour",
+		"acme-pool-555555555555",
+		"acme-brightside",
+		"acme-lighthouse",
+	}},
+	// One production is enough to show a production account's own trail;
+	// the network stack still shares the Transit Gateway with every
+	// production account of the manifests.
+	{studio: "solo", withoutOrganization: true, only: "nightfall", stacks: []string{
+		"solo-logging",
+		"solo-network",
+		"solo-nightfall",
+	}},
 }
 
 var (
@@ -117,20 +150,7 @@ func TestEstateDeploysToMoto(t *testing.T) {
 	if testing.Short() {
 		t.Skip("deploys into moto with the CDK CLI; not with -short")
 	}
-	if _, err := exec.LookPath("moto_server"); err != nil {
-		t.Skip("moto_server is not installed (pip install 'moto[server]'); the deployment test needs it")
-	}
-	for _, tool := range []string{"python3", "node", "npm"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("%s is not on PATH; the deployment test needs it", tool)
-		}
-	}
-	if _, err := os.Stat(cdkCLI); err != nil {
-		t.Fatalf("the pinned CDK CLI is not installed (%v): run `make cli`", err)
-	}
-	if out, err := exec.Command("python3", "-c", "import moto, boto3").CombinedOutput(); err != nil {
-		t.Fatalf("python3 cannot import moto and boto3, which moto_server's Python has: %v\n%s", err, out)
-	}
+	requirePrerequisites(t)
 
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), deadline)
@@ -146,8 +166,7 @@ func TestEstateDeploysToMoto(t *testing.T) {
 		t.Logf("%6.1fs  %s", time.Since(start).Seconds(), what)
 	}
 	tmp := t.TempDir()
-	assembly := filepath.Join(tmp, "cdk.out")
-	manifests := filepath.Join(tmp, "manifests")
+	assembly := func(e testEstate) string { return filepath.Join(tmp, e.studio+".out") }
 	lambdaRuntime := filepath.Join(tmp, "lambda-runtime")
 
 	// The synthesis (Go, jsii, cdk-nag) takes most of the time: moto starts
@@ -156,12 +175,13 @@ func TestEstateDeploysToMoto(t *testing.T) {
 	t.Cleanup(func() { cancel(); <-synthDone }) // before the temporary folder goes
 	go func() {
 		defer close(synthDone)
-		if err := testManifests(manifests); err != nil {
-			synthesized <- err
-			return
+		for _, e := range testEstates {
+			if err := synthesize(ctx, tmp, e, assembly(e)); err != nil {
+				synthesized <- fmt.Errorf("%s: %w", e.studio, err)
+				return
+			}
 		}
-		synthesized <- run(ctx, root, cliEnv(nil), filepath.Join(tmp, "synth.log"),
-			cdkCLI, "synth", "--quiet", "--no-notices", "--output", assembly, "--context", "manifests="+manifests)
+		synthesized <- nil
 	}()
 
 	step("install the Lambda runtime's AWS SDK (testdata/moto/package-lock.json)", installLambdaRuntime(ctx, tmp, lambdaRuntime))
@@ -177,7 +197,7 @@ func TestEstateDeploysToMoto(t *testing.T) {
 		step("enter account "+a, err)
 		creds[a] = c
 	}
-	step("synthesize the test estate", <-synthesized)
+	step(fmt.Sprintf("synthesize the %d test estates", len(testEstates)), <-synthesized)
 
 	var bootstraps []func() error
 	for _, a := range accounts {
@@ -185,25 +205,47 @@ func TestEstateDeploysToMoto(t *testing.T) {
 			// --app: without an app the CLI synthesizes cdk.json's app, for
 			// nothing (the environments are given).
 			return run(ctx, root, cliEnv(m.env(creds[a])), filepath.Join(tmp, "bootstrap-"+a+".log"),
-				cdkCLI, "bootstrap", "aws://"+a+"/"+region, "--app", assembly, "--no-notices",
+				cdkCLI, "bootstrap", "aws://"+a+"/"+region, "--app", assembly(testEstates[0]), "--no-notices",
 				"--trust", management,
 				"--cloudformation-execution-policies", "arn:aws:iam::aws:policy/AdministratorAccess")
 		})
 	}
 	step(fmt.Sprintf("bootstrap %d accounts, trusting %s", len(accounts), management), parallel(bootstraps...))
 
-	asm, err := readAssembly(assembly, deployedStacks)
-	step("read the cloud assembly", err)
+	var asm []*stack
+	for _, e := range testEstates {
+		stacks, err := readAssembly(assembly(e), e.studio, e.stacks)
+		step("read the cloud assembly of "+e.studio, err)
+		asm = append(asm, stacks...)
+	}
 	for _, s := range asm {
 		if _, ok := creds[s.Account]; !ok {
 			t.Fatalf("stack %s is in account %s, which the test does not bootstrap", s.Name, s.Account)
 		}
 	}
+	// What the estates are for: the test fails if an estate stops having the
+	// shape it is meant to deploy.
+	checkShapes(t, asm)
 	step("store the render AMIs in SSM", putRenderImages(ctx, m, creds, asm))
 
-	deploy := append([]string{"deploy", "--app", assembly, "--require-approval", "never", "--method", "direct",
-		"--concurrency", "4", "--no-notices", "--progress", "events"}, deployedStacks...)
-	step("cdk deploy "+fmt.Sprint(deployedStacks), run(ctx, root, cliEnv(m.env(creds[management])), filepath.Join(tmp, "deploy.log"), cdkCLI, deploy...))
+	// The estates deploy side by side, each with its own CLI.
+	var deploys []func() error
+	for _, e := range testEstates {
+		deploys = append(deploys, func() error {
+			args := append([]string{"deploy", "--app", assembly(e), "--require-approval", "never", "--method", "direct",
+				"--concurrency", "4", "--no-notices", "--progress", "events"}, e.stacks...)
+			err := run(ctx, root, cliEnv(m.env(creds[management])), filepath.Join(tmp, "deploy-"+e.studio+".log"), cdkCLI, args...)
+			if err != nil {
+				return fmt.Errorf("%s: %w", e.studio, err)
+			}
+			return nil
+		})
+	}
+	var names []string
+	for _, e := range testEstates {
+		names = append(names, e.stacks...)
+	}
+	step("cdk deploy "+fmt.Sprint(names), parallel(deploys...))
 
 	inv, err := readInventory(ctx, m, tmp, accounts)
 	step("read back every account through the AWS API", err)
@@ -229,35 +271,43 @@ func cliEnv(env []string) []string {
 	)
 }
 
-// testManifests writes the test estate into dir: the shipped manifests, with
-// the studio's Transit Gateway pinned and without its VPN (see the top of
-// this file for why moto needs both).
-func testManifests(dir string) error {
-	files, err := filepath.Glob(filepath.Join(root, "productions", "*.yaml"))
-	if err != nil || len(files) == 0 {
-		return fmt.Errorf("no manifests in productions/: %v", err)
+// synthesize writes e's manifests and synthesizes them into assembly with
+// the pinned CLI, as a studio does.
+func synthesize(ctx context.Context, tmp string, e testEstate, assembly string) error {
+	manifests := filepath.Join(tmp, e.studio+"-manifests")
+	if err := testManifests(manifests, e); err != nil {
+		return err
 	}
+	args := []string{"synth", "--quiet", "--no-notices", "--output", assembly, "--context", "manifests=" + manifests}
+	if e.only != "" {
+		args = append(args, "--context", "only="+e.only)
+	}
+	return run(ctx, root, cliEnv(nil), filepath.Join(tmp, "synth-"+e.studio+".log"), cdkCLI, args...)
+}
+
+// testManifests writes the test estate e into dir: the acme fixture's
+// manifests, with the studio renamed, the Transit Gateway pinned and without
+// the VPN (see the top of this file for why moto needs both), and without
+// the organization when e asks.
+func testManifests(dir string, e testEstate) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return err
-		}
-		if filepath.Base(f) == "studio.yaml" {
-			if b, err = pinStudio(b); err != nil {
-				return fmt.Errorf("%s: %w", f, err)
+	for name, b := range fixtures.AcmeFiles() {
+		if name == "studio.yaml" {
+			var err error
+			if b, err = pinStudio(b, e); err != nil {
+				return fmt.Errorf("%s: %w", name, err)
 			}
 		}
-		if err := os.WriteFile(filepath.Join(dir, filepath.Base(f)), b, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func pinStudio(b []byte) ([]byte, error) {
+func pinStudio(b []byte, e testEstate) ([]byte, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(b, &doc); err != nil {
 		return nil, err
@@ -266,8 +316,17 @@ func pinStudio(b []byte) ([]byte, error) {
 		return nil, errors.New("not a YAML mapping")
 	}
 	studio := doc.Content[0]
+	name := mappingValue(studio, "studio")
+	if name == nil {
+		return nil, errors.New("no studio name")
+	}
+	name.Value = e.studio
 	if onPrem := mappingValue(studio, "onPremises"); onPrem != nil {
 		deleteKey(onPrem, "vpn")
+	}
+	if e.withoutOrganization {
+		deleteKey(studio, "organizationId")
+		deleteKey(studio, "organizationManagementAccount")
 	}
 	deleteKey(studio, "transitGatewayId")
 	studio.Content = append(studio.Content,

@@ -133,7 +133,7 @@ func customRuleFor(rules []customRule, id string) (customRule, bool) {
 	return customRule{}, false
 }
 
-// TestTemplatesPassCfnLint lints every template of the shipped estate, each
+// TestTemplatesPassCfnLint lints every template of the acme estate, each
 // against its stack's region: no error and no warning except those
 // .cfnlintrc.yaml ignores with a reason, and no breach of invariants.rules.
 func TestTemplatesPassCfnLint(t *testing.T) {

@@ -1,6 +1,6 @@
-// Package lint checks every template of the shipped estate with two external
-// linters, so that a reviewer does not have to trust renderenv's own tests
-// alone:
+// Package lint checks every template of the acme fixture estate
+// (internal/fixtures) with two external linters, so that a reviewer does not
+// have to trust renderenv's own tests alone:
 //
 //   - cfn-lint (pip install cfn-lint) with the repository's .cfnlintrc.yaml:
 //     the CloudFormation resource schemas and best practices, plus the

@@ -367,7 +367,7 @@ func readExemptions(t *testing.T, root string, rules map[string][]string) []exem
 
 // TestTemplatesPassControlTowerControlsOrAreExempted runs the AWS Control
 // Tower proactive controls (cfn-guard rules of the pinned
-// @cdklabs/cdk-validator-cfnguard) over every template of the shipped
+// @cdklabs/cdk-validator-cfnguard) over every template of the acme
 // estate. Each failure must be fixed or exempted with a reason in
 // guard-exemptions.yaml, and each exemption must still match a failure.
 func TestTemplatesPassControlTowerControlsOrAreExempted(t *testing.T) {
