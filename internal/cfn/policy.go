@@ -91,7 +91,7 @@ func (a *Assembly) policiesOf(r *Resource) []*Policy {
 		}
 		return out
 	case "AWS::IAM::Policy":
-		return []*Policy{doc(Identity, "PolicyDocument", r.resolveAll("Roles"), nil)}
+		return []*Policy{doc(Identity, "PolicyDocument", r.ResolveAll("Roles"), nil)}
 	case "AWS::IAM::ManagedPolicy":
 		out := []*Policy{doc(Identity, "PolicyDocument", a.attached(r), nil)}
 		if b := a.bounded(r); len(b) > 0 {
@@ -101,21 +101,21 @@ func (a *Assembly) policiesOf(r *Resource) []*Policy {
 	case "AWS::KMS::Key":
 		return []*Policy{doc(Key, "KeyPolicy", nil, self)}
 	case "AWS::S3::BucketPolicy":
-		return []*Policy{doc(Bucket, "PolicyDocument", nil, r.resolveAll("Bucket"))}
+		return []*Policy{doc(Bucket, "PolicyDocument", nil, r.ResolveAll("Bucket"))}
 	case "AWS::EC2::VPCEndpoint":
 		if r.Properties["PolicyDocument"] != nil {
 			return []*Policy{doc(Endpoint, "PolicyDocument", nil, self)}
 		}
 	case "AWS::SNS::TopicPolicy":
-		return []*Policy{doc(Topic, "PolicyDocument", nil, r.resolveAll("Topics"))}
+		return []*Policy{doc(Topic, "PolicyDocument", nil, r.ResolveAll("Topics"))}
 	}
 	return nil
 }
 
-// resolveAll resolves each item of a property that is a value or a list,
+// ResolveAll resolves each item of a property that is a value or a list,
 // and matches plain names to resources of the stack by their declared
 // physical name.
-func (r *Resource) resolveAll(path string) []*Resource {
+func (r *Resource) ResolveAll(path string) []*Resource {
 	var out []*Resource
 	for _, v := range AsList(r.Prop(path)) {
 		if t := r.Stack.Resolve(v); t != nil {
@@ -137,9 +137,9 @@ func (r *Resource) resolveAll(path string) []*Resource {
 // attached returns the roles a managed policy is attached to: those its
 // Roles property names and those that list it in ManagedPolicyArns.
 func (a *Assembly) attached(mp *Resource) []*Resource {
-	out := mp.resolveAll("Roles")
+	out := mp.ResolveAll("Roles")
 	for _, role := range a.Resources("AWS::IAM::Role") {
-		for _, p := range role.resolveAll("ManagedPolicyArns") {
+		for _, p := range role.ResolveAll("ManagedPolicyArns") {
 			if p == mp && !slices.Contains(out, role) {
 				out = append(out, role)
 			}
