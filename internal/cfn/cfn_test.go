@@ -116,7 +116,7 @@ func TestPoliciesAreNormalised(t *testing.T) {
 	for _, p := range a.Policies() {
 		byKind[p.Kind] = append(byKind[p.Kind], p)
 	}
-	if n := [...]int{len(byKind[Trust]), len(byKind[Identity]), len(byKind[Boundary]), len(byKind[Key])}; n != [...]int{1, 4, 1, 1} {
+	if n := [...]int{len(byKind[Trust]), len(byKind[Identity]), len(byKind[Boundary]), len(byKind[Key])}; n != [...]int{1, 3, 1, 1} {
 		t.Fatalf("trust, identity, boundary, key policies: %v", n)
 	}
 	key := byKind[Key][0].Statements[0]

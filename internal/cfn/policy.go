@@ -93,9 +93,14 @@ func (a *Assembly) policiesOf(r *Resource) []*Policy {
 	case "AWS::IAM::Policy":
 		return []*Policy{doc(Identity, "PolicyDocument", r.ResolveAll("Roles"), nil)}
 	case "AWS::IAM::ManagedPolicy":
-		out := []*Policy{doc(Identity, "PolicyDocument", a.attached(r), nil)}
-		if b := a.bounded(r); len(b) > 0 {
-			out = append(out, doc(Boundary, "PolicyDocument", b, nil))
+		// A managed policy used only as a boundary grants nothing.
+		var out []*Policy
+		attached, bounded := a.attached(r), a.bounded(r)
+		if len(attached) > 0 || len(bounded) == 0 {
+			out = append(out, doc(Identity, "PolicyDocument", attached, nil))
+		}
+		if len(bounded) > 0 {
+			out = append(out, doc(Boundary, "PolicyDocument", bounded, nil))
 		}
 		return out
 	case "AWS::KMS::Key":

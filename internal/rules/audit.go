@@ -52,10 +52,10 @@ const minRetentionDays = 365
 // for logs that must be kept, or "".
 func logGroupProblem(lg *cfn.Resource) string {
 	if p := kmsKeyProblem(lg.Stack, lg.Properties["KmsKeyId"]); p != "" {
-		return "KmsKeyId " + p
+		return "log group " + lg.ID + ": KmsKeyId " + p
 	}
 	if days, ok := cfn.Number(lg.Properties["RetentionInDays"]); !ok || days < minRetentionDays {
-		return "RetentionInDays is " + orUnset(lg.Properties["RetentionInDays"]) + ", want at least 365"
+		return "log group " + lg.ID + ": RetentionInDays is " + orUnset(lg.Properties["RetentionInDays"]) + ", want at least 365"
 	}
 	return ""
 }
@@ -84,7 +84,9 @@ func checkFlowLogs(a *cfn.Assembly, report Reporter) {
 			case dest != nil && dest.Type == "AWS::Logs::LogGroup":
 				problem = logGroupProblem(dest)
 			case dest != nil && dest.Type == "AWS::S3::Bucket":
-				problem = kmsKeyProblem(dest.Stack, dest.Prop("BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.KMSMasterKeyID"))
+				if p := kmsKeyProblem(dest.Stack, dest.Prop("BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.KMSMasterKeyID")); p != "" {
+					problem = "bucket " + dest.ID + ": KMSMasterKeyID " + p
+				}
 			default:
 				problem = "its destination is no log group or bucket of the assembly"
 			}

@@ -293,6 +293,10 @@ var adminPorts = []struct {
 
 func checkNoAdminIngress(a *cfn.Assembly, report Reporter) {
 	for _, in := range ingressRules(a) {
+		if proto := strings.ToLower(in.r.Stack.String(in.m["IpProtocol"])); proto == "-1" || proto == "all" {
+			report(in.r, in.at("IpProtocol"), "admits all protocols and ports, SSH and RDP included: access is through Session Manager only")
+			continue
+		}
 		for _, p := range adminPorts {
 			if in.covers(p.port) {
 				report(in.r, in.at("IpProtocol"), "admits %s (port %v, %s %v-%v): access is through Session Manager only",

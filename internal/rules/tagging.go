@@ -28,7 +28,7 @@ var (
 	// associations, propagations and routes have no Tags in CloudFormation.
 	alwaysTaggable = []string{
 		"AWS::EC2::VPC", "AWS::EC2::Subnet", "AWS::EC2::SecurityGroup", "AWS::S3::Bucket",
-		"AWS::KMS::Key", "AWS::IAM::Role", "AWS::Logs::LogGroup", "AWS::EC2::LaunchTemplate",
+		"AWS::KMS::Key", "AWS::IAM::Role", "AWS::Logs::LogGroup",
 		"AWS::EC2::TransitGateway", "AWS::EC2::TransitGatewayAttachment", "AWS::EC2::TransitGatewayRouteTable",
 		"AWS::EC2::TransitGatewayVpcAttachment", "AWS::EC2::TransitGatewayConnect",
 		"AWS::EC2::TransitGatewayPeeringAttachment", "AWS::EC2::TransitGatewayMulticastDomain",
