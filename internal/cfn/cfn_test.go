@@ -153,10 +153,11 @@ func TestPoliciesAreNormalised(t *testing.T) {
 	}
 }
 
-func TestStacksWithoutManifestTagsTakeTheTagsTheirResourcesShare(t *testing.T) {
+func TestStacksWithoutManifestTagsTakeTheTagsMostResourcesCarry(t *testing.T) {
 	s, err := ParseTemplate("x", []byte(`{"Resources": {
-		"A": {"Type": "AWS::EC2::VPC", "Properties": {"Tags": [{"Key": "Studio", "Value": "acme"}, {"Key": "Name", "Value": "a"}]}},
-		"B": {"Type": "AWS::SSM::Parameter", "Properties": {"Tags": {"Studio": "acme", "Name": "b"}}},
+		"A": {"Type": "AWS::EC2::VPC", "Properties": {"Tags": [{"Key": "Studio", "Value": "acme"}, {"Key": "Group", "Value": "network"}]}},
+		"B": {"Type": "AWS::SSM::Parameter", "Properties": {"Tags": {"Studio": "acme", "Group": "network", "Name": "b"}}},
+		"D": {"Type": "AWS::KMS::Key", "Properties": {"Tags": [{"Key": "Studio", "Value": "acme"}, {"Key": "Group", "Value": "security"}]}},
 		"C": {"Type": "AWS::EC2::Route", "Properties": {}}}}`))
 	if err != nil {
 		t.Fatal(err)
@@ -164,8 +165,8 @@ func TestStacksWithoutManifestTagsTakeTheTagsTheirResourcesShare(t *testing.T) {
 	if _, err := NewAssembly(s); err != nil {
 		t.Fatal(err)
 	}
-	if len(s.Tags) != 1 || s.Tags["Studio"] != "acme" {
-		t.Errorf("tags %v, want Studio=acme only", s.Tags)
+	if len(s.Tags) != 2 || s.Tags["Studio"] != "acme" || s.Tags["Group"] != "network" {
+		t.Errorf("tags %v, want Studio=acme and Group=network only", s.Tags)
 	}
 	if _, err := ParseTemplate("y", []byte("not json")); err == nil || !strings.HasPrefix(err.Error(), "y: ") {
 		t.Errorf("a broken template: %v", err)

@@ -36,8 +36,8 @@ type Stack struct {
 	Account string // "" when the assembly does not say
 	Region  string
 	// Tags are the stack's own tags (the artifact's tags in manifest.json).
-	// A stack parsed without a manifest gets the tags that every tagged
-	// resource of its template carries with the same value.
+	// A stack parsed without a manifest gets the tags most of its tagged
+	// resources carry (see NewAssembly).
 	Tags         map[string]string
 	Dependencies []string // the names of the artifacts it depends on
 	TemplateFile string   // relative to the assembly's folder, when read from one
@@ -120,7 +120,7 @@ func TemplateFromMap(name string, raw map[string]any) *Stack {
 }
 
 // NewAssembly gathers stacks into an assembly. Stack names must be unique.
-// Stacks without tags get the tags their resources share.
+// Stacks without tags get the tags their resources carry (see inferTags).
 func NewAssembly(stacks ...*Stack) (*Assembly, error) {
 	a := &Assembly{byName: map[string]*Stack{}, byType: map[string][]*Resource{},
 		params: map[string][]*Resource{}, aliases: map[string]*Resource{}, exports: map[string]Output{}}
@@ -131,7 +131,7 @@ func NewAssembly(stacks ...*Stack) (*Assembly, error) {
 		a.byName[s.Name] = s
 		s.assembly = a
 		if s.Tags == nil {
-			s.Tags = sharedTags(s)
+			s.Tags = inferTags(s)
 		}
 	}
 	a.Stacks = slices.SortedFunc(maps.Values(a.byName), func(x, y *Stack) int { return strings.Compare(x.Name, y.Name) })
@@ -169,27 +169,38 @@ func FromTemplates(templates map[string]map[string]any) (*Assembly, error) {
 	return NewAssembly(stacks...)
 }
 
-// sharedTags are the tags every tagged resource of s carries, with the same
-// value: what CDK's stack tags leave in a template.
-func sharedTags(s *Stack) map[string]string {
-	var out map[string]string
+// inferTags are the tags CDK's stack tags leave in a template: for each key
+// that most tagged resources carry, the value most of them give it (a
+// construct may override a stack tag on some resources, as renderenv does
+// with ResourceGroup).
+func inferTags(s *Stack) map[string]string {
+	counts := map[string]map[string]int{}
+	tagged := 0
 	for _, r := range s.All() {
 		tags, ok := r.Tags()
 		if !ok {
 			continue
 		}
-		if out == nil {
-			out = maps.Clone(tags)
-			continue
-		}
-		for k, v := range out {
-			if tags[k] != v {
-				delete(out, k)
+		tagged++
+		for k, v := range tags {
+			if counts[k] == nil {
+				counts[k] = map[string]int{}
 			}
+			counts[k][v]++
 		}
 	}
-	if out == nil {
-		out = map[string]string{}
+	out := map[string]string{}
+	for _, k := range slices.Sorted(maps.Keys(counts)) {
+		best, n, total := "", 0, 0
+		for _, v := range slices.Sorted(maps.Keys(counts[k])) {
+			total += counts[k][v]
+			if counts[k][v] > n {
+				best, n = v, counts[k][v]
+			}
+		}
+		if 2*total > tagged {
+			out[k] = best
+		}
 	}
 	return out
 }
