@@ -1,0 +1,52 @@
+package test
+
+import (
+	"maps"
+	"slices"
+	"testing"
+
+	"github.com/renderenv/renderenv/internal/cfn"
+	"github.com/renderenv/renderenv/internal/rules"
+)
+
+// assemblyOf is the cfn model of a synthesized estate, built from the
+// template files as written. The harness keeps no manifest.json, so each
+// stack's tags are those its resources carry (cfn.NewAssembly) and its
+// account and region are left unknown.
+func assemblyOf(t *testing.T, s *Synthesized) *cfn.Assembly {
+	t.Helper()
+	var stacks []*cfn.Stack
+	for _, name := range slices.Sorted(maps.Keys(s.Raw)) {
+		st, err := cfn.ParseTemplate(name, s.Raw[name])
+		if err != nil {
+			t.Fatal(err)
+		}
+		stacks = append(stacks, st)
+	}
+	a, err := cfn.NewAssembly(stacks...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// Every rule of the rule set holds on the shipped estate and on the
+// generated estate with every tier and isolation shape.
+func TestEveryRuleHoldsOnTheSynthesizedEstates(t *testing.T) {
+	eachEstate(t, invariantEstates, func(t *testing.T, s *Synthesized) {
+		a := assemblyOf(t, s)
+		for _, f := range rules.Run(a) {
+			t.Error(f)
+		}
+		// A rule over an estate that lacks what it checks would pass
+		// vacuously: the estates hold every kind of resource the rules
+		// are about.
+		for _, typ := range []string{"AWS::EC2::VPC", "AWS::EC2::LaunchTemplate", "AWS::KMS::Key", "AWS::S3::Bucket", "AWS::S3::BucketPolicy",
+			"AWS::CloudTrail::Trail", "AWS::EC2::FlowLog", "AWS::Logs::LogGroup", "AWS::EC2::TransitGatewayRouteTablePropagation",
+			"AWS::EC2::SecurityGroup", "AWS::IAM::Role", "AWS::EC2::InternetGateway", "AWS::EC2::NatGateway"} {
+			if len(a.Resources(typ)) == 0 {
+				t.Errorf("the %s estate has no %s", s.Name, typ)
+			}
+		}
+	})
+}
