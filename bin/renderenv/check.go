@@ -23,24 +23,10 @@ func check(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(io.Discard)
 	format := fs.String("format", "text", "text or json")
 	list := fs.Bool("rules", false, "list the rules with their ISE controls and descriptions")
-	bad := func(msg string) int {
-		fmt.Fprintf(stderr, "renderenv check: %s\n%s", msg, usage)
-		return 2
-	}
-	// Flags may come before or after the folder.
-	var dirs []string
-	for rest := args; ; {
-		if err := fs.Parse(rest); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				fmt.Fprint(stdout, usage)
-				return 0
-			}
-			return bad(err.Error())
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		dirs, rest = append(dirs, fs.Arg(0)), fs.Args()[1:]
+	bad := func(msg string) int { return badUsage(stderr, "check", msg) }
+	dirs, code, done := parseFlags(fs, args, stdout, stderr)
+	if done {
+		return code
 	}
 	if *format != "text" && *format != "json" {
 		return bad(fmt.Sprintf("--format %q: use text or json", *format))
@@ -81,6 +67,32 @@ func check(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// parseFlags parses args with fs, flags before or after the positional
+// arguments, and returns those. done is true when the command should stop
+// with code: after printing the usage for -h, or the usage error.
+func parseFlags(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (positional []string, code int, done bool) {
+	for rest := args; ; {
+		if err := fs.Parse(rest); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fmt.Fprint(stdout, usage)
+				return nil, 0, true
+			}
+			return nil, badUsage(stderr, fs.Name(), err.Error()), true
+		}
+		if fs.NArg() == 0 {
+			return positional, 0, false
+		}
+		positional, rest = append(positional, fs.Arg(0)), fs.Args()[1:]
+	}
+}
+
+// badUsage reports a usage error of a command, with the usage, and returns
+// the exit status 2.
+func badUsage(stderr io.Writer, command, msg string) int {
+	fmt.Fprintf(stderr, "renderenv %s: %s\n%s", command, msg, usage)
+	return 2
 }
 
 func plural(n int, noun string) string {

@@ -9,7 +9,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/renderenv/renderenv/internal/estate"
 	"github.com/renderenv/renderenv/internal/manifest"
 	"github.com/renderenv/renderenv/internal/rules"
 )
@@ -23,16 +22,7 @@ var (
 	assemblyErr   error
 )
 
-func synthesizeAssembly() (files map[string][]byte, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("synthesis panicked: %v", r)
-		}
-	}()
-	root, err := estate.ProjectRoot()
-	if err != nil {
-		return nil, err
-	}
+func synthesizeAssembly() (map[string][]byte, error) {
 	e, errs := manifest.LoadDir("")
 	if len(errs) > 0 {
 		return nil, errs[0]
@@ -42,19 +32,14 @@ func synthesizeAssembly() (files map[string][]byte, err error) {
 		return nil, err
 	}
 	defer os.RemoveAll(out)
-	app, err := estate.NewApp(root, out)
-	if err != nil {
+	if err := synthesizeInto(e, out); err != nil {
 		return nil, err
 	}
-	if _, err := estate.Build(app, e, nil); err != nil {
-		return nil, err
-	}
-	app.Synth(nil)
 	names, err := filepath.Glob(filepath.Join(out, "*.json"))
 	if err != nil {
 		return nil, err
 	}
-	files = map[string][]byte{}
+	files := map[string][]byte{}
 	for _, name := range names {
 		if files[filepath.Base(name)], err = os.ReadFile(name); err != nil {
 			return nil, err
@@ -67,7 +52,6 @@ func synthesizeAssembly() (files map[string][]byte, err error) {
 // temporary folder and returns it.
 func shippedAssembly(t *testing.T) string {
 	t.Helper()
-	os.Setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 	assemblyOnce.Do(func() { assemblyFiles, assemblyErr = synthesizeAssembly() })
 	if assemblyErr != nil {
 		t.Fatalf("synthesizing the shipped estate: %v", assemblyErr)
