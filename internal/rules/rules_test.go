@@ -164,3 +164,14 @@ func TestFindingsPrintAndMarshal(t *testing.T) {
 		t.Errorf("no findings marshal as %s, want []", b)
 	}
 }
+
+// The README documents the rule set; the table there is Table's.
+func TestTheReadmeListsEveryRule(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), Table()) {
+		t.Errorf("README.md does not hold the rule table; put this under \"Checking a synthesized assembly\":\n%s", Table())
+	}
+}
