@@ -17,7 +17,7 @@ func init() {
 			Description: "Every CloudTrail trail encrypts its log files with a customer-managed key",
 			Check:       checkTrailEncrypted},
 		Rule{ID: "RE-AUD-003", Controls: []string{"8.1"},
-			Description: "Every VPC has a flow log of ALL traffic to an encrypted log group kept at least 365 days, or to an encrypted bucket",
+			Description: "Every VPC has a flow log of ALL traffic to an encrypted log group kept at least 365 days, or to an encrypted bucket; no flow log records less",
 			Check:       checkFlowLogs},
 		Rule{ID: "RE-AUD-004", Controls: []string{"8.1", "9.1"},
 			Description: "Every log group is encrypted with a customer-managed key and keeps its events at least 365 days",
@@ -63,6 +63,9 @@ func logGroupProblem(lg *cfn.Resource) string {
 func checkFlowLogs(a *cfn.Assembly, report Reporter) {
 	logs := map[*cfn.Resource][]*cfn.Resource{} // VPC -> its flow logs
 	for _, fl := range a.Resources("AWS::EC2::FlowLog") {
+		if v := fl.Stack.String(fl.Properties["TrafficType"]); v != "ALL" && fl.Properties["TrafficType"] != nil {
+			report(fl, "TrafficType", "is %s, want ALL: accepted and rejected traffic are both evidence", v)
+		}
 		if vpc := fl.Resolve("ResourceId"); vpc != nil {
 			logs[vpc] = append(logs[vpc], fl)
 		}

@@ -12,7 +12,7 @@ import (
 func init() {
 	register(
 		Rule{ID: "RE-KEY-001", Controls: []string{"9.5"},
-			Description: "Every KMS key rotates its material at least yearly",
+			Description: "Every KMS key rotates its material at least yearly, and no key policy allows turning rotation off",
 			Check:       checkKeyRotation},
 		Rule{ID: "RE-KEY-002", Controls: []string{"9.1"},
 			Description: "Every KMS key is retained on stack update and delete, with a 30-day deletion window",
@@ -56,6 +56,12 @@ func checkKeyRotation(a *cfn.Assembly, report Reporter) {
 			report(k, "RotationPeriodInDays", "rotates only every %v days, want at most 365", days)
 		}
 	}
+	// Nobody may turn rotation off: not even the key administrator.
+	keyStatements(a, func(p *cfn.Policy, st cfn.Statement) {
+		if st.Grants("kms:DisableKeyRotation") {
+			report(p.Resource, p.StatementPath(st), "allows kms:DisableKeyRotation")
+		}
+	})
 }
 
 func orUnset(v any) string {
