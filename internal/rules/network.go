@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -42,6 +43,12 @@ func init() {
 		Rule{ID: "RE-NET-010", Controls: []string{"2.5"},
 			Description: "Every VPC's default security group is stripped of its rules",
 			Check:       checkDefaultGroupClosed},
+		Rule{ID: "RE-NET-011", Controls: []string{"2.1", "2.5"},
+			Description: "Launch templates and interface endpoints name security groups of the assembly, never a VPC's default group",
+			Check:       checkNoDefaultGroupUse},
+		Rule{ID: "RE-NET-012", Controls: []string{"4.1"},
+			Description: "Every VPC outside the management network that hosts instances reaches Systems Manager privately: interface endpoints for ssm, ssmmessages and ec2messages with private DNS",
+			Check:       checkSsmEndpoints},
 	)
 }
 
@@ -354,6 +361,81 @@ func checkDefaultGroupClosed(a *cfn.Assembly, report Reporter) {
 		}
 		if !closed {
 			report(vpc, "", "nothing in the stack strips the rules of the VPC's default security group (Custom::VpcRestrictDefaultSG, restrictDefaultSecurityGroup)")
+		}
+	}
+}
+
+// groupRefs are the security group references of a launch template or an
+// interface endpoint, with their property paths.
+func groupRefs(r *cfn.Resource) map[string]any {
+	out := map[string]any{}
+	add := func(base string, v any) {
+		for i, g := range cfn.AsList(v) {
+			out[fmt.Sprintf("%s[%d]", base, i)] = g
+		}
+	}
+	if r.Type == "AWS::EC2::VPCEndpoint" {
+		add("SecurityGroupIds", r.Properties["SecurityGroupIds"])
+		return out
+	}
+	add(ltData+".SecurityGroupIds", r.Prop(ltData+".SecurityGroupIds"))
+	for i, ni := range cfn.AsList(r.Prop(ltData + ".NetworkInterfaces")) {
+		add(fmt.Sprintf("%s.NetworkInterfaces[%d].Groups", ltData, i), cfn.AsMap(ni)["Groups"])
+	}
+	return out
+}
+
+func checkNoDefaultGroupUse(a *cfn.Assembly, report Reporter) {
+	for _, r := range a.Resources("AWS::EC2::LaunchTemplate", "AWS::EC2::VPCEndpoint") {
+		if r.Type == "AWS::EC2::VPCEndpoint" && r.Stack.String(r.Properties["VpcEndpointType"]) != "Interface" {
+			continue
+		}
+		refs := groupRefs(r)
+		if len(refs) == 0 {
+			report(r, "", "names no security group, so the VPC's default group applies")
+		}
+		for _, path := range slices.Sorted(maps.Keys(refs)) {
+			v := refs[path]
+			if _, attr := cfn.RefID(v); attr == "DefaultSecurityGroup" {
+				report(r, path, "is the VPC's default security group")
+			} else if g := r.Stack.Resolve(v); g == nil || g.Type != "AWS::EC2::SecurityGroup" {
+				report(r, path, "is %s, not a security group of the assembly", r.Stack.String(v))
+			}
+		}
+	}
+}
+
+var ssmServices = []string{"ssm", "ssmmessages", "ec2messages"}
+
+func checkSsmEndpoints(a *cfn.Assembly, report Reporter) {
+	hosts := map[*cfn.Resource]bool{} // VPCs that launch templates place nodes in
+	for _, lt := range a.Resources("AWS::EC2::LaunchTemplate") {
+		for _, v := range groupRefs(lt) {
+			if g := lt.Stack.Resolve(v); g != nil {
+				if vpc := g.Resolve("VpcId"); vpc != nil && vpc.Type == "AWS::EC2::VPC" {
+					hosts[vpc] = true
+				}
+			}
+		}
+	}
+	for _, vpc := range a.Resources("AWS::EC2::VPC") {
+		if isHub(vpc.Stack) || !hosts[vpc] {
+			continue
+		}
+		found := map[string]bool{}
+		for _, ep := range a.Resources("AWS::EC2::VPCEndpoint") {
+			svc := ep.Stack.String(ep.Properties["ServiceName"])
+			if ep.Resolve("VpcId") != vpc || !cfn.Truthy(ep.Properties["PrivateDnsEnabled"]) {
+				continue
+			}
+			for _, s := range ssmServices {
+				found[s] = found[s] || strings.HasSuffix(svc, "."+s)
+			}
+		}
+		for _, s := range ssmServices {
+			if !found[s] {
+				report(vpc, "", "has no interface endpoint with private DNS for %s: Session Manager cannot reach its nodes without the internet", s)
+			}
 		}
 	}
 }

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/renderenv/renderenv/internal/cfn"
 )
@@ -28,6 +29,12 @@ func init() {
 		Rule{ID: "RE-RND-006", Controls: []string{"10.9"},
 			Description: "Render nodes terminate rather than stop or hibernate, on spot interruption and on a shutdown from inside",
 			Check:       checkNodesTerminate},
+		Rule{ID: "RE-RND-007", Controls: []string{"4.2", "10.8"},
+			Description: "Every launch template boots the studio's image: a pinned AMI id, or an SSM parameter its image pipeline publishes",
+			Check:       checkImage},
+		Rule{ID: "RE-RND-008", Controls: []string{"1.4", "4.1", "10.10"},
+			Description: "Session Manager preferences stream every session, encrypted, to an encrypted log group, and end sessions idle for more than 30 minutes",
+			Check:       checkSessionPreferences},
 	)
 }
 
@@ -165,6 +172,43 @@ func checkNodesTerminate(a *cfn.Assembly, report Reporter) {
 		const shutdown = ltData + ".InstanceInitiatedShutdownBehavior"
 		if s := lt.Stack.String(lt.Prop(shutdown)); s != "terminate" && !(oneTimeSpot && s == "") {
 			report(lt, shutdown, "is %s: a node that shuts itself down is stopped and keeps its volumes", orUnset(lt.Prop(shutdown)))
+		}
+	}
+}
+
+func checkImage(a *cfn.Assembly, report Reporter) {
+	for _, lt := range a.Resources("AWS::EC2::LaunchTemplate") {
+		const path = ltData + ".ImageId"
+		v := lt.Prop(path)
+		if text, ok := lt.Stack.Literal(v); ok && strings.HasPrefix(text, "ami-") {
+			continue
+		}
+		if id, attr := cfn.RefID(v); attr == "" && lt.Stack.Parameters[id] != nil && strings.HasPrefix(lt.Stack.Parameters[id].Type, "AWS::SSM::Parameter::Value<") {
+			continue
+		}
+		report(lt, path, "is %s: neither an AMI id nor an SSM parameter, so nobody can say which image nodes boot", orUnset(v))
+	}
+}
+
+// maxIdleMinutes is the longest a session may idle before it ends.
+const maxIdleMinutes = 30
+
+func checkSessionPreferences(a *cfn.Assembly, report Reporter) {
+	for _, d := range a.Resources("AWS::SSM::Document") {
+		if d.Stack.String(d.Properties["DocumentType"]) != "Session" {
+			continue
+		}
+		const in = "Content.inputs"
+		if lg := d.Resolve(in + ".cloudWatchLogGroupName"); lg == nil || lg.Type != "AWS::Logs::LogGroup" {
+			report(d, in+".cloudWatchLogGroupName", "is %s, not a log group of the assembly: sessions are not recorded", orUnset(d.Prop(in+".cloudWatchLogGroupName")))
+		} else if p := logGroupProblem(lg); p != "" {
+			report(d, in+".cloudWatchLogGroupName", "%s", p)
+		}
+		if !cfn.Truthy(d.Prop(in + ".cloudWatchEncryptionEnabled")) {
+			report(d, in+".cloudWatchEncryptionEnabled", "is %s, want true", orUnset(d.Prop(in+".cloudWatchEncryptionEnabled")))
+		}
+		if n, ok := cfn.Number(d.Prop(in + ".idleSessionTimeout")); !ok || n > maxIdleMinutes {
+			report(d, in+".idleSessionTimeout", "is %s, want at most %d minutes", orUnset(d.Prop(in+".idleSessionTimeout")), maxIdleMinutes)
 		}
 	}
 }
