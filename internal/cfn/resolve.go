@@ -119,19 +119,19 @@ func (s *Stack) String(v any) string {
 // known at synth time (no placeholder was needed).
 func (s *Stack) Literal(v any) (string, bool) { return s.render(v, 0) }
 
-// Strings renders a value that is one value or a list, item by item.
+// Strings renders a value that is one value or a list, item by item. An
+// intrinsic function that yields a list (Fn::Split, Fn::GetAZs) renders as
+// one placeholder.
 func (s *Stack) Strings(v any) []string {
-	var out []string
-	if m := AsMap(v); m != nil {
-		if _, isJoinable := m["Fn::Join"]; !isJoinable {
-			if _, isSub := m["Fn::Sub"]; !isSub && len(m) == 1 {
-				// An intrinsic that yields a list (Fn::Split, Fn::GetAZs,
-				// Fn::If) renders as one placeholder.
-				return []string{s.String(v)}
-			}
+	list, isList := v.([]any)
+	if !isList {
+		if v == nil {
+			return nil
 		}
+		return []string{s.String(v)}
 	}
-	for _, x := range AsList(v) {
+	out := make([]string, 0, len(list))
+	for _, x := range list {
 		out = append(out, s.String(x))
 	}
 	return out
