@@ -3,6 +3,21 @@
 // included) and single templates, parsed into stacks and resources, with the
 // intrinsic functions resolved and IAM policy documents normalised. Rules,
 // evidence and tests read this model, never template JSON.
+//
+// Where to start:
+//
+//   - ReadAssembly(dir) reads cdk.out; ParseTemplate, TemplateFromMap and
+//     FromTemplates build a model from template bytes or parsed JSON
+//     (fixtures, templates synthesized in memory), and NewAssembly joins
+//     stacks so that they can refer to each other.
+//   - Assembly.Resources(types...) lists resources across stacks;
+//     Stack.OfType within one; Resource.Prop reads a dotted property path.
+//   - Stack.Resolve follows Ref and Fn::GetAtt to a resource, through SSM
+//     parameters another stack publishes (Stack.SSMParameter) and imports;
+//     Stack.String and Stack.Literal render a value as text; Assembly.Alias
+//     and Assembly.Published find KMS aliases and SSM parameters by name.
+//   - Assembly.Policies returns every policy document with its kind, the
+//     roles it applies to and what it governs; RolePolicies those of a role.
 package cfn
 
 import (

@@ -31,7 +31,9 @@ func tag(r *cfn.Resource, key string) string {
 // parameter or an export), or a key ARN or id the template names as text.
 // It returns the key resource when it is in the assembly, and whether the
 // reference is a customer-managed key at all. An AWS-managed alias
-// (alias/aws/...) or nothing is not.
+// (alias/aws/...), nothing, or a reference that cannot be known at synth
+// time (a template parameter, say) is not; a key ARN or a customer alias
+// from outside the assembly is.
 func customerKey(s *cfn.Stack, v any) (*cfn.Resource, bool) {
 	if !cfn.Present(v) {
 		return nil, false
