@@ -13,7 +13,7 @@ import (
 func init() {
 	register(
 		Rule{ID: "RE-TAG-001", Controls: []string{"1.2"},
-			Description: "Every taggable resource carries Studio, Tier, CostCentre and ResourceGroup (one of the six groups), and Production in a production's stack, matching its stack's tags",
+			Description: "Every taggable resource carries Studio, Tier, CostCentre, Owner and ResourceGroup (one of the six groups), and Production in a production's stack, matching its stack's tags",
 			Check:       checkResourceTags},
 		Rule{ID: "RE-TAG-002", Controls: []string{"1.2"},
 			Description: "Every launch template tags the instances and volumes it launches the same way",
@@ -38,7 +38,7 @@ var (
 
 // tagProblems lists what tags lacks for a resource of stack s.
 func tagProblems(s *cfn.Stack, tags map[string]string) []string {
-	want := []string{"Studio", "Tier", "CostCentre", "ResourceGroup"}
+	want := []string{"Studio", "Tier", "CostCentre", "Owner", "ResourceGroup"}
 	if isProduction(s) {
 		want = append(want, "Production")
 	}
