@@ -73,8 +73,16 @@ func checkNoPublicSubnets(a *cfn.Assembly, report Reporter) {
 	}
 }
 
-func isDefaultRoute(r *cfn.Resource) bool {
-	return r.Stack.String(r.Properties["DestinationCidrBlock"]) == "0.0.0.0/0" || r.Stack.String(r.Properties["DestinationIpv6CidrBlock"]) == "::/0"
+// defaultRoute names the destination property of a route to everywhere
+// (0.0.0.0/0 or ::/0), or "".
+func defaultRoute(r *cfn.Resource) string {
+	switch {
+	case r.Stack.String(r.Properties["DestinationCidrBlock"]) == "0.0.0.0/0":
+		return "DestinationCidrBlock"
+	case r.Stack.String(r.Properties["DestinationIpv6CidrBlock"]) == "::/0":
+		return "DestinationIpv6CidrBlock"
+	}
+	return ""
 }
 
 // internetTarget names the property of a route that sends traffic to an
@@ -105,8 +113,8 @@ func checkNoInternetRoutes(a *cfn.Assembly, report Reporter) {
 		}
 		if p := internetTarget(r); p != "" {
 			report(r, p, "routes to %s: a production network has no internet path", r.Stack.String(r.Properties[p]))
-		} else if isDefaultRoute(r) {
-			report(r, "DestinationCidrBlock", "is a default route outside the management VPC")
+		} else if p := defaultRoute(r); p != "" {
+			report(r, p, "is a default route outside the management VPC")
 		}
 	}
 }
@@ -156,8 +164,8 @@ func checkManagementInternetPaths(a *cfn.Assembly, report Reporter) {
 					}
 				}
 			}
-			if nat := r.Resolve("NatGatewayId"); isDefaultRoute(r) && !viaIgw && (nat == nil || nat.Type != "AWS::EC2::NatGateway") {
-				report(r, "DestinationCidrBlock", "default route neither to the internet gateway from the front end nor through a NAT gateway")
+			if nat, p := r.Resolve("NatGatewayId"), defaultRoute(r); p != "" && !viaIgw && (nat == nil || nat.Type != "AWS::EC2::NatGateway") {
+				report(r, p, "default route neither to the internet gateway from the front end nor through a NAT gateway")
 			}
 		}
 	}
