@@ -93,7 +93,9 @@ func TestIntrinsicsResolve(t *testing.T) {
 		{map[string]any{"Fn::Sub": "arn:${AWS::Partition}:s3:::${Bucket}/x-${!Literal}"}, "arn:aws:s3:::${Ref:Bucket}/x-${Literal}", false},
 		{map[string]any{"Fn::Join": []any{"-", []any{map[string]any{"Ref": "AWS::AccountId"}, map[string]any{"Ref": "AWS::Region"}, map[string]any{"Ref": "AWS::StackName"}}}}, "333333333333-us-west-2-acme-app", true},
 		{map[string]any{"Ref": "Plain"}, "${Ref:Plain}", false},
-		{map[string]any{"Ref": "KeyArnParam"}, "${GetAtt:Key.Arn}", false},
+		{map[string]any{"Ref": "KeyArnParam"}, "arn:aws:kms:us-west-2:111111111111:key/${Ref:Key}", false},
+		{map[string]any{"Fn::GetAtt": []any{"Group", "Arn"}}, "arn:aws:logs:us-west-2:333333333333:log-group:${Ref:Group}:*", false},
+		{map[string]any{"Fn::GetAtt": []any{"Volume", "VolumeId"}}, "${GetAtt:Volume.VolumeId}", false},
 		{map[string]any{"Fn::GetAtt": []any{"Role", "Arn"}}, "arn:aws:iam::333333333333:role/acme-app-render", true},
 		{map[string]any{"Ref": "AWS::StackId"}, "${AWS::StackId}", false},
 		{map[string]any{"Fn::Select": []any{1.0, []any{"a", "b"}}}, "b", true},
@@ -135,8 +137,8 @@ func TestPoliciesAreNormalised(t *testing.T) {
 	}
 	want := []string{
 		"Managed PolicyDocument arn:aws:s3:::acme-logs/*",
-		"Policy PolicyDocument ${GetAtt:Group.Arn}",
-		"Role Policies[0].PolicyDocument ${GetAtt:Key.Arn}",
+		"Policy PolicyDocument arn:aws:logs:us-west-2:333333333333:log-group:${Ref:Group}:*",
+		"Role Policies[0].PolicyDocument arn:aws:kms:us-west-2:111111111111:key/${Ref:Key}",
 	}
 	if !slices.Equal(roles, want) {
 		t.Errorf("the role's policies:\n%s\nwant\n%s", strings.Join(roles, "\n"), strings.Join(want, "\n"))

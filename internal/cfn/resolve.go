@@ -223,8 +223,8 @@ func (s *Stack) renderRef(id, attr string, depth int) (string, bool) {
 		}
 	}
 	if r := s.Resources[id]; r != nil {
-		if text, ok := r.physical(attr); ok {
-			return text, true
+		if text, known := r.physical(attr); text != "" {
+			return text, known
 		}
 	}
 	if attr == "" {
@@ -233,13 +233,17 @@ func (s *Stack) renderRef(id, attr string, depth int) (string, bool) {
 	return "${GetAtt:" + id + "." + attr + "}", false
 }
 
-// physical is what a Ref (attr "") or GetAtt of the resource returns, when
-// the template fixes it: a declared name, or an ARN built from one.
-func (r *Resource) physical(attr string) (string, bool) {
+// physical is what a Ref (attr "") or GetAtt of the resource returns, as
+// far as the template fixes it: a declared name, or an ARN built from the
+// name, the stack's account and region. A generated name is written
+// ${Ref:LogicalId} inside the ARN, so that the text still reads, and
+// matches, as an ARN of that type; known is then false.
+func (r *Resource) physical(attr string) (text string, known bool) {
 	s := r.Stack
 	name, named := r.Properties[nameProperty[r.Type]].(string)
-	if !named || name == "" {
-		return "", false
+	known = named && name != ""
+	if !known {
+		name = "${Ref:" + r.ID + "}"
 	}
 	account, region := s.Account, s.Region
 	if account == "" {
@@ -248,26 +252,30 @@ func (r *Resource) physical(attr string) (string, bool) {
 	if region == "" {
 		region = "${AWS::Region}"
 	}
-	known := s.Account != "" && s.Region != ""
+	inAccount := known && s.Account != ""
+	inRegion := inAccount && s.Region != ""
 	switch r.Type + "." + attr {
 	case "AWS::S3::Bucket.", "AWS::IAM::Role.", "AWS::Logs::LogGroup.", "AWS::SSM::Parameter.", "AWS::KMS::Alias.", "AWS::CloudTrail::Trail.", "AWS::IAM::InstanceProfile.":
-		return name, true
+		return name, known
 	case "AWS::S3::Bucket.Arn":
-		return "arn:aws:s3:::" + name, true
+		return "arn:aws:s3:::" + name, known
 	case "AWS::IAM::Role.Arn":
 		path := Str(r.Properties["Path"])
 		if path == "" {
 			path = "/"
 		}
-		return fmt.Sprintf("arn:aws:iam::%s:role%s%s", account, path, name), s.Account != ""
+		return fmt.Sprintf("arn:aws:iam::%s:role%s%s", account, path, name), inAccount
 	case "AWS::IAM::ManagedPolicy.", "AWS::IAM::ManagedPolicy.PolicyArn":
-		return fmt.Sprintf("arn:aws:iam::%s:policy/%s", account, name), s.Account != ""
+		return fmt.Sprintf("arn:aws:iam::%s:policy/%s", account, name), inAccount
 	case "AWS::SNS::Topic.", "AWS::SNS::Topic.TopicArn":
-		return fmt.Sprintf("arn:aws:sns:%s:%s:%s", region, account, name), known
+		return fmt.Sprintf("arn:aws:sns:%s:%s:%s", region, account, name), inRegion
 	case "AWS::Logs::LogGroup.Arn":
-		return fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s:*", region, account, name), known
+		return fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s:*", region, account, name), inRegion
 	case "AWS::CloudTrail::Trail.Arn":
-		return fmt.Sprintf("arn:aws:cloudtrail:%s:%s:trail/%s", region, account, name), known
+		return fmt.Sprintf("arn:aws:cloudtrail:%s:%s:trail/%s", region, account, name), inRegion
+	case "AWS::KMS::Key.Arn":
+		// Key ids are generated: the ARN is never known at synth time.
+		return fmt.Sprintf("arn:aws:kms:%s:%s:key/${Ref:%s}", region, account, r.ID), false
 	}
 	return "", false
 }
