@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"maps"
+	"net/netip"
 	"slices"
 	"strings"
 
@@ -46,6 +47,9 @@ func init() {
 		Rule{ID: "RE-NET-011", Controls: []string{"2.1", "2.5"},
 			Description: "Launch templates and interface endpoints name security groups of the assembly, never a VPC's default group",
 			Check:       checkNoDefaultGroupUse},
+		Rule{ID: "RE-NET-013", Controls: []string{"2.2", "2.4"},
+			Description: "No route of a VPC outside the management network points at the range of another such VPC",
+			Check:       checkNoRoutesToOtherProductions},
 		Rule{ID: "RE-NET-012", Controls: []string{"4.1"},
 			Description: "Every VPC outside the management network that hosts instances reaches Systems Manager privately: interface endpoints for ssm, ssmmessages and ec2messages with private DNS",
 			Check:       checkSsmEndpoints},
@@ -443,6 +447,56 @@ func checkSsmEndpoints(a *cfn.Assembly, report Reporter) {
 		for _, s := range ssmServices {
 			if !found[s] {
 				report(vpc, "", "has no interface endpoint with private DNS for %s: Session Manager cannot reach its nodes without the internet", s)
+			}
+		}
+	}
+}
+
+// vpcRanges returns the IPv4 ranges of a VPC: its CidrBlock and the
+// AWS::EC2::VPCCidrBlock resources that add to it.
+func vpcRanges(a *cfn.Assembly, vpc *cfn.Resource) []netip.Prefix {
+	var out []netip.Prefix
+	add := func(r *cfn.Resource) {
+		if p, err := netip.ParsePrefix(r.Stack.String(r.Properties["CidrBlock"])); err == nil {
+			out = append(out, p.Masked())
+		}
+	}
+	add(vpc)
+	for _, extra := range a.Resources("AWS::EC2::VPCCidrBlock") {
+		if extra.Resolve("VpcId") == vpc {
+			add(extra)
+		}
+	}
+	return out
+}
+
+func checkNoRoutesToOtherProductions(a *cfn.Assembly, report Reporter) {
+	ranges := map[*cfn.Resource][]netip.Prefix{}
+	for _, vpc := range a.Resources("AWS::EC2::VPC") {
+		if !isHub(vpc.Stack) {
+			ranges[vpc] = vpcRanges(a, vpc)
+		}
+	}
+	for _, r := range a.Resources("AWS::EC2::Route") {
+		if isHub(r.Stack) {
+			continue
+		}
+		dest, err := netip.ParsePrefix(r.Stack.String(r.Properties["DestinationCidrBlock"]))
+		if err != nil {
+			continue // prefix-list and IPv6 routes carry no IPv4 range
+		}
+		var own *cfn.Resource
+		if rt := r.Resolve("RouteTableId"); rt != nil {
+			own = rt.Resolve("VpcId")
+		}
+		for _, vpc := range a.Resources("AWS::EC2::VPC") {
+			if vpc == own {
+				continue
+			}
+			for _, c := range ranges[vpc] {
+				if dest.Overlaps(c) {
+					report(r, "DestinationCidrBlock", "%s overlaps %s, the range of %s: one production would reach another", dest, c, vpc)
+				}
 			}
 		}
 	}
