@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -31,19 +30,13 @@ func controls(args []string, stdout, stderr io.Writer) int {
 	production := fs.String("production", "", "one production (default: every production)")
 	format := fs.String("format", "md", "md or json")
 	out := fs.String("out", "", "write <studio>-<production>.evidence.<format> files into this folder instead of printing")
-	bad := func(msg string) int {
-		fmt.Fprintf(stderr, "renderenv controls: %s\n%s", msg, usage)
-		return 2
+	bad := func(msg string) int { return badUsage(stderr, "controls", msg) }
+	positional, code, done := parseFlags(fs, args, stdout, stderr)
+	if done {
+		return code
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stdout, usage)
-			return 0
-		}
-		return bad(err.Error())
-	}
-	if fs.NArg() > 0 {
-		return bad(fmt.Sprintf("unexpected argument %q (the manifest folder is --dir DIR)", fs.Arg(0)))
+	if len(positional) > 0 {
+		return bad(fmt.Sprintf("unexpected argument %q (the manifest folder is --dir DIR)", positional[0]))
 	}
 	if *format != "md" && *format != "json" {
 		return bad(fmt.Sprintf("--format %q: use md or json", *format))
@@ -145,9 +138,29 @@ func render(p evidence.Pack, format string) ([]byte, error) {
 var synthesizeTemplates = synthesize
 
 func synthesize(e *manifest.Estate) (templates map[string]map[string]any, err error) {
-	root, err := estate.ProjectRoot()
+	out, err := os.MkdirTemp("", "renderenv-controls-")
 	if err != nil {
 		return nil, err
+	}
+	defer os.RemoveAll(out)
+	if err := synthesizeInto(e, out); err != nil {
+		return nil, err
+	}
+	templates, err = evidence.ReadAssembly(out)
+	if err != nil {
+		return nil, err
+	}
+	if len(templates) == 0 {
+		return nil, fmt.Errorf("synthesis wrote no templates")
+	}
+	return templates, nil
+}
+
+// synthesizeInto synthesizes e's cloud assembly into the folder out.
+func synthesizeInto(e *manifest.Estate, out string) (err error) {
+	root, err := estate.ProjectRoot()
+	if err != nil {
+		return err
 	}
 	// Node 20 still runs jsii correctly; its end-of-life banner would drown
 	// the report. The jsii client is created (with the environment of the
@@ -164,24 +177,10 @@ func synthesize(e *manifest.Estate) (templates map[string]map[string]any, err er
 			err = fmt.Errorf("synthesis failed (renderenv controls runs the CDK through jsii and needs Node.js 20 or later): %v", r)
 		}
 	}()
-	out, err := os.MkdirTemp("", "renderenv-controls-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(out)
 	app, err := estate.NewApp(root, out)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if _, err := estate.Synthesize(app, e, estate.Options{}); err != nil {
-		return nil, err
-	}
-	templates, err = evidence.ReadAssembly(out)
-	if err != nil {
-		return nil, err
-	}
-	if len(templates) == 0 {
-		return nil, fmt.Errorf("synthesis wrote no templates")
-	}
-	return templates, nil
+	_, err = estate.Synthesize(app, e, estate.Options{})
+	return err
 }

@@ -4,9 +4,11 @@
 //	renderenv validate [DIR]      pure Go: no Node.js needed
 //	renderenv controls [flags]    the ISE evidence pack; synthesizes through
 //	                              jsii, so it needs Node.js
+//	renderenv check [flags] [DIR] every security rule over a cloud assembly
+//	                              (default cdk.out); pure Go
 //
 // Exit status: 0 on success, 1 when any manifest is invalid (or synthesis
-// fails), 2 on bad usage.
+// fails, or check finds a rule broken), 2 on bad usage.
 package main
 
 import (
@@ -21,6 +23,10 @@ const usage = `usage:
                              report every ISE control (1.1 to 10.11) per production,
                              derived from the templates; synthesizes in-process, so it
                              needs Node.js (no AWS credentials)
+  renderenv check [--format text|json] [--rules] [ASSEMBLY_DIR]
+                             run every security rule over a synthesized cloud assembly
+                             (default: cdk.out); prints stack/LogicalId: RULE-ID: message
+                             and exits 1 on a finding; --rules lists the rules
 `
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -35,6 +41,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return validate(args[1:], stdout, stderr)
 	case "controls":
 		return controls(args[1:], stdout, stderr)
+	case "check":
+		return check(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

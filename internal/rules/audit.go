@@ -1,0 +1,128 @@
+package rules
+
+import (
+	"strings"
+
+	"github.com/renderenv/renderenv/internal/cfn"
+)
+
+// Audit rules: ISE 8.1, 9.1, 9.4, 10.11.
+
+func init() {
+	register(
+		Rule{ID: "RE-AUD-001", Controls: []string{"8.1", "10.11"},
+			Description: "Every CloudTrail trail is logging, multi-region, records global service events and validates its log files",
+			Check:       checkTrail},
+		Rule{ID: "RE-AUD-002", Controls: []string{"8.1", "9.1", "9.4"},
+			Description: "Every CloudTrail trail encrypts its log files with a customer-managed key",
+			Check:       checkTrailEncrypted},
+		Rule{ID: "RE-AUD-003", Controls: []string{"8.1"},
+			Description: "Every VPC has a flow log of ALL traffic to an encrypted log group kept at least 365 days, or to an encrypted bucket; no flow log records less",
+			Check:       checkFlowLogs},
+		Rule{ID: "RE-AUD-004", Controls: []string{"8.1", "9.1"},
+			Description: "Every log group is encrypted with a customer-managed key and keeps its events at least 365 days",
+			Check:       checkLogGroups},
+		Rule{ID: "RE-AUD-005", Controls: []string{"8.1", "9.1"},
+			Description: "Every SNS topic is encrypted with a customer-managed key",
+			Check:       checkTopicsEncrypted},
+	)
+}
+
+func checkTrail(a *cfn.Assembly, report Reporter) {
+	for _, tr := range a.Resources("AWS::CloudTrail::Trail") {
+		for _, p := range []string{"IsLogging", "IsMultiRegionTrail", "IncludeGlobalServiceEvents", "EnableLogFileValidation"} {
+			if !cfn.Truthy(tr.Properties[p]) {
+				report(tr, p, "is %s, want true", orUnset(tr.Properties[p]))
+			}
+		}
+	}
+}
+
+func checkTrailEncrypted(a *cfn.Assembly, report Reporter) {
+	for _, tr := range a.Resources("AWS::CloudTrail::Trail") {
+		if problem := kmsKeyProblem(tr.Stack, tr.Properties["KMSKeyId"]); problem != "" {
+			report(tr, "KMSKeyId", "%s", problem)
+		}
+	}
+}
+
+const minRetentionDays = 365
+
+// logGroupProblem says what is wrong with a log group as a destination
+// for logs that must be kept, or "".
+func logGroupProblem(lg *cfn.Resource) string {
+	if p := kmsKeyProblem(lg.Stack, lg.Properties["KmsKeyId"]); p != "" {
+		return "log group " + lg.ID + ": KmsKeyId " + p
+	}
+	if days, ok := cfn.Number(lg.Properties["RetentionInDays"]); !ok || days < minRetentionDays {
+		return "log group " + lg.ID + ": RetentionInDays is " + orUnset(lg.Properties["RetentionInDays"]) + ", want at least 365"
+	}
+	return ""
+}
+
+func checkFlowLogs(a *cfn.Assembly, report Reporter) {
+	logs := map[*cfn.Resource][]*cfn.Resource{} // VPC -> its flow logs
+	for _, fl := range a.Resources("AWS::EC2::FlowLog") {
+		if v := fl.Stack.String(fl.Properties["TrafficType"]); v != "ALL" && fl.Properties["TrafficType"] != nil {
+			report(fl, "TrafficType", "is %s, want ALL: accepted and rejected traffic are both evidence", v)
+		}
+		if vpc := fl.Resolve("ResourceId"); vpc != nil {
+			logs[vpc] = append(logs[vpc], fl)
+		}
+	}
+	for _, vpc := range a.Resources("AWS::EC2::VPC") {
+		var why []string
+		good := false
+		for _, fl := range logs[vpc] {
+			if v := fl.Stack.String(fl.Properties["TrafficType"]); v != "ALL" {
+				why = append(why, fl.ID+": TrafficType "+orUnset(fl.Properties["TrafficType"])+", want ALL")
+				continue
+			}
+			dest := fl.Resolve("LogGroupName")
+			if dest == nil {
+				dest = fl.Resolve("LogDestination")
+			}
+			problem := ""
+			switch {
+			case dest != nil && dest.Type == "AWS::Logs::LogGroup":
+				problem = logGroupProblem(dest)
+			case dest != nil && dest.Type == "AWS::S3::Bucket":
+				if p := kmsKeyProblem(dest.Stack, dest.Prop("BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.KMSMasterKeyID")); p != "" {
+					problem = "bucket " + dest.ID + ": KMSMasterKeyID " + p
+				}
+			default:
+				problem = "its destination is no log group or bucket of the assembly"
+			}
+			if problem != "" {
+				why = append(why, fl.ID+": "+problem)
+				continue
+			}
+			good = true
+		}
+		if !good {
+			if len(why) == 0 {
+				why = []string{"no AWS::EC2::FlowLog names it"}
+			}
+			report(vpc, "", "no flow log of all traffic to an encrypted destination kept a year: %s", strings.Join(why, "; "))
+		}
+	}
+}
+
+func checkLogGroups(a *cfn.Assembly, report Reporter) {
+	for _, lg := range a.Resources("AWS::Logs::LogGroup") {
+		if p := kmsKeyProblem(lg.Stack, lg.Properties["KmsKeyId"]); p != "" {
+			report(lg, "KmsKeyId", "%s", p)
+		}
+		if days, ok := cfn.Number(lg.Properties["RetentionInDays"]); !ok || days < minRetentionDays {
+			report(lg, "RetentionInDays", "is %s, want at least %d", orUnset(lg.Properties["RetentionInDays"]), minRetentionDays)
+		}
+	}
+}
+
+func checkTopicsEncrypted(a *cfn.Assembly, report Reporter) {
+	for _, t := range a.Resources("AWS::SNS::Topic") {
+		if p := kmsKeyProblem(t.Stack, t.Properties["KmsMasterKeyId"]); p != "" {
+			report(t, "KmsMasterKeyId", "%s", p)
+		}
+	}
+}
