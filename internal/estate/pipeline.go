@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodepipeline"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/pipelines"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -115,6 +116,20 @@ func (b *builder) finishPipeline(resolved []manifest.Resolved) {
 	// Build now rather than at synthesis, so that the pipeline's resources
 	// exist when the suppressions are attached.
 	p.Pipeline.BuildPipeline()
+	b.hardenArtifacts()
+}
+
+// hardenArtifacts holds the bucket CDK Pipelines makes for its artifacts
+// to the estate's bucket rules: ACLs off (bucket owner enforced) and
+// versioned, so a template waiting for approval cannot be swapped without
+// a trace; and its key to the key rules (hardenArtifactKey).
+func (b *builder) hardenArtifacts() {
+	bucket := b.out.Pipeline.Pipeline.Pipeline().ArtifactBucket()
+	cfn := bucket.Node().DefaultChild().(awss3.CfnBucket)
+	cfn.SetOwnershipControls(&awss3.CfnBucket_OwnershipControlsProperty{
+		Rules: []any{&awss3.CfnBucket_OwnershipControlsRuleProperty{ObjectOwnership: jsii.String("BucketOwnerEnforced")}},
+	})
+	cfn.SetVersioningConfiguration(&awss3.CfnBucket_VersioningConfigurationProperty{Status: jsii.String("Enabled")})
 	b.hardenArtifactKey()
 }
 
