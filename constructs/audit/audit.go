@@ -44,6 +44,8 @@ type CentralProps struct {
 	TrailAccounts []string
 	DataEvents    DataEvents
 	AlertEmails   []string
+	// KeyAdmins administer the logging key (keys.KeyProps.Admins).
+	KeyAdmins []string
 	// KeyAlias, BucketName and TrailName are fixed so production accounts
 	// can name them.
 	KeyAlias, BucketName, AccessLogBucketName, TrailName string
@@ -87,6 +89,7 @@ func NewCentral(scope constructs.Construct, id string, props CentralProps) *Cent
 		Alias:       props.KeyAlias,
 		Description: props.Studio + " central audit logging key: CloudTrail, its log group and alarm topic",
 		Account:     props.Account,
+		Admins:      props.KeyAdmins,
 	})
 	a.Key.AllowService("CloudTrailEncryptsLogs", "cloudtrail.amazonaws.com", []string{"kms:GenerateDataKey*"}, map[string]any{
 		"StringLike": map[string]any{"kms:EncryptionContext:aws:cloudtrail:arn": contexts},

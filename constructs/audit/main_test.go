@@ -6,6 +6,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 
 	"github.com/renderenv/renderenv/constructs/audit"
+	"github.com/renderenv/renderenv/constructs/keys"
 	"github.com/renderenv/renderenv/internal/cdktest"
 )
 
@@ -38,6 +39,7 @@ func props(org bool) audit.CentralProps {
 		BucketName:          "acme-audit-222222222222",
 		AccessLogBucketName: "acme-audit-s3logs-222222222222",
 		TrailName:           trailName,
+		KeyAdmins:           []string{keys.DeploymentRole(logArchive, region)},
 	}
 	if org {
 		p.OrganizationID = orgID

@@ -44,8 +44,15 @@ type KeyProps struct {
 	// Alias without the alias/ prefix, e.g. acme/nightfall/content-asset.
 	Alias       string
 	Description string
-	// Account owns the key; its root may administer it through IAM, never use it.
+	// Account owns the key.
 	Account string
+	// Admins are the role ARNs (patterns allowed) that alone administer
+	// the key, through IAM and never using it: the key administrator, the
+	// CloudFormation execution role that deploys the key's stack (so the
+	// next deploy can still update the key policy), and the studio's
+	// break-glass role if it names one. Nobody else of the account, its
+	// IAM administrators included, may change the key policy.
+	Admins []string
 }
 
 // Key is a customer-managed key with rotation on, a 30-day deletion window,
@@ -59,17 +66,22 @@ type Key struct {
 // NewKey creates the key with its administration statements. Use is added
 // with the Allow... methods, one statement per kind of user.
 func NewKey(scope constructs.Construct, id string, props KeyProps) *Key {
+	if len(props.Admins) == 0 {
+		panic("keys: a key needs its administrators")
+	}
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	policy := awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{
 		Statements: &[]awsiam.PolicyStatement{
-			// The account delegates administration to IAM (the key-admin role
-			// and the deployment role), never use: use is granted only by the
-			// Allow... statements, to named roles through named services.
+			// Only the named administrators administer, through IAM, and
+			// never use: use is granted only by the Allow... statements, to
+			// named roles through named services. They are named by
+			// aws:PrincipalArn, which KMS does not require to exist yet.
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Sid:        jsii.String("AccountAdministersThroughIam"),
+				Sid:        jsii.String("NamedAdministratorsOnly"),
 				Principals: &[]awsiam.IPrincipal{awsiam.NewAccountPrincipal(jsii.String(props.Account))},
 				Actions:    jsii.Strings(AdminActions...),
 				Resources:  jsii.Strings("*"),
+				Conditions: &map[string]any{"ArnLike": map[string]any{"aws:PrincipalArn": props.Admins}},
 			}),
 		},
 	})
@@ -261,4 +273,11 @@ func (k *Key) AllowService(sid, service string, actions []string, conditions map
 		Resources:  jsii.Strings("*"),
 		Conditions: &conditions,
 	}), jsii.Bool(false))
+}
+
+// DeploymentRole is the CloudFormation execution role the CDK bootstrap
+// (qualifier hnb659fds) creates in an account and region: the role that
+// creates and updates every stack there, and so every key.
+func DeploymentRole(account, region string) string {
+	return fmt.Sprintf("arn:aws:iam::%s:role/cdk-hnb659fds-cfn-exec-role-%s-%s", account, account, region)
 }

@@ -27,6 +27,9 @@ var (
 	logReader = names.RoleArn(account, "acme-nightfall-log-reader")
 	launcher  = names.RoleArn(account, "acme-nightfall-launcher")
 	root      = "arn:aws:iam::" + account + ":root"
+	keyAdmin  = names.RoleArn(account, "acme-nightfall-key-admin")
+	deployer  = keys.DeploymentRole(account, region)
+	admins    = []string{keyAdmin, deployer}
 )
 
 // fixture: one App, built before the first template.
@@ -45,9 +48,9 @@ func templates(t *testing.T) *fixture {
 		env := cdktest.Env{Account: account, Region: region}
 		app := cdktest.NewApp(t, env)
 		bare := cdktest.AddStack(t, app, "Bare", env)
-		keys.NewKey(bare, "Key", keys.KeyProps{Alias: "acme/nightfall/bare", Description: "bare", Account: account})
+		keys.NewKey(bare, "Key", keys.KeyProps{Alias: "acme/nightfall/bare", Description: "bare", Account: account, Admins: admins})
 		used := cdktest.AddStack(t, app, "Used", env)
-		k := keys.NewKey(used, "Key", keys.KeyProps{Alias: "acme/nightfall/used", Description: "used", Account: account})
+		k := keys.NewKey(used, "Key", keys.KeyProps{Alias: "acme/nightfall/used", Description: "used", Account: account, Admins: admins})
 		k.AllowUseVia("AssetUsersThroughS3Only", []string{operator, renderer}, s3Via)
 		k.AllowEbs(region, nil)
 		set := cdktest.AddStack(t, app, "Set", env)
@@ -63,11 +66,12 @@ func templates(t *testing.T) *fixture {
 			// Render nodes decrypt sessions, people start them.
 			SessionHosts:    []string{renderer},
 			SessionStarters: []string{operator},
+			Admins:          admins,
 		})
 		logs := cdktest.AddStack(t, app, "Logs", env)
 		keys.NewKeySet(logs, "Keys", keys.KeySetProps{
 			AliasPrefix: "acme/management", Owner: "acme-network", Account: account, Region: region,
-			Purposes: []keys.Purpose{keys.Logging}, LogReaders: []string{logReader},
+			Purposes: []keys.Purpose{keys.Logging}, LogReaders: []string{logReader}, Admins: []string{deployer},
 		})
 		return &fixture{
 			Bare: cdktest.Template(t, bare), Used: cdktest.Template(t, used),
@@ -156,12 +160,16 @@ func TestNoKeyStatementGrantsEveryAction(t *testing.T) {
 	})
 }
 
-func TestAccountStatementAdministersButNeverUses(t *testing.T) {
+// TestOnlyNamedAdministratorsAdministerAndNeverUse: the account's IAM
+// administrators cannot rewrite a key policy (kms:PutKeyPolicy) or schedule
+// deletion; only the named administrators can, through IAM, and they may
+// not use the key.
+func TestOnlyNamedAdministratorsAdministerAndNeverUse(t *testing.T) {
 	for name, tpl := range all(t) {
 		for id, statements := range policies(t, tpl) {
 			var found int
 			for _, s := range statements {
-				if s.Sid() != "AccountAdministersThroughIam" {
+				if s.Sid() != "NamedAdministratorsOnly" {
 					continue
 				}
 				found++
@@ -176,8 +184,12 @@ func TestAccountStatementAdministersButNeverUses(t *testing.T) {
 						t.Errorf("%s key %s: the account statement grants %s", name, id, a)
 					}
 				}
-				if s["Condition"] != nil {
-					t.Errorf("%s key %s: the account statement is conditioned: %v", name, id, s["Condition"])
+				want := admins
+				if name == "logging NewKeySet" {
+					want = []string{deployer}
+				}
+				if got, _ := s.Condition("ArnLike", "aws:PrincipalArn"); !cdktest.SameSet(got, want) || len(got) != len(want) {
+					t.Errorf("%s key %s: administered by aws:PrincipalArn %v, want exactly %v", name, id, got, want)
 				}
 			}
 			if found != 1 {
@@ -466,7 +478,7 @@ func TestKeySetGivesEachPurposeExactlyItsUse(t *testing.T) {
 		}
 		return allow, deny
 	}
-	admin := "AccountAdministersThroughIam"
+	admin := "NamedAdministratorsOnly"
 	ebs := []string{"EbsEncryptsThroughEc2", "EbsGrantsOnlyForAwsResources", "SpotAndFleetServiceRolesEncryptVolumes"}
 	want := map[string][]string{
 		"root-volume":   append([]string{admin}, ebs...),

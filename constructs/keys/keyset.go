@@ -27,6 +27,8 @@ type KeySetProps struct {
 	// SessionHosts (render nodes) and SessionStarters (people) use the
 	// logging key for Session Manager's session encryption.
 	SessionHosts, SessionStarters []string
+	// Admins administer every key of the set (KeyProps.Admins).
+	Admins []string
 	// AlarmTopics lets CloudWatch alarms of the account publish to topics
 	// encrypted with the logging key (an account that watches its own
 	// trail).
@@ -49,6 +51,7 @@ func NewKeySet(scope constructs.Construct, id string, props KeySetProps) map[Pur
 			Alias:       props.AliasPrefix + "/" + string(p),
 			Description: fmt.Sprintf("%s %s key: %s", props.Owner, p, purposeText[p]),
 			Account:     props.Account,
+			Admins:      props.Admins,
 		})
 		switch p {
 		case RootVolume:

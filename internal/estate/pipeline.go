@@ -149,8 +149,9 @@ func (b *builder) hardenArtifactKey() {
 	root := map[string]any{"AWS": "arn:aws:iam::" + s.ManagementAccount + ":root"}
 	// CDK's Key puts the account statement first.
 	cfn.AddPropertyOverride(jsii.String("KeyPolicy.Statement.0"), map[string]any{
-		"Sid": "AccountAdministersThroughIam", "Effect": "Allow", "Principal": root,
+		"Sid": "NamedAdministratorsOnly", "Effect": "Allow", "Principal": root,
 		"Action": keys.AdminActions, "Resource": "*",
+		"Condition": map[string]any{"ArnLike": map[string]any{"aws:PrincipalArn": keyAdmins(s, s.ManagementAccount, s.Region)}},
 	})
 	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("PipelineRolesUseThroughIam"),

@@ -71,6 +71,7 @@ func NewPoolStack(scope constructs.Construct, props PoolStackProps) *Pool {
 		SessionHosts:    []string{role(names.Render)},
 		SessionStarters: []string{role(names.DataOperator)},
 		AlarmTopics:     ownTrail(s, pl.Account),
+		Admins:          keyAdmins(s, pl.Account, pl.Region, names.RoleArn(pl.Account, names.Role(name, names.KeyAdmin))),
 	})
 	// The pooled productions' key admins manage their own aliases only: the
 	// pool's keys have an administrator of their own.

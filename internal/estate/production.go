@@ -145,6 +145,7 @@ func (p *Production) ownKeys() {
 		SessionHosts:    []string{p.role(names.Render)},
 		SessionStarters: []string{p.role(names.DataOperator)},
 		AlarmTopics:     ownTrail(p.props.Studio, r.Account),
+		Admins:          keyAdmins(p.props.Studio, r.Account, r.Region, p.role(names.KeyAdmin)),
 	})
 	for purpose, k := range set {
 		p.Keys[purpose] = k.Key

@@ -66,6 +66,7 @@ func centralProps(props SharedStackProps) audit.CentralProps {
 		BucketName:          n.TrailBucket(),
 		AccessLogBucketName: n.TrailAccessLogBucket(),
 		TrailName:           n.TrailName(),
+		KeyAdmins:           keyAdmins(s, s.LogArchive(), s.Region),
 	}
 	if s.OrganizationID == "" {
 		// Outside an organization each production account, and the
@@ -210,6 +211,7 @@ func newManagementLoggingKey(st awscdk.Stack, s *manifest.Studio, n Names) awskm
 		Purposes:    []keys.Purpose{keys.Logging},
 		LogReaders:  []string{names.RoleArn(s.ManagementAccount, reader)},
 		AlarmTopics: ownTrail(s, s.ManagementAccount),
+		Admins:      keyAdmins(s, s.ManagementAccount, s.Region),
 	})
 	tagging.Group(access.NewHumanRole(st, "LogReader", access.HumanRoleProps{
 		Name:           reader,

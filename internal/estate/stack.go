@@ -3,6 +3,7 @@ package estate
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
@@ -10,6 +11,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/renderenv/renderenv/constructs/audit"
+	"github.com/renderenv/renderenv/constructs/keys"
 	"github.com/renderenv/renderenv/constructs/network"
 	"github.com/renderenv/renderenv/constructs/tagging"
 	"github.com/renderenv/renderenv/internal/manifest"
@@ -78,6 +80,18 @@ func dependsOn(from, to awscdk.Stack, reason string) {
 // central trail already records it.
 func ownTrail(s *manifest.Studio, account string) bool {
 	return s.OrganizationID == "" && account != s.LogArchive()
+}
+
+// keyAdmins are who administer a key of account: the roles named (a
+// production's or pool's key administrator), the CloudFormation execution
+// role that deploys the key's stack, so the next deploy can still update
+// it, and the studio's break-glass role when studio.yaml names one.
+func keyAdmins(s *manifest.Studio, account, region string, roles ...string) []string {
+	out := append(slices.Clone(roles), keys.DeploymentRole(account, region))
+	if s.BreakGlassRole != "" {
+		out = append(out, names.RoleArn(account, s.BreakGlassRole))
+	}
+	return out
 }
 
 // accountTrailProps is one account's own trail.

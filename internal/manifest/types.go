@@ -22,17 +22,21 @@ type Studio struct {
 	// OrganizationManagementAccount is the organization's management
 	// account, which names the organization in AWS RAM; default
 	// managementAccount.
-	OrganizationManagementAccount string          `yaml:"organizationManagementAccount"`
-	ManagementVpcCidr             netip.Prefix    `yaml:"managementVpcCidr"`
-	OnPremises                    OnPremises      `yaml:"onPremises"`
-	TransitGatewayAsn             int64           `yaml:"transitGatewayAsn"`
-	TransitGatewayID              string          `yaml:"transitGatewayId"`
-	AdminSourceCidrs              []netip.Prefix  `yaml:"adminSourceCidrs"`
-	LicenseServers                []LicenseServer `yaml:"licenseServers"`
-	Scheduler                     Scheduler       `yaml:"scheduler"`
-	Pools                         []Pool          `yaml:"pools"`
-	Alerts                        Alerts          `yaml:"alerts"`
-	Pipeline                      Pipeline        `yaml:"pipeline"`
+	OrganizationManagementAccount string         `yaml:"organizationManagementAccount"`
+	ManagementVpcCidr             netip.Prefix   `yaml:"managementVpcCidr"`
+	OnPremises                    OnPremises     `yaml:"onPremises"`
+	TransitGatewayAsn             int64          `yaml:"transitGatewayAsn"`
+	TransitGatewayID              string         `yaml:"transitGatewayId"`
+	AdminSourceCidrs              []netip.Prefix `yaml:"adminSourceCidrs"`
+	// BreakGlassRole is the name of a role present in every account of the
+	// estate that may administer every key when the key administrators
+	// cannot (ISE 9.2); none by default.
+	BreakGlassRole string          `yaml:"breakGlassRole"`
+	LicenseServers []LicenseServer `yaml:"licenseServers"`
+	Scheduler      Scheduler       `yaml:"scheduler"`
+	Pools          []Pool          `yaml:"pools"`
+	Alerts         Alerts          `yaml:"alerts"`
+	Pipeline       Pipeline        `yaml:"pipeline"`
 }
 
 // SharedOwner is the Owner tag of the studio's shared stacks.

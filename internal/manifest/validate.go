@@ -25,6 +25,7 @@ var (
 	tgwID        = regexp.MustCompile(`^tgw-[0-9a-f]{8,17}$`)
 	repoName     = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
 	rootDevice   = regexp.MustCompile(`^/dev/(sd[a-z]1?|xvd[a-z])$`)
+	roleName     = regexp.MustCompile(`^[A-Za-z0-9+=,.@_-]{1,64}$`)
 	roleArn      = regexp.MustCompile(`^arn:aws:iam::([0-9]{12}):role/[A-Za-z0-9+=,.@_/-]+$`)
 )
 
@@ -181,6 +182,9 @@ func validateStudio(s *Studio, r reporter) {
 			// a VPC endpoint carry none, so a private range never matches.
 			r.add(Path("adminSourceCidrs").Index(i), "%s is not a public range: the roles' aws:SourceIp condition sees the studio's public egress address, never a private one, so nobody could assume them", c)
 		}
+	}
+	if s.BreakGlassRole != "" && !roleName.MatchString(s.BreakGlassRole) {
+		r.add("breakGlassRole", "%q is not an IAM role name (letters, digits and +=,.@_-, at most 64): name the role, present in every account, not its ARN", s.BreakGlassRole)
 	}
 	names := map[string]bool{}
 	for i, l := range s.LicenseServers {

@@ -26,6 +26,9 @@ func init() {
 		Rule{ID: "RE-KEY-005", Controls: []string{"9.3"},
 			Description: "No key policy statement, and no principal across statements, both administers the key and uses it for data",
 			Check:       checkKeyAdminUseSeparated},
+		Rule{ID: "RE-KEY-006", Controls: []string{"9.2", "9.3"},
+			Description: "Only named principals administer a key: no statement lets everyone or a whole account (an account root without an aws:PrincipalArn condition) administer it, so no IAM administrator of a shared account can rewrite a production's key policy",
+			Check:       checkKeyAdminsNamed},
 	)
 }
 
@@ -188,11 +191,15 @@ func wildcardActions(p *cfn.Policy, st cfn.Statement, report Reporter) {
 	}
 }
 
-// principalPatterns are the principal ARNs a statement names: in
-// aws:PrincipalArn conditions, and as explicit principals other than an
-// account root or everyone.
+// principalPatterns are the principal ARNs a statement names: its
+// aws:PrincipalArn conditions when it has them (they narrow whatever the
+// Principal element says, everyone included), else its explicit
+// principals other than an account root.
 func principalPatterns(st cfn.Statement) []string {
 	out := st.Values(func(op string) bool { return !cfn.Negated(op) }, "aws:PrincipalArn")
+	if len(out) > 0 {
+		return out
+	}
 	if st.Principal != nil {
 		for _, p := range st.Principal.AWS {
 			if !cfn.AccountRoot(p) {
@@ -245,4 +252,17 @@ func shortActions(as []string) string {
 		out = append(out, strings.TrimPrefix(a, "kms:"))
 	}
 	return strings.Join(out, ", ")
+}
+
+func checkKeyAdminsNamed(a *cfn.Assembly, report Reporter) {
+	keyStatements(a, func(p *cfn.Policy, st cfn.Statement) {
+		if !st.Allow() {
+			return
+		}
+		adm := st.CoveredOf(kmsAdminActions)
+		named := slices.DeleteFunc(principalPatterns(st), func(p string) bool { return p == "*" })
+		if who := broadPrincipal(st); who != "" && len(adm) > 0 && len(named) == 0 {
+			report(p.Resource, p.StatementPath(st), "lets %s administer the key (%s) without naming who by aws:PrincipalArn", who, shortActions(adm))
+		}
+	})
 }
