@@ -25,6 +25,9 @@ const (
 	roleName   = "acme-nightfall-render"
 	// schedulerRole is the scheduler's own role in the management account.
 	schedulerRole = "arn:aws:iam::111111111111:role/acme-render-scheduler"
+	// networkScheduler is the network stack's scheduler role.
+	networkScheduler = "arn:aws:iam::111111111111:role/acme-scheduler"
+	vpcArn           = "arn:aws:ec2:us-west-2:333333333333:vpc/vpc-0123456789abcdef0"
 	prefixList    = "pl-68a54001"
 	bucketArn     = "arn:aws:s3:::acme-nightfall-assets"
 )
@@ -59,7 +62,7 @@ func templates(t *testing.T) *fixture {
 	return shared.Get(t, func() *fixture {
 		env := cdktest.Env{Account: account, Region: region}
 		app := cdktest.NewApp(t, env)
-		fleet := build(t, app, "Fleet", env, nil, nil)
+		fleet := build(t, app, "Fleet", env, nil, []string{networkScheduler})
 		workers := build(t, app, "Workers", env, workerPorts, []string{schedulerRole})
 		return &fixture{Fleet: cdktest.Template(t, fleet), Workers: cdktest.Template(t, workers)}
 	})
@@ -104,6 +107,7 @@ func build(t *testing.T, app awscdk.App, id string, env cdktest.Env, worker []in
 		LicensePorts:   licensePorts,
 		WorkerPorts:    worker,
 		Launchers:      launchers,
+		VpcArn:         jsii.String(vpcArn),
 		S3PrefixList:   jsii.String(prefixList),
 		RootKey:        set[keys.RootVolume].Key,
 		AssetKey:       set[keys.ContentAsset].Key,

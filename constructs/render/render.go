@@ -63,9 +63,12 @@ type FleetProps struct {
 	LoggingKey    awskms.IKey
 	BucketArn     *string
 	SchedulerAcct string
-	// Launchers, when set, are the only roles of SchedulerAcct that may
-	// assume the launcher.
+	// Launchers are the only roles of SchedulerAcct that may assume the
+	// launcher: the network stack's scheduler role and any the studio
+	// names. Never the whole account.
 	Launchers []string
+	// VpcArn is the VPC render nodes launch into (ec2:Vpc of the subnet).
+	VpcArn *string
 	RoleName  string
 	Profiles  []Profile
 	Tags      map[string]string
@@ -138,9 +141,8 @@ func (f *Fleet) role(c constructs.Construct, props FleetProps) {
 		Description:       jsii.String(props.Prefix + ": the most a render node may ever do"),
 		Statements: withStatements(
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Sid: jsii.String("SessionManagerAndTags"),
-				Actions: jsii.Strings("ssm:UpdateInstanceInformation", "ssm:ListInstanceAssociations", "ssm:DescribeAssociation", "ssm:GetDocument", "ssm:DescribeDocument", "ssm:GetParameter", "ssm:GetParameters", "ssm:GetManifest", "ssm:PutInventory", "ssm:PutComplianceItems", "ssm:PutConfigurePackageResult", "ssm:UpdateAssociationStatus", "ssm:UpdateInstanceAssociationStatus", "ssm:GetDeployablePatchSnapshotForInstance", "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel",
-					"ec2messages:AcknowledgeMessage", "ec2messages:DeleteMessage", "ec2messages:FailMessage", "ec2messages:GetEndpoint", "ec2messages:GetMessages", "ec2messages:SendReply", "ec2:DescribeTags"),
+				Sid:       jsii.String("SessionManagerAndTags"),
+				Actions:   jsii.Strings(SessionManagerActions...),
 				Resources: jsii.Strings("*"),
 			}), allowed),
 	})
@@ -154,6 +156,14 @@ func (f *Fleet) role(c constructs.Construct, props FleetProps) {
 			"render": awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{Statements: &allowed}),
 		},
 	})
+}
+
+// SessionManagerActions are what SSM Agent needs on an instance for Session
+// Manager and the instance's tags: the most a node's boundary lets it do
+// with Systems Manager.
+var SessionManagerActions = []string{
+	"ssm:UpdateInstanceInformation", "ssm:ListInstanceAssociations", "ssm:DescribeAssociation", "ssm:GetDocument", "ssm:DescribeDocument", "ssm:GetParameter", "ssm:GetParameters", "ssm:GetManifest", "ssm:PutInventory", "ssm:PutComplianceItems", "ssm:PutConfigurePackageResult", "ssm:UpdateAssociationStatus", "ssm:UpdateInstanceAssociationStatus", "ssm:GetDeployablePatchSnapshotForInstance", "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel",
+	"ec2messages:AcknowledgeMessage", "ec2messages:DeleteMessage", "ec2messages:FailMessage", "ec2messages:GetEndpoint", "ec2messages:GetMessages", "ec2messages:SendReply", "ec2:DescribeTags",
 }
 
 // group lets a render node reach the scheduler and license ports in
@@ -254,14 +264,16 @@ func (f *Fleet) template(c constructs.Construct, props FleetProps, p Profile) aw
 	return lt
 }
 
-// launcherPrincipal is who may assume the launcher: the scheduler account,
-// narrowed to its named roles when there are any.
+// launcherPrincipal is who may assume the launcher: the named roles of
+// the scheduler's account, matched by aws:PrincipalArn, never any other
+// principal there.
 func launcherPrincipal(props FleetProps) awsiam.IPrincipal {
-	p := awsiam.NewAccountPrincipal(jsii.String(props.SchedulerAcct))
 	if len(props.Launchers) == 0 {
-		return p
+		panic("render: the launcher needs the roles that may assume it")
 	}
-	return p.WithConditions(&map[string]any{"ArnEquals": map[string]any{"aws:PrincipalArn": props.Launchers}})
+	return awsiam.NewAccountPrincipal(jsii.String(props.SchedulerAcct)).WithConditions(&map[string]any{
+		"ArnEquals": map[string]any{"aws:PrincipalArn": props.Launchers},
+	})
 }
 
 // launcher is the role the scheduler in the management account assumes to
@@ -342,8 +354,12 @@ func (f *Fleet) launcher(c constructs.Construct, props FleetProps) {
 // hardenLaunches keeps a launch from overriding what the templates enforce:
 // RunInstances and CreateFleet accept parameters that replace the
 // template's, so the launcher is denied any launch that would carry a key
-// pair, an unencrypted volume, optional IMDS tokens or a security group the
-// template does not name (ISE 4.2, 10.8).
+// pair, an unencrypted volume, a volume or image or security group the
+// template does not name, optional IMDS tokens, a metadata hop limit above
+// one, or a subnet outside the production's VPC (ISE 4.2, 10.8). The
+// instance profile is bound by iam:PassRole (the render role only). User
+// data has no IAM condition key: only the named scheduler roles may assume
+// the launcher at all.
 func (f *Fleet) hardenLaunches(props FleetProps) {
 	launch := jsii.Strings("ec2:RunInstances", "ec2:CreateFleet")
 	arn := func(kind string) *[]*string {
@@ -358,6 +374,14 @@ func (f *Fleet) hardenLaunches(props FleetProps) {
 		{"NoUnencryptedVolumes", arn("volume"), map[string]any{"Bool": map[string]any{"ec2:Encrypted": "false"}}},
 		{"Imdsv2Only", arn("instance"), map[string]any{"StringNotEquals": map[string]any{"ec2:MetadataHttpTokens": "required"}}},
 		{"TemplateSecurityGroupsOnly", arn("security-group"), map[string]any{"Bool": map[string]any{"ec2:IsLaunchTemplateResource": "false"}}},
+		// The template's image, and only its volumes (each encrypted with
+		// the production's key): a launch that names another AMI, or adds
+		// or overrides a volume (which would fall back to the account's
+		// aws/ebs key), is refused.
+		{"TemplateImageOnly", jsii.Strings(fmt.Sprintf("arn:aws:ec2:%s::image/*", props.Region)), map[string]any{"Bool": map[string]any{"ec2:IsLaunchTemplateResource": "false"}}},
+		{"TemplateVolumesOnly", arn("volume"), map[string]any{"Bool": map[string]any{"ec2:IsLaunchTemplateResource": "false"}}},
+		{"MetadataHopLimitOne", arn("instance"), map[string]any{"NumericGreaterThan": map[string]any{"ec2:MetadataHttpPutResponseHopLimit": "1"}}},
+		{"ProductionSubnetsOnly", arn("subnet"), map[string]any{"ArnNotEquals": map[string]any{"ec2:Vpc": props.VpcArn}}},
 	} {
 		st := &awsiam.PolicyStatementProps{Sid: jsii.String(d.sid), Effect: awsiam.Effect_DENY, Actions: launch, Resources: d.resources}
 		if d.condition != nil {

@@ -274,13 +274,17 @@ func launcher(t testing.TB, tpl assertions.Template) (string, []cdktest.Statemen
 	return role.ID, cdktest.Statements(p.Properties["PolicyDocument"])
 }
 
-func TestLauncherIsAssumedByTheSchedulerAccountForAnHour(t *testing.T) {
+// TestLauncherIsAssumedOnlyByTheSchedulerRoleForAnHour: no other principal
+// of the management account may assume the launcher, whatever its IAM
+// policy says.
+func TestLauncherIsAssumedOnlyByTheSchedulerRoleForAnHour(t *testing.T) {
 	tpl := templates(t).Fleet
 	cdktest.HasProperties(t, tpl, "AWS::IAM::Role", map[string]any{
 		"RoleName":           prefix + "-launcher",
 		"MaxSessionDuration": 3600,
 		"AssumeRolePolicyDocument": map[string]any{"Version": "2012-10-17", "Statement": []any{map[string]any{
 			"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": map[string]any{"AWS": "arn:aws:iam::" + management + ":root"},
+			"Condition": map[string]any{"ArnEquals": map[string]any{"aws:PrincipalArn": []any{networkScheduler}}},
 		}}},
 	})
 }
@@ -387,6 +391,10 @@ func TestLauncherCannotOverrideTheTemplatesHardening(t *testing.T) {
 		{"NoUnencryptedVolumes", arn("volume"), "Bool", "ec2:Encrypted", "false"},
 		{"Imdsv2Only", arn("instance"), "StringNotEquals", "ec2:MetadataHttpTokens", "required"},
 		{"TemplateSecurityGroupsOnly", arn("security-group"), "Bool", "ec2:IsLaunchTemplateResource", "false"},
+		{"TemplateImageOnly", "arn:aws:ec2:" + region + "::image/*", "Bool", "ec2:IsLaunchTemplateResource", "false"},
+		{"TemplateVolumesOnly", arn("volume"), "Bool", "ec2:IsLaunchTemplateResource", "false"},
+		{"MetadataHopLimitOne", arn("instance"), "NumericGreaterThan", "ec2:MetadataHttpPutResponseHopLimit", "1"},
+		{"ProductionSubnetsOnly", arn("subnet"), "ArnNotEquals", "ec2:Vpc", vpcArn},
 	} {
 		var s cdktest.Statement
 		for _, st := range statements {

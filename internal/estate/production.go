@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
 
 	"github.com/renderenv/renderenv/constructs/access"
 	"github.com/renderenv/renderenv/constructs/audit"
@@ -219,7 +220,8 @@ func (p *Production) render() {
 		LoggingKey:     p.Keys[keys.Logging],
 		BucketArn:      p.Bucket.BucketArn(),
 		SchedulerAcct:  s.ManagementAccount,
-		Launchers:      s.Scheduler.Launchers,
+		Launchers:      append([]string{names.RoleArn(s.ManagementAccount, p.props.Names.Scheduler())}, s.Scheduler.Launchers...),
+		VpcArn:         jsii.String(fmt.Sprintf("arn:aws:ec2:%s:%s:vpc/%s", r.Region, r.Account, *p.Vpc.VpcId())),
 		RoleName:       names.Role(p.prefix, names.Render),
 		Tags:           tags,
 	}

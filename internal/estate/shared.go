@@ -15,6 +15,7 @@ import (
 	"github.com/renderenv/renderenv/constructs/audit"
 	"github.com/renderenv/renderenv/constructs/keys"
 	"github.com/renderenv/renderenv/constructs/network"
+	"github.com/renderenv/renderenv/constructs/render"
 	"github.com/renderenv/renderenv/constructs/tagging"
 	"github.com/renderenv/renderenv/internal/manifest"
 	"github.com/renderenv/renderenv/internal/names"
@@ -139,6 +140,7 @@ func NewNetworkStack(scope constructs.Construct, props SharedStackProps, logging
 	logKey := newManagementLoggingKey(st, s, n)
 	hub := network.NewHub(st, "Hub", hubProps(props, logKey))
 	tagging.Group(hub.Construct, tagging.Network)
+	newSchedulerRole(st, s, n)
 	if ownTrail(s, s.ManagementAccount) {
 		// Without an organization trail the management account records
 		// its own activity (the hub, the Transit Gateway, the link stacks)
@@ -149,6 +151,45 @@ func NewNetworkStack(scope constructs.Construct, props SharedStackProps, logging
 		})
 	}
 	return &NetworkStack{Stack: st, Hub: hub}
+}
+
+// newSchedulerRole is the role the render scheduler runs as on its
+// instances in the management application tier (instance profile
+// <studio>-scheduler): the one principal every production's launcher
+// trusts besides scheduler.launchers. It may assume the launchers and
+// nothing else; a scheduler that runs elsewhere (on premises) is named in
+// scheduler.launchers instead.
+func newSchedulerRole(st awscdk.Stack, s *manifest.Studio, n Names) {
+	launchers := awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("AssumeLaunchersOnly"),
+		Actions:   jsii.Strings("sts:AssumeRole"),
+		Resources: jsii.Strings("arn:aws:iam::*:role/" + names.Role(s.Studio+"-*", names.Launcher)),
+	})
+	// The most the scheduler's instances may ever do, whatever policy the
+	// studio attaches to the role later: assume launchers, and be managed
+	// through Session Manager.
+	boundary := awsiam.NewManagedPolicy(st, jsii.String("SchedulerBoundary"), &awsiam.ManagedPolicyProps{
+		ManagedPolicyName: jsii.String(n.Scheduler() + "-boundary"),
+		Description:       jsii.String(s.Studio + ": the most the render scheduler may ever do"),
+		Statements: &[]awsiam.PolicyStatement{launchers, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("SessionManager"),
+			Actions:   jsii.Strings(render.SessionManagerActions...),
+			Resources: jsii.Strings("*"),
+		})},
+	})
+	role := awsiam.NewRole(st, jsii.String("Scheduler"), &awsiam.RoleProps{
+		RoleName:            jsii.String(n.Scheduler()),
+		Description:         jsii.String(s.Studio + ": the render scheduler; assumes the productions' launcher roles only"),
+		AssumedBy:           awsiam.NewServicePrincipal(jsii.String("ec2.amazonaws.com"), nil),
+		MaxSessionDuration:  awscdk.Duration_Hours(jsii.Number(1)),
+		PermissionsBoundary: boundary,
+	})
+	role.AddToPolicy(launchers)
+	awsiam.NewCfnInstanceProfile(st, jsii.String("SchedulerProfile"), &awsiam.CfnInstanceProfileProps{
+		InstanceProfileName: jsii.String(n.Scheduler()),
+		Roles:               &[]any{role.RoleName()},
+	})
+	tagging.Group(role, tagging.ApplicationInstance)
 }
 
 // hubProps configures the management VPC and the Transit Gateway.

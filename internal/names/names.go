@@ -64,6 +64,10 @@ func RoleArn(account, name string) string {
 // ManagementLogReader reads the management VPC's flow logs.
 func (n Names) ManagementLogReader() string { return n.Studio + "-management-" + LogReader }
 
+// Scheduler is the management account's role the render scheduler runs
+// as: the one principal every launcher role trusts by default.
+func (n Names) Scheduler() string { return n.Studio + "-scheduler" }
+
 // AuditReader reads the central trail.
 func (n Names) AuditReader() string { return n.Studio + "-audit-reader" }
 
