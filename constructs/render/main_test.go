@@ -28,8 +28,8 @@ const (
 	// networkScheduler is the network stack's scheduler role.
 	networkScheduler = "arn:aws:iam::111111111111:role/acme-scheduler"
 	vpcArn           = "arn:aws:ec2:us-west-2:333333333333:vpc/vpc-0123456789abcdef0"
-	prefixList    = "pl-68a54001"
-	bucketArn     = "arn:aws:s3:::acme-nightfall-assets"
+	prefixList       = "pl-68a54001"
+	bucketArn        = "arn:aws:s3:::acme-nightfall-assets"
 )
 
 var (

@@ -68,10 +68,10 @@ type FleetProps struct {
 	// names. Never the whole account.
 	Launchers []string
 	// VpcArn is the VPC render nodes launch into (ec2:Vpc of the subnet).
-	VpcArn *string
-	RoleName  string
-	Profiles  []Profile
-	Tags      map[string]string
+	VpcArn   *string
+	RoleName string
+	Profiles []Profile
+	Tags     map[string]string
 }
 
 // Fleet is the render side of a production.
