@@ -5,12 +5,14 @@
 package network
 
 import (
+	"fmt"
 	"math"
 	"math/bits"
 	"net/netip"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -29,9 +31,20 @@ func NewFlowLogs(scope constructs.Construct, vpc awsec2.IVpc, key awskms.IKey, l
 		Retention:     FlowLogRetention,
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
+	// The delivery role serves the account's own flow logs only: the
+	// service may not assume it for a flow log of another account.
+	st := awscdk.Stack_Of(scope)
+	account, region := *st.Account(), *st.Region()
+	role := awsiam.NewRole(scope, jsii.String("FlowLogRole"), &awsiam.RoleProps{
+		Description: jsii.String("VPC Flow Logs delivers " + logGroupName),
+		AssumedBy: awsiam.NewServicePrincipal(jsii.String("vpc-flow-logs.amazonaws.com"), nil).WithConditions(&map[string]any{
+			"StringEquals": map[string]any{"aws:SourceAccount": account},
+			"ArnLike":      map[string]any{"aws:SourceArn": fmt.Sprintf("arn:aws:ec2:%s:%s:vpc-flow-log/*", region, account)},
+		}),
+	})
 	awsec2.NewFlowLog(scope, jsii.String("FlowLog"), &awsec2.FlowLogProps{
 		ResourceType: awsec2.FlowLogResourceType_FromVpc(vpc),
-		Destination:  awsec2.FlowLogDestination_ToCloudWatchLogs(group, nil),
+		Destination:  awsec2.FlowLogDestination_ToCloudWatchLogs(group, role),
 		TrafficType:  awsec2.FlowLogTrafficType_ALL,
 	})
 	return group

@@ -390,3 +390,23 @@ func TestSubnetMasksFitTheSmallestVpc(t *testing.T) {
 		seen = append(seen, p)
 	}
 }
+
+// TestFlowLogDeliveryRoleServesOnlyItsAccountsFlowLogs: the service may
+// assume the delivery role only for a flow log of the role's own account
+// (the confused deputy, ISE 8.1).
+func TestFlowLogDeliveryRoleServesOnlyItsAccountsFlowLogs(t *testing.T) {
+	tpl := templates(t).Production
+	role := cdktest.One(t, tpl, "AWS::IAM::Role", map[string]any{"Properties": map[string]any{
+		"AssumeRolePolicyDocument": cdktest.Obj(map[string]any{"Statement": cdktest.ArrayWith(cdktest.Obj(map[string]any{
+			"Principal": map[string]any{"Service": "vpc-flow-logs.amazonaws.com"},
+		}))}),
+	}})
+	st := cdktest.Statements(role.Properties["AssumeRolePolicyDocument"])[0]
+	if got, _ := st.Condition("StringEquals", "aws:SourceAccount"); !cdktest.SameSet(got, []string{production}) {
+		t.Errorf("aws:SourceAccount = %v, want %s", got, production)
+	}
+	if got, _ := st.Condition("ArnLike", "aws:SourceArn"); !cdktest.SameSet(got, []string{"arn:aws:ec2:" + region + ":" + production + ":vpc-flow-log/*"}) {
+		t.Errorf("aws:SourceArn = %v, want the account's flow logs", got)
+	}
+	cdktest.HasProperties(t, tpl, "AWS::EC2::FlowLog", map[string]any{"DeliverLogsPermissionArn": cdktest.GetAtt(role.ID, "Arn")})
+}
