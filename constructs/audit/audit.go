@@ -44,6 +44,9 @@ type CentralProps struct {
 	TrailAccounts []string
 	DataEvents    DataEvents
 	AlertEmails   []string
+	// RetentionDays locks every log object of the trail bucket (Object Lock,
+	// COMPLIANCE mode).
+	RetentionDays int
 	// KeyAdmins administer the logging key (keys.KeyProps.Admins).
 	KeyAdmins []string
 	// KeyAlias, BucketName and TrailName are fixed so production accounts
@@ -114,10 +117,12 @@ func NewCentral(scope constructs.Construct, id string, props CentralProps) *Cent
 		ServerAccessLogsBucket: logs,
 		ServerAccessLogsPrefix: jsii.String("trail/"),
 		RemovalPolicy:          awscdk.RemovalPolicy_RETAIN,
-		// Audit logs cannot be overwritten or deleted for a year, even by
-		// someone who gets past the bucket policy (ISE 8.1, 9.4).
+		// Audit logs cannot be overwritten or deleted for the retention
+		// period by anyone, the log-archive account's root included:
+		// COMPLIANCE mode cannot be shortened or bypassed, where GOVERNANCE
+		// yields to s3:BypassGovernanceRetention (ISE 8.1, 9.4).
 		ObjectLockEnabled:          jsii.Bool(true),
-		ObjectLockDefaultRetention: awss3.ObjectLockRetention_Governance(awscdk.Duration_Days(jsii.Number(365))),
+		ObjectLockDefaultRetention: awss3.ObjectLockRetention_Compliance(awscdk.Duration_Days(jsii.Number(float64(props.RetentionDays)))),
 		LifecycleRules: &[]*awss3.LifecycleRule{{
 			Id: jsii.String("archive"),
 			Transitions: &[]*awss3.Transition{{

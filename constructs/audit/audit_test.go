@@ -161,15 +161,16 @@ func TestTrailBucketIsPrivateEncryptedVersionedArchivedAndRetained(t *testing.T)
 	})
 }
 
-// TestTrailBucketLocksLogsForAYear: Object Lock keeps every log object for
-// a year even from someone who gets past the bucket policy (ISE 8.1, 9.4).
-func TestTrailBucketLocksLogsForAYear(t *testing.T) {
+// TestTrailBucketLocksLogsForTheRetentionPeriod: Object Lock in COMPLIANCE
+// mode keeps every log object for the retention period from everyone, the
+// account root and s3:BypassGovernanceRetention included (ISE 8.1, 9.4).
+func TestTrailBucketLocksLogsForTheRetentionPeriod(t *testing.T) {
 	cdktest.HasProperties(t, templates(t).Org, "AWS::S3::Bucket", map[string]any{
 		"BucketName":        props(true).BucketName,
 		"ObjectLockEnabled": true,
 		"ObjectLockConfiguration": map[string]any{
 			"ObjectLockEnabled": "Enabled",
-			"Rule":              map[string]any{"DefaultRetention": map[string]any{"Mode": "GOVERNANCE", "Days": 365}},
+			"Rule":              map[string]any{"DefaultRetention": map[string]any{"Mode": "COMPLIANCE", "Days": 400}},
 		},
 	})
 	// The access-log bucket holds request metadata only and is not locked.

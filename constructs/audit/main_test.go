@@ -40,6 +40,7 @@ func props(org bool) audit.CentralProps {
 		AccessLogBucketName: "acme-audit-s3logs-222222222222",
 		TrailName:           trailName,
 		KeyAdmins:           []string{keys.DeploymentRole(logArchive, region)},
+		RetentionDays:       400,
 	}
 	if org {
 		p.OrganizationID = orgID

@@ -68,6 +68,7 @@ func centralProps(props SharedStackProps) audit.CentralProps {
 		AccessLogBucketName: n.TrailAccessLogBucket(),
 		TrailName:           n.TrailName(),
 		KeyAdmins:           keyAdmins(s, s.LogArchive(), s.Region),
+		RetentionDays:       s.TrailRetention(),
 	}
 	if s.OrganizationID == "" {
 		// Outside an organization each production account, and the

@@ -36,6 +36,7 @@ type Studio struct {
 	Scheduler      Scheduler       `yaml:"scheduler"`
 	Pools          []Pool          `yaml:"pools"`
 	Alerts         Alerts          `yaml:"alerts"`
+	Audit          StudioAudit     `yaml:"audit"`
 	Pipeline       Pipeline        `yaml:"pipeline"`
 }
 
@@ -85,6 +86,24 @@ type Pool struct {
 	Region            string       `yaml:"region"`
 	VpcCidr           netip.Prefix `yaml:"vpcCidr"`
 	AvailabilityZones []string     `yaml:"availabilityZones"`
+}
+
+// StudioAudit configures the central trail.
+type StudioAudit struct {
+	// TrailRetentionDays locks the trail's log files (Object Lock,
+	// COMPLIANCE mode) for that many days; default DefaultTrailRetention.
+	TrailRetentionDays int64 `yaml:"trailRetentionDays"`
+}
+
+// DefaultTrailRetention is a year of locked audit logs.
+const DefaultTrailRetention = 365
+
+// TrailRetention is how long the trail's log files are locked.
+func (s *Studio) TrailRetention() int {
+	if s.Audit.TrailRetentionDays == 0 {
+		return DefaultTrailRetention
+	}
+	return int(s.Audit.TrailRetentionDays)
 }
 
 // Alerts says where security alarms are delivered.

@@ -260,6 +260,9 @@ func validateStudio(s *Studio, r reporter) {
 			r.add(pp.Child("region"), "must be the studio region %s: the Transit Gateway is regional", s.Region)
 		}
 	}
+	if d := s.Audit.TrailRetentionDays; r.src.Has("audit.trailRetentionDays") && (d < 90 || d > 3650) {
+		r.add("audit.trailRetentionDays", "%d days: lock the trail's log files for 90 to 3650 days; COMPLIANCE mode cannot be shortened once set, so choose with care", d)
+	}
 	for i, m := range s.Alerts.Emails {
 		if !email.MatchString(m) {
 			r.add(Path("alerts.emails").Index(i), "%q is not an email address", m)

@@ -301,7 +301,7 @@ const pipeline = `pipeline:
 
 // knownStudio and knownProduction end every unknown-field message.
 const (
-	knownStudio     = "(known fields: adminSourceCidrs, alerts, availabilityZones, breakGlassRole, licenseServers, logArchiveAccount, managementAccount, managementVpcCidr, onPremises, organizationId, organizationManagementAccount, owner, pipeline, pools, region, scheduler, studio, transitGatewayAsn, transitGatewayId)"
+	knownStudio     = "(known fields: adminSourceCidrs, alerts, audit, availabilityZones, breakGlassRole, licenseServers, logArchiveAccount, managementAccount, managementVpcCidr, onPremises, organizationId, organizationManagementAccount, owner, pipeline, pools, region, scheduler, studio, transitGatewayAsn, transitGatewayId)"
 	knownProduction = "(known fields: account, audit, availabilityZones, costCentre, endDate, endpoints, isolation, name, owner, region, render, renderProfiles, startDate, tier, vpcCidr)"
 )
 
@@ -664,6 +664,9 @@ var studioCases = []ruleCase{
 	}},
 	{"break-glass role given as an ARN", e(replace("studio.yaml", "studio: acme\n", "studio: acme\nbreakGlassRole: arn:aws:iam::111111111111:role/BreakGlass\n")), []string{
 		"productions/studio.yaml:3: breakGlassRole: \"arn:aws:iam::111111111111:role/BreakGlass\" is not an IAM role name (letters, digits and +=,.@_-, at most 64): name the role, present in every account, not its ARN",
+	}},
+	{"trail retention too short", e(appendTo("studio.yaml", "audit:\n  trailRetentionDays: 30\n")), []string{
+		"productions/studio.yaml:32: audit.trailRetentionDays: 30 days: lock the trail's log files for 90 to 3650 days; COMPLIANCE mode cannot be shortened once set, so choose with care",
 	}},
 	{"studio owner not an email", e(replace("studio.yaml", "studio: acme\n", "studio: acme\nowner: platform team\n")), []string{
 		"productions/studio.yaml:3: owner: \"platform team\" is not an email address",
