@@ -43,8 +43,10 @@ func Build(a *cfn.Assembly, m *manifest.Estate, edit func(stack string, template
 	if hub := fresh.Stack(n.NetworkStack()); hub != nil {
 		e.Hub = e.endpoints(hub)
 	}
-	// A production that has no network or keys of its own uses its pool's.
-	for _, sc := range e.Scopes {
+	// A production that has no network of its own uses its pool's, and
+	// the pool's keys its stack reads.
+	for _, name := range slices.Sorted(maps.Keys(e.Scopes)) {
+		sc := e.Scopes[name]
 		if sc.Pool == "" {
 			continue
 		}
@@ -52,11 +54,12 @@ func Build(a *cfn.Assembly, m *manifest.Estate, edit func(stack string, template
 		if len(sc.Endpoints) == 0 {
 			sc.Endpoints = pool.Endpoints
 		}
+		used := e.readFrom(sc.Stack)
 		for _, k := range pool.Keys {
-			if !slices.Contains(k.Owners, sc.Name) {
+			if slices.Contains(used, k.Resource) {
 				k.Owners = append(k.Owners, sc.Name)
+				sc.Keys = append(sc.Keys, k)
 			}
-			sc.Keys = append(sc.Keys, k)
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(e.Scopes)) {
@@ -146,12 +149,24 @@ func poolName(scope string) string {
 	return ""
 }
 
+// readFrom are the resources of other stacks a stack's SSM-typed
+// parameters read.
+func (e *Estate) readFrom(s *cfn.Stack) []*cfn.Resource {
+	var out []*cfn.Resource
+	for _, id := range slices.Sorted(maps.Keys(s.Parameters)) {
+		if r := s.Resolve(map[string]any{"Ref": id}); r != nil && r.Stack != s {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // poolOf names the pool a production's stack uses: the pool stack whose
 // resources its SSM-typed parameters read.
 func (e *Estate) poolOf(s *cfn.Stack) (string, bool) {
 	prefix := e.Studio + "-" + names.PoolPrefix
-	for _, id := range slices.Sorted(maps.Keys(s.Parameters)) {
-		if r := s.Resolve(map[string]any{"Ref": id}); r != nil && r.Stack != s && strings.HasPrefix(r.Stack.Name, prefix) && !strings.HasSuffix(r.Stack.Name, names.LinkSuffix) {
+	for _, r := range e.readFrom(s) {
+		if strings.HasPrefix(r.Stack.Name, prefix) && !strings.HasSuffix(r.Stack.Name, names.LinkSuffix) {
 			return strings.TrimPrefix(r.Stack.Name, e.Studio+"-"), true
 		}
 	}

@@ -33,6 +33,22 @@ type Options struct {
 	// account or pool come first, then the others in name order. Every
 	// modelled principal is still tried against every production. 0: all.
 	Neighbours int
+	// Only, when not empty, limits the matrix to these productions and
+	// their pools, as principals and as targets.
+	Only []string
+}
+
+// covers reports whether the options keep a production or pool.
+func (e *Estate) covers(opt Options, scope string) bool {
+	if len(opt.Only) == 0 || scope == "" {
+		return true
+	}
+	for _, name := range opt.Only {
+		if name == scope || (e.Scopes[name] != nil && e.Scopes[name].Pool == scope) {
+			return true
+		}
+	}
+	return false
 }
 
 // origin is where a call comes from.
@@ -47,7 +63,13 @@ type origin struct {
 func (e *Estate) Requests(opt Options) []*Request {
 	var out []*Request
 	for _, p := range e.Principals {
+		if !e.covers(opt, p.Production) {
+			continue
+		}
 		for _, sc := range e.targetScopes(p, opt) {
+			if !e.covers(opt, sc.Name) {
+				continue
+			}
 			for _, t := range sc.targets() {
 				out = append(out, e.requestsFor(p, t)...)
 			}
