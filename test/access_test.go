@@ -126,14 +126,18 @@ func accessOptions(s *Synthesized, e *access.Estate) access.Options {
 }
 
 // matrixOf evaluates an estate's matrix, the templates changed by edit
-// first when it is not nil.
-func matrixOf(t *testing.T, s *Synthesized, edit func(stack string, template map[string]any)) *access.Matrix {
+// first when it is not nil, over only some productions when only names any.
+func matrixOf(t *testing.T, s *Synthesized, edit func(stack string, template map[string]any), only ...string) *access.Matrix {
 	t.Helper()
 	e, err := access.Build(s.Assembly, s.Manifests, edit)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := access.Evaluate(context.Background(), e, accessEvaluator(t), accessOptions(s, e))
+	opt := accessOptions(s, e)
+	if len(only) > 0 {
+		opt = access.Options{Only: only}
+	}
+	m, err := access.Evaluate(context.Background(), e, accessEvaluator(t), opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,5 +210,61 @@ func checkMatrix(t *testing.T, m *access.Matrix, matched []int) {
 	}
 	for _, i := range slices.Sorted(maps.Keys(byFinding)) {
 		t.Logf("known open, %d rows: %s\n\t%s", len(byFinding[i]), knownOpen[i].finding, strings.Join(byFinding[i], "\n\t"))
+	}
+}
+
+// One wildcard grant injected into a template shows in the matrix as
+// unexpected allows that name the injected statement: the proof can fail.
+func TestAccessMatrixFlagsAnInjectedWildcardGrant(t *testing.T) {
+	s := synth(t, shippedEstate)
+	stack := s.studio() + "-nightfall"
+	var keyID, roleID string
+	for _, r := range s.Assembly.Stack(stack).OfType("AWS::KMS::Alias") {
+		if strings.HasSuffix(r.Name(), "/content-asset") {
+			keyID = r.Resolve("TargetKeyId").ID
+		}
+	}
+	for _, r := range s.Assembly.Stack(stack).OfType("AWS::IAM::Role") {
+		if strings.HasSuffix(r.Name(), "-key-admin") {
+			roleID = r.ID
+		}
+	}
+	if keyID == "" || roleID == "" {
+		t.Fatalf("%s has no content-asset key or key-admin role", stack)
+	}
+	for _, tc := range []struct {
+		name, id, document string
+		statement          map[string]any
+	}{
+		{"key policy", keyID, "KeyPolicy", map[string]any{"Sid": "InjectedWildcard", "Effect": "Allow", "Principal": map[string]any{"AWS": "*"}, "Action": "kms:*", "Resource": "*"}},
+		{"trust policy", roleID, "AssumeRolePolicyDocument", map[string]any{"Sid": "InjectedWildcard", "Effect": "Allow", "Principal": map[string]any{"AWS": "*"}, "Action": "sts:AssumeRole"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := matrixOf(t, s, func(name string, tpl map[string]any) {
+				if name != stack {
+					return
+				}
+				doc := cfn.AsMap(cfn.AsMap(cfn.AsMap(cfn.AsMap(tpl["Resources"])[tc.id])["Properties"])[tc.document])
+				doc["Statement"] = append(cfn.AsList(doc["Statement"]), tc.statement)
+			}, "nightfall", "harbour")
+			var flagged []string
+			cross := false
+			for _, r := range m.Rows {
+				if !r.Unexpected() || knownIndex(r) >= 0 {
+					continue
+				}
+				for _, d := range r.Decisive {
+					if d.Sid == "InjectedWildcard" {
+						flagged = append(flagged, r.String())
+						cross = cross || r.Principal.Production != "nightfall"
+						break
+					}
+				}
+			}
+			if len(flagged) == 0 || !cross {
+				t.Fatalf("a wildcard grant in %s/%s's %s gives no unexpected allow to a principal of another production or account: %d rows", stack, tc.id, tc.document, len(flagged))
+			}
+			t.Logf("%d unexpected allows by the injected statement, e.g. %s", len(flagged), flagged[0])
+		})
 	}
 }
