@@ -181,6 +181,10 @@ func (m *Matrix) Write(dir string) error {
 	return nil
 }
 
+// EnvEvaluator names the environment variable that points the app at the
+// evaluator's folder (see NodeEvaluator).
+const EnvEvaluator = "RENDERENV_ACCESS_EVALUATOR"
+
 // WriteMatrices computes the access matrix of the cloud assembly in dir
 // (what cdk synth wrote) with the evaluator ev and writes it beside the
 // evidence packs. e is the estate the assembly was synthesized from.
