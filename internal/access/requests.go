@@ -317,23 +317,26 @@ func (e *Estate) expect(p *Principal, r *Request, o origin) (Expect, string) {
 		return Deny, "not a principal of " + strings.Join(slices.Concat(t.Owners, nonEmpty(t.Pool)), ", ")
 	}
 	need := func(why string) (Expect, string) { return Allow, why }
+	// S3 uses the asset key on behalf of whoever reads or writes assets.
+	assetKeyByS3 := t.Kind == "key" && t.Purpose == "content-asset" && viaS3 && (r.Action == Decrypt || r.Action == GenerateDataKey)
+	logging := func(action string) bool { return t.Kind == "key" && t.Purpose == "logging" && r.Action == action }
 	switch p.Kind {
 	case names.DataOperator:
 		switch {
 		case t.Kind == "assets" && o.endpoint == nil:
 			return need("the data operator reads and writes its assets from the admin range")
-		case t.Kind == "key" && t.Purpose == "content-asset" && viaS3 && (r.Action == Decrypt || r.Action == GenerateDataKey):
+		case assetKeyByS3:
 			return need("the data operator's S3 calls use the asset key")
-		case t.Kind == "key" && t.Purpose == "logging" && r.Action == GenerateDataKey:
+		case logging(GenerateDataKey):
 			return need("the data operator's sessions are encrypted with the logging key")
 		}
 	case names.Render:
 		switch {
 		case t.Kind == "assets" && o.endpoint != nil:
 			return need("the render role reads and writes its assets through its VPC's endpoint")
-		case t.Kind == "key" && t.Purpose == "content-asset" && viaS3 && (r.Action == Decrypt || r.Action == GenerateDataKey):
+		case assetKeyByS3:
 			return need("the render role's S3 calls use the asset key")
-		case t.Kind == "key" && t.Purpose == "logging" && r.Action == Decrypt:
+		case logging(Decrypt):
 			return need("the render node decrypts the sessions it hosts with the logging key")
 		}
 	case names.Launcher:
