@@ -271,6 +271,14 @@ func (e *Estate) modelled() []*Principal {
 			Account: acct, Kind: DeployRole, Identity: []*Doc{admin},
 			Modelled: []string{"the CDK bootstrap's CloudFormation execution role, with its default policy: " + adminHow}})
 	}
+	if bg := e.Manifests.Studio.BreakGlassRole; bg != "" {
+		keys := &Doc{Name: "modelled/break-glass", Policy: map[string]any{"Version": "2012-10-17",
+			"Statement": []any{map[string]any{"Sid": "AdministerKeys", "Effect": "Allow", "Action": "kms:PutKeyPolicy", "Resource": "*"}}}}
+		for _, acct := range slices.Sorted(maps.Keys(regions)) {
+			out = append(out, &Principal{Label: "break-glass role of " + acct, ARN: names.RoleArn(acct, bg), Account: acct, Kind: BreakGlass,
+				Identity: []*Doc{keys}, Modelled: []string{"the role studio.yaml names in breakGlassRole, allowed kms:PutKeyPolicy on *"}})
+		}
+	}
 	assume := &Doc{Name: "modelled/scheduler", Policy: map[string]any{"Version": "2012-10-17",
 		"Statement": []any{map[string]any{"Sid": "AssumeLaunchers", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}}}}
 	for _, arn := range e.Manifests.Studio.Scheduler.Launchers {

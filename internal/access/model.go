@@ -82,6 +82,7 @@ const (
 	LookAlike       = "look-alike"       // a role a shared account's admin names like a production's render role
 	DeployRole      = "cfn-exec"         // the CDK bootstrap's CloudFormation execution role
 	Scheduler       = "scheduler"        // a role studio.yaml names in scheduler.launchers
+	BreakGlass      = "break-glass"      // the role studio.yaml names in breakGlassRole, in each account
 )
 
 // Target is what a request acts on.

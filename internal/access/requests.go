@@ -309,6 +309,8 @@ func (e *Estate) expect(p *Principal, r *Request, o origin) (Expect, string) {
 		return Deny, "a session used from outside the admin range gets nothing (ISE 1.3)"
 	case p.Kind == DeployRole && r.Action == PutKeyPolicy && t.Account == p.Account:
 		return Allow, "the deploy role updates the key policy on the next deploy: no lockout"
+	case p.Kind == BreakGlass && r.Action == PutKeyPolicy && t.Account == p.Account:
+		return Allow, "studio.yaml names it the break-glass key administrator"
 	case p.Kind == Scheduler && r.Action == AssumeRole && strings.HasSuffix(t.Label, "-"+names.Launcher):
 		return Allow, "studio.yaml names it in scheduler.launchers"
 	case p.Kind == "link-lookup" && r.Action == AssumeRole && t.Label == names.Role(e.Studio+"-"+p.Production, names.TgwReader):
