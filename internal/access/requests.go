@@ -153,9 +153,9 @@ func (e *Estate) origins(p *Principal, svc string, t *Target) []origin {
 	admin := e.adminHost()
 	people := origin{via: "from the admin range, with MFA", context: map[string]any{"aws:SourceIp": admin, "aws:MultiFactorAuthPresent": "true"}}
 	switch p.Kind {
-	case names.KeyAdmin, names.DataOperator, names.LogReader, ManagementAdmin:
+	case names.KeyAdmin, names.DataOperator, names.LogReader, ManagementAdmin, BreakGlass:
 		out := []origin{people}
-		if svc == "s3" && p.Kind != ManagementAdmin {
+		if svc == "s3" && p.Kind != ManagementAdmin && p.Kind != BreakGlass {
 			out = append(out, origin{via: "stolen session, from outside the admin range", stolen: true,
 				context: map[string]any{"aws:SourceIp": outsideIP, "aws:MultiFactorAuthPresent": "true"}})
 		}
