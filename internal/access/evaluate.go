@@ -233,11 +233,15 @@ func (m *Matrix) Unexpected() []Row {
 	return out
 }
 
-// For returns the rows on a production's resources (its pool's included).
+// For returns the rows on a production's resources, its pool's included.
 func (m *Matrix) For(production string) []Row {
+	pool := ""
+	if sc := m.Estate.Scopes[production]; sc != nil {
+		pool = sc.Pool
+	}
 	var out []Row
 	for _, r := range m.Rows {
-		if slices.Contains(r.Target.Owners, production) {
+		if slices.Contains(r.Target.Owners, production) || (pool != "" && r.Target.Pool == pool) {
 			out = append(out, r)
 		}
 	}
