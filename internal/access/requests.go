@@ -26,6 +26,9 @@ const (
 // range (TEST-NET-3).
 const outsideIP = "203.0.113.200"
 
+// foreignImage is an AMI that no launch template names.
+const foreignImage = "ami-0a11ce0fba5eba11e"
+
 // Options narrow the matrix.
 type Options struct {
 	// Neighbours, when above 0, limits the other productions each
@@ -57,6 +60,9 @@ type origin struct {
 	context  map[string]any
 	endpoint *Endpoint
 	stolen   bool
+	// override is why a request that changes what the template or the
+	// bucket fixes must be denied, whoever makes it.
+	override string
 }
 
 // Requests builds every request of the matrix, in a stable order.
@@ -249,6 +255,10 @@ func (e *Estate) requestsFor(p *Principal, t *Target) []*Request {
 			add(GetObject, object, o, nil)
 			add(PutObject, object, o, map[string]any{"s3:x-amz-server-side-encryption": "aws:kms",
 				"s3:x-amz-server-side-encryption-aws-kms-key-id": t.AssetKey})
+			noKey := o
+			noKey.via += ", naming no key"
+			noKey.override = "a write that names no key is encrypted with aws/s3, not the asset key"
+			add(PutObject, object, noKey, map[string]any{"s3:x-amz-server-side-encryption": "aws:kms"})
 		}
 	case "key":
 		for _, action := range []string{Decrypt, GenerateDataKey, CreateGrant, PutKeyPolicy} {
@@ -283,6 +293,11 @@ func (e *Estate) requestsFor(p *Principal, t *Target) []*Request {
 	case "launch-template":
 		for _, o := range e.origins(p, "ec2", t) {
 			add(RunInstances, t.ARN, o, map[string]any{"ec2:LaunchTemplate": t.ARN, "ec2:IsLaunchTemplateResource": "true"})
+			ami := o
+			ami.via += ", with an AMI of the caller's choosing"
+			ami.override = "a launch through the template cannot replace its AMI"
+			add(RunInstances, fmt.Sprintf("arn:aws:ec2:%s::image/%s", t.Region, foreignImage), ami,
+				map[string]any{"ec2:LaunchTemplate": t.ARN, "ec2:IsLaunchTemplateResource": "false"})
 		}
 	}
 	return out
@@ -305,6 +320,8 @@ func (e *Estate) expect(p *Principal, r *Request, o origin) (Expect, string) {
 	viaS3 := r.Context["kms:ViaService"] == "s3."+t.Region+".amazonaws.com"
 	viaEC2 := r.Context["kms:ViaService"] == "ec2."+t.Region+".amazonaws.com"
 	switch {
+	case o.override != "":
+		return Deny, o.override
 	case o.stolen:
 		return Deny, "a session used from outside the admin range gets nothing (ISE 1.3)"
 	case p.Kind == DeployRole && r.Action == PutKeyPolicy && t.Account == p.Account:
