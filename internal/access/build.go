@@ -69,6 +69,9 @@ func Build(a *cfn.Assembly, m *manifest.Estate, edit func(stack string, template
 			e.Principals = append(e.Principals, e.rolePrincipals(sc, link, "link-lookup")...)
 		}
 	}
+	if hub := fresh.Stack(n.NetworkStack()); hub != nil {
+		e.Principals = append(e.Principals, e.hubPrincipals(hub)...)
+	}
 	e.Principals = append(e.Principals, e.modelled()...)
 	return e, nil
 }
@@ -218,6 +221,22 @@ func (e *Estate) rolePrincipals(sc *Scope, s *cfn.Stack, kind string) []*Princip
 			if pol.Kind == cfn.Boundary && slices.Contains(pol.Roles, r) {
 				p.Boundary = append(p.Boundary, docOf(pol))
 			}
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// hubPrincipals are the named roles of the management account's network
+// stack: the scheduler's role (kind scheduler) and the others by name.
+func (e *Estate) hubPrincipals(hub *cfn.Stack) []*Principal {
+	var out []*Principal
+	for _, p := range e.rolePrincipals(&Scope{}, hub, "management") {
+		if p.Role.Name() == "" {
+			continue
+		}
+		if p.Role.Name() == (names.Names{Studio: e.Studio}).Scheduler() {
+			p.Kind = Scheduler
 		}
 		out = append(out, p)
 	}
