@@ -41,8 +41,6 @@ var knownOpen = []struct {
 	finding                   string
 	kind, action, target, via string
 }{
-	{"finding 1: the launcher trusts the management account's root when scheduler.launchers is unset", access.ManagementAdmin, access.AssumeRole, "*-launcher", "*"},
-	{"finding 1: a launch through the launcher's template may replace the template's AMI (the grant is on ec2:LaunchTemplate alone)", "launcher", access.RunInstances, "*", "*with an AMI of the caller's choosing"},
 	{"finding 4: the data operator trusts the management account's root (MFA and a source IP only)", access.ManagementAdmin, access.AssumeRole, "*-data-operator", "*"},
 	{"finding 4: the key admin trusts the management account's root (MFA and a source IP only)", access.ManagementAdmin, access.AssumeRole, "*-key-admin", "*"},
 	{"finding 4: the log reader trusts the management account's root (MFA and a source IP only)", access.ManagementAdmin, access.AssumeRole, "*-log-reader", "*"},
