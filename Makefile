@@ -7,7 +7,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 PKGS := ./bin/... ./constructs/... ./internal/... ./productions/... ./test/...
 CDK  := node_modules/.bin/cdk
 
-.PHONY: synth test lint bench validate vet fmt-check cli clean
+.PHONY: synth test access lint bench validate vet fmt-check cli clean
 
 # Synthesize the shipped example estate (or MANIFESTS=dir) into cdk.out/.
 synth: $(CDK)
@@ -18,6 +18,12 @@ test: $(CDK) fmt-check vet
 	@command -v cfn-lint >/dev/null 2>&1 || echo "make: cfn-lint not found (pip install cfn-lint==1.51.0): test/lint skips its cfn-lint checks"
 	@command -v moto_server >/dev/null 2>&1 || echo "make: moto_server not found (pip install 'moto[server]==5.2.1'): test/deploy skips"
 	go test -count=1 $(PKGS)
+
+# The access matrix of the acme and a generated estate, decided by the pinned
+# IAM evaluator in test/access/evaluator (the test installs it with npm ci);
+# part of `test`. Writes test/out/access/<estate>/<stack>.access.md and .json.
+access: $(CDK)
+	go test -count=1 -v -run 'TestAccessMatrix' ./test/
 
 # cfn-lint (with the invariant rules) and the Control Tower controls
 # (cfn-guard) over every template of the shipped estate; part of `test`.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/renderenv/renderenv/internal/cdktest"
+	"github.com/renderenv/renderenv/internal/cfn"
 
 	"github.com/renderenv/renderenv/internal/estate"
 	"github.com/renderenv/renderenv/internal/estategen"
@@ -41,6 +42,10 @@ type Synthesized struct {
 	// DependsOn maps each stack to the stacks it declares a deploy-time
 	// dependency on (manifest.json `dependencies`, assets left out).
 	DependsOn map[string][]string
+	// Assembly is the cloud assembly as internal/cfn reads it, with each
+	// stack's account and region from manifest.json. Tests must not modify
+	// it either (access.Fresh makes a copy).
+	Assembly *cfn.Assembly
 }
 
 // estateSpec names an estate to synthesize.
@@ -177,6 +182,9 @@ func synthesize(t testing.TB, spec estateSpec) (*Synthesized, error) {
 	}
 	if len(stacks) == 0 {
 		return nil, errors.New("synthesis wrote no templates")
+	}
+	if s.Assembly, err = cfn.ReadAssembly(out); err != nil {
+		return nil, err
 	}
 	return s, nil
 }

@@ -8,9 +8,14 @@
 // Beside the templates it writes each production's evidence pack,
 // <stack>.evidence.md and <stack>.evidence.json: the ISE controls and the
 // resources that implement them, derived from the templates just written.
+// With RENDERENV_ACCESS_EVALUATOR naming the folder of the IAM evaluator the
+// tests pin (test/access/evaluator, after npm ci there; a test tool that is
+// not shipped), it also writes each production's access matrix,
+// <stack>.access.md and <stack>.access.json.
 package main
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"os"
@@ -18,6 +23,7 @@ import (
 
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/renderenv/renderenv/internal/access"
 	"github.com/renderenv/renderenv/internal/estate"
 	"github.com/renderenv/renderenv/internal/evidence"
 	"github.com/renderenv/renderenv/internal/manifest"
@@ -76,6 +82,16 @@ func run() (code int) {
 	if err := evidence.WritePacks(syn.Dir, e, slices.Sorted(maps.Keys(syn.Estate.Productions))); err != nil {
 		fmt.Fprintln(os.Stderr, "renderenv: writing the evidence packs:", err)
 		return 1
+	}
+	if dir := os.Getenv(access.EnvEvaluator); dir != "" {
+		m, err := access.WriteMatrices(context.Background(), syn.Dir, e, access.NodeEvaluator{Dir: dir})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "renderenv: writing the access matrices:", err)
+			return 1
+		}
+		if n := len(m.Unexpected()); n > 0 {
+			fmt.Fprintf(os.Stderr, "renderenv: %d request(s) of the access matrix got another decision than expected; see the <stack>.access.md files\n", n)
+		}
 	}
 	return 0
 }

@@ -110,6 +110,21 @@ func TestIntrinsicsResolve(t *testing.T) {
 	}
 }
 
+func TestGeneratedNamesCanBeNamedPerStack(t *testing.T) {
+	a := readFixture(t)
+	a.NameGenerated(func(r *Resource) string { return r.Stack.Name + "." + r.ID })
+	app := a.Stack("acme-app")
+	if got := app.String(map[string]any{"Ref": "KeyArnParam"}); got != "arn:aws:kms:us-west-2:111111111111:key/hub.Key" {
+		t.Errorf("a key of another stack renders as %q", got)
+	}
+	if got := app.String(map[string]any{"Ref": "Plain"}); got != "${Ref:Plain}" {
+		t.Errorf("a template parameter renders as %q", got)
+	}
+	if got := app.String(map[string]any{"Ref": "Volume"}); got != "acme-app.Volume" {
+		t.Errorf("a resource without a name renders as %q", got)
+	}
+}
+
 func TestPoliciesAreNormalised(t *testing.T) {
 	a := readFixture(t)
 	app := a.Stack("acme-app")

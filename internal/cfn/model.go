@@ -41,6 +41,10 @@ type Assembly struct {
 	aliases map[string]*Resource   // AWS::KMS::Alias by AliasName
 	exports map[string]Output      // by export name
 
+	// generated names the resources whose physical name CloudFormation
+	// generates (see NameGenerated); nil: ${Ref:LogicalId}.
+	generated func(*Resource) string
+
 	policiesOnce sync.Once
 	policies     []*Policy
 }
@@ -219,6 +223,15 @@ func inferTags(s *Stack) map[string]string {
 	}
 	return out
 }
+
+// NameGenerated makes String render the name of a resource that
+// CloudFormation generates at deploy time (a KMS key id, a launch template
+// id, a role without RoleName) as name(r) instead of ${Ref:LogicalId}, for
+// readers that need the names of two stacks' resources with the same
+// logical id to differ (the placeholder does not name the stack). An empty
+// name keeps the placeholder. Call it before anything is rendered:
+// Policies keeps what it rendered.
+func (a *Assembly) NameGenerated(name func(r *Resource) string) { a.generated = name }
 
 // Stack returns the stack named name, or nil.
 func (a *Assembly) Stack(name string) *Stack { return a.byName[name] }

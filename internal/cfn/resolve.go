@@ -228,9 +228,23 @@ func (s *Stack) renderRef(id, attr string, depth int) (string, bool) {
 		}
 	}
 	if attr == "" {
+		if r := s.Resources[id]; r != nil {
+			return r.placeholder(), false
+		}
 		return "${Ref:" + id + "}", false
 	}
 	return "${GetAtt:" + id + "." + attr + "}", false
+}
+
+// placeholder stands for the resource's generated name (see
+// Assembly.NameGenerated).
+func (r *Resource) placeholder() string {
+	if a := r.Stack.assembly; a != nil && a.generated != nil {
+		if name := a.generated(r); name != "" {
+			return name
+		}
+	}
+	return "${Ref:" + r.ID + "}"
 }
 
 // physical is what a Ref (attr "") or GetAtt of the resource returns, as
@@ -243,7 +257,7 @@ func (r *Resource) physical(attr string) (text string, known bool) {
 	name, named := r.Properties[nameProperty[r.Type]].(string)
 	known = named && name != ""
 	if !known {
-		name = "${Ref:" + r.ID + "}"
+		name = r.placeholder()
 	}
 	account, region := s.Account, s.Region
 	if account == "" {
@@ -275,7 +289,7 @@ func (r *Resource) physical(attr string) (text string, known bool) {
 		return fmt.Sprintf("arn:aws:cloudtrail:%s:%s:trail/%s", region, account, name), inRegion
 	case "AWS::KMS::Key.Arn":
 		// Key ids are generated: the ARN is never known at synth time.
-		return fmt.Sprintf("arn:aws:kms:%s:%s:key/${Ref:%s}", region, account, r.ID), false
+		return fmt.Sprintf("arn:aws:kms:%s:%s:key/%s", region, account, r.placeholder()), false
 	}
 	return "", false
 }
