@@ -46,8 +46,6 @@ var knownOpen = []struct {
 	{"finding 4: the log reader trusts the management account's root (MFA and a source IP only)", access.ManagementAdmin, access.AssumeRole, "*-log-reader", "*"},
 	{"finding 4: a data operator's session works from anywhere: the asset bucket exempts it from the VPC rule", "data-operator", "s3:*", "*", "stolen session*"},
 	{"finding 5: pool key policies name roles by wildcard (<studio>-*-render): a look-alike role uses the pool's keys", access.LookAlike, "kms:*", "alias/*/pool-*", "*"},
-	{"issue 13's extra row: an admin of a shared account reads a neighbour's assets through its endpoint", access.SharedAdmin, "s3:*", "*", "from a host in *"},
-	{"issue 13's extra row: a role a shared account's admin creates reads a neighbour's assets through its endpoint", access.LookAlike, "s3:*", "*", "from a host in *"},
 	// Not among findings 1 to 11: the threat model's "admin of a shared
 	// account". EC2 has no resource policy, and the render role's trust
 	// (ec2.amazonaws.com) cannot say who passes it, so no template can stop

@@ -55,6 +55,11 @@ type AssetBucketProps struct {
 	// Exempt are role ARNs that may reach data from outside the VPC (the
 	// data operator, for ingest and delivery).
 	Exempt []string
+	// Users are the only role ARNs that may reach data at all (the
+	// production's data operator and render role): an administrator of a
+	// shared account, or a role someone creates there, is refused whatever
+	// its IAM policy grants.
+	Users []string
 }
 
 // NewAssetBucket creates a versioned, KMS-encrypted, TLS-only bucket that
@@ -112,6 +117,14 @@ func NewAssetBucket(scope constructs.Construct, id string, props AssetBucketProp
 			"StringEquals": map[string]any{"s3:x-amz-server-side-encryption": "aws:kms"},
 			"Null":         map[string]any{"s3:x-amz-server-side-encryption-aws-kms-key-id": "true"},
 		},
+	}))
+	b.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("DenyDataAccessToAllButTheProductionsRoles"),
+		Effect:     awsiam.Effect_DENY,
+		Principals: anyone,
+		Actions:    jsii.Strings(DataActions...),
+		Resources:  &[]*string{b.BucketArn(), objects},
+		Conditions: &map[string]any{"ArnNotLike": map[string]any{"aws:PrincipalArn": props.Users}},
 	}))
 	b.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("DenyDataAccessOutsideTheProductionVpc"),

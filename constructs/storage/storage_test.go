@@ -22,7 +22,10 @@ const (
 	logs     = "acme-nightfall-s3logs"
 )
 
-var exempt = []string{"arn:aws:iam::333333333333:role/acme-nightfall-data-operator"}
+var (
+	exempt = []string{"arn:aws:iam::333333333333:role/acme-nightfall-data-operator"}
+	users  = []string{"arn:aws:iam::333333333333:role/acme-nightfall-data-operator", "arn:aws:iam::333333333333:role/acme-nightfall-render"}
+)
 
 var shared cdktest.Once[assertions.Template]
 
@@ -41,6 +44,7 @@ func buckets(t *testing.T) assertions.Template {
 			LogPrefix:  "assets/",
 			Endpoint:   jsii.String(endpoint),
 			Exempt:     exempt,
+			Users:      users,
 		})
 		// A role given ObjectAccess to the bucket, as the data operator and
 		// the render role are.
@@ -299,5 +303,32 @@ func TestObjectAccessUsesTheAssetKeyOnlyThroughS3(t *testing.T) {
 		default:
 			t.Errorf("unexpected statement %q", s.Sid())
 		}
+	}
+}
+
+// TestAssetBucketServesDataOnlyToTheProductionsRoles: an administrator of a
+// shared account, or a role someone creates there, is refused the data
+// whatever its IAM policy grants, even through the production's endpoint.
+func TestAssetBucketServesDataOnlyToTheProductionsRoles(t *testing.T) {
+	tpl := buckets(t)
+	id := bucket(t, tpl, assets).ID
+	var found bool
+	for _, s := range bucketPolicy(t, tpl, id) {
+		arns, ok := s.Condition("ArnNotLike", "aws:PrincipalArn")
+		if s.Effect() != "Deny" || !ok || !cdktest.SameSet(arns, users) {
+			continue
+		}
+		found = true
+		for _, a := range []string{"s3:GetObject*", "s3:PutObject*", "s3:DeleteObject*", "s3:ListBucket*"} {
+			if !s.Has(a) {
+				t.Errorf("statement %q does not deny %s to other principals", s.Sid(), a)
+			}
+		}
+		if p := s.Principals("AWS"); !cdktest.SameSet(p, []string{"*"}) {
+			t.Errorf("statement %q applies to %v, want everyone", s.Sid(), p)
+		}
+	}
+	if !found {
+		t.Errorf("no statement denies data access to every principal but %v", users)
 	}
 }

@@ -183,6 +183,7 @@ func (p *Production) storage(endpoint *string) {
 		LogPrefix:  "assets/",
 		Endpoint:   endpoint,
 		Exempt:     []string{p.role(names.DataOperator)},
+		Users:      []string{p.role(names.DataOperator), p.role(names.Render)},
 	})
 	tagging.Group(p.Bucket, tagging.AssetStorage)
 	for _, st := range storage.ObjectAccess(p.Bucket.BucketArn(), p.Keys[keys.ContentAsset].KeyArn(), r.Region) {
