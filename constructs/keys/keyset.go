@@ -24,6 +24,10 @@ type KeySetProps struct {
 	// with the root-volume and content-asset keys (the launcher); empty
 	// leaves that to every principal of the account, as aws/ebs does.
 	VolumeUsers []string
+	// AssetVolumeUsers, when set, replace VolumeUsers on the content-asset
+	// key: a pool's productions that take only its root-volume key from it
+	// have no use for its content-asset key.
+	AssetVolumeUsers []string
 	// SessionHosts (render nodes) and SessionStarters (people) use the
 	// logging key for Session Manager's session encryption.
 	SessionHosts, SessionStarters []string
@@ -58,13 +62,24 @@ func NewKeySet(scope constructs.Construct, id string, props KeySetProps) map[Pur
 			k.AllowEbs(props.Region, props.VolumeUsers)
 			k.AllowFleetLaunchers(props.Region)
 		case ContentAsset:
-			k.AllowEbs(props.Region, props.VolumeUsers)
+			volumes := props.VolumeUsers
+			if props.AssetVolumeUsers != nil {
+				volumes = props.AssetVolumeUsers
+			}
+			// An empty list of pool users means nobody, not everyone.
+			if props.AssetVolumeUsers == nil || len(volumes) > 0 {
+				k.AllowEbs(props.Region, volumes)
+			}
 			k.AllowFleetLaunchers(props.Region)
-			k.AllowUseVia("AssetUsersThroughS3Only", props.AssetUsers, fmt.Sprintf("s3.%s.amazonaws.com", props.Region))
+			if len(props.AssetUsers) > 0 {
+				k.AllowUseVia("AssetUsersThroughS3Only", props.AssetUsers, fmt.Sprintf("s3.%s.amazonaws.com", props.Region))
+			}
 		case Logging:
 			k.AllowLogs(props.Region)
-			k.AllowDecrypt("LogReadersDecrypt", props.LogReaders)
-			if len(props.SessionHosts) > 0 {
+			if len(props.LogReaders) > 0 {
+				k.AllowDecrypt("LogReadersDecrypt", props.LogReaders)
+			}
+			if len(props.SessionHosts) > 0 && len(props.SessionStarters) > 0 {
 				k.AllowSessions(props.SessionHosts, props.SessionStarters)
 			}
 			if props.AlarmTopics {

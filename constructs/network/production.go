@@ -142,13 +142,16 @@ func (p *ProductionVpc) addEndpoints(scope constructs.Construct, props Productio
 	for _, b := range props.BucketArns {
 		own = append(own, b, b+"/*")
 	}
-	p.S3Endpoint.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("OwnBucketsOwnAccount"),
-		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
-		Actions:    jsii.Strings("s3:*"),
-		Resources:  jsii.Strings(own...),
-		Conditions: &map[string]any{"StringEquals": map[string]any{"aws:PrincipalAccount": props.Account}},
-	}))
+	// A pool whose productions all have VPCs of their own serves no bucket.
+	if len(own) > 0 {
+		p.S3Endpoint.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String("OwnBucketsOwnAccount"),
+			Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+			Actions:    jsii.Strings("s3:*"),
+			Resources:  jsii.Strings(own...),
+			Conditions: &map[string]any{"StringEquals": map[string]any{"aws:PrincipalAccount": props.Account}},
+		}))
+	}
 	p.S3Endpoint.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("ReadAwsOwnedBucketsForSsmAndUpdates"),
 		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},

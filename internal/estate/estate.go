@@ -94,6 +94,7 @@ func BuildWith(app awscdk.App, e *manifest.Estate, opts Options) (*Estate, error
 		app:    app,
 		studio: s,
 		names:  Names{Studio: s.Studio, Region: s.Region, LogArchive: s.LogArchive()},
+		every:  every,
 		out: &Estate{
 			Pools:       map[string]*Pool{},
 			Productions: map[string]*Production{},
@@ -170,7 +171,13 @@ func (b *builder) pool(pl *manifest.Pool) *Pool {
 	if p, ok := b.out.Pools[pl.Account]; ok {
 		return p
 	}
-	p := NewPoolStack(b.scope(sharedGroup), PoolStackProps{Studio: b.studio, Names: b.names, Pool: pl, Network: b.out.Network})
+	var members []manifest.Resolved
+	for _, r := range b.every {
+		if r.Pool != nil && r.Pool.Account == pl.Account && r.Pool.Region == pl.Region && (r.PooledVpc || r.PooledRootKey || r.PooledAssetKey || r.PooledLoggingKey) {
+			members = append(members, r)
+		}
+	}
+	p := NewPoolStack(b.scope(sharedGroup), PoolStackProps{Studio: b.studio, Names: b.names, Pool: pl, Network: b.out.Network, Members: members})
 	b.out.Pools[pl.Account] = p
 	b.link(sharedGroup, LinkStackProps{Owner: *p.Stack.StackName(), Account: pl.Account, Cidr: pl.VpcCidr, Tags: p.Tags, Target: p.Stack})
 	return p
@@ -190,6 +197,8 @@ type builder struct {
 	studio         *manifest.Studio
 	names          Names
 	out            *Estate
+	// every is the whole estate, whatever Options.Only selects.
+	every []manifest.Resolved
 }
 
 // seedZones records each account and region's availability zones in the

@@ -38,6 +38,10 @@ type PoolStackProps struct {
 	Pool   *manifest.Pool
 	// Network is the hub whose Transit Gateway the pool attaches to.
 	Network awscdk.Stack
+	// Members are the productions of the whole estate that use the pool's
+	// VPC or keys: its key and endpoint policies name their roles and
+	// buckets exactly.
+	Members []manifest.Resolved
 }
 
 // NewPoolStack creates a pool: its keys, its VPC and the SSM parameters its
@@ -54,25 +58,7 @@ func NewPoolStack(scope constructs.Construct, props PoolStackProps) *Pool {
 		Studio: s, Name: name, Account: pl.Account, Region: pl.Region, Tags: tags,
 		Description: fmt.Sprintf("%s pooled VPC and keys for the Tier 3 productions of account %s that ask for nothing dedicated (ISE 2.4, 9.1)", s.Studio, pl.Account),
 	})
-	// Key and bucket policies name the pooled productions' roles by
-	// pattern, so the pool never changes when a production joins it.
-	role := func(suffix string) string {
-		return names.RoleArn(pl.Account, names.Role(s.Studio+"-*", suffix))
-	}
-	set := keys.NewKeySet(st, "Keys", keys.KeySetProps{
-		AliasPrefix:     n.Studio + "/pool-" + pl.Account,
-		Owner:           name,
-		Account:         pl.Account,
-		Region:          pl.Region,
-		Purposes:        []keys.Purpose{keys.RootVolume, keys.ContentAsset, keys.Logging},
-		AssetUsers:      []string{role(names.DataOperator), role(names.Render)},
-		LogReaders:      []string{role(names.LogReader)},
-		VolumeUsers:     []string{role(names.Launcher)},
-		SessionHosts:    []string{role(names.Render)},
-		SessionStarters: []string{role(names.DataOperator)},
-		AlarmTopics:     ownTrail(s, pl.Account),
-		Admins:          keyAdmins(s, pl.Account, pl.Region, names.RoleArn(pl.Account, names.Role(name, names.KeyAdmin))),
-	})
+	set := poolKeys(st, props)
 	// The pooled productions' key admins manage their own aliases only: the
 	// pool's keys have an administrator of their own.
 	tagging.Group(access.NewKeyAdmin(st, "KeyAdmin", access.HumanRolesProps{
@@ -91,10 +77,61 @@ func NewPoolStack(scope constructs.Construct, props PoolStackProps) *Pool {
 		Zones:   manifest.Zones(pl.AvailabilityZones, pl.Region),
 		Deny:    manifest.Tiers[manifest.PoolTier].DenyCidrs(),
 		LogKey:  set[keys.Logging].Key,
-		Buckets: []string{n.AssetBucketPattern(pl.Account, pl.Region)},
+		Buckets: poolBuckets(n, props.Members),
 	})
 	publishPool(st, n.PoolParameters(pl.Account), p)
 	return p
+}
+
+// poolKeys creates the pool's key set. Its policies name the roles of
+// exactly the productions that take each key from the pool: never a
+// pattern that a role someone creates in the shared account, or a
+// production with keys of its own, matches. The pool changes when a
+// production joins or leaves it.
+func poolKeys(st awscdk.Stack, props PoolStackProps) map[keys.Purpose]*keys.Key {
+	s, n, pl := props.Studio, props.Names, props.Pool
+	name := n.PoolStack(pl.Account)
+	roles := func(pooled func(manifest.Resolved) bool, suffixes ...string) []string {
+		out := []string{}
+		for _, r := range props.Members {
+			if pooled(r) {
+				for _, sfx := range suffixes {
+					out = append(out, names.RoleArn(pl.Account, names.Role(n.ProductionStack(r.Name), sfx)))
+				}
+			}
+		}
+		return out
+	}
+	root := func(r manifest.Resolved) bool { return r.PooledRootKey }
+	asset := func(r manifest.Resolved) bool { return r.PooledAssetKey }
+	logging := func(r manifest.Resolved) bool { return r.PooledLoggingKey }
+	return keys.NewKeySet(st, "Keys", keys.KeySetProps{
+		AliasPrefix:      n.Studio + "/pool-" + pl.Account,
+		Owner:            name,
+		Account:          pl.Account,
+		Region:           pl.Region,
+		Purposes:         []keys.Purpose{keys.RootVolume, keys.ContentAsset, keys.Logging},
+		AssetUsers:       roles(asset, names.DataOperator, names.Render),
+		LogReaders:       roles(logging, names.LogReader),
+		VolumeUsers:      roles(root, names.Launcher),
+		AssetVolumeUsers: roles(asset, names.Launcher),
+		SessionHosts:     roles(logging, names.Render),
+		SessionStarters:  roles(logging, names.DataOperator),
+		AlarmTopics:      ownTrail(s, pl.Account),
+		Admins:           keyAdmins(s, pl.Account, pl.Region, names.RoleArn(pl.Account, names.Role(name, names.KeyAdmin))),
+	})
+}
+
+// poolBuckets are the asset buckets of the productions that run in the
+// pool's VPC: the only buckets its S3 endpoint serves.
+func poolBuckets(n Names, members []manifest.Resolved) []string {
+	var out []string
+	for _, r := range members {
+		if r.PooledVpc {
+			out = append(out, "arn:aws:s3:::"+n.AssetBucket(r.Name, r.Account, r.Region))
+		}
+	}
+	return out
 }
 
 // publishPool writes the ids pooled productions need to SSM Parameter Store.

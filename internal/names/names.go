@@ -111,10 +111,3 @@ func (n Names) AccessLogBucket(owner, account, region string) string {
 func (n Names) KeyAlias(owner string, purpose string) string {
 	return n.Studio + "/" + owner + "/" + purpose
 }
-
-// AssetBucketPattern is the ARN pattern of every asset bucket of the
-// studio's productions in one account and region (and of nothing else the
-// studio creates).
-func (n Names) AssetBucketPattern(account, region string) string {
-	return fmt.Sprintf("arn:aws:s3:::%s-*-assets-%s-%s", n.Studio, account, region)
-}

@@ -19,7 +19,6 @@ func TestNamesOfTheExampleStudio(t *testing.T) {
 		{n.TrailAccessLogBucket(), "acme-s3logs-audit-222222222222-us-west-2"},
 		{n.LoggingKeyAliasArn(), "arn:aws:kms:us-west-2:222222222222:alias/acme/audit/logging"},
 		{n.KeyAlias("nightfall", "logging"), "acme/nightfall/logging"},
-		{n.AssetBucketPattern("555555555555", "us-west-2"), "arn:aws:s3:::acme-*-assets-555555555555-us-west-2"},
 		{n.PoolParameters("555555555555"), "/renderenv/acme/pool/555555555555"},
 		{n.Parameters(), "/renderenv/acme/network"},
 		{n.ManagementLogReader(), "acme-management-log-reader"},
