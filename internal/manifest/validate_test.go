@@ -1047,6 +1047,7 @@ var validCases = []struct {
 	{"three zones", e(replace("studio.yaml", "[us-west-2a, us-west-2b]", "[us-west-2a, us-west-2b, us-west-2c]"))},
 	{"metal and flex instance types", e(replace("harbour.yaml", "instanceTypes: [c7i.24xlarge]", "instanceTypes: [c7i.metal-48xl, c7i-flex.8xlarge, u-6tb1.metal, r7iz.metal-16xl]"))},
 	{"interface endpoints render nodes use", e(replace("nightfall.yaml", "[ecr.api, ecr.dkr]", "[ecr.api, ecr.dkr, elasticfilesystem, fsx, secretsmanager, deadline.scheduling]"))},
+	{"studio dns zones", e(replace("studio.yaml", "  cidrs: [192.168.0.0/16]\n", "  cidrs: [192.168.0.0/16]\n  dnsZones: [acme.internal, render.acme.com, license-1.vendor.example, 10.168.192.in-addr.arpa]\n"))},
 	{"worker ports", e(replace("studio.yaml", "ports: [4433]\n", "ports: [4433]\n  workerPorts: [8080, 9000]\n"))},
 	{"pipeline enabled", e(appendTo("studio.yaml", pipeline))},
 	{"pipeline with the codestar prefix", e(appendTo("studio.yaml", strings.Replace(pipeline, "codeconnections", "codestar-connections", 1)))},
