@@ -516,7 +516,7 @@ var studioCases = []ruleCase{
 		"productions/studio.yaml:10: onPremises.dnsZones[6]: is required",
 	}},
 	{"dns zone label too long", e(replace("studio.yaml", "  cidrs: [192.168.0.0/16]\n", "  dnsZones: [\"a-"+strings.Repeat("b", 62)+".internal\"]\n  cidrs: [192.168.0.0/16]\n")), []string{
-		"productions/studio.yaml:10: onPremises.dnsZones[0]: \"a-"+strings.Repeat("b", 62)+".internal\" is not a DNS name: lower-case letters, digits and hyphens in dot-separated labels of at most 63, at most 251 in all",
+		"productions/studio.yaml:10: onPremises.dnsZones[0]: \"a-" + strings.Repeat("b", 62) + ".internal\" is not a DNS name: lower-case letters, digits and hyphens in dot-separated labels of at most 63, at most 251 in all",
 	}},
 	{"vpn gateway private", e(replace("studio.yaml", "customerGatewayIp: 203.0.113.10", "customerGatewayIp: 10.1.2.3")), []string{
 		"productions/studio.yaml:12: onPremises.vpn.customerGatewayIp: 10.1.2.3 is not a public address: the customer gateway is reached over the internet",
