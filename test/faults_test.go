@@ -141,7 +141,10 @@ func TestInvariantCheckersCatchInjectedFaults(t *testing.T) {
 			return "DNS queries not logged"
 		}},
 		{"DNS query log group without a key", checkEveryProductionVpcHasAWalledGardenDnsFirewallAndQueryLogs, func(t *testing.T, ts Templates) string {
-			g := find(t, ts, prod, "AWS::Logs::LogGroup", func(r Resource) bool { n, _ := r.Props["LogGroupName"].(string); return strings.HasSuffix(n, "/dns-queries") })
+			g := find(t, ts, prod, "AWS::Logs::LogGroup", func(r Resource) bool {
+				n, _ := r.Props["LogGroupName"].(string)
+				return strings.HasSuffix(n, "/dns-queries")
+			})
 			delete(g.Props, "KmsKeyId")
 			return "log group " + g.ID + " has no KmsKeyId"
 		}},

@@ -162,19 +162,16 @@ func AwsDomains(region string, endpoints, bucketArns []string) []string {
 	aws := func(name string) string { return fmt.Sprintf("%s.%s.amazonaws.com", name, region) }
 	var out []string
 	for _, svc := range endpoints {
-		// com.amazonaws.<region>.<svc> answers <svc>.<region>.amazonaws.com;
-		// a two-part service (ecr.api, ecr.dkr, deadline.scheduling) also
-		// answers the reversed name (api.ecr.<region>.amazonaws.com), and
-		// some answer per-resource names below either (ACCOUNT.dkr.ecr...).
-		// Names below a private-DNS zone are answered inside the VPC.
-		names := []string{svc}
-		if parts := strings.Split(svc, "."); len(parts) > 1 {
-			slices.Reverse(parts)
-			names = append(names, strings.Join(parts, "."))
-		}
-		for _, n := range names {
-			out = append(out, aws(n), "*."+aws(n))
-		}
+		// com.amazonaws.<region>.<svc> answers <svc>.<region>.amazonaws.com.
+		// A service of several parts answers names of its family, each in
+		// its own shape: ecr.api api.ecr.<region>..., ecr.dkr
+		// <account>.dkr.ecr.<region>..., deadline.scheduling
+		// scheduling.deadline.<region>..., codeartifact.repositories
+		// <domain>.d.codeartifact.<region>... So the family's name and every
+		// name below it are allowed: all of them are AWS's, answered by the
+		// endpoint's private hosted zone or by AWS's name servers.
+		family, _, _ := strings.Cut(svc, ".")
+		out = append(out, aws(family), "*."+aws(family))
 	}
 	// S3 through the gateway endpoint: path-style requests name the
 	// regional endpoint, virtual-hosted ones the bucket below it, on the
@@ -185,19 +182,20 @@ func AwsDomains(region string, endpoints, bucketArns []string) []string {
 	for _, arn := range append(slices.Clone(bucketArns), AwsOwnedBuckets(region)...) {
 		bucket := strings.TrimSuffix(strings.TrimPrefix(arn, "arn:aws:s3:::"), "/*")
 		for _, host := range s3 {
-			if strings.Contains(bucket, "*") {
+			switch {
+			case strings.Contains(bucket, "*"):
 				// A bucket named by pattern (a pool's productions) has no
 				// single host name; the gateway endpoint's policy still
 				// admits only the pattern's buckets.
 				out = append(out, "*."+host)
-			} else {
+			case strings.Contains(bucket, "."):
+				// A bucket named after a host (amazonlinux.<region>.amazonaws.com)
+				// is reached by that name, or path-style: a dotted bucket
+				// below S3's host would fail TLS.
+				out = append(out, bucket)
+			default:
 				out = append(out, bucket+"."+host)
 			}
-		}
-		if strings.HasSuffix(bucket, ".amazonaws.com") {
-			// A bucket named after a host (amazonlinux.<region>.amazonaws.com)
-			// is reached by that name.
-			out = append(out, bucket)
 		}
 	}
 	// The instances' own names, which the VPC's DNS answers.

@@ -148,14 +148,23 @@ func TestAwsDomainsNameEachEndpointAndItsPrivateDnsNames(t *testing.T) {
 	got := network.AwsDomains("eu-west-1", []string{"ssm", "ecr.dkr", "deadline.scheduling"}, []string{"arn:aws:s3:::acme-*-assets-555555555555-eu-west-1"})
 	for _, d := range []string{
 		"ssm.eu-west-1.amazonaws.com", "*.ssm.eu-west-1.amazonaws.com",
-		"ecr.dkr.eu-west-1.amazonaws.com", "*.dkr.ecr.eu-west-1.amazonaws.com",
-		"scheduling.deadline.eu-west-1.amazonaws.com",
+		// ACCOUNT.dkr.ecr.<region> and scheduling.deadline.<region>: the
+		// service family and every name below it.
+		"ecr.eu-west-1.amazonaws.com", "*.ecr.eu-west-1.amazonaws.com",
+		"deadline.eu-west-1.amazonaws.com", "*.deadline.eu-west-1.amazonaws.com",
 		// A bucket named by pattern has no single host name.
 		"*.s3.eu-west-1.amazonaws.com",
+		// A bucket named after a host is reached by that name.
+		"amazonlinux.eu-west-1.amazonaws.com",
 		"*.eu-west-1.compute.internal",
 	} {
 		if !slices.Contains(got, d) {
 			t.Errorf("AwsDomains lacks %s: %v", d, got)
+		}
+	}
+	for _, d := range got {
+		if strings.Contains(d, ".amazonaws.com.") {
+			t.Errorf("AwsDomains holds %s: a dotted bucket below S3's host name", d)
 		}
 	}
 	if !slices.IsSorted(got) || len(slices.Compact(slices.Clone(got))) != len(got) {
