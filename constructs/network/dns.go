@@ -31,9 +31,6 @@ const (
 	FirewallAssociationPriority = 101
 )
 
-// QueryLogRetention keeps DNS query logs as long as flow logs (ISE 8.1).
-const QueryLogRetention = FlowLogRetention
-
 // DNSFirewallProps is a resolved DNS Firewall and query log for one VPC.
 type DNSFirewallProps struct {
 	Name  string // e.g. acme-nightfall
@@ -126,12 +123,7 @@ func NewDNSFirewall(scope constructs.Construct, id string, props DNSFirewallProp
 	// at most 10 per region: a shared account with many production VPCs
 	// would run out. The deployer therefore needs logs:PutResourcePolicy,
 	// logs:DescribeResourcePolicies and logs:DescribeLogGroups.
-	f.QueryLogGroup = awslogs.NewLogGroup(c, jsii.String("QueryLogGroup"), &awslogs.LogGroupProps{
-		LogGroupName:  jsii.String(props.LogGroup),
-		EncryptionKey: props.LogKey,
-		Retention:     QueryLogRetention,
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
-	})
+	f.QueryLogGroup = evidenceLogGroup(c, "QueryLogGroup", props.LogGroup, props.LogKey)
 	// The group's ARN without the ":*" that its Arn attribute carries.
 	arn := awscdk.Stack_Of(c).FormatArn(&awscdk.ArnComponents{
 		Service:      jsii.String("logs"),

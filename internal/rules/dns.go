@@ -23,17 +23,27 @@ func init() {
 	)
 }
 
-func checkDNSFirewall(a *cfn.Assembly, report Reporter) {
+// associations are the VPCs outside the management network, each with
+// the resources of type in its stack whose property prop names it.
+func associations(a *cfn.Assembly, typ, prop string) map[*cfn.Resource][]*cfn.Resource {
+	out := map[*cfn.Resource][]*cfn.Resource{}
 	for _, vpc := range a.Resources("AWS::EC2::VPC") {
 		if isHub(vpc.Stack) {
 			continue
 		}
-		associated := false
-		for _, as := range vpc.Stack.OfType("AWS::Route53Resolver::FirewallRuleGroupAssociation") {
-			if as.Resolve("VpcId") != vpc {
-				continue
+		out[vpc] = nil
+		for _, as := range vpc.Stack.OfType(typ) {
+			if as.Resolve(prop) == vpc {
+				out[vpc] = append(out[vpc], as)
 			}
-			associated = true
+		}
+	}
+	return out
+}
+
+func checkDNSFirewall(a *cfn.Assembly, report Reporter) {
+	for vpc, assocs := range associations(a, "AWS::Route53Resolver::FirewallRuleGroupAssociation", "VpcId") {
+		for _, as := range assocs {
 			group := as.Resolve("FirewallRuleGroupId")
 			if group == nil || group.Type != "AWS::Route53Resolver::FirewallRuleGroup" {
 				report(as, "FirewallRuleGroupId", "names no DNS Firewall rule group of the stack")
@@ -60,22 +70,16 @@ func checkDNSFirewall(a *cfn.Assembly, report Reporter) {
 				report(group, path+".FirewallDomainListId", "the last rule does not block every name (*): names no rule lists resolve on the internet")
 			}
 		}
-		if !associated {
+		if len(assocs) == 0 {
 			report(vpc, "", "has no DNS Firewall rule group: its instances resolve any name on the internet, an exit for data")
 		}
 	}
 }
 
 func checkDNSQueryLogs(a *cfn.Assembly, report Reporter) {
-	for _, vpc := range a.Resources("AWS::EC2::VPC") {
-		if isHub(vpc.Stack) {
-			continue
-		}
+	for vpc, assocs := range associations(a, "AWS::Route53Resolver::ResolverQueryLoggingConfigAssociation", "ResourceId") {
 		logged := false
-		for _, as := range vpc.Stack.OfType("AWS::Route53Resolver::ResolverQueryLoggingConfigAssociation") {
-			if as.Resolve("ResourceId") != vpc {
-				continue
-			}
+		for _, as := range assocs {
 			config := as.Resolve("ResolverQueryLogConfigId")
 			if config == nil {
 				report(as, "ResolverQueryLogConfigId", "names no query logging config of the stack")
