@@ -119,6 +119,35 @@ func TestInvariantCheckersCatchInjectedFaults(t *testing.T) {
 			delete(g.Props, "KmsKeyId")
 			return "has no KmsKeyId"
 		}},
+		{"DNS Firewall rule group that ends by allowing", checkEveryProductionVpcHasAWalledGardenDnsFirewallAndQueryLogs, func(t *testing.T, ts Templates) string {
+			g := find(t, ts, prod, "AWS::Route53Resolver::FirewallRuleGroup", nil)
+			rules := asList(g.Props["FirewallRules"])
+			asMap(rules[len(rules)-1])["Action"] = "ALLOW"
+			return "does not block every other name last: the last rule's action is ALLOW"
+		}},
+		{"DNS Firewall whose last rule blocks one name", checkEveryProductionVpcHasAWalledGardenDnsFirewallAndQueryLogs, func(t *testing.T, ts Templates) string {
+			l := find(t, ts, prod, "AWS::Route53Resolver::FirewallDomainList", func(r Resource) bool { return contains(strs(r.Props["Domains"]), "*") })
+			l.Props["Domains"] = []any{"evil.example"}
+			return "the last rule blocks [evil.example], not every name (*)"
+		}},
+		{"VPC without a DNS Firewall", checkEveryProductionVpcHasAWalledGardenDnsFirewallAndQueryLogs, func(t *testing.T, ts Templates) string {
+			a := find(t, ts, prod, "AWS::Route53Resolver::FirewallRuleGroupAssociation", nil)
+			delete(asMap(ts[prod]["Resources"]), a.ID)
+			return "no DNS Firewall rule group associated"
+		}},
+		{"DNS queries not logged", checkEveryProductionVpcHasAWalledGardenDnsFirewallAndQueryLogs, func(t *testing.T, ts Templates) string {
+			a := find(t, ts, prod, "AWS::Route53Resolver::ResolverQueryLoggingConfigAssociation", nil)
+			delete(asMap(ts[prod]["Resources"]), a.ID)
+			return "DNS queries not logged"
+		}},
+		{"DNS query log group without a key", checkEveryProductionVpcHasAWalledGardenDnsFirewallAndQueryLogs, func(t *testing.T, ts Templates) string {
+			g := find(t, ts, prod, "AWS::Logs::LogGroup", func(r Resource) bool {
+				n, _ := r.Props["LogGroupName"].(string)
+				return strings.HasSuffix(n, "/dns-queries")
+			})
+			delete(g.Props, "KmsKeyId")
+			return "log group " + g.ID + " has no KmsKeyId"
+		}},
 		{"key without rotation", checkKmsKeysRotateAndAreRetained, func(t *testing.T, ts Templates) string {
 			k := find(t, ts, prod, "AWS::KMS::Key", nil)
 			k.Props["EnableKeyRotation"] = false

@@ -182,6 +182,146 @@ func checkEveryVpcHasFlowLogsToAnEncryptedLogGroup(s *Synthesized, logf func(str
 	return f
 }
 
+func TestEveryProductionVpcHasAWalledGardenDnsFirewallAndQueryLogs(t *testing.T) {
+	checkEach(t, invariantEstates, checkEveryProductionVpcHasAWalledGardenDnsFirewallAndQueryLogs)
+}
+
+// checkEveryProductionVpcHasAWalledGardenDnsFirewallAndQueryLogs: a VPC
+// with no internet path still resolves any name through the Route 53
+// Resolver, which a render node could tunnel data through. Every VPC
+// outside the network stack (productions and pools) has a DNS Firewall rule
+// group whose last rule blocks every name (*), and logs its queries to an
+// encrypted log group kept a year (ISE 2.1, 8.1).
+func checkEveryProductionVpcHasAWalledGardenDnsFirewallAndQueryLogs(s *Synthesized, logf func(string, ...any)) (f findings) {
+	ts := s.Templates
+	network := s.NetworkStack()
+	checked := 0
+	for _, vpc := range ts.All("AWS::EC2::VPC") {
+		if vpc.Stack == network {
+			continue
+		}
+		checked++
+		var groups []Resource
+		for _, a := range ts.In(vpc.Stack, "AWS::Route53Resolver::FirewallRuleGroupAssociation") {
+			if id, ok := ref(a.Props["VpcId"]); !ok || id != vpc.ID {
+				continue
+			}
+			if gid, ok := refOrAtt(a.Props["FirewallRuleGroupId"]); ok {
+				if g, found := ts.Get(vpc.Stack, gid); found && g.Type == "AWS::Route53Resolver::FirewallRuleGroup" {
+					groups = append(groups, g)
+				}
+			}
+		}
+		if len(groups) == 0 {
+			f.add("%s: no DNS Firewall rule group associated (a VPC without an internet path still resolves every name: DNS is an exit)", vpc)
+		}
+		for _, g := range groups {
+			if why := blocksEverythingLast(ts, g); why != "" {
+				f.add("%s: DNS Firewall rule group %s does not block every other name last: %s", vpc, g.ID, why)
+			}
+		}
+		logged := false
+		var why []string
+		for _, a := range ts.In(vpc.Stack, "AWS::Route53Resolver::ResolverQueryLoggingConfigAssociation") {
+			if id, ok := ref(a.Props["ResourceId"]); !ok || id != vpc.ID {
+				continue
+			}
+			cid, _ := refOrAtt(a.Props["ResolverQueryLogConfigId"])
+			config, found := ts.Get(vpc.Stack, cid)
+			if !found || config.Type != "AWS::Route53Resolver::ResolverQueryLoggingConfig" {
+				why = append(why, fmt.Sprintf("%s: names no query logging config of the stack", a.ID))
+				continue
+			}
+			group, found := logGroupNamed(ts, vpc.Stack, arnText(config.Props["DestinationArn"]))
+			switch {
+			case !found:
+				why = append(why, fmt.Sprintf("%s: destination %v is not a log group of the stack", config.ID, arnText(config.Props["DestinationArn"])))
+			case !present(group.Props["KmsKeyId"]):
+				why = append(why, fmt.Sprintf("%s: log group %s has no KmsKeyId", config.ID, group.ID))
+			default:
+				if days, ok := number(group.Props["RetentionInDays"]); !ok || days < 365 {
+					why = append(why, fmt.Sprintf("%s: log group %s keeps logs %v days, want at least 365", config.ID, group.ID, group.Props["RetentionInDays"]))
+				} else {
+					logged = true
+				}
+			}
+		}
+		if !logged {
+			f.add("%s: DNS queries not logged to an encrypted log group kept a year (ISE 8.1) %s", vpc, strings.Join(why, "; "))
+		}
+	}
+	if checked == 0 {
+		f.add("no production or pool VPC in the estate: the checks above would pass vacuously")
+	}
+	return f
+}
+
+// blocksEverythingLast says why a DNS Firewall rule group's last rule (the
+// highest priority number) does not block every name, or "".
+func blocksEverythingLast(ts Templates, g Resource) string {
+	var last map[string]any
+	lastPriority := -1.0
+	for _, r := range asList(g.Props["FirewallRules"]) {
+		rule := asMap(r)
+		if p, ok := number(rule["Priority"]); ok && p > lastPriority {
+			last, lastPriority = rule, p
+		}
+	}
+	if last == nil {
+		return "it has no rules"
+	}
+	listID, _ := refOrAtt(last["FirewallDomainListId"])
+	list, found := ts.Get(g.Stack, listID)
+	switch {
+	case last["Action"] != "BLOCK":
+		return fmt.Sprintf("the last rule's action is %v", last["Action"])
+	case last["BlockResponse"] != "NXDOMAIN" && last["BlockResponse"] != "NODATA":
+		return fmt.Sprintf("the last rule answers %v, want NXDOMAIN or NODATA", last["BlockResponse"])
+	case !found || list.Type != "AWS::Route53Resolver::FirewallDomainList":
+		return "the last rule's domain list is not a domain list of the stack"
+	case !reflect.DeepEqual(strs(list.Props["Domains"]), []string{"*"}):
+		return fmt.Sprintf("the last rule blocks %v, not every name (*)", strs(list.Props["Domains"]))
+	}
+	return ""
+}
+
+// arnText is an ARN written as a string or an Fn::Join of strings and
+// pseudo-parameter references, with the references as ${Name}.
+func arnText(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	j, ok := asMap(v)["Fn::Join"].([]any)
+	if !ok || len(j) != 2 {
+		return fmt.Sprint(v)
+	}
+	var parts []string
+	for _, p := range asList(j[1]) {
+		if id, ok := ref(p); ok {
+			parts = append(parts, "${"+id+"}")
+		} else {
+			parts = append(parts, fmt.Sprint(p))
+		}
+	}
+	sep, _ := j[0].(string)
+	return strings.Join(parts, sep)
+}
+
+// logGroupNamed is the AWS::Logs::LogGroup of stack whose ARN is arn.
+func logGroupNamed(ts Templates, stack, arn string) (Resource, bool) {
+	_, name, ok := strings.Cut(arn, ":log-group:")
+	if !ok {
+		return Resource{}, false
+	}
+	name = strings.TrimSuffix(name, ":*")
+	for _, g := range ts.In(stack, "AWS::Logs::LogGroup") {
+		if g.Props["LogGroupName"] == name {
+			return g, true
+		}
+	}
+	return Resource{}, false
+}
+
 // present reports whether a property is set to something other than an
 // empty string.
 func present(v any) bool {

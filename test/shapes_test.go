@@ -291,6 +291,7 @@ func TestEveryStudioShapeSynthesizesCleanly(t *testing.T) {
 var shapeInvariants = []invariant{
 	checkInternetAccessExistsOnlyInManagementFrontEnd,
 	checkEveryVpcHasFlowLogsToAnEncryptedLogGroup,
+	checkEveryProductionVpcHasAWalledGardenDnsFirewallAndQueryLogs,
 	checkKmsKeysRotateAndAreRetained,
 	checkKmsKeyPoliciesNeverGrantEverythingNorMixAdministrationWithUse,
 	checkIamRolesNeverBothAdministerAndUseKeys,

@@ -25,12 +25,7 @@ const FlowLogRetention = awslogs.RetentionDays_ONE_YEAR
 // NewFlowLogs records ALL traffic of vpc to a log group encrypted with key.
 // The log group is retained: it is evidence.
 func NewFlowLogs(scope constructs.Construct, vpc awsec2.IVpc, key awskms.IKey, logGroupName string) awslogs.LogGroup {
-	group := awslogs.NewLogGroup(scope, jsii.String("FlowLogGroup"), &awslogs.LogGroupProps{
-		LogGroupName:  jsii.String(logGroupName),
-		EncryptionKey: key,
-		Retention:     FlowLogRetention,
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
-	})
+	group := evidenceLogGroup(scope, "FlowLogGroup", logGroupName, key)
 	// The delivery role serves the account's own flow logs only: the
 	// service may not assume it for a flow log of another account.
 	st := awscdk.Stack_Of(scope)
@@ -48,6 +43,17 @@ func NewFlowLogs(scope constructs.Construct, vpc awsec2.IVpc, key awskms.IKey, l
 		TrafficType:  awsec2.FlowLogTrafficType_ALL,
 	})
 	return group
+}
+
+// evidenceLogGroup is a log group encrypted with key, kept a year and
+// retained when its stack goes: what it holds is evidence (ISE 8.1).
+func evidenceLogGroup(scope constructs.Construct, id, name string, key awskms.IKey) awslogs.LogGroup {
+	return awslogs.NewLogGroup(scope, jsii.String(id), &awslogs.LogGroupProps{
+		LogGroupName:  jsii.String(name),
+		EncryptionKey: key,
+		Retention:     FlowLogRetention,
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
 }
 
 // tierMasks sizes the subnet tiers of a VPC so that they fit any VPC from

@@ -35,6 +35,7 @@ var (
 	workerPorts = []int{7000}
 	endpoints   = []string{"ec2messages", "kms", "logs", "ssm", "ssmmessages", "sts"}
 	bucketArn   = "arn:aws:s3:::acme-nightfall-assets-333333333333"
+	dnsZones    = []string{"acme.internal"}
 	shareWith   = []string{production, "444444444444"}
 	attachTags  = map[string]string{"renderenv:studio": "acme", "renderenv:network": "acme-nightfall"}
 )
@@ -82,6 +83,8 @@ func build(t *testing.T) *fixture {
 		FlowLogGroup:     "/acme-nightfall/flow-logs",
 		Endpoints:        endpoints,
 		BucketArns:       []string{bucketArn},
+		DNSZones:         dnsZones,
+		QueryLogGroup:    "/acme-nightfall/dns-queries",
 	})
 	network.NewAttachmentReader(ps, "acme-nightfall", management)
 
@@ -90,7 +93,7 @@ func build(t *testing.T) *fixture {
 		Name: "acme-small", Cidr: smallCidr, Zones: cdktest.Zones(region), Account: production, Region: region,
 		ManagementCidr: mgmtCidr, OnPremCidrs: onPrem, DenyCidrs: private, TransitGatewayID: jsii.String(tgwID),
 		FlowLogKey: awskms.NewKey(small, jsii.String("LogKey"), nil), FlowLogGroup: "/acme-small/flow-logs",
-		BucketArns: []string{"arn:aws:s3:::acme-small-assets"},
+		BucketArns: []string{"arn:aws:s3:::acme-small-assets"}, QueryLogGroup: "/acme-small/dns-queries",
 	})
 
 	hub := func(id string, vpn *network.Vpn, inside bool, workers []int) awscdk.Stack {

@@ -49,6 +49,12 @@ type ProductionVpcProps struct {
 	// BucketArns are the only buckets (and their objects) the S3 gateway
 	// endpoint admits, besides the AWS-owned buckets SSM and OS updates need.
 	BucketArns []string
+	// DNSZones are the studio's own zones the VPC may resolve besides the
+	// AWS names of its endpoints; the DNS Firewall blocks every other name.
+	DNSZones []string
+	// QueryLogGroup receives the VPC's DNS queries, encrypted with
+	// FlowLogKey (the logging key).
+	QueryLogGroup string
 }
 
 // ProductionVpc is a private production network.
@@ -60,10 +66,12 @@ type ProductionVpc struct {
 	Attachment        awsec2.CfnTransitGatewayAttachment
 	S3Endpoint        awsec2.GatewayVpcEndpoint
 	InterfaceEndpoint map[string]awsec2.InterfaceVpcEndpoint
+	DNSFirewall       *DNSFirewall
 }
 
-// NewProductionVpc creates the VPC, its ACLs, endpoints, flow logs and the
-// Transit Gateway attachment with its routes.
+// NewProductionVpc creates the VPC, its ACLs, endpoints, flow logs, DNS
+// Firewall and query logs, and the Transit Gateway attachment with its
+// routes.
 func NewProductionVpc(scope constructs.Construct, id string, props ProductionVpcProps) *ProductionVpc {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	masks := tierMasks(props.Cidr, len(props.Zones), 4)
@@ -108,6 +116,15 @@ func NewProductionVpc(scope constructs.Construct, id string, props ProductionVpc
 	NewAcl(c, "Acl", vpc, &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED}, rules)
 
 	p.addEndpoints(c, props)
+	// No internet path is not enough: DNS is an exit of its own.
+	p.DNSFirewall = NewDNSFirewall(c, "Dns", DNSFirewallProps{
+		Name:        props.Name,
+		VpcID:       vpc.VpcId(),
+		AwsDomains:  AwsDomains(props.Region, props.Endpoints, props.BucketArns),
+		StudioZones: props.DNSZones,
+		LogKey:      props.FlowLogKey,
+		LogGroup:    props.QueryLogGroup,
+	})
 
 	tags := []*awscdk.CfnTag{}
 	for _, k := range slices.Sorted(maps.Keys(props.AttachmentTags)) {

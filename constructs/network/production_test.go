@@ -311,7 +311,7 @@ func TestS3EndpointAdmitsOwnBucketsAndOnlyReadsAwsOwnedBuckets(t *testing.T) {
 func TestFlowLogsRecordAllTrafficToAnEncryptedRetainedLogGroup(t *testing.T) {
 	tpl := templates(t).Production
 	key := cdktest.One(t, tpl, "AWS::KMS::Key", nil).ID
-	group := cdktest.One(t, tpl, "AWS::Logs::LogGroup", nil).ID
+	group := cdktest.One(t, tpl, "AWS::Logs::LogGroup", map[string]any{"Properties": map[string]any{"LogGroupName": "/acme-nightfall/flow-logs"}}).ID
 	vpc := cdktest.One(t, tpl, "AWS::EC2::VPC", nil).ID
 	cdktest.HasProperties(t, tpl, "AWS::EC2::FlowLog", map[string]any{
 		"ResourceType":       "VPC",

@@ -162,6 +162,8 @@ func newProductionNetwork(st awscdk.Stack, props productionNetworkProps) *networ
 		FlowLogGroup:   "/" + props.Owner + "/flow-logs",
 		Endpoints:      append(manifest.BuiltinEndpoints(), props.Endpoints...),
 		BucketArns:     props.Buckets,
+		DNSZones:       s.OnPremises.DNSZones,
+		QueryLogGroup:  "/" + props.Owner + "/dns-queries",
 	})
 	tagging.Group(v.Construct, tagging.Network)
 	network.NewAttachmentReader(st, props.Owner, s.ManagementAccount)

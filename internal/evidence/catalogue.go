@@ -41,6 +41,8 @@ var (
 	ckDefaultSG        = check{"the VPC's default security group is emptied", checkDefaultGroupClosed}
 	ckNoDefaultSGUse   = check{"nothing uses the default security group", checkNoDefaultGroupUse}
 	ckNoInternet       = check{"the production network has no internet path", checkNoInternet}
+	ckDNSFirewall      = check{"DNS resolves only the names the production needs", checkDNSFirewall}
+	ckDNSQueryLogs     = check{"DNS queries are logged, encrypted", checkDNSQueryLogs}
 	ckNoPublicIP       = check{"render nodes get no public address", checkNoPublicAddress}
 	ckTransit          = check{"the Transit Gateway reaches only management and on-premises", checkTransitIsolation}
 	ckMgmtEgress       = check{"internet egress only from the management front end", checkManagementEgress}
@@ -193,8 +195,8 @@ var catalogue = []definition{
 	},
 	{
 		id: "2.2", area: areaNetwork, title: "Keep appliances in isolated subnets", scope: scopeShared,
-		how:    "The production's subnets have no internet path at all; it reaches management and on-premises only through a Transit Gateway route table that never holds another production's routes; only the management front end (NAT for license servers) touches the internet.",
-		checks: []check{ckNoInternet, ckNoPublicIP, ckTransit, ckMgmtEgress},
+		how:    "The production's subnets have no internet path at all, and a DNS Firewall answers every name its endpoints, buckets and the studio's zones do not need with NXDOMAIN, so DNS is no exit either; it reaches management and on-premises only through a Transit Gateway route table that never holds another production's routes; only the management front end (NAT for license servers) touches the internet.",
+		checks: []check{ckNoInternet, ckDNSFirewall, ckNoPublicIP, ckTransit, ckMgmtEgress},
 		studio: []string{
 			"Enable Amazon GuardDuty (with VPC flow log and DNS analysis) in every account and route its findings to the security team.",
 			"Put the studio's scheduler and license servers in the management VPC's application tier with the scheduler and license security groups renderenv publishes in SSM Parameter Store.",
@@ -360,8 +362,8 @@ var catalogue = []definition{
 	},
 	{
 		id: "8.1", area: areaMonitor, title: "Log and monitor API calls, traffic and events", scope: scopeShared,
-		how:    "A multi-region organization trail in the log-archive account records every API call; the VPC's flow logs record all traffic; every log group is encrypted and retained; security metric filters raise alarms.",
-		checks: []check{ckTrail, ckFlowLogs, ckLogGroups, ckAlarms},
+		how:    "A multi-region organization trail in the log-archive account records every API call; the VPC's flow logs record all traffic and Resolver query logs every DNS query; every log group is encrypted and retained; security metric filters raise alarms.",
+		checks: []check{ckTrail, ckFlowLogs, ckDNSQueryLogs, ckLogGroups, ckAlarms},
 		studio: []string{
 			"Enable Amazon GuardDuty in every account, with the security or log-archive account as delegated administrator.",
 			"Enable AWS Config recording and a conformance pack in every account and region, aggregated in the security account.",

@@ -383,6 +383,18 @@ func TestClaimsFlip(t *testing.T) {
 			}}
 			return "DefaultRoute"
 		}},
+		{"DNS Firewall that ends by allowing", "2.2", "DNS resolves only the names the production needs", false, func(t *testing.T, tpls map[string]map[string]any) string {
+			id, r := find(t, tpls[prod], "AWS::Route53Resolver::FirewallRuleGroup", nil)
+			rules := props(r)["FirewallRules"].([]any)
+			rules[len(rules)-1].(map[string]any)["Action"] = "ALLOW"
+			return id
+		}},
+		{"DNS queries not logged", "8.1", "DNS queries are logged, encrypted", false, func(t *testing.T, tpls map[string]map[string]any) string {
+			id, _ := find(t, tpls[prod], "AWS::Route53Resolver::ResolverQueryLoggingConfigAssociation", nil)
+			delete(tpls[prod]["Resources"].(map[string]any), id)
+			vpc, _ := find(t, tpls[prod], "AWS::EC2::VPC", nil)
+			return vpc
+		}},
 		{"data event selector removed", "5.3", "a trail records the asset bucket's object activity", true, func(t *testing.T, tpls map[string]map[string]any) string {
 			id, r := find(t, tpls[logging], "AWS::CloudTrail::Trail", nil)
 			var kept []any

@@ -52,6 +52,11 @@ func (s *Studio) SharedOwner() string {
 type OnPremises struct {
 	Cidrs []netip.Prefix `yaml:"cidrs"`
 	Vpn   *Vpn           `yaml:"vpn"`
+	// DNSZones are the studio's own DNS names (zones such as
+	// studio.internal, or single names such as scheduler.studio.com) that
+	// production networks may resolve, with every name below them, beside
+	// the AWS names their endpoints need. The DNS Firewall blocks the rest.
+	DNSZones []string `yaml:"dnsZones"`
 }
 
 // Vpn is an optional site-to-site IPsec VPN from the Transit Gateway.

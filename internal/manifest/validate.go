@@ -22,6 +22,7 @@ var (
 	endpointName = regexp.MustCompile(`^[a-z0-9-]+(\.[a-z0-9-]+)*$`)
 	azSuffix     = regexp.MustCompile(`^[a-z]$`)
 	connArn      = regexp.MustCompile(`^arn:aws:(codestar-connections|codeconnections):[a-z0-9-]+:[0-9]{12}:connection/[0-9a-f-]{36}$`)
+	dnsZone      = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
 	tgwID        = regexp.MustCompile(`^tgw-[0-9a-f]{8,17}$`)
 	repoName     = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
 	rootDevice   = regexp.MustCompile(`^/dev/(sd[a-z]1?|xvd[a-z])$`)
@@ -61,6 +62,9 @@ const (
 	maxDataEventExclusions = 400
 	maxRenderProfiles      = 10
 	maxEndpoints           = 20
+	// maxDNSZones keeps the studio's part of each DNS Firewall allow list
+	// short enough to review.
+	maxDNSZones = 50
 )
 
 // builtinEndpoints are the interface endpoints every production VPC has.
@@ -147,6 +151,7 @@ func validateStudio(s *Studio, r reporter) {
 			r.add(onp.Child("cidrs").Index(i), "%s is not inside an RFC 1918 range: on-premises ranges are reached privately over the Transit Gateway", c)
 		}
 	}
+	validateDNSZones(r, onp.Child("dnsZones"), s.OnPremises.DNSZones)
 	if v := s.OnPremises.Vpn; v != nil {
 		vp := onp.Child("vpn")
 		switch {
@@ -555,6 +560,37 @@ func isPrivate(p netip.Prefix) bool {
 
 func isPublic(a netip.Addr) bool {
 	return a.IsGlobalUnicast() && !a.IsPrivate() && !netip.MustParsePrefix("100.64.0.0/10").Contains(a)
+}
+
+// validateDNSZones checks the studio's DNS names that production networks
+// may resolve. Each entry allows itself and every name below it through
+// the DNS Firewall, so an entry as wide as a top-level domain would reopen
+// the DNS exit the firewall closes.
+func validateDNSZones(r reporter, f Path, zones []string) {
+	if len(zones) > maxDNSZones {
+		r.add(f, "%d zones; at most %d", len(zones), maxDNSZones)
+	}
+	seen := map[string]int{}
+	for i, z := range zones {
+		zp := f.Index(i)
+		switch {
+		case z == "":
+			r.add(zp, "is required")
+		case strings.HasPrefix(z, "*."):
+			r.add(zp, "%q: write the zone without \"*.\": every name below it is allowed with it", z)
+		case strings.HasSuffix(z, "."):
+			r.add(zp, "%q: write the zone without the trailing dot", z)
+		case !strings.Contains(z, "."):
+			r.add(zp, "%q is a single label: it would let render nodes resolve every name of a top-level domain; name the studio's own zone, such as studio.internal", z)
+		case len(z) > 251 || !dnsZone.MatchString(z):
+			r.add(zp, "%q is not a DNS name: lower-case letters, digits and hyphens in dot-separated labels of at most 63, at most 251 in all", z)
+		default:
+			if j, dup := seen[z]; dup {
+				r.add(zp, "%q repeats dnsZones[%d]", z, j)
+			}
+			seen[z] = i
+		}
+	}
 }
 
 func requireName(r reporter, f Path, v string, max int) {

@@ -507,6 +507,17 @@ var studioCases = []ruleCase{
 	{"on-premises cidr null", e(replace("studio.yaml", "cidrs: [192.168.0.0/16]", "cidrs: [192.168.0.0/16, ~]")), []string{
 		"productions/studio.yaml:10: onPremises.cidrs[1]: is required",
 	}},
+	{"dns zones refused", e(replace("studio.yaml", "  cidrs: [192.168.0.0/16]\n", "  dnsZones: [acme.internal, internal, \"*.acme.com\", acme.com., Acme.Internal, acme.internal, \"\"]\n  cidrs: [192.168.0.0/16]\n")), []string{
+		"productions/studio.yaml:10: onPremises.dnsZones[1]: \"internal\" is a single label: it would let render nodes resolve every name of a top-level domain; name the studio's own zone, such as studio.internal",
+		"productions/studio.yaml:10: onPremises.dnsZones[2]: \"*.acme.com\": write the zone without \"*.\": every name below it is allowed with it",
+		"productions/studio.yaml:10: onPremises.dnsZones[3]: \"acme.com.\": write the zone without the trailing dot",
+		"productions/studio.yaml:10: onPremises.dnsZones[4]: \"Acme.Internal\" is not a DNS name: lower-case letters, digits and hyphens in dot-separated labels of at most 63, at most 251 in all",
+		"productions/studio.yaml:10: onPremises.dnsZones[5]: \"acme.internal\" repeats dnsZones[0]",
+		"productions/studio.yaml:10: onPremises.dnsZones[6]: is required",
+	}},
+	{"dns zone label too long", e(replace("studio.yaml", "  cidrs: [192.168.0.0/16]\n", "  dnsZones: [\"a-"+strings.Repeat("b", 62)+".internal\"]\n  cidrs: [192.168.0.0/16]\n")), []string{
+		"productions/studio.yaml:10: onPremises.dnsZones[0]: \"a-" + strings.Repeat("b", 62) + ".internal\" is not a DNS name: lower-case letters, digits and hyphens in dot-separated labels of at most 63, at most 251 in all",
+	}},
 	{"vpn gateway private", e(replace("studio.yaml", "customerGatewayIp: 203.0.113.10", "customerGatewayIp: 10.1.2.3")), []string{
 		"productions/studio.yaml:12: onPremises.vpn.customerGatewayIp: 10.1.2.3 is not a public address: the customer gateway is reached over the internet",
 	}},
@@ -1036,6 +1047,7 @@ var validCases = []struct {
 	{"three zones", e(replace("studio.yaml", "[us-west-2a, us-west-2b]", "[us-west-2a, us-west-2b, us-west-2c]"))},
 	{"metal and flex instance types", e(replace("harbour.yaml", "instanceTypes: [c7i.24xlarge]", "instanceTypes: [c7i.metal-48xl, c7i-flex.8xlarge, u-6tb1.metal, r7iz.metal-16xl]"))},
 	{"interface endpoints render nodes use", e(replace("nightfall.yaml", "[ecr.api, ecr.dkr]", "[ecr.api, ecr.dkr, elasticfilesystem, fsx, secretsmanager, deadline.scheduling]"))},
+	{"studio dns zones", e(replace("studio.yaml", "  cidrs: [192.168.0.0/16]\n", "  cidrs: [192.168.0.0/16]\n  dnsZones: [acme.internal, render.acme.com, license-1.vendor.example, 10.168.192.in-addr.arpa]\n"))},
 	{"worker ports", e(replace("studio.yaml", "ports: [4433]\n", "ports: [4433]\n  workerPorts: [8080, 9000]\n"))},
 	{"pipeline enabled", e(appendTo("studio.yaml", pipeline))},
 	{"pipeline with the codestar prefix", e(appendTo("studio.yaml", strings.Replace(pipeline, "codeconnections", "codestar-connections", 1)))},

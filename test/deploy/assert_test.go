@@ -26,9 +26,16 @@ var motoSkips = map[string]bool{
 	"AWS::EC2::TransitGatewayRouteTablePropagation": true,
 	"AWS::Logs::MetricFilter":                       true,
 	"AWS::RAM::ResourceShare":                       true,
-	"AWS::S3::BucketPolicy":                         true,
-	"AWS::SNS::Subscription":                        true,
-	"AWS::SNS::TopicPolicy":                         true,
+	// moto 5.2 implements none of the DNS Firewall API, and CloudFormation
+	// for no Route 53 Resolver type (only the query logging API).
+	"AWS::Route53Resolver::FirewallDomainList":                    true,
+	"AWS::Route53Resolver::FirewallRuleGroup":                     true,
+	"AWS::Route53Resolver::FirewallRuleGroupAssociation":          true,
+	"AWS::Route53Resolver::ResolverQueryLoggingConfig":            true,
+	"AWS::Route53Resolver::ResolverQueryLoggingConfigAssociation": true,
+	"AWS::S3::BucketPolicy":                                       true,
+	"AWS::SNS::Subscription":                                      true,
+	"AWS::SNS::TopicPolicy":                                       true,
 }
 
 // The cloud assembly.

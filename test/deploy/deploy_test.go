@@ -36,8 +36,10 @@ package deploy
 //     attachments, route table associations and propagations; the RAM share;
 //     CloudTrail trails; bucket policies; stand-alone security group egress
 //     rules; CloudWatch alarms and metric filters; SNS subscriptions and topic
-//     policies. So no network ACL, Transit Gateway routing, trail or bucket
-//     policy is shown here (test/ checks them in the templates).
+//     policies; the Route 53 Resolver DNS Firewall and query logging
+//     resources. So no network ACL, Transit Gateway routing, trail, bucket
+//     policy or DNS Firewall is shown here (test/ checks them in the
+//     templates).
 //   - Of the resources it creates it drops some properties: a security
 //     group's own egress rules (it keeps the default allow-all egress), a
 //     bucket's versioning, public access block, lifecycle and logging, and an
