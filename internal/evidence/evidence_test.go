@@ -19,6 +19,7 @@ import (
 
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/renderenv/renderenv/internal/cfn"
 	"github.com/renderenv/renderenv/internal/estate"
 	"github.com/renderenv/renderenv/internal/evidence"
 	"github.com/renderenv/renderenv/internal/fixtures"
@@ -40,11 +41,11 @@ func TestMain(m *testing.M) {
 
 const repoRoot = "../.."
 
-// synthesized is one estate's manifests and templates.
+// synthesized is one estate's manifests and cloud assembly.
 type synthesized struct {
-	estate    *manifest.Estate
-	templates map[string][]byte
-	err       error
+	estate   *manifest.Estate
+	assembly *cfn.Assembly
+	err      error
 }
 
 var (
@@ -95,17 +96,8 @@ func synth(t *testing.T, dir string) *synthesized {
 			return err
 		}
 		app.Synth(nil)
-		files, err := filepath.Glob(filepath.Join(out, "*.template.json"))
-		if err != nil || len(files) == 0 {
-			return fmt.Errorf("no templates synthesized: %v", err)
-		}
-		s.templates = map[string][]byte{}
-		for _, f := range files {
-			b, err := os.ReadFile(f)
-			if err != nil {
-				return err
-			}
-			s.templates[strings.TrimSuffix(filepath.Base(f), ".template.json")] = b
+		if s.assembly, err = cfn.ReadAssembly(out); err != nil {
+			return err
 		}
 		// Keep the estate as loaded: Build may narrow nothing here, but
 		// load it again so that tests never share mutable state with it.
@@ -125,19 +117,35 @@ func synth(t *testing.T, dir string) *synthesized {
 func (s *synthesized) parsed(t *testing.T) map[string]map[string]any {
 	t.Helper()
 	out := map[string]map[string]any{}
-	for name, b := range s.templates {
-		var m map[string]any
-		if err := json.Unmarshal(b, &m); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		out[name] = m
+	for _, st := range s.assembly.Stacks {
+		out[st.Name] = cfn.Clone(st.Raw)
 	}
 	return out
 }
 
-func report(t *testing.T, tpls map[string]map[string]any, e *manifest.Estate, production string) evidence.Pack {
+// assembly makes an assembly of templates (parsed, perhaps changed), with
+// the accounts, regions, tags and dependencies the synthesized assembly's
+// manifest gives each stack.
+func (s *synthesized) assemblyOf(t *testing.T, tpls map[string]map[string]any) *cfn.Assembly {
 	t.Helper()
-	p, err := evidence.Report(tpls, e, production)
+	var stacks []*cfn.Stack
+	for name, raw := range tpls {
+		st := cfn.TemplateFromMap(name, raw)
+		if orig := s.assembly.Stack(name); orig != nil {
+			st.Account, st.Region, st.Tags, st.Dependencies = orig.Account, orig.Region, orig.Tags, orig.Dependencies
+		}
+		stacks = append(stacks, st)
+	}
+	a, err := cfn.NewAssembly(stacks...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func (s *synthesized) report(t *testing.T, tpls map[string]map[string]any, production string) evidence.Pack {
+	t.Helper()
+	p, err := evidence.Report(s.assemblyOf(t, tpls), s.estate, production)
 	if err != nil {
 		t.Fatalf("Report(%s): %v", production, err)
 	}
@@ -206,7 +214,7 @@ func TestEveryControlExactlyOnce(t *testing.T) {
 	}
 	s := synth(t, fixtures.AcmeDir())
 	for _, r := range s.estate.Resolved() {
-		p := report(t, s.parsed(t), s.estate, r.Name)
+		p := s.report(t, s.parsed(t), r.Name)
 		seen := map[string]int{}
 		for _, c := range p.Controls {
 			seen[c.ID]++
@@ -245,7 +253,7 @@ func TestShippedEstate(t *testing.T) {
 	// and 8.1, which no template deploys: those are partial at best.
 	partial := []string{"1.3", "1.4", "1.5", "2.1", "2.2", "2.3", "2.4", "2.5", "2.8", "4.2", "8.1", "10.1", "10.7", "10.8", "10.11"}
 	for _, r := range s.estate.Resolved() {
-		p := report(t, s.parsed(t), s.estate, r.Name)
+		p := s.report(t, s.parsed(t), r.Name)
 		for _, c := range p.Controls {
 			if c.Status == evidence.Missing {
 				t.Errorf("%s %s is missing: %v", r.Name, c.ID, c.Problems())
@@ -278,7 +286,7 @@ func TestShippedEstate(t *testing.T) {
 		{"brightside", "1.1", "the production's account is its own", "also holds lighthouse"},
 		{"lighthouse", "5.3", "a trail records the asset bucket's object activity", "audit.s3DataEvents: false"},
 	} {
-		p := report(t, s.parsed(t), s.estate, tc.production)
+		p := s.report(t, s.parsed(t), tc.production)
 		c := control(t, p, tc.control)
 		r := checkResult(t, c, tc.check)
 		if c.Status != evidence.Partial || r.Outcome != evidence.Limited || !strings.Contains(r.Detail, tc.want) {
@@ -637,7 +645,7 @@ func TestClaimsFlip(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			before := control(t, report(t, s.parsed(t), s.estate, "nightfall"), tc.control)
+			before := control(t, s.report(t, s.parsed(t), "nightfall"), tc.control)
 			if r := checkResult(t, before, tc.check); r.Outcome != evidence.Pass {
 				t.Fatalf("before the change, %s %q = %s: %s", tc.control, tc.check, r.Outcome, r.Detail)
 			}
@@ -646,7 +654,7 @@ func TestClaimsFlip(t *testing.T) {
 			}
 			tpls := s.parsed(t)
 			name := tc.mutate(t, tpls)
-			after := control(t, report(t, tpls, s.estate, "nightfall"), tc.control)
+			after := control(t, s.report(t, tpls, "nightfall"), tc.control)
 			r := checkResult(t, after, tc.check)
 			if r.Outcome != evidence.Fail {
 				t.Errorf("after the change, %s %q = %s, want fail: %s", tc.control, tc.check, r.Outcome, r.Detail)
@@ -676,7 +684,7 @@ func TestBucketPolicyOwnRoles(t *testing.T) {
 		"arn:aws:iam::333333333333:role/acme-nightfall-data-operator",
 		map[string]any{"Fn::GetAtt": []any{role, "Arn"}},
 	}}})
-	c := control(t, report(t, tpls, s.estate, "nightfall"), "5.1")
+	c := control(t, s.report(t, tpls, "nightfall"), "5.1")
 	if r := checkResult(t, c, "only the production's data roles may use the asset bucket"); r.Outcome != evidence.Pass || c.Status != evidence.Implemented {
 		t.Errorf("5.1 = %s, check %s: %s", c.Status, r.Outcome, r.Detail)
 	}
@@ -706,7 +714,7 @@ func TestStandaloneTrail(t *testing.T) {
 		production string
 		status     evidence.Status
 	}{{"nightfall", evidence.Implemented}, {"lighthouse", evidence.Partial}} {
-		p := report(t, s.parsed(t), s.estate, tc.production)
+		p := s.report(t, s.parsed(t), tc.production)
 		c := control(t, p, "5.3")
 		if c.Status != tc.status {
 			t.Errorf("%s 5.3 = %s, want %s: %v", tc.production, c.Status, tc.status, c.Problems())
@@ -726,13 +734,13 @@ func TestStandaloneTrail(t *testing.T) {
 
 func TestOutputs(t *testing.T) {
 	s := synth(t, fixtures.AcmeDir())
-	p := report(t, s.parsed(t), s.estate, "nightfall")
+	p := s.report(t, s.parsed(t), "nightfall")
 
 	j1, err := p.JSON()
 	if err != nil {
 		t.Fatal(err)
 	}
-	j2, _ := report(t, s.parsed(t), s.estate, "nightfall").JSON()
+	j2, _ := s.report(t, s.parsed(t), "nightfall").JSON()
 	if string(j1) != string(j2) {
 		t.Error("the JSON differs between two runs over the same templates")
 	}
@@ -779,15 +787,15 @@ func TestOutputs(t *testing.T) {
 
 func TestReportErrors(t *testing.T) {
 	s := synth(t, fixtures.AcmeDir())
-	if _, err := evidence.Report(s.parsed(t), s.estate, "nosuch"); err == nil || !strings.Contains(err.Error(), `"nosuch"`) {
+	if _, err := evidence.Report(s.assembly, s.estate, "nosuch"); err == nil || !strings.Contains(err.Error(), `"nosuch"`) {
 		t.Errorf("Report(nosuch) = %v, want an error naming it", err)
 	}
 	tpls := s.parsed(t)
 	delete(tpls, "acme-logging")
-	if _, err := evidence.Report(tpls, s.estate, "nightfall"); err == nil || !strings.Contains(err.Error(), "acme-logging") {
+	if _, err := evidence.Report(s.assemblyOf(t, tpls), s.estate, "nightfall"); err == nil || !strings.Contains(err.Error(), "acme-logging") {
 		t.Errorf("Report without the logging stack = %v, want an error naming it", err)
 	}
-	if _, err := evidence.Report(s.parsed(t), nil, "nightfall"); err == nil {
+	if _, err := evidence.Report(s.assembly, nil, "nightfall"); err == nil {
 		t.Error("Report without manifests succeeded")
 	}
 }
