@@ -203,6 +203,11 @@ type Index struct {
 	rolePolicies map[*cfn.Resource][]*cfn.Policy
 	// overlaps are the VPCs whose ranges overlap each VPC's.
 	overlaps map[*cfn.Resource][]*cfn.Resource
+	// intoTable are the findings on Transit Gateway routes, propagations
+	// and associations, by the route table they write to: another
+	// production's link stack that propagates into a shared route table
+	// concerns every production associated with it.
+	intoTable map[*cfn.Resource][]rules.Finding
 }
 
 // NewIndex runs the rule set over a once and indexes it (see Report).
@@ -215,8 +220,14 @@ func NewIndex(a *cfn.Assembly, e *manifest.Estate) (*Index, error) {
 	}
 	ix := &Index{est: e, all: e.Resolved(), a: a, findings: map[string][]rules.Finding{}, rolePolicies: map[*cfn.Resource][]*cfn.Policy{}}
 	ix.overlaps = vpcOverlaps(a)
+	ix.intoTable = map[*cfn.Resource][]rules.Finding{}
 	for _, f := range rules.Run(a) {
 		ix.findings[f.Stack] = append(ix.findings[f.Stack], f)
+		if r := a.Stack(f.Stack).Resource(f.LogicalID); r != nil && strings.HasPrefix(r.Type, "AWS::EC2::TransitGatewayRoute") {
+			if rt := r.Resolve("TransitGatewayRouteTableId"); rt != nil {
+				ix.intoTable[rt] = append(ix.intoTable[rt], f)
+			}
+		}
 	}
 	for _, p := range a.Policies() {
 		if p.Kind != cfn.Identity {
@@ -499,6 +510,7 @@ func newView(ix *Index, production string) (*view, error) {
 		v.link = n.LinkStack(v.prod)
 	}
 	var missing []string
+	scope := map[string]bool{}
 	v.findings = map[string][]rules.Finding{}
 	for _, n := range []string{v.prod, v.link, v.pool, v.network, v.logging} {
 		if n == "" {
@@ -507,12 +519,28 @@ func newView(ix *Index, production string) (*view, error) {
 		if v.t(n) == nil {
 			missing = append(missing, n)
 		}
+		scope[n] = true
 		for _, f := range ix.findings[n] {
 			v.findings[f.Rule] = append(v.findings[f.Rule], f)
 		}
 	}
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("the templates of %s are missing: synthesize the whole estate, or at least this production and the shared stacks", strings.Join(missing, ", "))
+	}
+	// What other stacks write into the route tables the production's
+	// attachment is associated with.
+	tables := map[*cfn.Resource]bool{}
+	for _, as := range v.t(v.link).OfType("AWS::EC2::TransitGatewayRouteTableAssociation") {
+		rt := as.Resolve("TransitGatewayRouteTableId")
+		if tables[rt] {
+			continue
+		}
+		tables[rt] = true
+		for _, f := range ix.intoTable[rt] {
+			if !scope[f.Stack] {
+				v.findings[f.Rule] = append(v.findings[f.Rule], f)
+			}
+		}
 	}
 	return v, nil
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -358,9 +359,14 @@ func addStatement(r map[string]any, st map[string]any) {
 	doc["Statement"] = append(doc["Statement"].([]any), st)
 }
 
+// byManifests are the faults of TestClaimsFlip that only the manifests
+// show (whose key a volume uses), so that no rule judges them.
+var byManifests = map[string]bool{"root volume with another production's key": true}
+
 // TestClaimsFlip breaks one thing at a time in the synthesized templates and
 // checks that the control that claimed it no longer does, naming the
-// resource that broke it.
+// resource that broke it; where rules judge the claim, through their
+// findings.
 func TestClaimsFlip(t *testing.T) {
 	s := synth(t, fixtures.AcmeDir())
 	const prod, logging, link = "acme-nightfall", "acme-logging", "acme-nightfall-link"
@@ -512,6 +518,18 @@ func TestClaimsFlip(t *testing.T) {
 			}
 			return "InjectedPropagation"
 		}},
+		{"another production's link stack propagates into the production route table", "2.2", "the Transit Gateway reaches only management and on-premises", false, func(t *testing.T, tpls map[string]map[string]any) string {
+			_, assoc := find(t, tpls[link], "AWS::EC2::TransitGatewayRouteTableAssociation", nil)
+			_, other := find(t, tpls["acme-harbour-link"], "AWS::EC2::TransitGatewayRouteTableAssociation", nil)
+			tpls["acme-harbour-link"]["Resources"].(map[string]any)["HarbourPropagation"] = map[string]any{
+				"Type": "AWS::EC2::TransitGatewayRouteTablePropagation",
+				"Properties": map[string]any{
+					"TransitGatewayAttachmentId": props(other)["TransitGatewayAttachmentId"],
+					"TransitGatewayRouteTableId": props(assoc)["TransitGatewayRouteTableId"],
+				},
+			}
+			return "HarbourPropagation"
+		}},
 		{"people's role without MFA", "1.5", "people's roles require MFA", false, func(t *testing.T, tpls map[string]map[string]any) string {
 			id, r := find(t, tpls[prod], "AWS::IAM::Role", func(p map[string]any) bool { return strings.HasSuffix(fmt.Sprint(p["RoleName"]), "-data-operator") })
 			for _, st := range props(r)["AssumeRolePolicyDocument"].(map[string]any)["Statement"].([]any) {
@@ -661,6 +679,22 @@ func TestClaimsFlip(t *testing.T) {
 			}
 			if !strings.Contains(r.Detail, name) {
 				t.Errorf("the failure does not name %s: %s", name, r.Detail)
+			}
+			// Where rules judge the claim, the flip comes from them: the
+			// detail quotes a finding of one, and the control lists it as
+			// failing.
+			for _, id := range r.Rules {
+				if !strings.Contains(r.Detail, ": "+id+": ") {
+					continue
+				}
+				for _, rr := range after.Rules {
+					if rr.ID == id && rr.Outcome != evidence.Fail {
+						t.Errorf("%s's finding fails the check, but the control lists %s as %s", id, id, rr.Outcome)
+					}
+				}
+			}
+			if len(r.Rules) > 0 && !slices.ContainsFunc(r.Rules, func(id string) bool { return strings.Contains(r.Detail, ": "+id+": ") }) && !byManifests[tc.name] {
+				t.Errorf("check %q rests on %v, but its failure quotes none of their findings: %s", tc.check, r.Rules, r.Detail)
 			}
 			if after.Status == evidence.Implemented {
 				t.Errorf("after the change, %s is still implemented", tc.control)

@@ -35,11 +35,25 @@ func (v *view) vpc() *cfn.Resource {
 
 // renderGroups are the security groups the launch templates attach.
 func (v *view) renderGroups() []*cfn.Resource {
+	return v.fromTemplates(func(lt *cfn.Resource) []*cfn.Resource {
+		var out []*cfn.Resource
+		for _, ref := range ltGroupRefs(lt) {
+			if r := lt.Stack.Resolve(ref); r != nil && r.Type == "AWS::EC2::SecurityGroup" {
+				out = append(out, r)
+			}
+		}
+		return out
+	})
+}
+
+// fromTemplates gathers what fn finds for each launch template, each
+// resource once, in order.
+func (v *view) fromTemplates(fn func(lt *cfn.Resource) []*cfn.Resource) []*cfn.Resource {
 	var out []*cfn.Resource
 	seen := map[*cfn.Resource]bool{}
 	for _, lt := range v.launchTemplates() {
-		for _, ref := range ltGroupRefs(lt) {
-			if r := lt.Stack.Resolve(ref); r != nil && r.Type == "AWS::EC2::SecurityGroup" && !seen[r] {
+		for _, r := range fn(lt) {
+			if !seen[r] {
 				seen[r] = true
 				out = append(out, r)
 			}
@@ -77,19 +91,7 @@ func instanceRoles(lt *cfn.Resource) []*cfn.Resource {
 }
 
 // renderRoles are the distinct roles render nodes run as.
-func (v *view) renderRoles() []*cfn.Resource {
-	var out []*cfn.Resource
-	seen := map[*cfn.Resource]bool{}
-	for _, lt := range v.launchTemplates() {
-		for _, r := range instanceRoles(lt) {
-			if !seen[r] {
-				seen[r] = true
-				out = append(out, r)
-			}
-		}
-	}
-	return out
-}
+func (v *view) renderRoles() []*cfn.Resource { return v.fromTemplates(instanceRoles) }
 
 // assetBucket is the production's asset bucket, by its documented name.
 func (v *view) assetBucket() *cfn.Resource {

@@ -649,20 +649,32 @@ func (v *view) vpns() []*cfn.Resource {
 	return v.t(v.network).OfType("AWS::EC2::VPNConnection")
 }
 
-// checkVpnCrypto: every tunnel pins IKEv2 and current algorithms (ISE 2.7;
-// RE-NET-009 judges them). The first tunnel's proposals are cited.
-func checkVpnCrypto(v *view) result {
+// withVpns cites what fn finds on each VPN; without a VPN there is nothing
+// to check.
+func withVpns(v *view, ok func(n int) string, fn func(vpn *cfn.Resource) []Evidence) result {
 	vpns := v.vpns()
 	if len(vpns) == 0 {
 		return result{outcome: NotUsed, detail: "no site-to-site VPN in " + v.network + " (onPremises.vpn is not set)"}
 	}
 	var e []Evidence
 	for _, vpn := range vpns {
+		e = append(e, fn(vpn)...)
+	}
+	return passed(ok(len(vpns)), e...)
+}
+
+// checkVpnCrypto: every tunnel pins IKEv2 and current algorithms (ISE 2.7;
+// RE-NET-009 judges them). The first tunnel's proposals are cited.
+func checkVpnCrypto(v *view) result {
+	fields := []string{"IKEVersions"}
+	for _, ph := range []string{"Phase1", "Phase2"} {
+		fields = append(fields, ph+"EncryptionAlgorithms", ph+"IntegrityAlgorithms", ph+"DHGroupNumbers")
+	}
+	return withVpns(v, func(n int) string {
+		return fmt.Sprintf("%s pins IKEv2, AES-256, SHA-2 and elliptic-curve DH groups in both phases of every tunnel", count(n, "VPN", "VPNs"))
+	}, func(vpn *cfn.Resource) []Evidence {
+		var e []Evidence
 		tun := cfn.AsMap(cfn.At(vpn.Properties, "VpnTunnelOptionsSpecifications[0]"))
-		fields := []string{"IKEVersions"}
-		for _, ph := range []string{"Phase1", "Phase2"} {
-			fields = append(fields, ph+"EncryptionAlgorithms", ph+"IntegrityAlgorithms", ph+"DHGroupNumbers")
-		}
 		for _, f := range fields {
 			var vals []string
 			for _, x := range cfn.AsList(tun[f]) {
@@ -670,22 +682,19 @@ func checkVpnCrypto(v *view) result {
 			}
 			e = append(e, ev(vpn, "VpnTunnelOptionsSpecifications[0]."+f, strings.Join(vals, ", ")))
 		}
-	}
-	return passed(fmt.Sprintf("%s pins IKEv2, AES-256, SHA-2 and elliptic-curve DH groups in both phases of every tunnel", count(len(vpns), "VPN", "VPNs")), e...)
+		return e
+	})
 }
 
 // checkVpnPresent: an IPsec VPN joins on-premises to the Transit Gateway.
 func checkVpnPresent(v *view) result {
-	vpns := v.vpns()
-	if len(vpns) == 0 {
-		return result{outcome: NotUsed, detail: "no site-to-site VPN in " + v.network + " (onPremises.vpn is not set)"}
-	}
-	var e []Evidence
-	for _, vpn := range vpns {
-		e = append(e, ev(vpn, "Type", vpn.Properties["Type"]))
+	return withVpns(v, func(int) string {
+		return "on-premises traffic to the Transit Gateway is carried by an IPsec (ipsec.1) VPN"
+	}, func(vpn *cfn.Resource) []Evidence {
+		e := []Evidence{ev(vpn, "Type", vpn.Properties["Type"])}
 		if tgw := vpn.Resolve("TransitGatewayId"); tgw != nil {
 			e = append(e, ev(vpn, "TransitGatewayId", tgw.ID))
 		}
-	}
-	return passed("on-premises traffic to the Transit Gateway is carried by an IPsec (ipsec.1) VPN", e...)
+		return e
+	})
 }

@@ -48,39 +48,41 @@ func (v *view) bucketDeny(b *cfn.Resource, op, key string) (*cfn.Policy, *cfn.St
 	return nil, nil
 }
 
-// checkBucketTLS: the asset bucket refuses plain HTTP (ISE 5.1, 10.6;
-// RE-STO-002 judges every bucket). The statement is cited.
-func checkBucketTLS(v *view) result {
-	b, res, ok := v.needBucket()
-	if !ok {
+// citeDeny cites the asset bucket's Deny statement that names key under an
+// operator containing op; describe says what it denies.
+func citeDeny(v *view, ok, op, key string, describe func(p *cfn.Policy, st *cfn.Statement) string) result {
+	b, res, found := v.needBucket()
+	if !found {
 		return res
 	}
 	var e []Evidence
-	if p, st := v.bucketDeny(b, "Bool", "aws:SecureTransport"); st != nil {
-		e = append(e, ev(p.Resource, "PolicyDocument."+st.Label(), "Deny s3:* when aws:SecureTransport is false"))
+	if p, st := v.bucketDeny(b, op, key); st != nil {
+		e = append(e, ev(p.Resource, "PolicyDocument."+st.Label(), describe(p, st)))
 	}
-	return passed("the asset bucket's policy denies requests without TLS", e...)
+	return passed(ok, e...)
+}
+
+// checkBucketTLS: the asset bucket refuses plain HTTP (ISE 5.1, 10.6;
+// RE-STO-002 judges every bucket). The statement is cited.
+func checkBucketTLS(v *view) result {
+	return citeDeny(v, "the asset bucket's policy denies requests without TLS", "Bool", "aws:SecureTransport",
+		func(*cfn.Policy, *cfn.Statement) string { return "Deny s3:* when aws:SecureTransport is false" })
 }
 
 // checkBucketEndpoint: the asset bucket refuses data access from outside
 // the production's VPC endpoint, except the data operator's (ISE 5.1;
 // RE-STO-005 judges asset buckets). The statement is cited.
 func checkBucketEndpoint(v *view) result {
-	b, res, ok := v.needBucket()
-	if !ok {
-		return res
-	}
-	var e []Evidence
-	if p, st := v.bucketDeny(b, "StringNotEquals", "aws:SourceVpce"); st != nil {
-		where := "the production's S3 endpoint"
-		raw := cfn.At(p.Resource.Properties, p.StatementPath(*st)+".Condition.StringNotEquals.aws:SourceVpce")
-		if ep := p.Resource.Stack.Resolve(raw); ep != nil {
-			where = ep.Stack.Name + " / " + ep.ID
-		}
-		except := st.Values(func(o string) bool { return strings.Contains(o, "ArnNotLike") }, "aws:PrincipalArn")
-		e = append(e, ev(p.Resource, "PolicyDocument."+st.Label(), fmt.Sprintf("Deny object access not through %s, except %s", where, strings.Join(except, ", "))))
-	}
-	return passed("the asset bucket's policy denies data access from outside the production's VPC endpoint (only the data operator may ingest and deliver from elsewhere)", e...)
+	return citeDeny(v, "the asset bucket's policy denies data access from outside the production's VPC endpoint (only the data operator may ingest and deliver from elsewhere)",
+		"StringNotEquals", "aws:SourceVpce", func(p *cfn.Policy, st *cfn.Statement) string {
+			where := "the production's S3 endpoint"
+			raw := cfn.At(p.Resource.Properties, p.StatementPath(*st)+".Condition.StringNotEquals.aws:SourceVpce")
+			if ep := p.Resource.Stack.Resolve(raw); ep != nil {
+				where = ep.Stack.Name + " / " + ep.ID
+			}
+			except := st.Values(func(o string) bool { return strings.Contains(o, "ArnNotLike") }, "aws:PrincipalArn")
+			return fmt.Sprintf("Deny object access not through %s, except %s", where, strings.Join(except, ", "))
+		})
 }
 
 // s3Actions reports whether a statement grants any S3 action.
