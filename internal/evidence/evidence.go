@@ -208,6 +208,8 @@ type Index struct {
 	// production's link stack that propagates into a shared route table
 	// concerns every production associated with it.
 	intoTable map[*cfn.Resource][]rules.Finding
+	// shapes are the production stacks by shape (see checkGenerated).
+	shapes map[string]*shape
 }
 
 // NewIndex runs the rule set over a once and indexes it (see Report).
@@ -220,6 +222,7 @@ func NewIndex(a *cfn.Assembly, e *manifest.Estate) (*Index, error) {
 	}
 	ix := &Index{est: e, all: e.Resolved(), a: a, findings: map[string][]rules.Finding{}, rolePolicies: map[*cfn.Resource][]*cfn.Policy{}}
 	ix.overlaps = vpcOverlaps(a)
+	ix.shapes = shapes(a, e.Studio.Studio, ix.all)
 	ix.intoTable = map[*cfn.Resource][]rules.Finding{}
 	for _, f := range rules.Run(a) {
 		ix.findings[f.Stack] = append(ix.findings[f.Stack], f)

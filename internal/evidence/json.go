@@ -3,7 +3,6 @@ package evidence
 import (
 	"fmt"
 	"maps"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -12,17 +11,28 @@ import (
 
 // Helpers over the property values of a resource (cfn.Resource.Properties).
 
-var digitRuns = regexp.MustCompile(`[0-9]+`)
-
 // accountsIn records, for each 12-digit account id written anywhere in v,
 // the first property path (and its text) that names it.
 func accountsIn(v any, path string, into map[string][2]string) {
 	switch t := v.(type) {
 	case string:
-		for _, run := range digitRuns.FindAllString(t, -1) {
-			if _, seen := into[run]; len(run) == 12 && !seen {
-				into[run] = [2]string{path, t}
+		// Runs of exactly 12 digits, scanned by hand: this walks every
+		// property of every pack's stacks.
+		for i := 0; i < len(t); {
+			j := i
+			for j < len(t) && t[j] >= '0' && t[j] <= '9' {
+				j++
 			}
+			if j == i {
+				i++
+				continue
+			}
+			if run := t[i:j]; len(run) == 12 {
+				if _, seen := into[run]; !seen {
+					into[run] = [2]string{path, t}
+				}
+			}
+			i = j
 		}
 	case map[string]any:
 		for _, k := range slices.Sorted(maps.Keys(t)) {

@@ -25,7 +25,11 @@ var (
 	}
 )
 
+// grantsAny returns the actions of the list an Allow statement grants.
 func grantsAny(st cfn.Statement, actions []string) []string {
+	if !mayGrant(st, actions) {
+		return nil
+	}
 	var out []string
 	for _, a := range actions {
 		if st.Grants(a) {
@@ -309,4 +313,29 @@ func uniq(xs []string) []string {
 		}
 	}
 	return out
+}
+
+// mayGrant is a quick test before matching each action: whether an Allow
+// statement names any action of the services of actions (or a wildcard
+// that could cover one). Packs match every statement of every role against
+// lists of actions, and most statements concern other services.
+func mayGrant(st cfn.Statement, actions []string) bool {
+	if !st.Allow() {
+		return false
+	}
+	if len(st.NotAction) > 0 {
+		return true
+	}
+	for _, p := range st.Action {
+		svc, _, ok := strings.Cut(p, ":")
+		if !ok || strings.ContainsAny(svc, "*?") {
+			return true
+		}
+		for _, a := range actions {
+			if len(a) > len(svc) && a[len(svc)] == ':' && strings.EqualFold(a[:len(svc)], svc) {
+				return true
+			}
+		}
+	}
+	return false
 }
