@@ -464,7 +464,7 @@ var catalogue = []definition{
 	{
 		id: "10.6", area: areaDeadline, title: "Server-side encryption for asset transfer storage", scope: scopeTemplates,
 		how:    "The asset bucket encrypts every object with the production's content-asset key and refuses writes that ask for anything else; render nodes may use that key only through S3.",
-		checks: []check{ckBucketEncryption, ckBucketTLS},
+		checks: []check{ckBucketEncryption, ckBucketTLS, ckBucketEndpoint},
 		studio: []string{
 			"Point the asset transfer (Deadline's asset transfer, a sync tool or the studio's pipeline) at the production's asset bucket, and encrypt any asset cache with the same key.",
 		},

@@ -25,6 +25,7 @@ import (
 	"github.com/renderenv/renderenv/internal/evidence"
 	"github.com/renderenv/renderenv/internal/fixtures"
 	"github.com/renderenv/renderenv/internal/manifest"
+	"github.com/renderenv/renderenv/internal/rules"
 )
 
 func TestMain(m *testing.M) {
@@ -225,6 +226,20 @@ func TestEveryControlExactlyOnce(t *testing.T) {
 			if c.Status == evidence.Studio || c.Status == evidence.Partial {
 				if len(c.StudioActions) == 0 && len(c.Problems()) == 0 {
 					t.Errorf("%s %s is %s but says nothing about what remains", r.Name, c.ID, c.Status)
+				}
+			}
+			// Every claim names the rules behind it: a control cites every
+			// rule that serves it, each with its outcome.
+			cited := map[string]bool{}
+			for _, rr := range c.Rules {
+				cited[rr.ID] = true
+				if rr.Outcome != evidence.Pass && rr.Outcome != evidence.Fail || (rr.Outcome == evidence.Fail) != (len(rr.Findings) > 0) {
+					t.Errorf("%s %s: rule %s is %s with %d findings", r.Name, c.ID, rr.ID, rr.Outcome, len(rr.Findings))
+				}
+			}
+			for _, rule := range rules.All() {
+				if slices.Contains(rule.Controls, c.ID) && !cited[rule.ID] {
+					t.Errorf("%s %s (%s) does not cite %s, which serves it", r.Name, c.ID, c.Status, rule.ID)
 				}
 			}
 		}
@@ -785,6 +800,12 @@ func TestOutputs(t *testing.T) {
 	if back.Production != "nightfall" || back.Tier != 1 || back.Account != "333333333333" || len(back.Controls) != len(wantIDs) {
 		t.Errorf("the JSON lost the header or controls: %+v", back.Summary)
 	}
+	if c, _ := back.Control("9.5"); len(c.Rules) != 1 || c.Rules[0].ID != "RE-KEY-001" || c.Rules[0].Outcome != evidence.Pass || c.Rules[0].Description == "" {
+		t.Errorf("the JSON of 9.5 does not carry its rule: %+v", c.Rules)
+	}
+	if c, _ := back.Control("9.5"); len(c.Checks) != 1 || !slices.Equal(c.Checks[0].Rules, []string{"RE-KEY-001"}) {
+		t.Errorf("the JSON of 9.5's check does not name its rule: %+v", c.Checks)
+	}
 	if !strings.HasPrefix(string(j1), "{\n  \"studio\": \"acme\",\n  \"production\": \"nightfall\",") {
 		t.Errorf("the JSON is not indented with studio and production first:\n%.200s", j1)
 	}
@@ -798,6 +819,8 @@ func TestOutputs(t *testing.T) {
 		"Derived from the synthesized templates",
 		"| Control | Status | Evidence |",
 		"**Studio actions**",
+		"**Rules** (`renderenv check`)",
+		"- **pass**: `RE-KEY-001` ",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("the Markdown lacks %q", want)
@@ -831,5 +854,41 @@ func TestReportErrors(t *testing.T) {
 	}
 	if _, err := evidence.Report(s.assembly, nil, "nightfall"); err == nil {
 		t.Error("Report without manifests succeeded")
+	}
+}
+
+// TestFailingRuleBlocksControl: a rule that serves a control but that no
+// check rests on still keeps the control from being implemented, and its
+// findings, rule ID and message, are among the control's problems.
+func TestFailingRuleBlocksControl(t *testing.T) {
+	s := synth(t, fixtures.AcmeDir())
+	before := control(t, s.report(t, s.parsed(t), "nightfall"), "9.1")
+	if before.Status != evidence.Implemented {
+		t.Fatalf("before the change, 9.1 = %s: %v", before.Status, before.Problems())
+	}
+	tpls := s.parsed(t)
+	id, r := find(t, tpls["acme-nightfall"], "AWS::KMS::Key", nil)
+	r["DeletionPolicy"] = "Delete"
+	after := control(t, s.report(t, tpls, "nightfall"), "9.1")
+	if after.Status == evidence.Implemented {
+		t.Errorf("with %s deletable, 9.1 is still implemented", id)
+	}
+	for _, c := range after.Checks {
+		if c.Outcome == evidence.Fail {
+			t.Errorf("check %q fails, but no check of 9.1 rests on RE-KEY-002: %s", c.Check, c.Detail)
+		}
+	}
+	problems := strings.Join(after.Problems(), "\n")
+	if !strings.Contains(problems, "acme-nightfall/"+id+": RE-KEY-002: DeletionPolicy: ") {
+		t.Errorf("9.1's problems do not cite RE-KEY-002's finding on %s: %s", id, problems)
+	}
+	for _, rr := range after.Rules {
+		if rr.ID == "RE-KEY-002" && rr.Outcome != evidence.Fail {
+			t.Errorf("RE-KEY-002 is %s in 9.1", rr.Outcome)
+		}
+	}
+	md := s.report(t, tpls, "nightfall").Markdown()
+	if !strings.Contains(md, "- **FAIL**: `RE-KEY-002` ") {
+		t.Error("the Markdown does not show RE-KEY-002 failing")
 	}
 }
