@@ -123,16 +123,16 @@ func (v *view) bucketPolicies(b *cfn.Resource) []*cfn.Policy {
 // names: <studio>-<production>-key-admin, -data-operator, -log-reader.
 var humanRoleSuffixes = []string{"key-admin", "data-operator", "log-reader"}
 
-func (v *view) humanRoles() (found []*cfn.Resource, missing []string) {
+func (v *view) humanRoles() (found []*cfn.Resource, problems []string) {
 	for _, s := range humanRoleSuffixes {
 		r, name := v.humanRoleBySuffix(s)
 		if r != nil {
 			found = append(found, r)
 		} else {
-			missing = append(missing, name)
+			problems = append(problems, "no role named "+name+" in "+v.prod)
 		}
 	}
-	return found, missing
+	return found, problems
 }
 
 // roleNamed finds a role of the production's stack by its name.

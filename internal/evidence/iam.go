@@ -115,11 +115,7 @@ func checkTrust(v *view) result {
 
 // humanTrust runs fn over each trust statement of each human role.
 func (v *view) humanTrust(fn func(role *cfn.Resource, st cfn.Statement) (problem string, e *Evidence)) ([]string, []Evidence) {
-	roles, missing := v.humanRoles()
-	var problems []string
-	for _, m := range missing {
-		problems = append(problems, "no role named "+m+" in "+v.prod)
-	}
+	roles, problems := v.humanRoles()
 	var e []Evidence
 	for _, role := range roles {
 		sts, _ := v.trustStatements(role)
@@ -205,11 +201,7 @@ func checkHumanSourceIp(v *view) result {
 
 // checkHumanSessionLength: people's sessions last an hour at most (ISE 1.4).
 func checkHumanSessionLength(v *view) result {
-	roles, missing := v.humanRoles()
-	var problems []string
-	for _, m := range missing {
-		problems = append(problems, "no role named "+m+" in "+v.prod)
-	}
+	roles, problems := v.humanRoles()
 	var e []Evidence
 	for _, role := range roles {
 		d, ok := cfn.Number(role.Properties["MaxSessionDuration"])

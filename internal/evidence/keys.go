@@ -303,9 +303,10 @@ func checkAdminUseSeparated(v *view) result {
 	return verdict("key administration (the key-admin role) and key use (data operator, render nodes, log reader, AWS services) are held by different principals; no key policy statement or role has both", problems, e)
 }
 
-func uniq(xs []string) []string {
-	seen := map[string]bool{}
-	var out []string
+// uniq keeps the first of equal items, in order.
+func uniq[T comparable](xs []T) []T {
+	seen := map[T]bool{}
+	var out []T
 	for _, x := range xs {
 		if !seen[x] {
 			seen[x] = true

@@ -425,7 +425,7 @@ func checkFlowLogs(v *view) result {
 		e = append(e, ev(fl, "LogDestination", dest))
 		return passed(fmt.Sprintf("all traffic of %s is logged to %s", vpc.ID, dest), e...)
 	}
-	return passed(fmt.Sprintf("the flow logs of %s", vpc.ID))
+	return failed(fmt.Sprintf("no AWS::EC2::FlowLog in %s logs %s", vpc.Stack.Name, cite(vpc)))
 }
 
 // checkLogGroupsEncrypted: every log group of the production, its pool and
@@ -482,17 +482,5 @@ func checkRenderLogs(v *view) result {
 	if len(e) == 0 {
 		return failed("no encrypted log group of " + v.prod + " (other than session logs) is writable by the render role")
 	}
-	return passed("render nodes may write their scheduler and application logs to an encrypted log group of the production", dedupe(e)...)
-}
-
-func dedupe(e []Evidence) []Evidence {
-	seen := map[Evidence]bool{}
-	var out []Evidence
-	for _, x := range e {
-		if !seen[x] {
-			seen[x] = true
-			out = append(out, x)
-		}
-	}
-	return out
+	return passed("render nodes may write their scheduler and application logs to an encrypted log group of the production", uniq(e)...)
 }
