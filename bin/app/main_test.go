@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/renderenv/renderenv/internal/cfn"
 	"github.com/renderenv/renderenv/internal/estate"
 	"github.com/renderenv/renderenv/internal/fixtures"
 	"github.com/renderenv/renderenv/internal/manifest"
@@ -278,16 +279,14 @@ func TestOnlyContextSynthesizesTheSharedStacksAndTheNamedProduction(t *testing.T
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("templates %v, want exactly %v", got, want)
 	}
+	a, err := cfn.ReadAssembly(r.outdir)
+	if err != nil {
+		t.Fatalf("reading the assembly: %v", err)
+	}
 	for _, name := range want {
-		var tpl struct {
-			Resources map[string]any
-		}
-		data, err := os.ReadFile(filepath.Join(r.outdir, name))
-		if err == nil {
-			err = json.Unmarshal(data, &tpl)
-		}
-		if err != nil || len(tpl.Resources) == 0 {
-			t.Errorf("%s: not a template with resources (%v)", name, err)
+		stack := a.Stack(strings.TrimSuffix(name, ".template.json"))
+		if stack == nil || len(stack.Resources) == 0 {
+			t.Errorf("%s: not a template with resources in the assembly", name)
 		}
 	}
 	evidence := append(r.written(t, ".evidence.md"), r.written(t, ".evidence.json")...)

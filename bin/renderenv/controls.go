@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/renderenv/renderenv/internal/cfn"
 	"github.com/renderenv/renderenv/internal/estate"
 	"github.com/renderenv/renderenv/internal/evidence"
 	"github.com/renderenv/renderenv/internal/manifest"
@@ -66,14 +67,20 @@ func controls(args []string, stdout, stderr io.Writer) int {
 		selected = []string{*production}
 	}
 
-	templates, err := synthesizeTemplates(e)
+	a, err := synthesizeEstate(e)
+	if err != nil {
+		fmt.Fprintf(stderr, "renderenv controls: %v\n", err)
+		return 1
+	}
+	// One index for every production: the rule set runs once.
+	ix, err := evidence.NewIndex(a, e)
 	if err != nil {
 		fmt.Fprintf(stderr, "renderenv controls: %v\n", err)
 		return 1
 	}
 	var packs []evidence.Pack
 	for _, name := range selected {
-		p, err := evidence.Report(templates, e, name)
+		p, err := ix.Report(name)
 		if err != nil {
 			fmt.Fprintf(stderr, "renderenv controls: %s: %v\n", name, err)
 			return 1
@@ -133,11 +140,11 @@ func render(p evidence.Pack, format string) ([]byte, error) {
 	return []byte(p.Markdown()), nil
 }
 
-// synthesizeTemplates synthesizes e into a temporary folder and returns the
-// parsed templates by stack name. Tests replace it to synthesize once.
-var synthesizeTemplates = synthesize
+// synthesizeEstate synthesizes e into a temporary folder and reads the
+// cloud assembly back. Tests replace it to synthesize once.
+var synthesizeEstate = synthesize
 
-func synthesize(e *manifest.Estate) (templates map[string]map[string]any, err error) {
+func synthesize(e *manifest.Estate) (*cfn.Assembly, error) {
 	out, err := os.MkdirTemp("", "renderenv-controls-")
 	if err != nil {
 		return nil, err
@@ -146,14 +153,7 @@ func synthesize(e *manifest.Estate) (templates map[string]map[string]any, err er
 	if err := synthesizeInto(e, out); err != nil {
 		return nil, err
 	}
-	templates, err = evidence.ReadAssembly(out)
-	if err != nil {
-		return nil, err
-	}
-	if len(templates) == 0 {
-		return nil, fmt.Errorf("synthesis wrote no templates")
-	}
-	return templates, nil
+	return cfn.ReadAssembly(out)
 }
 
 // synthesizeInto synthesizes e's cloud assembly into the folder out.

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/renderenv/renderenv/internal/cfn"
 	"github.com/renderenv/renderenv/internal/evidence"
 	"github.com/renderenv/renderenv/internal/fixtures"
 	"github.com/renderenv/renderenv/internal/manifest"
@@ -20,26 +21,18 @@ import (
 // studio's.
 var (
 	synthOnce   sync.Once
-	synthCached map[string]map[string]any
+	synthCached *cfn.Assembly
 	synthErr    error
 	synthCalls  int
 )
 
 func init() {
-	real := synthesizeTemplates
-	synthesizeTemplates = func(e *manifest.Estate) (map[string]map[string]any, error) {
+	real := synthesizeEstate
+	synthesizeEstate = func(e *manifest.Estate) (*cfn.Assembly, error) {
 		synthCalls++
+		// The command only reads the assembly: every run may share it.
 		synthOnce.Do(func() { synthCached, synthErr = real(e) })
-		if synthErr != nil {
-			return nil, synthErr
-		}
-		// A deep copy, so that no run sees another's changes.
-		b, err := json.Marshal(synthCached)
-		if err != nil {
-			return nil, err
-		}
-		var out map[string]map[string]any
-		return out, json.Unmarshal(b, &out)
+		return synthCached, synthErr
 	}
 }
 

@@ -1,31 +1,15 @@
 package evidence
 
 import (
-	"encoding/json"
-	"fmt"
-	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 
+	"github.com/renderenv/renderenv/internal/cfn"
 	"github.com/renderenv/renderenv/internal/manifest"
 )
 
-// ReadAssembly reads the stack templates of the cloud assembly in dir, and of
-// the nested assemblies a pipeline's stages write, by stack name.
-func ReadAssembly(dir string) (map[string]map[string]any, error) {
-	stacks, err := ReadStacks(dir)
-	if err != nil {
-		return nil, err
-	}
-	templates := map[string]map[string]any{}
-	for _, st := range stacks {
-		templates[st.Name] = st.Template
-	}
-	return templates, nil
-}
-
-// Stack is one stack of a cloud assembly.
+// Stack is one stack of a cloud assembly, as ReadStacks returns it.
 type Stack struct {
 	Name     string
 	Raw      []byte // the template as written
@@ -35,82 +19,47 @@ type Stack struct {
 	DependsOn []string
 }
 
-// ReadStacks reads the stacks of the cloud assembly in dir, and of the
-// nested assemblies a pipeline's stages write.
+// ReadStacks reads the stacks of the cloud assembly in dir with
+// cfn.ReadAssembly, with each template's bytes as written.
+//
+// Deprecated: read the assembly with cfn.ReadAssembly; this remains for the
+// readers of test/ until they do.
 func ReadStacks(dir string) ([]Stack, error) {
-	var out []Stack
-	if err := readAssembly(dir, &out, 0); err != nil {
+	a, err := cfn.ReadAssembly(dir)
+	if err != nil {
 		return nil, err
 	}
+	var out []Stack
+	for _, s := range a.Stacks {
+		raw, err := os.ReadFile(filepath.Join(dir, s.TemplateFile))
+		if err != nil || len(raw) != s.Size {
+			// A nested assembly's template: its folder is not dir.
+			raw = []byte(cfn.Compact(s.Raw))
+		}
+		st := Stack{Name: s.Name, Raw: raw, Template: s.Raw}
+		for _, d := range s.Dependencies {
+			if a.Stack(d) != nil {
+				st.DependsOn = append(st.DependsOn, d)
+			}
+		}
+		slices.Sort(st.DependsOn)
+		out = append(out, st)
+	}
 	return out, nil
-}
-
-func readAssembly(dir string, into *[]Stack, depth int) error {
-	if depth > 3 {
-		return nil
-	}
-	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
-	if err != nil {
-		return fmt.Errorf("reading the cloud assembly: %w", err)
-	}
-	var m struct {
-		Artifacts map[string]struct {
-			Type         string   `json:"type"`
-			Dependencies []string `json:"dependencies"`
-			Properties   struct {
-				TemplateFile  string `json:"templateFile"`
-				StackName     string `json:"stackName"`
-				DirectoryName string `json:"directoryName"`
-			} `json:"properties"`
-		} `json:"artifacts"`
-	}
-	if err := json.Unmarshal(b, &m); err != nil {
-		return fmt.Errorf("reading the cloud assembly: %w", err)
-	}
-	// A stack artifact's id is its stack name unless it names another.
-	stackName := func(id string) string {
-		if name := m.Artifacts[id].Properties.StackName; name != "" {
-			return name
-		}
-		return id
-	}
-	for _, id := range slices.Sorted(maps.Keys(m.Artifacts)) {
-		a := m.Artifacts[id]
-		switch a.Type {
-		case "aws:cloudformation:stack":
-			st := Stack{Name: stackName(id)}
-			if st.Raw, err = os.ReadFile(filepath.Join(dir, a.Properties.TemplateFile)); err != nil {
-				return err
-			}
-			if err := json.Unmarshal(st.Raw, &st.Template); err != nil {
-				return fmt.Errorf("%s: %w", a.Properties.TemplateFile, err)
-			}
-			for _, d := range a.Dependencies {
-				if m.Artifacts[d].Type == "aws:cloudformation:stack" {
-					st.DependsOn = append(st.DependsOn, stackName(d))
-				}
-			}
-			slices.Sort(st.DependsOn)
-			*into = append(*into, st)
-		case "cdk:cloud-assembly":
-			if err := readAssembly(filepath.Join(dir, a.Properties.DirectoryName), into, depth+1); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }
 
 // WritePacks writes the evidence pack of each named production beside the
 // templates of the cloud assembly in dir, as <studio>-<production>.evidence.md
 // and .evidence.json. e is the whole estate, also when only some
 // productions were synthesized: the checks compare each with the others.
+// The assembly is read and the rule set run over it once, whatever the
+// number of productions.
 func WritePacks(dir string, e *manifest.Estate, productions []string) error {
-	templates, err := ReadAssembly(dir)
+	a, err := cfn.ReadAssembly(dir)
 	if err != nil {
 		return err
 	}
-	ix, err := NewIndex(templates, e)
+	ix, err := NewIndex(a, e)
 	if err != nil {
 		return err
 	}

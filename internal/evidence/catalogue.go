@@ -3,11 +3,15 @@ package evidence
 import (
 	"fmt"
 	"strings"
+
+	"github.com/renderenv/renderenv/internal/cfn"
 )
 
 // The catalogue: every control of the ISE checklist, in order, with the
 // checks that decide its status and what the studio must do beyond the
-// templates. Titles and guidance are renderenv's own summaries; the control
+// templates. The rules behind each control are not listed here: each rule
+// of internal/rules names the controls it serves (see controlRules), and a
+// check names the rules that judge its claim. Titles and guidance are renderenv's own summaries; the control
 // numbers are the checklist's.
 
 const (
@@ -25,72 +29,73 @@ const (
 
 // Checks shared by several controls.
 var (
-	ckAccount          = check{"the production's account is its own", checkAccount}
-	ckTrust            = check{"roles trust only the management account", checkTrust}
-	ckTags             = check{"every taggable resource carries the ISE 1.2 tags", checkTags}
-	ckSourceIP         = check{"people's roles require the studio's source ranges", checkHumanSourceIp}
-	ckSessionLength    = check{"people's sessions last an hour at most", checkHumanSessionLength}
-	ckSessionIdle      = check{"Session Manager sessions time out when idle", checkSessionIdle}
-	ckMfa              = check{"people's roles require MFA", checkHumanMfa}
-	ckMfaAlarm         = check{"console sign-ins without MFA raise an alarm", checkMfaAlarm}
-	ckRootAlarm        = check{"use of the root user raises an alarm", checkRootAlarm}
-	ckGenerated        = check{"the stacks are generated from the manifests", checkGenerated}
-	ckDeployAuthority  = check{"operating roles cannot deploy or change infrastructure", checkDeployAuthority}
-	ckOpenIngress      = check{"no security group admits traffic from anywhere", checkNoOpenIngress}
-	ckEgress           = check{"security groups restrict egress", checkRestrictedEgress}
-	ckDefaultSG        = check{"the VPC's default security group is emptied", checkDefaultGroupClosed}
-	ckNoDefaultSGUse   = check{"nothing uses the default security group", checkNoDefaultGroupUse}
-	ckNoInternet       = check{"the production network has no internet path", checkNoInternet}
-	ckDNSFirewall      = check{"DNS resolves only the names the production needs", checkDNSFirewall}
-	ckDNSQueryLogs     = check{"DNS queries are logged, encrypted", checkDNSQueryLogs}
-	ckNoPublicIP       = check{"render nodes get no public address", checkNoPublicAddress}
-	ckTransit          = check{"the Transit Gateway reaches only management and on-premises", checkTransitIsolation}
-	ckMgmtEgress       = check{"internet egress only from the management front end", checkManagementEgress}
-	ckTiers            = check{"the production VPC is tiered, with no public tier", checkTiers}
-	ckMgmtTiers        = check{"the management VPC is tiered", checkManagementTiers}
-	ckOwnVpc           = check{"the production has a VPC of its own", checkOwnVpc}
-	ckAclPeers         = check{"network ACLs deny every other production", checkAclDeniesPeers}
-	ckAclOrder         = check{"RFC 1918 ranges are denied after the allows", checkAclOrder}
-	ckVpnCrypto        = check{"VPN tunnels pin current IPsec algorithms", checkVpnCrypto}
-	ckVpn              = check{"an IPsec VPN carries on-premises traffic", checkVpnPresent}
-	ckNoKeys           = check{"no IAM users or access keys", checkNoLongLivedKeys}
-	ckNoKeyPair        = check{"launch templates install no key pair", checkNoKeyPair}
-	ckSsmRole          = check{"render nodes run with the Session Manager policy", checkSessionManagerRole}
-	ckNoAdminPorts     = check{"no SSH or RDP ingress", checkNoAdminPorts}
-	ckSsmEndpoints     = check{"Session Manager is reachable privately", checkSsmEndpoints}
-	ckSessionLogs      = check{"sessions are logged, encrypted", checkSessionLogging}
-	ckImds             = check{"instance metadata requires IMDSv2", checkImdsV2}
-	ckImage            = check{"nodes boot the studio's image", checkImage}
-	ckVolumesEncrypted = check{"volumes are encrypted with customer-managed keys", checkVolumesEncrypted}
-	ckBucketLocked     = check{"the asset bucket blocks public access", checkBucketLockedDown}
-	ckBucketPolicy     = check{"the asset bucket refuses plain HTTP and foreign networks", checkBucketPolicy}
-	ckBucketGrants     = check{"only the production's data roles may use the asset bucket", checkBucketGrants}
-	ckBucketEncryption = check{"the asset bucket encrypts with the content-asset key", checkBucketEncryption}
-	ckDataEvents       = check{"a trail records the asset bucket's object activity", checkDataEvents}
-	ckAccessLogs       = check{"the asset bucket writes server access logs", checkAccessLogs}
-	ckBucketAlarm      = check{"bucket policy changes raise an alarm", checkBucketPolicyAlarm}
-	ckTrail            = check{"a multi-region, validated, encrypted trail records the account", checkTrail}
-	ckFlowLogs         = check{"VPC flow logs record all traffic, encrypted", checkFlowLogs}
-	ckLogGroups        = check{"log groups are encrypted and retained", checkLogGroupsEncrypted}
-	ckAlarms           = check{"security metric filters raise alarms to an encrypted topic", checkAlarmsDelivered}
-	ckDedicatedKeys    = check{"the production's data is encrypted with its own keys", checkDedicatedKeys}
-	ckKeysByPurpose    = check{"one key per purpose", checkKeysByPurpose}
-	ckKeyPolicies      = check{"key policies bound administration and use", checkKeyPolicies}
-	ckSeparation       = check{"no principal both administers and uses keys", checkAdminUseSeparated}
-	ckMgmtEvents       = check{"the trail records KMS management events", checkManagementEvents}
-	ckTrailKey         = check{"audit logs use a key of their own", checkTrailKeySeparate}
-	ckKmsAlarm         = check{"key disables, deletions and policy changes raise an alarm", checkKmsAlarm}
-	ckRotation         = check{"every key rotates yearly", checkKeyRotation}
-	ckLauncher         = check{"the scheduler's launcher role is bound to this production", checkLauncher}
-	ckBoundary         = check{"the render role has a permissions boundary", checkBoundaries}
-	ckNoAdminGrants    = check{"no role holds administrator-wide grants", checkNoAdminGrants}
-	ckRenderEgress     = check{"render nodes reach management only on scheduler and license ports", checkRenderEgress}
-	ckLinkIngress      = check{"management admits the production only on scheduler and license ports", checkLinkIngress}
-	ckSchedulerPorts   = check{"render nodes and the scheduler meet only on the scheduler's ports", checkSchedulerPorts}
-	ckDeleteVolumes    = check{"volumes are deleted with their node", checkDeleteOnTermination}
-	ckNodesTerminate   = check{"nodes terminate rather than stop", checkNodesTerminate}
-	ckRenderLogs       = check{"render nodes have an encrypted log group", checkRenderLogs}
-	ckBatch            = check{"AWS Batch is not deployed", checkBatchUnused}
+	ckAccount          = check{"the production's account is its own", checkAccount, nil}
+	ckTrust            = check{"roles trust only the management account", checkTrust, nil}
+	ckTags             = check{"every taggable resource carries the ISE 1.2 tags", checkTags, nil}
+	ckSourceIP         = check{"people's roles require the studio's source ranges", checkHumanSourceIp, nil}
+	ckSessionLength    = check{"people's sessions last an hour at most", checkHumanSessionLength, nil}
+	ckSessionIdle      = check{"Session Manager sessions time out when idle", checkSessionIdle, []string{"RE-RND-008"}}
+	ckMfa              = check{"people's roles require MFA", checkHumanMfa, nil}
+	ckMfaAlarm         = check{"console sign-ins without MFA raise an alarm", checkMfaAlarm, nil}
+	ckRootAlarm        = check{"use of the root user raises an alarm", checkRootAlarm, nil}
+	ckGenerated        = check{"the stacks are generated from the manifests", checkGenerated, nil}
+	ckDeployAuthority  = check{"operating roles cannot deploy or change infrastructure", checkDeployAuthority, nil}
+	ckOpenIngress      = check{"no security group admits traffic from anywhere", checkNoOpenIngress, []string{"RE-NET-007"}}
+	ckEgress           = check{"security groups restrict egress", checkRestrictedEgress, nil}
+	ckDefaultSG        = check{"the VPC's default security group is emptied", checkDefaultGroupClosed, []string{"RE-NET-010"}}
+	ckNoDefaultSGUse   = check{"nothing uses the default security group", checkNoDefaultGroupUse, []string{"RE-NET-011"}}
+	ckNoInternet       = check{"the production network has no internet path", checkNoInternet, []string{"RE-NET-001", "RE-NET-002", "RE-NET-003"}}
+	ckDNSFirewall      = check{"DNS resolves only the names the production needs", checkDNSFirewall, []string{"RE-NET-014"}}
+	ckDNSQueryLogs     = check{"DNS queries are logged, encrypted", checkDNSQueryLogs, []string{"RE-NET-015"}}
+	ckNoPublicIP       = check{"render nodes get no public address", checkNoPublicAddress, []string{"RE-RND-002"}}
+	ckTransit          = check{"the Transit Gateway reaches only management and on-premises", checkTransitIsolation, []string{"RE-NET-005", "RE-NET-006"}}
+	ckMgmtEgress       = check{"internet egress only from the management front end", checkManagementEgress, []string{"RE-NET-004"}}
+	ckTiers            = check{"the production VPC is tiered, with no public tier", checkTiers, nil}
+	ckMgmtTiers        = check{"the management VPC is tiered", checkManagementTiers, nil}
+	ckOwnVpc           = check{"the production has a VPC of its own", checkOwnVpc, nil}
+	ckAclPeers         = check{"network ACLs deny every other production", checkAclDeniesPeers, nil}
+	ckAclOrder         = check{"RFC 1918 ranges are denied after the allows", checkAclOrder, nil}
+	ckVpnCrypto        = check{"VPN tunnels pin current IPsec algorithms", checkVpnCrypto, []string{"RE-NET-009"}}
+	ckVpn              = check{"an IPsec VPN carries on-premises traffic", checkVpnPresent, nil}
+	ckNoKeys           = check{"no IAM users or access keys", checkNoLongLivedKeys, nil}
+	ckNoKeyPair        = check{"launch templates install no key pair", checkNoKeyPair, []string{"RE-RND-003"}}
+	ckSsmRole          = check{"render nodes run with the Session Manager policy", checkSessionManagerRole, nil}
+	ckNoAdminPorts     = check{"no SSH or RDP ingress", checkNoAdminPorts, []string{"RE-NET-008"}}
+	ckSsmEndpoints     = check{"Session Manager is reachable privately", checkSsmEndpoints, []string{"RE-NET-012"}}
+	ckSessionLogs      = check{"sessions are logged, encrypted", checkSessionLogging, []string{"RE-RND-008"}}
+	ckImds             = check{"instance metadata requires IMDSv2", checkImdsV2, []string{"RE-RND-001"}}
+	ckImage            = check{"nodes boot the studio's image", checkImage, []string{"RE-RND-007"}}
+	ckVolumesEncrypted = check{"volumes are encrypted with customer-managed keys", checkVolumesEncrypted, []string{"RE-RND-004"}}
+	ckBucketLocked     = check{"the asset bucket blocks public access", checkBucketLockedDown, []string{"RE-STO-001"}}
+	ckBucketTLS        = check{"the asset bucket refuses plain HTTP", checkBucketTLS, []string{"RE-STO-002"}}
+	ckBucketEndpoint   = check{"the asset bucket refuses foreign networks", checkBucketEndpoint, []string{"RE-STO-005"}}
+	ckBucketGrants     = check{"only the production's data roles may use the asset bucket", checkBucketGrants, nil}
+	ckBucketEncryption = check{"the asset bucket encrypts with the content-asset key", checkBucketEncryption, []string{"RE-STO-003", "RE-STO-004"}}
+	ckDataEvents       = check{"a trail records the asset bucket's object activity", checkDataEvents, nil}
+	ckAccessLogs       = check{"the asset bucket writes server access logs", checkAccessLogs, nil}
+	ckBucketAlarm      = check{"bucket policy changes raise an alarm", checkBucketPolicyAlarm, nil}
+	ckTrail            = check{"a multi-region, validated, encrypted trail records the account", checkTrail, []string{"RE-AUD-001", "RE-AUD-002"}}
+	ckFlowLogs         = check{"VPC flow logs record all traffic, encrypted", checkFlowLogs, []string{"RE-AUD-003"}}
+	ckLogGroups        = check{"log groups are encrypted and retained", checkLogGroupsEncrypted, []string{"RE-AUD-004"}}
+	ckAlarms           = check{"security metric filters raise alarms to an encrypted topic", checkAlarmsDelivered, []string{"RE-AUD-005"}}
+	ckDedicatedKeys    = check{"the production's data is encrypted with its own keys", checkDedicatedKeys, nil}
+	ckKeysByPurpose    = check{"one key per purpose", checkKeysByPurpose, nil}
+	ckKeyPolicies      = check{"key policies bound administration and use", checkKeyPolicies, []string{"RE-KEY-003", "RE-KEY-004"}}
+	ckSeparation       = check{"no principal both administers and uses keys", checkAdminUseSeparated, []string{"RE-KEY-005", "RE-IAM-001"}}
+	ckMgmtEvents       = check{"the trail records KMS management events", checkManagementEvents, nil}
+	ckTrailKey         = check{"audit logs use a key of their own", checkTrailKeySeparate, nil}
+	ckKmsAlarm         = check{"key disables, deletions and policy changes raise an alarm", checkKmsAlarm, nil}
+	ckRotation         = check{"every key rotates yearly", checkKeyRotation, []string{"RE-KEY-001"}}
+	ckLauncher         = check{"the scheduler's launcher role is bound to this production", checkLauncher, nil}
+	ckBoundary         = check{"the render role has a permissions boundary", checkBoundaries, []string{"RE-IAM-004"}}
+	ckNoAdminGrants    = check{"no role holds administrator-wide grants", checkNoAdminGrants, []string{"RE-IAM-002"}}
+	ckRenderEgress     = check{"render nodes reach management only on scheduler and license ports", checkRenderEgress, nil}
+	ckLinkIngress      = check{"management admits the production only on scheduler and license ports", checkLinkIngress, nil}
+	ckSchedulerPorts   = check{"render nodes and the scheduler meet only on the scheduler's ports", checkSchedulerPorts, nil}
+	ckDeleteVolumes    = check{"volumes are deleted with their node", checkDeleteOnTermination, []string{"RE-RND-005"}}
+	ckNodesTerminate   = check{"nodes terminate rather than stop", checkNodesTerminate, []string{"RE-RND-006"}}
+	ckRenderLogs       = check{"render nodes have an encrypted log group", checkRenderLogs, nil}
+	ckBatch            = check{"AWS Batch is not deployed", checkBatchUnused, nil}
 )
 
 // batch builds the definition of an AWS Batch control: none applies while
@@ -281,7 +286,7 @@ var catalogue = []definition{
 		studioFor: func(v *view) []string {
 			doc := v.prod + "-sessions"
 			if d := v.sessionDocument(); d != nil {
-				doc = str(d.Props["Name"])
+				doc = cfn.Str(d.Properties["Name"])
 			}
 			return []string{
 				fmt.Sprintf("Grant ssm:StartSession to named administrators only, only on instances tagged Production=%s, only with the %s document, and from adminSourceCidrs.", v.r.Name, doc),
@@ -303,7 +308,7 @@ var catalogue = []definition{
 	{
 		id: "5.1", area: areaStorage, title: "Dedicated identities for storage access", scope: scopeTemplates,
 		how:    "The asset bucket is private, TLS-only and reachable only through the production's VPC endpoint; only the data-operator role (ingest and delivery) and the render role may use it.",
-		checks: []check{ckBucketLocked, ckBucketPolicy, ckBucketGrants, ckNoKeys},
+		checks: []check{ckBucketLocked, ckBucketTLS, ckBucketEndpoint, ckBucketGrants, ckNoKeys},
 		studio: []string{
 			"Decide in the identity provider who may assume the data-operator role: only the staff who ingest and deliver content.",
 			"When the studio adds an asset cache (FSx for Lustre, EFS, a parallel file system), encrypt it with the content-asset key and give it its own role.",
@@ -461,7 +466,7 @@ var catalogue = []definition{
 	{
 		id: "10.6", area: areaDeadline, title: "Server-side encryption for asset transfer storage", scope: scopeTemplates,
 		how:    "The asset bucket encrypts every object with the production's content-asset key and refuses writes that ask for anything else; render nodes may use that key only through S3.",
-		checks: []check{ckBucketEncryption, ckBucketPolicy},
+		checks: []check{ckBucketEncryption, ckBucketTLS, ckBucketEndpoint},
 		studio: []string{
 			"Point the asset transfer (Deadline's asset transfer, a sync tool or the studio's pipeline) at the production's asset bucket, and encrypt any asset cache with the same key.",
 		},
@@ -519,8 +524,8 @@ func amiNote(v *view) []string {
 	var params []string
 	seen := map[string]bool{}
 	for _, lt := range v.launchTemplates() {
-		if p := v.t(lt.Stack).Parameters[refID(lt.prop("LaunchTemplateData.ImageId"))]; p != nil {
-			path := str(p["Default"])
+		if id, attr := cfn.RefID(lt.Prop(ltData + ".ImageId")); attr == "" && lt.Stack.Parameters[id] != nil {
+			path := cfn.Str(lt.Stack.Parameters[id].Default)
 			if !seen[path] {
 				seen[path] = true
 				params = append(params, path)

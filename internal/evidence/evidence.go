@@ -5,25 +5,30 @@
 // must still do.
 //
 // Nothing here is a hand-written list of claims. Each control has checks
-// that read the parsed CloudFormation templates (and the manifests, for what
-// only they know: accounts, tiers, the other productions); the status is
-// derived from what the checks find. A control whose check fails is not
-// reported as implemented, and the failing check names the resources.
+// that read the cloud assembly through internal/cfn (and the manifests, for
+// what only they know: accounts, tiers, the other productions), and cites
+// the rules of internal/rules that serve it (each rule's Controls). The
+// rule set runs once over the assembly; where a rule judges what a check
+// claims (IMDSv2, rotation, TLS-only buckets, ...), the rule's findings
+// decide the check, so each invariant lives in one rule. A control whose
+// check or rule fails is not reported as implemented, and the failure names
+// the resources.
 //
-// The package is plain Go: it reads templates someone else synthesized
+// The package is plain Go: it reads assemblies someone else synthesized
 // (renderenv controls, the CDK app, or tests) and needs no Node.js.
 package evidence
 
 import (
 	"fmt"
-	"maps"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/renderenv/renderenv/internal/cfn"
 	"github.com/renderenv/renderenv/internal/manifest"
 	"github.com/renderenv/renderenv/internal/names"
+	"github.com/renderenv/renderenv/internal/rules"
 )
 
 // Status is what the templates do for a control.
@@ -94,18 +99,36 @@ type Control struct {
 	Scope  string `json:"scope"`
 	Status Status `json:"status"`
 	// How says in a sentence what renderenv does for the control.
-	How           string        `json:"how"`
-	Checks        []CheckResult `json:"checks"`
-	Evidence      []Evidence    `json:"evidence"`
-	StudioActions []string      `json:"studioActions"`
+	How    string        `json:"how"`
+	Checks []CheckResult `json:"checks"`
+	// Rules are the rules of the rule set (renderenv check) behind the
+	// control: those that serve it and those its checks rest on, with their
+	// findings in the production's stacks.
+	Rules         []RuleResult `json:"rules"`
+	Evidence      []Evidence   `json:"evidence"`
+	StudioActions []string     `json:"studioActions"`
 }
 
 // CheckResult is one check of a control.
 type CheckResult struct {
-	Check   string  `json:"check"`
-	Outcome Outcome `json:"outcome"`
+	Check string `json:"check"`
+	// Rules are the IDs of the rules that judge the check, if any.
+	Rules   []string `json:"rules,omitempty"`
+	Outcome Outcome  `json:"outcome"`
 	// Detail says what was found; for a failure, which resources fail.
 	Detail string `json:"detail"`
+
+	evidence []Evidence
+}
+
+// RuleResult is one rule behind a control: pass when it finds nothing in
+// the production's stacks (its own, its pool's, its link's and the shared
+// ones), fail with its findings otherwise.
+type RuleResult struct {
+	ID          string          `json:"id"`
+	Description string          `json:"description"`
+	Outcome     Outcome         `json:"outcome"`
+	Findings    []rules.Finding `json:"findings"`
 }
 
 // Evidence is one resource property that supports a control.
@@ -125,96 +148,117 @@ func (e Evidence) String() string {
 	return s
 }
 
-// Problems are the details of the checks that failed or were limited: why
+// Problems are the details of the checks that failed or were limited, and
+// the findings of the failing rules no failing check already reports: why
 // the control is not implemented by the templates.
 func (c Control) Problems() []string {
 	var out []string
+	reported := map[string]bool{}
 	for _, r := range c.Checks {
 		if r.Outcome == Fail || r.Outcome == Limited {
 			out = append(out, r.Detail)
+			for _, id := range r.Rules {
+				reported[id] = reported[id] || r.Outcome == Fail
+			}
+		}
+	}
+	for _, r := range c.Rules {
+		if r.Outcome != Fail || reported[r.ID] {
+			continue
+		}
+		for _, f := range r.Findings {
+			out = append(out, f.String())
 		}
 	}
 	return out
 }
 
 // Report evaluates every control for one production of e against the
-// synthesized templates of e's stacks (stack name to parsed template, as
-// encoding/json decodes it). The templates must include the production's
-// stack, its link stack (and pool, if it uses one) and the shared logging
-// and network stacks; other productions' stacks are optional.
+// synthesized cloud assembly a (cfn.ReadAssembly). The assembly must hold
+// the production's stack, its link stack (and pool, if it uses one) and the
+// shared logging and network stacks; other productions' stacks are optional.
 //
 // Pass the estate as loaded, with every production: the checks compare the
 // production with the others (network ranges, shared accounts). For the
 // packs of many productions, build one Index and ask it for each.
-func Report(templates map[string]map[string]any, e *manifest.Estate, production string) (Pack, error) {
-	ix, err := NewIndex(templates, e)
+func Report(a *cfn.Assembly, e *manifest.Estate, production string) (Pack, error) {
+	ix, err := NewIndex(a, e)
 	if err != nil {
 		return Pack{}, err
 	}
 	return ix.Report(production)
 }
 
-// Index is an estate's templates parsed once, with the look-ups that every
-// production's checks share, so that the packs of n productions cost n
-// times one pack, not n times the estate.
+// Index is an assembly with what every production's checks share, computed
+// once: the rule set's findings by stack and the identity policies by role,
+// so that the packs of n productions cost n times one pack, not n times the
+// estate.
 type Index struct {
-	est    *manifest.Estate
-	all    []manifest.Resolved
-	tpls   map[string]*template
-	byType map[string][]*resource // by stack name, then logical id
-	// params and aliases are the SSM parameters and KMS aliases of every
-	// stack by name, the first in stack order.
-	params, aliases map[string]*resource
+	est *manifest.Estate
+	all []manifest.Resolved
+	a   *cfn.Assembly
+	// findings are the rule set's findings by stack name.
+	findings map[string][]rules.Finding
+	// rolePolicies are the identity policies that apply to each role.
+	rolePolicies map[*cfn.Resource][]*cfn.Policy
+	// overlaps are the VPCs whose ranges overlap each VPC's.
+	overlaps map[*cfn.Resource][]*cfn.Resource
+	// intoTable are the findings on Transit Gateway routes, propagations
+	// and associations, by the route table they write to: another
+	// production's link stack that propagates into a shared route table
+	// concerns every production associated with it.
+	intoTable map[*cfn.Resource][]rules.Finding
+	// shapes are the production stacks by shape (see checkGenerated).
+	shapes map[string]*shape
 }
 
-// NewIndex parses the templates of e's stacks (see Report).
-func NewIndex(templates map[string]map[string]any, e *manifest.Estate) (*Index, error) {
+// NewIndex runs the rule set over a once and indexes it (see Report).
+func NewIndex(a *cfn.Assembly, e *manifest.Estate) (*Index, error) {
 	if e == nil {
 		return nil, fmt.Errorf("evidence: no manifests")
 	}
-	ix := &Index{est: e, all: e.Resolved(), tpls: map[string]*template{}, byType: map[string][]*resource{}}
-	for name, t := range templates {
-		ix.tpls[name] = parseTemplate(name, t)
+	if a == nil {
+		return nil, fmt.Errorf("evidence: no cloud assembly")
 	}
-	for _, name := range slices.Sorted(maps.Keys(ix.tpls)) {
-		for _, r := range ix.tpls[name].all() {
-			ix.byType[r.Type] = append(ix.byType[r.Type], r)
+	ix := &Index{est: e, all: e.Resolved(), a: a, findings: map[string][]rules.Finding{}, rolePolicies: map[*cfn.Resource][]*cfn.Policy{}}
+	ix.overlaps = vpcOverlaps(a)
+	ix.shapes = shapes(a, e.Studio.Studio, ix.all)
+	ix.intoTable = map[*cfn.Resource][]rules.Finding{}
+	for _, f := range rules.Run(a) {
+		ix.findings[f.Stack] = append(ix.findings[f.Stack], f)
+		if r := a.Stack(f.Stack).Resource(f.LogicalID); r != nil && strings.HasPrefix(r.Type, "AWS::EC2::TransitGatewayRoute") {
+			if rt := r.Resolve("TransitGatewayRouteTableId"); rt != nil {
+				ix.intoTable[rt] = append(ix.intoTable[rt], f)
+			}
 		}
 	}
-	ix.params, ix.aliases = byName(ix.byType["AWS::SSM::Parameter"], "Name"), byName(ix.byType["AWS::KMS::Alias"], "AliasName")
+	for _, p := range a.Policies() {
+		if p.Kind != cfn.Identity {
+			continue
+		}
+		for _, role := range p.Roles {
+			ix.rolePolicies[role] = append(ix.rolePolicies[role], p)
+		}
+	}
 	return ix, nil
 }
 
-// byName maps resources by the string value of a property, keeping the first.
-func byName(rs []*resource, prop string) map[string]*resource {
-	out := map[string]*resource{}
-	for _, r := range rs {
-		if n := str(r.Props[prop]); n != "" && out[n] == nil {
-			out[n] = r
-		}
+// ofType returns the resources of the given types in every stack.
+func (ix *Index) ofType(types ...string) []*cfn.Resource {
+	if len(types) == 0 {
+		return nil
 	}
-	return out
-}
-
-// ofType returns the resources of the given types in every stack, by stack
-// name and logical id within each type.
-func (ix *Index) ofType(types ...string) []*resource {
-	var out []*resource
-	for _, t := range types {
-		out = append(out, ix.byType[t]...)
-	}
-	return out
+	return ix.a.Resources(types...)
 }
 
 // types returns the resource types present whose names start with prefix.
 func (ix *Index) types(prefix string) []string {
 	var out []string
-	for t := range ix.byType {
+	for _, t := range ix.a.Types() {
 		if strings.HasPrefix(t, prefix) {
 			out = append(out, t)
 		}
 	}
-	sort.Strings(out)
 	return out
 }
 
@@ -232,7 +276,7 @@ func (ix *Index) Report(production string) (Pack, error) {
 		TierLabel:  v.r.Policy.Label,
 		Account:    v.r.Account,
 		Region:     v.r.Region,
-		Note:       "Derived from the synthesized templates: every status below is the result of checks over the CloudFormation resources renderenv generates for this production (and the manifests, for accounts, tiers and the other productions). Nothing here was observed in a deployed account.",
+		Note:       "Derived from the synthesized templates: every status below is the result of checks over the CloudFormation resources renderenv generates for this production (and the manifests, for accounts, tiers and the other productions) and of the rules of renderenv check that serve the control, whose IDs each control cites. Nothing here was observed in a deployed account.",
 		Stacks:     v.stackRefs(),
 	}
 	for _, def := range catalogue {
@@ -297,6 +341,11 @@ type definition struct {
 type check struct {
 	name string
 	run  func(v *view) result
+	// rules are the rules of internal/rules that judge what the check
+	// claims. Their findings in the production's stacks fail the check;
+	// run then only cites the evidence and adds what only the manifests
+	// can tell (which production a key belongs to, say).
+	rules []string
 }
 
 // result is what a check found.
@@ -306,17 +355,64 @@ type result struct {
 	evidence []Evidence
 }
 
+// controlRules are the rules that serve each control, from the rules' own
+// Controls: the rule set says which controls a rule serves, the catalogue
+// does not repeat it.
+var controlRules = func() map[string][]rules.Rule {
+	out := map[string][]rules.Rule{}
+	for _, r := range rules.All() {
+		for _, c := range r.Controls {
+			out[c] = append(out[c], r)
+		}
+	}
+	return out
+}()
+
+// ruleIDs are the rules behind a control: those that serve it, and those its
+// checks rest on, by ID.
+func (d definition) ruleIDs() []string {
+	var ids []string
+	for _, r := range controlRules[d.id] {
+		ids = append(ids, r.ID)
+	}
+	for _, ch := range d.checks {
+		ids = append(ids, ch.rules...)
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids)
+}
+
+// runCheck runs a check and lets its rules' findings decide: a finding fails
+// it, and the evidence of a resource with a finding is left out.
+func (v *view) runCheck(ch check) CheckResult {
+	r := ch.run(v)
+	if r.outcome == "" {
+		r.outcome = Pass
+	}
+	if found := v.findingsOf(ch.rules...); len(found) > 0 {
+		failing := map[[2]string]bool{}
+		var lines []string
+		for _, f := range found {
+			failing[[2]string{f.Stack, f.LogicalID}] = true
+			lines = append(lines, f.String())
+		}
+		if r.outcome == Fail || r.outcome == Limited {
+			lines = append(lines, r.detail)
+		}
+		r.outcome, r.detail = Fail, strings.Join(lines, "; ")
+		r.evidence = slices.DeleteFunc(r.evidence, func(e Evidence) bool { return failing[[2]string{e.Stack, e.LogicalID}] })
+	}
+	return CheckResult{Check: ch.name, Rules: ch.rules, Outcome: r.outcome, Detail: r.detail, evidence: r.evidence}
+}
+
 func (d definition) evaluate(v *view) Control {
-	c := Control{ID: d.id, Area: d.area, Title: d.title, Scope: d.scope, How: d.how}
+	c := Control{ID: d.id, Area: d.area, Title: d.title, Scope: d.scope, How: d.how, Rules: []RuleResult{}}
 	var pass, fail, limited, positive int
 	seen := map[Evidence]bool{}
 	for _, ch := range d.checks {
-		r := ch.run(v)
-		if r.outcome == "" {
-			r.outcome = Pass
-		}
-		c.Checks = append(c.Checks, CheckResult{Check: ch.name, Outcome: r.outcome, Detail: r.detail})
-		switch r.outcome {
+		r := v.runCheck(ch)
+		c.Checks = append(c.Checks, r)
+		switch r.Outcome {
 		case Pass:
 			pass++
 		case Fail:
@@ -324,7 +420,7 @@ func (d definition) evaluate(v *view) Control {
 		case Limited:
 			limited++
 		}
-		if len(r.evidence) > 0 && r.outcome != NotUsed {
+		if len(r.evidence) > 0 && r.Outcome != NotUsed {
 			positive++
 		}
 		for _, e := range r.evidence {
@@ -333,6 +429,21 @@ func (d definition) evaluate(v *view) Control {
 				c.Evidence = append(c.Evidence, e)
 			}
 		}
+	}
+	// A rule that fails in the production's stacks keeps the control from
+	// being implemented, whether or not a check rests on it. A rule that
+	// holds proves nothing by itself here (it holds, too, where there is
+	// nothing to check): the checks say what is there.
+	for _, id := range d.ruleIDs() {
+		rule, _ := rules.Lookup(id)
+		rr := RuleResult{ID: id, Description: rule.Description, Outcome: Pass, Findings: v.findingsOf(id)}
+		if len(rr.Findings) > 0 {
+			rr.Outcome = Fail
+			fail++
+		} else {
+			rr.Findings = []rules.Finding{}
+		}
+		c.Rules = append(c.Rules, rr)
 	}
 	switch {
 	case d.scope == scopeStudio:
@@ -371,6 +482,8 @@ type view struct {
 	r      manifest.Resolved
 
 	prod, link, pool, network, logging string // stack names; pool may be ""
+	// findings are the rule set's findings in those stacks, by rule.
+	findings map[string][]rules.Finding
 }
 
 func newView(ix *Index, production string) (*view, error) {
@@ -400,15 +513,49 @@ func newView(ix *Index, production string) (*view, error) {
 		v.link = n.LinkStack(v.prod)
 	}
 	var missing []string
+	scope := map[string]bool{}
+	v.findings = map[string][]rules.Finding{}
 	for _, n := range []string{v.prod, v.link, v.pool, v.network, v.logging} {
-		if n != "" && v.tpls[n] == nil {
+		if n == "" {
+			continue
+		}
+		if v.t(n) == nil {
 			missing = append(missing, n)
+		}
+		scope[n] = true
+		for _, f := range ix.findings[n] {
+			v.findings[f.Rule] = append(v.findings[f.Rule], f)
 		}
 	}
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("the templates of %s are missing: synthesize the whole estate, or at least this production and the shared stacks", strings.Join(missing, ", "))
 	}
+	// What other stacks write into the route tables the production's
+	// attachment is associated with.
+	tables := map[*cfn.Resource]bool{}
+	for _, as := range v.t(v.link).OfType("AWS::EC2::TransitGatewayRouteTableAssociation") {
+		rt := as.Resolve("TransitGatewayRouteTableId")
+		if tables[rt] {
+			continue
+		}
+		tables[rt] = true
+		for _, f := range ix.intoTable[rt] {
+			if !scope[f.Stack] {
+				v.findings[f.Rule] = append(v.findings[f.Rule], f)
+			}
+		}
+	}
 	return v, nil
+}
+
+// findingsOf returns the findings of the given rules in the production's
+// stacks.
+func (v *view) findingsOf(ids ...string) []rules.Finding {
+	var out []rules.Finding
+	for _, id := range ids {
+		out = append(out, v.findings[id]...)
+	}
+	return out
 }
 
 func (v *view) stackRefs() []StackRef {
@@ -424,12 +571,13 @@ func (v *view) stackRefs() []StackRef {
 	return refs
 }
 
-func (v *view) t(name string) *template { return v.tpls[name] }
+// t returns the stack named name, or nil.
+func (v *view) t(name string) *cfn.Stack { return v.a.Stack(name) }
 
 // own are the stacks in the production's account that serve it: its stack,
 // and its pool when it uses one.
-func (v *view) own() []*template {
-	out := []*template{v.t(v.prod)}
+func (v *view) own() []*cfn.Stack {
+	out := []*cfn.Stack{v.t(v.prod)}
 	if v.pool != "" {
 		out = append(out, v.t(v.pool))
 	}
@@ -437,83 +585,35 @@ func (v *view) own() []*template {
 }
 
 // ownOfType collects resources of the given types across own().
-func (v *view) ownOfType(types ...string) []*resource {
-	var out []*resource
+func (v *view) ownOfType(types ...string) []*cfn.Resource {
+	var out []*cfn.Resource
 	for _, t := range v.own() {
-		out = append(out, t.ofType(types...)...)
+		out = append(out, t.OfType(types...)...)
 	}
 	return out
 }
 
-// resolve follows a Ref or Fn::GetAtt in stack to the resource it names. A
-// Ref to an SSM parameter the stack reads at deploy time is followed to the
-// AWS::SSM::Parameter of that name in another stack of the estate (how
-// pooled productions and link stacks reach the pool's and the hub's
-// resources).
-func (v *view) resolve(stack string, val any) *resource {
-	return v.resolveDepth(stack, val, 0)
-}
-
-func (v *view) resolveDepth(stack string, val any, depth int) *resource {
-	if depth > 4 {
-		return nil
-	}
-	t := v.t(stack)
-	id := refID(val)
-	if t == nil || id == "" {
-		return nil
-	}
-	if r := t.Resources[id]; r != nil {
-		return r
-	}
-	p := t.Parameters[id]
-	if p == nil || !strings.HasPrefix(str(p["Type"]), "AWS::SSM::Parameter::Value") {
-		return nil
-	}
-	path := str(p["Default"])
-	if r := v.params[path]; r != nil {
-		return v.resolveDepth(r.Stack, r.Props["Value"], depth+1)
-	}
-	return nil
-}
-
-// literal resolves a value to the string it will have at deploy time when
-// the templates fix it: a plain string, or a Ref to an SSM parameter another
-// stack publishes with a literal value (a pool's storage ranges, say).
-func (v *view) literal(stack string, val any) string {
-	for depth := 0; depth < 4; depth++ {
-		if s, ok := val.(string); ok {
-			return s
-		}
-		t := v.t(stack)
-		id := refID(val)
-		if t == nil || id == "" {
-			return ""
-		}
-		p := t.Parameters[id]
-		if p == nil || !strings.HasPrefix(str(p["Type"]), "AWS::SSM::Parameter::Value") {
-			return ""
-		}
-		r := v.params[str(p["Default"])]
-		if r == nil {
-			return ""
-		}
-		stack, val = r.Stack, r.Props["Value"]
+// literal is the text a value will have at deploy time when the templates
+// fix it (a plain string, or an SSM parameter another stack publishes with
+// a literal value, such as a pool's storage ranges), else "".
+func literal(s *cfn.Stack, val any) string {
+	if text, ok := s.Literal(val); ok {
+		return text
 	}
 	return ""
 }
 
 // ev makes an evidence line.
-func ev(r *resource, property string, value any) Evidence {
-	e := Evidence{Stack: r.Stack, LogicalID: r.ID, Type: r.Type, Property: property}
+func ev(r *cfn.Resource, property string, value any) Evidence {
+	e := Evidence{Stack: r.Stack.Name, LogicalID: r.ID, Type: r.Type, Property: property}
 	if value != nil {
-		e.Value = compact(value)
+		e.Value = cfn.Compact(value)
 	}
 	return e
 }
 
 // cite names a resource in a check's detail.
-func cite(r *resource) string { return r.Stack + " / " + r.ID + " (" + r.Type + ")" }
+func cite(r *cfn.Resource) string { return r.Stack.Name + " / " + r.ID + " (" + r.Type + ")" }
 
 // tierText is "Tier 1" and the like.
 func (v *view) tierText() string { return "Tier " + strconv.FormatInt(v.r.Tier, 10) }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -19,10 +20,12 @@ import (
 
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/renderenv/renderenv/internal/cfn"
 	"github.com/renderenv/renderenv/internal/estate"
 	"github.com/renderenv/renderenv/internal/evidence"
 	"github.com/renderenv/renderenv/internal/fixtures"
 	"github.com/renderenv/renderenv/internal/manifest"
+	"github.com/renderenv/renderenv/internal/rules"
 )
 
 func TestMain(m *testing.M) {
@@ -40,11 +43,11 @@ func TestMain(m *testing.M) {
 
 const repoRoot = "../.."
 
-// synthesized is one estate's manifests and templates.
+// synthesized is one estate's manifests and cloud assembly.
 type synthesized struct {
-	estate    *manifest.Estate
-	templates map[string][]byte
-	err       error
+	estate   *manifest.Estate
+	assembly *cfn.Assembly
+	err      error
 }
 
 var (
@@ -95,17 +98,8 @@ func synth(t *testing.T, dir string) *synthesized {
 			return err
 		}
 		app.Synth(nil)
-		files, err := filepath.Glob(filepath.Join(out, "*.template.json"))
-		if err != nil || len(files) == 0 {
-			return fmt.Errorf("no templates synthesized: %v", err)
-		}
-		s.templates = map[string][]byte{}
-		for _, f := range files {
-			b, err := os.ReadFile(f)
-			if err != nil {
-				return err
-			}
-			s.templates[strings.TrimSuffix(filepath.Base(f), ".template.json")] = b
+		if s.assembly, err = cfn.ReadAssembly(out); err != nil {
+			return err
 		}
 		// Keep the estate as loaded: Build may narrow nothing here, but
 		// load it again so that tests never share mutable state with it.
@@ -125,19 +119,35 @@ func synth(t *testing.T, dir string) *synthesized {
 func (s *synthesized) parsed(t *testing.T) map[string]map[string]any {
 	t.Helper()
 	out := map[string]map[string]any{}
-	for name, b := range s.templates {
-		var m map[string]any
-		if err := json.Unmarshal(b, &m); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		out[name] = m
+	for _, st := range s.assembly.Stacks {
+		out[st.Name] = cfn.Clone(st.Raw)
 	}
 	return out
 }
 
-func report(t *testing.T, tpls map[string]map[string]any, e *manifest.Estate, production string) evidence.Pack {
+// assembly makes an assembly of templates (parsed, perhaps changed), with
+// the accounts, regions, tags and dependencies the synthesized assembly's
+// manifest gives each stack.
+func (s *synthesized) assemblyOf(t *testing.T, tpls map[string]map[string]any) *cfn.Assembly {
 	t.Helper()
-	p, err := evidence.Report(tpls, e, production)
+	var stacks []*cfn.Stack
+	for name, raw := range tpls {
+		st := cfn.TemplateFromMap(name, raw)
+		if orig := s.assembly.Stack(name); orig != nil {
+			st.Account, st.Region, st.Tags, st.Dependencies = orig.Account, orig.Region, orig.Tags, orig.Dependencies
+		}
+		stacks = append(stacks, st)
+	}
+	a, err := cfn.NewAssembly(stacks...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func (s *synthesized) report(t *testing.T, tpls map[string]map[string]any, production string) evidence.Pack {
+	t.Helper()
+	p, err := evidence.Report(s.assemblyOf(t, tpls), s.estate, production)
 	if err != nil {
 		t.Fatalf("Report(%s): %v", production, err)
 	}
@@ -206,7 +216,7 @@ func TestEveryControlExactlyOnce(t *testing.T) {
 	}
 	s := synth(t, fixtures.AcmeDir())
 	for _, r := range s.estate.Resolved() {
-		p := report(t, s.parsed(t), s.estate, r.Name)
+		p := s.report(t, s.parsed(t), r.Name)
 		seen := map[string]int{}
 		for _, c := range p.Controls {
 			seen[c.ID]++
@@ -216,6 +226,20 @@ func TestEveryControlExactlyOnce(t *testing.T) {
 			if c.Status == evidence.Studio || c.Status == evidence.Partial {
 				if len(c.StudioActions) == 0 && len(c.Problems()) == 0 {
 					t.Errorf("%s %s is %s but says nothing about what remains", r.Name, c.ID, c.Status)
+				}
+			}
+			// Every claim names the rules behind it: a control cites every
+			// rule that serves it, each with its outcome.
+			cited := map[string]bool{}
+			for _, rr := range c.Rules {
+				cited[rr.ID] = true
+				if rr.Outcome != evidence.Pass && rr.Outcome != evidence.Fail || (rr.Outcome == evidence.Fail) != (len(rr.Findings) > 0) {
+					t.Errorf("%s %s: rule %s is %s with %d findings", r.Name, c.ID, rr.ID, rr.Outcome, len(rr.Findings))
+				}
+			}
+			for _, rule := range rules.All() {
+				if slices.Contains(rule.Controls, c.ID) && !cited[rule.ID] {
+					t.Errorf("%s %s (%s) does not cite %s, which serves it", r.Name, c.ID, c.Status, rule.ID)
 				}
 			}
 		}
@@ -245,7 +269,7 @@ func TestShippedEstate(t *testing.T) {
 	// and 8.1, which no template deploys: those are partial at best.
 	partial := []string{"1.3", "1.4", "1.5", "2.1", "2.2", "2.3", "2.4", "2.5", "2.8", "4.2", "8.1", "10.1", "10.7", "10.8", "10.11"}
 	for _, r := range s.estate.Resolved() {
-		p := report(t, s.parsed(t), s.estate, r.Name)
+		p := s.report(t, s.parsed(t), r.Name)
 		for _, c := range p.Controls {
 			if c.Status == evidence.Missing {
 				t.Errorf("%s %s is missing: %v", r.Name, c.ID, c.Problems())
@@ -278,7 +302,7 @@ func TestShippedEstate(t *testing.T) {
 		{"brightside", "1.1", "the production's account is its own", "also holds lighthouse"},
 		{"lighthouse", "5.3", "a trail records the asset bucket's object activity", "audit.s3DataEvents: false"},
 	} {
-		p := report(t, s.parsed(t), s.estate, tc.production)
+		p := s.report(t, s.parsed(t), tc.production)
 		c := control(t, p, tc.control)
 		r := checkResult(t, c, tc.check)
 		if c.Status != evidence.Partial || r.Outcome != evidence.Limited || !strings.Contains(r.Detail, tc.want) {
@@ -350,9 +374,14 @@ func addStatement(r map[string]any, st map[string]any) {
 	doc["Statement"] = append(doc["Statement"].([]any), st)
 }
 
+// byManifests are the faults of TestClaimsFlip that only the manifests
+// show (whose key a volume uses), so that no rule judges them.
+var byManifests = map[string]bool{"root volume with another production's key": true}
+
 // TestClaimsFlip breaks one thing at a time in the synthesized templates and
 // checks that the control that claimed it no longer does, naming the
-// resource that broke it.
+// resource that broke it; where rules judge the claim, through their
+// findings.
 func TestClaimsFlip(t *testing.T) {
 	s := synth(t, fixtures.AcmeDir())
 	const prod, logging, link = "acme-nightfall", "acme-logging", "acme-nightfall-link"
@@ -516,6 +545,18 @@ func TestClaimsFlip(t *testing.T) {
 			}
 			return "InjectedPropagation"
 		}},
+		{"another production's link stack propagates into the production route table", "2.2", "the Transit Gateway reaches only management and on-premises", false, func(t *testing.T, tpls map[string]map[string]any) string {
+			_, assoc := find(t, tpls[link], "AWS::EC2::TransitGatewayRouteTableAssociation", nil)
+			_, other := find(t, tpls["acme-harbour-link"], "AWS::EC2::TransitGatewayRouteTableAssociation", nil)
+			tpls["acme-harbour-link"]["Resources"].(map[string]any)["HarbourPropagation"] = map[string]any{
+				"Type": "AWS::EC2::TransitGatewayRouteTablePropagation",
+				"Properties": map[string]any{
+					"TransitGatewayAttachmentId": props(other)["TransitGatewayAttachmentId"],
+					"TransitGatewayRouteTableId": props(assoc)["TransitGatewayRouteTableId"],
+				},
+			}
+			return "HarbourPropagation"
+		}},
 		{"people's role without MFA", "1.5", "people's roles require MFA", false, func(t *testing.T, tpls map[string]map[string]any) string {
 			id, r := find(t, tpls[prod], "AWS::IAM::Role", func(p map[string]any) bool { return strings.HasSuffix(fmt.Sprint(p["RoleName"]), "-data-operator") })
 			for _, st := range props(r)["AssumeRolePolicyDocument"].(map[string]any)["Statement"].([]any) {
@@ -649,7 +690,7 @@ func TestClaimsFlip(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			before := control(t, report(t, s.parsed(t), s.estate, "nightfall"), tc.control)
+			before := control(t, s.report(t, s.parsed(t), "nightfall"), tc.control)
 			if r := checkResult(t, before, tc.check); r.Outcome != evidence.Pass {
 				t.Fatalf("before the change, %s %q = %s: %s", tc.control, tc.check, r.Outcome, r.Detail)
 			}
@@ -658,13 +699,29 @@ func TestClaimsFlip(t *testing.T) {
 			}
 			tpls := s.parsed(t)
 			name := tc.mutate(t, tpls)
-			after := control(t, report(t, tpls, s.estate, "nightfall"), tc.control)
+			after := control(t, s.report(t, tpls, "nightfall"), tc.control)
 			r := checkResult(t, after, tc.check)
 			if r.Outcome != evidence.Fail {
 				t.Errorf("after the change, %s %q = %s, want fail: %s", tc.control, tc.check, r.Outcome, r.Detail)
 			}
 			if !strings.Contains(r.Detail, name) {
 				t.Errorf("the failure does not name %s: %s", name, r.Detail)
+			}
+			// Where rules judge the claim, the flip comes from them: the
+			// detail quotes a finding of one, and the control lists it as
+			// failing.
+			for _, id := range r.Rules {
+				if !strings.Contains(r.Detail, ": "+id+": ") {
+					continue
+				}
+				for _, rr := range after.Rules {
+					if rr.ID == id && rr.Outcome != evidence.Fail {
+						t.Errorf("%s's finding fails the check, but the control lists %s as %s", id, id, rr.Outcome)
+					}
+				}
+			}
+			if len(r.Rules) > 0 && !slices.ContainsFunc(r.Rules, func(id string) bool { return strings.Contains(r.Detail, ": "+id+": ") }) && !byManifests[tc.name] {
+				t.Errorf("check %q rests on %v, but its failure quotes none of their findings: %s", tc.check, r.Rules, r.Detail)
 			}
 			if after.Status == evidence.Implemented {
 				t.Errorf("after the change, %s is still implemented", tc.control)
@@ -688,7 +745,7 @@ func TestBucketPolicyOwnRoles(t *testing.T) {
 		"arn:aws:iam::333333333333:role/acme-nightfall-data-operator",
 		map[string]any{"Fn::GetAtt": []any{role, "Arn"}},
 	}}})
-	c := control(t, report(t, tpls, s.estate, "nightfall"), "5.1")
+	c := control(t, s.report(t, tpls, "nightfall"), "5.1")
 	if r := checkResult(t, c, "only the production's data roles may use the asset bucket"); r.Outcome != evidence.Pass || c.Status != evidence.Implemented {
 		t.Errorf("5.1 = %s, check %s: %s", c.Status, r.Outcome, r.Detail)
 	}
@@ -718,7 +775,7 @@ func TestStandaloneTrail(t *testing.T) {
 		production string
 		status     evidence.Status
 	}{{"nightfall", evidence.Implemented}, {"lighthouse", evidence.Partial}} {
-		p := report(t, s.parsed(t), s.estate, tc.production)
+		p := s.report(t, s.parsed(t), tc.production)
 		c := control(t, p, "5.3")
 		if c.Status != tc.status {
 			t.Errorf("%s 5.3 = %s, want %s: %v", tc.production, c.Status, tc.status, c.Problems())
@@ -738,13 +795,13 @@ func TestStandaloneTrail(t *testing.T) {
 
 func TestOutputs(t *testing.T) {
 	s := synth(t, fixtures.AcmeDir())
-	p := report(t, s.parsed(t), s.estate, "nightfall")
+	p := s.report(t, s.parsed(t), "nightfall")
 
 	j1, err := p.JSON()
 	if err != nil {
 		t.Fatal(err)
 	}
-	j2, _ := report(t, s.parsed(t), s.estate, "nightfall").JSON()
+	j2, _ := s.report(t, s.parsed(t), "nightfall").JSON()
 	if string(j1) != string(j2) {
 		t.Error("the JSON differs between two runs over the same templates")
 	}
@@ -754,6 +811,12 @@ func TestOutputs(t *testing.T) {
 	}
 	if back.Production != "nightfall" || back.Tier != 1 || back.Account != "333333333333" || len(back.Controls) != len(wantIDs) {
 		t.Errorf("the JSON lost the header or controls: %+v", back.Summary)
+	}
+	if c, _ := back.Control("9.5"); len(c.Rules) != 1 || c.Rules[0].ID != "RE-KEY-001" || c.Rules[0].Outcome != evidence.Pass || c.Rules[0].Description == "" {
+		t.Errorf("the JSON of 9.5 does not carry its rule: %+v", c.Rules)
+	}
+	if c, _ := back.Control("9.5"); len(c.Checks) != 1 || !slices.Equal(c.Checks[0].Rules, []string{"RE-KEY-001"}) {
+		t.Errorf("the JSON of 9.5's check does not name its rule: %+v", c.Checks)
 	}
 	if !strings.HasPrefix(string(j1), "{\n  \"studio\": \"acme\",\n  \"production\": \"nightfall\",") {
 		t.Errorf("the JSON is not indented with studio and production first:\n%.200s", j1)
@@ -768,6 +831,8 @@ func TestOutputs(t *testing.T) {
 		"Derived from the synthesized templates",
 		"| Control | Status | Evidence |",
 		"**Studio actions**",
+		"**Rules** (`renderenv check`)",
+		"- **pass**: `RE-KEY-001` ",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("the Markdown lacks %q", want)
@@ -791,15 +856,51 @@ func TestOutputs(t *testing.T) {
 
 func TestReportErrors(t *testing.T) {
 	s := synth(t, fixtures.AcmeDir())
-	if _, err := evidence.Report(s.parsed(t), s.estate, "nosuch"); err == nil || !strings.Contains(err.Error(), `"nosuch"`) {
+	if _, err := evidence.Report(s.assembly, s.estate, "nosuch"); err == nil || !strings.Contains(err.Error(), `"nosuch"`) {
 		t.Errorf("Report(nosuch) = %v, want an error naming it", err)
 	}
 	tpls := s.parsed(t)
 	delete(tpls, "acme-logging")
-	if _, err := evidence.Report(tpls, s.estate, "nightfall"); err == nil || !strings.Contains(err.Error(), "acme-logging") {
+	if _, err := evidence.Report(s.assemblyOf(t, tpls), s.estate, "nightfall"); err == nil || !strings.Contains(err.Error(), "acme-logging") {
 		t.Errorf("Report without the logging stack = %v, want an error naming it", err)
 	}
-	if _, err := evidence.Report(s.parsed(t), nil, "nightfall"); err == nil {
+	if _, err := evidence.Report(s.assembly, nil, "nightfall"); err == nil {
 		t.Error("Report without manifests succeeded")
+	}
+}
+
+// TestFailingRuleBlocksControl: a rule that serves a control but that no
+// check rests on still keeps the control from being implemented, and its
+// findings, rule ID and message, are among the control's problems.
+func TestFailingRuleBlocksControl(t *testing.T) {
+	s := synth(t, fixtures.AcmeDir())
+	before := control(t, s.report(t, s.parsed(t), "nightfall"), "9.1")
+	if before.Status != evidence.Implemented {
+		t.Fatalf("before the change, 9.1 = %s: %v", before.Status, before.Problems())
+	}
+	tpls := s.parsed(t)
+	id, r := find(t, tpls["acme-nightfall"], "AWS::KMS::Key", nil)
+	r["DeletionPolicy"] = "Delete"
+	after := control(t, s.report(t, tpls, "nightfall"), "9.1")
+	if after.Status == evidence.Implemented {
+		t.Errorf("with %s deletable, 9.1 is still implemented", id)
+	}
+	for _, c := range after.Checks {
+		if c.Outcome == evidence.Fail {
+			t.Errorf("check %q fails, but no check of 9.1 rests on RE-KEY-002: %s", c.Check, c.Detail)
+		}
+	}
+	problems := strings.Join(after.Problems(), "\n")
+	if !strings.Contains(problems, "acme-nightfall/"+id+": RE-KEY-002: DeletionPolicy: ") {
+		t.Errorf("9.1's problems do not cite RE-KEY-002's finding on %s: %s", id, problems)
+	}
+	for _, rr := range after.Rules {
+		if rr.ID == "RE-KEY-002" && rr.Outcome != evidence.Fail {
+			t.Errorf("RE-KEY-002 is %s in 9.1", rr.Outcome)
+		}
+	}
+	md := s.report(t, tpls, "nightfall").Markdown()
+	if !strings.Contains(md, "- **FAIL**: `RE-KEY-002` ") {
+		t.Error("the Markdown does not show RE-KEY-002 failing")
 	}
 }

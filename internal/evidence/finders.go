@@ -1,8 +1,10 @@
 package evidence
 
 import (
+	"fmt"
 	"strings"
 
+	"github.com/renderenv/renderenv/internal/cfn"
 	"github.com/renderenv/renderenv/internal/names"
 )
 
@@ -11,20 +13,20 @@ import (
 // never by CDK's generated logical ids.
 
 // launchTemplates are the production's render launch templates.
-func (v *view) launchTemplates() []*resource {
-	return v.t(v.prod).ofType("AWS::EC2::LaunchTemplate")
+func (v *view) launchTemplates() []*cfn.Resource {
+	return v.t(v.prod).OfType("AWS::EC2::LaunchTemplate")
 }
 
 // vpc is the VPC the production's render nodes run in: found through the
 // security group of its launch templates, else its own or its pool's VPC.
-func (v *view) vpc() *resource {
+func (v *view) vpc() *cfn.Resource {
 	for _, sg := range v.renderGroups() {
-		if r := v.resolve(sg.Stack, sg.Props["VpcId"]); r != nil && r.Type == "AWS::EC2::VPC" {
+		if r := sg.Resolve("VpcId"); r != nil && r.Type == "AWS::EC2::VPC" {
 			return r
 		}
 	}
 	for _, t := range v.own() {
-		if vs := t.ofType("AWS::EC2::VPC"); len(vs) > 0 {
+		if vs := t.OfType("AWS::EC2::VPC"); len(vs) > 0 {
 			return vs[0]
 		}
 	}
@@ -32,61 +34,25 @@ func (v *view) vpc() *resource {
 }
 
 // renderGroups are the security groups the launch templates attach.
-func (v *view) renderGroups() []*resource {
-	var out []*resource
-	seen := map[*resource]bool{}
-	for _, lt := range v.launchTemplates() {
+func (v *view) renderGroups() []*cfn.Resource {
+	return v.fromTemplates(func(lt *cfn.Resource) []*cfn.Resource {
+		var out []*cfn.Resource
 		for _, ref := range ltGroupRefs(lt) {
-			if r := v.resolve(lt.Stack, ref); r != nil && r.Type == "AWS::EC2::SecurityGroup" && !seen[r] {
-				seen[r] = true
+			if r := lt.Stack.Resolve(ref); r != nil && r.Type == "AWS::EC2::SecurityGroup" {
 				out = append(out, r)
 			}
 		}
-	}
-	return out
+		return out
+	})
 }
 
-// ltGroupRefs are the security group references of a launch template.
-func ltGroupRefs(lt *resource) []any {
-	var refs []any
-	data := asMap(lt.Props["LaunchTemplateData"])
-	refs = append(refs, asList(data["SecurityGroupIds"])...)
-	for _, ni := range asList(data["NetworkInterfaces"]) {
-		refs = append(refs, asList(asMap(ni)["Groups"])...)
-	}
-	return refs
-}
-
-// instanceRoles are the roles the launch templates' instance profiles hold,
-// by launch template.
-func (v *view) instanceRoles() map[*resource][]*resource {
-	out := map[*resource][]*resource{}
+// fromTemplates gathers what fn finds for each launch template, each
+// resource once, in order.
+func (v *view) fromTemplates(fn func(lt *cfn.Resource) []*cfn.Resource) []*cfn.Resource {
+	var out []*cfn.Resource
+	seen := map[*cfn.Resource]bool{}
 	for _, lt := range v.launchTemplates() {
-		ip := asMap(asMap(lt.Props["LaunchTemplateData"])["IamInstanceProfile"])
-		ref := ip["Arn"]
-		if ref == nil {
-			ref = ip["Name"]
-		}
-		prof := v.resolve(lt.Stack, ref)
-		if prof == nil || prof.Type != "AWS::IAM::InstanceProfile" {
-			out[lt] = nil
-			continue
-		}
-		for _, rr := range asList(prof.Props["Roles"]) {
-			if role := v.resolve(prof.Stack, rr); role != nil && role.Type == "AWS::IAM::Role" {
-				out[lt] = append(out[lt], role)
-			}
-		}
-	}
-	return out
-}
-
-// renderRoles are the distinct roles render nodes run as.
-func (v *view) renderRoles() []*resource {
-	var out []*resource
-	seen := map[*resource]bool{}
-	for _, lt := range v.launchTemplates() {
-		for _, r := range v.instanceRoles()[lt] {
+		for _, r := range fn(lt) {
 			if !seen[r] {
 				seen[r] = true
 				out = append(out, r)
@@ -96,191 +62,223 @@ func (v *view) renderRoles() []*resource {
 	return out
 }
 
+// ltGroupRefs are the security group references of a launch template.
+func ltGroupRefs(lt *cfn.Resource) []any {
+	refs := cfn.AsList(lt.Prop("LaunchTemplateData.SecurityGroupIds"))
+	for _, ni := range cfn.AsList(lt.Prop("LaunchTemplateData.NetworkInterfaces")) {
+		refs = append(refs, cfn.AsList(cfn.AsMap(ni)["Groups"])...)
+	}
+	return refs
+}
+
+// instanceRoles are the roles the instance profile of a launch template
+// holds.
+func instanceRoles(lt *cfn.Resource) []*cfn.Resource {
+	prof := lt.Resolve("LaunchTemplateData.IamInstanceProfile.Arn")
+	if prof == nil {
+		prof = lt.Resolve("LaunchTemplateData.IamInstanceProfile.Name")
+	}
+	if prof == nil || prof.Type != "AWS::IAM::InstanceProfile" {
+		return nil
+	}
+	var out []*cfn.Resource
+	for _, role := range prof.ResolveAll("Roles") {
+		if role.Type == "AWS::IAM::Role" {
+			out = append(out, role)
+		}
+	}
+	return out
+}
+
+// renderRoles are the distinct roles render nodes run as.
+func (v *view) renderRoles() []*cfn.Resource { return v.fromTemplates(instanceRoles) }
+
 // assetBucket is the production's asset bucket, by its documented name.
-func (v *view) assetBucket() *resource {
-	want := names.AssetBucket(v.studio.Studio, v.r.Name, v.r.Account, v.r.Region)
-	for _, b := range v.t(v.prod).ofType("AWS::S3::Bucket") {
-		if str(b.Props["BucketName"]) == want {
+func (v *view) assetBucket() *cfn.Resource {
+	want := v.assetBucketName()
+	for _, b := range v.t(v.prod).OfType("AWS::S3::Bucket") {
+		if cfn.Str(b.Properties["BucketName"]) == want {
 			return b
 		}
 	}
 	return nil
 }
 
-// bucketPolicy is the policy attached to bucket b.
-func (v *view) bucketPolicy(b *resource) *resource {
-	for _, p := range v.t(b.Stack).ofType("AWS::S3::BucketPolicy") {
-		if refID(p.Props["Bucket"]) == b.ID || str(p.Props["Bucket"]) == str(b.Props["BucketName"]) {
-			return p
+// bucketPolicies are the bucket policies of bucket b.
+func (v *view) bucketPolicies(b *cfn.Resource) []*cfn.Policy {
+	var out []*cfn.Policy
+	for _, p := range b.Stack.OfType("AWS::S3::BucketPolicy") {
+		for _, doc := range v.a.PoliciesOf(p) {
+			for _, t := range doc.Targets {
+				if t == b {
+					out = append(out, doc)
+				}
+			}
 		}
 	}
-	return nil
+	return out
 }
 
 // Human roles are the production's roles for people, by their documented
 // names: <studio>-<production>-key-admin, -data-operator, -log-reader.
 var humanRoleSuffixes = []string{"key-admin", "data-operator", "log-reader"}
 
-func (v *view) humanRoles() (found []*resource, missing []string) {
-	byName := map[string]*resource{}
-	for _, r := range v.t(v.prod).ofType("AWS::IAM::Role") {
-		byName[str(r.Props["RoleName"])] = r
-	}
+func (v *view) humanRoles() (found []*cfn.Resource, problems []string) {
 	for _, s := range humanRoleSuffixes {
-		name := v.prod + "-" + s
-		if r := byName[name]; r != nil {
+		r, name := v.humanRoleBySuffix(s)
+		if r != nil {
 			found = append(found, r)
 		} else {
-			missing = append(missing, name)
+			problems = append(problems, "no role named "+name+" in "+v.prod)
 		}
 	}
-	return found, missing
+	return found, problems
 }
 
 // roleNamed finds a role of the production's stack by its name.
-func (v *view) roleNamed(name string) *resource {
-	for _, r := range v.t(v.prod).ofType("AWS::IAM::Role") {
-		if str(r.Props["RoleName"]) == name {
+func (v *view) roleNamed(name string) *cfn.Resource {
+	for _, r := range v.t(v.prod).OfType("AWS::IAM::Role") {
+		if cfn.Str(r.Properties["RoleName"]) == name {
 			return r
 		}
 	}
 	return nil
 }
 
+func (v *view) humanRoleBySuffix(suffix string) (*cfn.Resource, string) {
+	name := v.prod + "-" + suffix
+	return v.roleNamed(name), name
+}
+
+// roleName is a role's declared name, or its logical id.
+func roleName(role *cfn.Resource) string {
+	if n := cfn.Str(role.Properties["RoleName"]); n != "" {
+		return n
+	}
+	return role.ID
+}
+
 // grant is a statement and the resource (role or policy) it comes from.
 type grant struct {
-	st     statement
-	source *resource
+	st     cfn.Statement
+	source *cfn.Resource
 	prop   string
 }
 
 // roleGrants are the identity statements in effect for a role: its inline
-// policies, the AWS::IAM::Policy and AWS::IAM::ManagedPolicy resources of
-// its stack attached to it. Permissions boundaries are not grants.
-func (v *view) roleGrants(role *resource) []grant {
+// policies, and the AWS::IAM::Policy and AWS::IAM::ManagedPolicy resources
+// attached to it. Permissions boundaries are not grants.
+func (v *view) roleGrants(role *cfn.Resource) []grant {
 	var out []grant
-	for i, p := range asList(role.Props["Policies"]) {
-		for _, st := range statements(asMap(p)["PolicyDocument"]) {
-			out = append(out, grant{st, role, "Policies[" + itoa(i) + "]." + st.label()})
+	for _, p := range v.rolePolicies[role] {
+		// Inline policies are cited as Policies[i], as IAM names them.
+		base := strings.TrimSuffix(p.Path, ".PolicyDocument")
+		if p.Resource.Type != "AWS::IAM::Role" {
+			base = p.Path
 		}
-	}
-	t := v.t(role.Stack)
-	for _, p := range t.ofType("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy") {
-		attached := false
-		for _, rr := range asList(p.Props["Roles"]) {
-			if refID(rr) == role.ID || (str(rr) != "" && str(rr) == str(role.Props["RoleName"])) {
-				attached = true
-			}
-		}
-		for _, m := range asList(role.Props["ManagedPolicyArns"]) {
-			if refID(m) == p.ID {
-				attached = true
-			}
-		}
-		if !attached {
-			continue
-		}
-		for _, st := range statements(p.Props["PolicyDocument"]) {
-			out = append(out, grant{st, p, "PolicyDocument." + st.label()})
+		for _, st := range p.Statements {
+			out = append(out, grant{st, p.Resource, base + "." + st.Label()})
 		}
 	}
 	return out
 }
 
-// managedPolicyNames are the AWS managed policies a role attaches, by name.
-func managedPolicyNames(role *resource) []string {
-	var out []string
-	for _, m := range asList(role.Props["ManagedPolicyArns"]) {
-		s := flatten(m)
-		if i := strings.LastIndex(s, ":policy/"); i >= 0 {
-			name := s[i+len(":policy/"):]
-			if j := strings.LastIndex(name, "/"); j >= 0 {
-				name = name[j+1:]
+// trustStatements are the Allow statements of a role's trust policy that
+// name AWS principals, with those principals ("*" for everyone).
+func (v *view) trustStatements(role *cfn.Resource) (sts []cfn.Statement, principals [][]string) {
+	for _, p := range v.a.PoliciesOf(role) {
+		if p.Kind != cfn.Trust {
+			continue
+		}
+		for _, st := range p.Statements {
+			if aws := awsPrincipals(st.Principal); st.Allow() && len(aws) > 0 {
+				sts, principals = append(sts, st), append(principals, aws)
 			}
-			out = append(out, name)
 		}
 	}
-	return out
+	return sts, principals
+}
+
+// awsPrincipals are the AWS principals a statement names, "*" for everyone.
+func awsPrincipals(p *cfn.Principal) []string {
+	if p == nil {
+		return nil
+	}
+	if p.Wildcard {
+		return []string{"*"}
+	}
+	return p.AWS
 }
 
 // trails are the trails that record the production's account: the central
 // trail when it is an organization trail, and any trail of the production's
 // own stack.
-func (v *view) trails() []*resource {
-	var out []*resource
-	for _, tr := range v.t(v.logging).ofType("AWS::CloudTrail::Trail") {
-		if truthy(tr.Props["IsOrganizationTrail"]) {
+func (v *view) trails() []*cfn.Resource {
+	var out []*cfn.Resource
+	for _, tr := range v.t(v.logging).OfType("AWS::CloudTrail::Trail") {
+		if cfn.Truthy(tr.Properties["IsOrganizationTrail"]) {
 			out = append(out, tr)
 		}
 	}
-	out = append(out, v.t(v.prod).ofType("AWS::CloudTrail::Trail")...)
-	return out
+	return append(out, v.t(v.prod).OfType("AWS::CloudTrail::Trail")...)
 }
 
-// kmsKeyOf resolves a KmsKeyId-like value to the AWS::KMS::Key it names, or
-// nil for an AWS-managed key, an alias or an unknown value.
-func (v *view) kmsKeyOf(stack string, val any) *resource {
-	if val == nil {
+// kmsKeyOf resolves a KmsKeyId-like value to the AWS::KMS::Key of the
+// assembly it names (directly, through an alias, or an alias ARN written as
+// text), or nil for an AWS-managed key or one outside the assembly.
+func (v *view) kmsKeyOf(s *cfn.Stack, val any) *cfn.Resource {
+	if !cfn.Present(val) {
 		return nil
 	}
-	if r := v.resolve(stack, val); r != nil {
-		if r.Type == "AWS::KMS::Key" {
-			return r
+	r := s.Resolve(val)
+	if r == nil {
+		text := s.String(val)
+		if i := strings.Index(text, ":alias/"); i >= 0 {
+			text = text[i+1:]
 		}
-		if r.Type == "AWS::KMS::Alias" {
-			return v.resolve(r.Stack, r.Props["TargetKeyId"])
-		}
-	}
-	// An alias ARN written as a string: find the alias by name.
-	s := flatten(val)
-	if i := strings.Index(s, ":alias/"); i >= 0 {
-		alias := "alias/" + s[i+len(":alias/"):]
-		if a := v.aliases[alias]; a != nil {
-			return v.resolve(a.Stack, a.Props["TargetKeyId"])
+		if strings.HasPrefix(text, "alias/") {
+			r = v.a.Alias(text)
 		}
 	}
-	return nil
+	if r != nil && r.Type == "AWS::KMS::Alias" {
+		r = r.Resolve("TargetKeyId")
+	}
+	if r == nil || r.Type != "AWS::KMS::Key" {
+		return nil
+	}
+	return r
 }
 
 // keyAlias is the alias name of a key, if its stack gives it one.
-func (v *view) keyAlias(key *resource) string {
-	for _, a := range v.t(key.Stack).ofType("AWS::KMS::Alias") {
-		if refID(a.Props["TargetKeyId"]) == key.ID {
-			return str(a.Props["AliasName"])
+func keyAlias(key *cfn.Resource) string {
+	for _, a := range key.Stack.OfType("AWS::KMS::Alias") {
+		if a.Resolve("TargetKeyId") == key {
+			return cfn.Str(a.Properties["AliasName"])
 		}
 	}
 	return ""
 }
 
-// tagsOf reads a resource's tags, written as a list of Key/Value pairs or as
-// a map (AWS::SSM::Parameter). Launch templates carry theirs in
+// tagsOf reads a resource's tags. Launch templates carry theirs in
 // TagSpecifications for the launch-template resource type.
-func tagsOf(r *resource) (map[string]string, bool) {
-	raw, ok := r.Props["Tags"]
-	if !ok && r.Type == "AWS::EC2::LaunchTemplate" {
-		for _, spec := range asList(r.Props["TagSpecifications"]) {
-			if str(asMap(spec)["ResourceType"]) == "launch-template" {
-				raw, ok = asMap(spec)["Tags"], true
-			}
+func tagsOf(r *cfn.Resource) (map[string]string, bool) {
+	if tags, ok := r.Tags(); ok || r.Type != "AWS::EC2::LaunchTemplate" {
+		return tags, ok
+	}
+	for i, spec := range cfn.AsList(r.Properties["TagSpecifications"]) {
+		if cfn.Str(cfn.AsMap(spec)["ResourceType"]) == "launch-template" {
+			return r.TagsAt(fmt.Sprintf("TagSpecifications[%d].Tags", i))
 		}
 	}
-	if !ok {
-		return nil, false
-	}
-	out := map[string]string{}
-	if m := asMap(raw); m != nil {
-		for k, x := range m {
-			out[k] = flatten(x)
-		}
-		return out, true
-	}
-	for _, t := range asList(raw) {
-		m := asMap(t)
-		out[str(m["Key"])] = flatten(m["Value"])
-	}
-	return out, true
+	return nil, false
 }
 
-func itoa(i int) string {
-	return str(i)
+// arn is what Fn::GetAtt Arn of a resource renders to (see cfn.Stack.String).
+func arn(r *cfn.Resource) string {
+	return r.Stack.String(map[string]any{"Fn::GetAtt": []any{r.ID, "Arn"}})
+}
+
+// assetBucketName is the production's asset bucket's documented name.
+func (v *view) assetBucketName() string {
+	return names.AssetBucket(v.studio.Studio, v.r.Name, v.r.Account, v.r.Region)
 }

@@ -1,9 +1,21 @@
 package evidence
 
 import (
+	"maps"
 	"net/netip"
+	"slices"
+	"strings"
 	"testing"
+
+	"github.com/renderenv/renderenv/internal/cfn"
+	"github.com/renderenv/renderenv/internal/rules"
 )
+
+// resource makes a resource of a one-resource template.
+func resource(typ string, props map[string]any) *cfn.Resource {
+	s := cfn.TemplateFromMap("test", map[string]any{"Resources": map[string]any{"R": map[string]any{"Type": typ, "Properties": props}}})
+	return s.Resource("R")
+}
 
 // Unit tests of the evaluators the checks rely on; they need no synthesis.
 
@@ -30,11 +42,11 @@ func TestSelectorCovers(t *testing.T) {
 		}
 	}
 	// A trail whose only data selector records reads does not cover writes.
-	trail := &resource{ID: "Trail", Props: map[string]any{"AdvancedEventSelectors": []any{map[string]any{"FieldSelectors": []any{data, s3obj, map[string]any{"Field": "readOnly", "Equals": []any{"true"}}}}}}}
+	trail := resource("AWS::CloudTrail::Trail", map[string]any{"AdvancedEventSelectors": []any{map[string]any{"FieldSelectors": []any{data, s3obj, map[string]any{"Field": "readOnly", "Equals": []any{"true"}}}}}})
 	if _, ok := trailCoversObject(trail, object); ok {
 		t.Error("a read-only selector counts as recording writes")
 	}
-	basic := &resource{ID: "Trail", Props: map[string]any{"EventSelectors": []any{map[string]any{"ReadWriteType": "All", "DataResources": []any{map[string]any{"Type": "AWS::S3::Object", "Values": []any{"arn:aws:s3:::acme-nightfall-assets-333333333333-us-west-2/"}}}}}}}
+	basic := resource("AWS::CloudTrail::Trail", map[string]any{"EventSelectors": []any{map[string]any{"ReadWriteType": "All", "DataResources": []any{map[string]any{"Type": "AWS::S3::Object", "Values": []any{"arn:aws:s3:::acme-nightfall-assets-333333333333-us-west-2/"}}}}}})
 	if _, ok := trailCoversObject(basic, object); !ok {
 		t.Error("a classic event selector on the bucket does not count")
 	}
@@ -42,7 +54,7 @@ func TestSelectorCovers(t *testing.T) {
 
 func TestNetworkAclEvaluation(t *testing.T) {
 	entry := func(n float64, egress, allow bool, cidr string, all bool) naclEntry {
-		return naclEntry{res: &resource{ID: cidr}, number: n, egress: egress, allow: allow, cidr: netip.MustParsePrefix(cidr), all: all}
+		return naclEntry{res: &cfn.Resource{ID: cidr}, number: n, egress: egress, allow: allow, cidr: netip.MustParsePrefix(cidr), all: all}
 	}
 	acl := []naclEntry{
 		entry(100, false, true, "10.20.0.0/16", true),
@@ -72,32 +84,27 @@ func TestNetworkAclEvaluation(t *testing.T) {
 }
 
 func TestPolicyHelpers(t *testing.T) {
-	st := statements(map[string]any{"Statement": []any{
+	key := resource("AWS::KMS::Key", map[string]any{"KeyPolicy": map[string]any{"Statement": []any{
 		map[string]any{"Sid": "Use", "Effect": "Allow", "Action": []any{"kms:GenerateDataKey*", "kms:Decrypt"}, "Resource": "*",
 			"Condition": map[string]any{"StringEquals": map[string]any{"kms:ViaService": "s3.us-west-2.amazonaws.com"}}},
 		map[string]any{"Effect": "Allow", "NotAction": "kms:Decrypt", "Resource": "*"},
-	}})
-	if len(st) != 2 || st[0].label() != "Use" || st[1].label() != "Statement[1]" {
-		t.Fatalf("statements: %+v", st)
+	}}})
+	a, err := cfn.NewAssembly(key.Stack)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, tc := range []struct {
-		i      int
-		action string
-		want   bool
-	}{
-		{0, "kms:GenerateDataKey", true}, {0, "kms:GenerateDataKeyWithoutPlaintext", true}, {0, "KMS:decrypt", true},
-		{0, "kms:Encrypt", false}, {0, "kms:PutKeyPolicy", false},
-		{1, "kms:PutKeyPolicy", true}, {1, "kms:Decrypt", false},
-	} {
-		if got := st[tc.i].grants(tc.action); got != tc.want {
-			t.Errorf("statement %d grants %s = %v, want %v", tc.i, tc.action, got, tc.want)
-		}
-	}
+	st := a.PoliciesOf(key)[0].Statements
 	if b := bounded(st[0]); len(b) != 1 || b[0] != "kms:ViaService" {
 		t.Errorf("bounded = %v", b)
 	}
-	if got := flatten(map[string]any{"Fn::Join": []any{"", []any{"arn:aws:s3:::", map[string]any{"Ref": "Bucket"}, "/*"}}}); got != "arn:aws:s3:::${Bucket}/*" {
-		t.Errorf("flatten = %q", got)
+	if b := bounded(st[1]); len(b) != 0 {
+		t.Errorf("bounded = %v, want none", b)
+	}
+	if got := grantsAny(st[0], kmsUseActions); !slices.Equal(got, []string{"kms:Decrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext"}) {
+		t.Errorf("grantsAny(use) = %v", got)
+	}
+	if got := grantsAny(st[1], kmsUseActions); slices.Contains(got, "kms:Decrypt") || !slices.Contains(got, "kms:Encrypt") {
+		t.Errorf("NotAction kms:Decrypt grants %v", got)
 	}
 	found := map[string][2]string{}
 	accountsIn(map[string]any{"Principal": map[string]any{"AWS": "arn:aws:iam::111111111111:root"}, "Name": "bucket-333333333333-us-west-2", "Size": "1234567890123"}, "", found)
@@ -116,11 +123,11 @@ func TestTagProblems(t *testing.T) {
 	if p := tagProblems(bad, want); len(p) != 3 {
 		t.Errorf("bad tags: %v, want three problems", p)
 	}
-	lt := &resource{Type: "AWS::EC2::LaunchTemplate", Props: map[string]any{"TagSpecifications": []any{map[string]any{"ResourceType": "launch-template", "Tags": []any{map[string]any{"Key": "Studio", "Value": "acme"}}}}}}
+	lt := resource("AWS::EC2::LaunchTemplate", map[string]any{"TagSpecifications": []any{map[string]any{"ResourceType": "launch-template", "Tags": []any{map[string]any{"Key": "Studio", "Value": "acme"}}}}})
 	if tags, ok := tagsOf(lt); !ok || tags["Studio"] != "acme" {
 		t.Errorf("launch template tags = %v, %v", tags, ok)
 	}
-	param := &resource{Type: "AWS::SSM::Parameter", Props: map[string]any{"Tags": map[string]any{"Studio": "acme"}}}
+	param := resource("AWS::SSM::Parameter", map[string]any{"Tags": map[string]any{"Studio": "acme"}})
 	if tags, ok := tagsOf(param); !ok || tags["Studio"] != "acme" {
 		t.Errorf("map tags = %v, %v", tags, ok)
 	}
@@ -147,6 +154,58 @@ func TestCatalogueIsWellFormed(t *testing.T) {
 			}
 		default:
 			t.Errorf("control %s has scope %q", d.id, d.scope)
+		}
+	}
+}
+
+// TestRulesCitedByControls: the rules' Controls and the catalogue agree.
+// Every control a rule serves is in the catalogue, every rule a check rests
+// on exists, and every control a rule serves cites it.
+func TestRulesCitedByControls(t *testing.T) {
+	ids := map[string]definition{}
+	for _, d := range catalogue {
+		ids[d.id] = d
+	}
+	for _, r := range rules.All() {
+		if len(r.Controls) == 0 {
+			t.Errorf("%s serves no control", r.ID)
+		}
+		for _, c := range r.Controls {
+			d, ok := ids[c]
+			if !ok {
+				t.Errorf("%s serves control %s, which the catalogue does not have", r.ID, c)
+				continue
+			}
+			if !slices.Contains(d.ruleIDs(), r.ID) {
+				t.Errorf("control %s does not cite %s, which serves it", c, r.ID)
+			}
+		}
+	}
+	for _, d := range catalogue {
+		for _, ch := range d.checks {
+			for _, id := range ch.rules {
+				if _, ok := rules.Lookup(id); !ok {
+					t.Errorf("control %s, check %q rests on %s, which the rule set does not have", d.id, ch.name, id)
+				}
+			}
+		}
+	}
+	// The derivation itself: a control cites exactly the rules that serve
+	// it and those its checks rest on.
+	for _, d := range catalogue {
+		want := map[string]bool{}
+		for _, r := range rules.All() {
+			if slices.Contains(r.Controls, d.id) {
+				want[r.ID] = true
+			}
+		}
+		for _, ch := range d.checks {
+			for _, id := range ch.rules {
+				want[id] = true
+			}
+		}
+		if got := d.ruleIDs(); len(got) != len(want) || !slices.IsSorted(got) {
+			t.Errorf("control %s cites %v, want the %d rules %v", d.id, got, len(want), strings.Join(slices.Sorted(maps.Keys(want)), ", "))
 		}
 	}
 }

@@ -82,7 +82,21 @@ func (p Pack) Markdown() string {
 		if len(c.Checks) > 0 {
 			w("**Checks**\n\n")
 			for _, r := range c.Checks {
-				w("- **%s**: %s. *Found:* %s\n", outcomeText(r.Outcome), r.Check, sentence(r.Detail))
+				rules := ""
+				if len(r.Rules) > 0 {
+					rules = " (" + strings.Join(r.Rules, ", ") + ")"
+				}
+				w("- **%s**: %s%s. *Found:* %s\n", outcomeText(r.Outcome), r.Check, rules, sentence(r.Detail))
+			}
+			w("\n")
+		}
+		if len(c.Rules) > 0 {
+			w("**Rules** (`renderenv check`)\n\n")
+			for _, r := range c.Rules {
+				w("- **%s**: `%s` %s\n", outcomeText(r.Outcome), r.ID, sentence(r.Description))
+				for _, f := range r.Findings {
+					w("  - %s\n", f.String())
+				}
 			}
 			w("\n")
 		}

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/renderenv/renderenv/internal/cfn"
 )
 
 // Tag checks: ISE 1.2.
@@ -64,7 +66,9 @@ func tagText(tags map[string]string) string {
 // checkTags: every taggable resource of the production's stacks carries the
 // six tags with the production's values; the pool and link stacks, which
 // serve more than one production or the studio, carry the five shared ones
-// (ISE 1.2).
+// (ISE 1.2). RE-TAG-001 and RE-TAG-002 hold every stack to the tags being
+// present and consistent; this check holds the production's stacks to the
+// values its manifest gives.
 func checkTags(v *view) result {
 	tier := strconv.FormatInt(v.r.Tier, 10)
 	prodWant := map[string]string{"Studio": v.studio.Studio, "Production": v.r.Name, "Tier": tier, "CostCentre": v.r.CostCentre, "Owner": v.r.Owner, "ResourceGroup": ""}
@@ -80,8 +84,8 @@ func checkTags(v *view) result {
 		if name == v.prod {
 			want = prodWant
 		}
-		byType := map[string][]*resource{}
-		for _, r := range v.t(name).all() {
+		byType := map[string][]*cfn.Resource{}
+		for _, r := range v.t(name).All() {
 			tags, has := tagsOf(r)
 			if !has && !taggable[r.Type] {
 				continue
@@ -116,13 +120,12 @@ func checkTags(v *view) result {
 	}
 	// What render nodes and their volumes are tagged with at launch.
 	for _, lt := range v.launchTemplates() {
-		for i, spec := range asList(lt.prop("LaunchTemplateData.TagSpecifications")) {
-			m := asMap(spec)
-			rt := str(m["ResourceType"])
+		for i, spec := range cfn.AsList(lt.Prop(ltData + ".TagSpecifications")) {
+			rt := lt.Stack.String(cfn.AsMap(spec)["ResourceType"])
 			if rt != "instance" && rt != "volume" {
 				continue
 			}
-			tags, _ := tagsOf(&resource{Props: map[string]any{"Tags": m["Tags"]}})
+			tags, _ := lt.TagsAt(fmt.Sprintf("%s.TagSpecifications[%d].Tags", ltData, i))
 			if ps := tagProblems(tags, prodWant); len(ps) > 0 {
 				problems = append(problems, fmt.Sprintf("%s: the %ss it launches get %s", cite(lt), rt, strings.Join(ps, ", ")))
 				continue
