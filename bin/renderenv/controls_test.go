@@ -6,40 +6,41 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 
+	"github.com/renderenv/renderenv/internal/cfn"
 	"github.com/renderenv/renderenv/internal/evidence"
 	"github.com/renderenv/renderenv/internal/fixtures"
 	"github.com/renderenv/renderenv/internal/manifest"
 )
 
-// The controls tests synthesize the acme fixture estate once (through jsii,
-// so Node.js is needed) and reuse the templates for every run of the command.
-// Every run names the fixture's folder with --dir: productions/ is the
-// studio's.
-var (
-	synthOnce   sync.Once
-	synthCached map[string]map[string]any
-	synthErr    error
-	synthCalls  int
-)
+// The controls tests reuse the check tests' one synthesis of the acme
+// fixture estate (see writeAssembly) for every run of the command, reading
+// its templates afresh through internal/cfn each time, so that no run sees
+// another's changes. Every run names the fixture's folder with --dir:
+// productions/ is the studio's.
+var synthCalls int
 
 func init() {
-	real := synthesizeTemplates
-	synthesizeTemplates = func(e *manifest.Estate) (map[string]map[string]any, error) {
+	synthesizeTemplates = func(*manifest.Estate) (map[string]map[string]any, error) {
 		synthCalls++
-		synthOnce.Do(func() { synthCached, synthErr = real(e) })
-		if synthErr != nil {
-			return nil, synthErr
-		}
-		// A deep copy, so that no run sees another's changes.
-		b, err := json.Marshal(synthCached)
+		dir, err := os.MkdirTemp("", "renderenv-controls-")
 		if err != nil {
 			return nil, err
 		}
-		var out map[string]map[string]any
-		return out, json.Unmarshal(b, &out)
+		defer os.RemoveAll(dir)
+		if err := writeAssembly(dir); err != nil {
+			return nil, err
+		}
+		a, err := cfn.ReadAssembly(dir)
+		if err != nil {
+			return nil, err
+		}
+		out := map[string]map[string]any{}
+		for _, st := range a.Stacks {
+			out[st.Name] = st.Raw
+		}
+		return out, nil
 	}
 }
 
