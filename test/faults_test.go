@@ -89,9 +89,9 @@ func faultyProduction(t *testing.T, s *Synthesized) string {
 	return ""
 }
 
-func isAsset(r *cfn.Resource) bool {
-	tags, _ := r.Tags()
-	return tags["ResourceGroup"] == "asset-storage"
+// inGroup selects the resources of one ResourceGroup.
+func inGroup(group string) func(*cfn.Resource) bool {
+	return func(r *cfn.Resource) bool { tags, _ := r.Tags(); return tags["ResourceGroup"] == group }
 }
 
 // isLogTarget reports whether a bucket receives another bucket's server
@@ -107,10 +107,6 @@ func isLogTarget(r *cfn.Resource) bool {
 
 func policyOf(t *testing.T, a *cfn.Assembly, b *cfn.Resource) *cfn.Resource {
 	return find(t, a, b.Stack.Name, "AWS::S3::BucketPolicy", func(p *cfn.Resource) bool { return p.Resolve("Bucket") == b })
-}
-
-func firstVolume(lt *cfn.Resource) map[string]any {
-	return cfn.AsMap(lt.Prop("LaunchTemplateData.BlockDeviceMappings[0].Ebs"))
 }
 
 // dataUser is a principal that a key policy lets use the key for data,
@@ -142,50 +138,57 @@ func TestRulesCatchInjectedFaults(t *testing.T) {
 	prod := faultyProduction(t, s)
 	before := rules.Run(s.Assembly)
 
+	const (
+		asset  = "asset-storage" // the asset bucket's ResourceGroup
+		sseKey = "BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault"
+	)
+	// ingress adds an ingress rule to the production's first security group.
+	ingress := func(cidr, protocol string, port float64) func(t *testing.T, d draft, sg *cfn.Resource) string {
+		return func(t *testing.T, d draft, sg *cfn.Resource) string {
+			d.add(prod, "InjectedIngress", map[string]any{"Type": "AWS::EC2::SecurityGroupIngress", "Properties": map[string]any{
+				"GroupId": map[string]any{"Fn::GetAtt": []any{sg.ID, "GroupId"}}, "CidrIp": cidr, "IpProtocol": protocol, "FromPort": port, "ToPort": port}})
+			return prod + "/InjectedIngress"
+		}
+	}
+	// route adds a route to dest to the production's first route table.
+	route := func(dest func(d draft) any) func(t *testing.T, d draft, rt *cfn.Resource) string {
+		return func(t *testing.T, d draft, rt *cfn.Resource) string {
+			d.add(prod, "InjectedRoute", map[string]any{"Type": "AWS::EC2::Route", "Properties": map[string]any{
+				"DestinationCidrBlock": dest(d), "RouteTableId": map[string]any{"Ref": rt.ID}, "TransitGatewayId": "tgw-0123456789abcdef0"}})
+			return prod + "/InjectedRoute"
+		}
+	}
 	cases := []struct {
 		name, rule string
+		// The resource to break: the first of type typ in the production
+		// stack (in any stack with anywhere) for which which holds.
+		typ      string
+		which    func(*cfn.Resource) bool
+		anywhere bool
 		// inject breaks the draft and returns the resource the rule must
-		// name, as stack/LogicalId.
-		inject func(t *testing.T, d draft) string
+		// name, as stack/LogicalId ("": the resource it was given).
+		inject func(t *testing.T, d draft, r *cfn.Resource) string
 	}{
-		{"internet gateway in a production", "RE-NET-001", func(t *testing.T, d draft) string {
+		{name: "internet gateway in a production", rule: "RE-NET-001", inject: func(t *testing.T, d draft, _ *cfn.Resource) string {
 			d.add(prod, "InjectedIgw", map[string]any{"Type": "AWS::EC2::InternetGateway"})
 			return prod + "/InjectedIgw"
 		}},
-		{"public subnet in a production", "RE-NET-002", func(t *testing.T, d draft) string {
-			sn := find(t, d.Assembly, prod, "AWS::EC2::Subnet", nil)
-			sn.Properties["MapPublicIpOnLaunch"] = true
-			return sn.String()
-		}},
-		{"default route in a production", "RE-NET-003", func(t *testing.T, d draft) string {
-			rt := find(t, d.Assembly, prod, "AWS::EC2::RouteTable", nil)
-			d.add(prod, "InjectedDefault", map[string]any{"Type": "AWS::EC2::Route", "Properties": map[string]any{
-				"DestinationCidrBlock": "0.0.0.0/0", "RouteTableId": map[string]any{"Ref": rt.ID}, "TransitGatewayId": "tgw-0123456789abcdef0"}})
-			return prod + "/InjectedDefault"
-		}},
-		{"route to another production's range", "RE-NET-013", func(t *testing.T, d draft) string {
-			rt := find(t, d.Assembly, prod, "AWS::EC2::RouteTable", nil)
-			other := anyStack(t, d.Assembly, "AWS::EC2::VPC", func(r *cfn.Resource) bool { return r.Stack.Name != prod && r.Stack.Name != network })
-			d.add(prod, "InjectedPeer", map[string]any{"Type": "AWS::EC2::Route", "Properties": map[string]any{
-				"DestinationCidrBlock": other.Properties["CidrBlock"], "RouteTableId": map[string]any{"Ref": rt.ID}, "TransitGatewayId": "tgw-0123456789abcdef0"}})
-			return prod + "/InjectedPeer"
-		}},
-		{"NAT gateway outside the front end", "RE-NET-004", func(t *testing.T, d draft) string {
+		{name: "public subnet in a production", rule: "RE-NET-002", typ: "AWS::EC2::Subnet", inject: set("MapPublicIpOnLaunch", true)},
+		{name: "default route in a production", rule: "RE-NET-003", typ: "AWS::EC2::RouteTable",
+			inject: route(func(draft) any { return "0.0.0.0/0" })},
+		{name: "route to another production's range", rule: "RE-NET-013", typ: "AWS::EC2::RouteTable", inject: route(func(d draft) any {
+			return anyStack(t, d.Assembly, "AWS::EC2::VPC", func(r *cfn.Resource) bool { return r.Stack.Name != prod && r.Stack.Name != network }).Properties["CidrBlock"]
+		})},
+		{name: "NAT gateway outside the front end", rule: "RE-NET-004", typ: "AWS::EC2::NatGateway", anywhere: true, inject: func(t *testing.T, d draft, nat *cfn.Resource) string {
 			other := find(t, d.Assembly, network, "AWS::EC2::Subnet", func(r *cfn.Resource) bool {
 				tags, _ := r.Tags()
 				return tags["aws-cdk:subnet-name"] != "front-end"
 			})
-			nat := find(t, d.Assembly, network, "AWS::EC2::NatGateway", nil)
 			nat.Properties["SubnetId"] = map[string]any{"Ref": other.ID}
-			return nat.String()
+			return ""
 		}},
-		{"flow log of rejected traffic only", "RE-AUD-003", func(t *testing.T, d draft) string {
-			fl := find(t, d.Assembly, prod, "AWS::EC2::FlowLog", nil)
-			fl.Properties["TrafficType"] = "REJECT"
-			return fl.String()
-		}},
-		{"flow log group without a key", "RE-AUD-003", func(t *testing.T, d draft) string {
-			fl := find(t, d.Assembly, prod, "AWS::EC2::FlowLog", nil)
+		{name: "flow log of rejected traffic only", rule: "RE-AUD-003", typ: "AWS::EC2::FlowLog", inject: set("TrafficType", "REJECT")},
+		{name: "flow log group without a key", rule: "RE-AUD-003", typ: "AWS::EC2::FlowLog", inject: func(t *testing.T, d draft, fl *cfn.Resource) string {
 			g := fl.Resolve("LogGroupName")
 			if g == nil {
 				g = fl.Resolve("LogDestination")
@@ -193,23 +196,14 @@ func TestRulesCatchInjectedFaults(t *testing.T) {
 			delete(g.Properties, "KmsKeyId")
 			return fl.Resolve("ResourceId").String()
 		}},
-		{"key without rotation", "RE-KEY-001", func(t *testing.T, d draft) string {
-			k := find(t, d.Assembly, prod, "AWS::KMS::Key", nil)
-			k.Properties["EnableKeyRotation"] = false
-			return k.String()
-		}},
-		{"key deleted with the stack", "RE-KEY-002", func(t *testing.T, d draft) string {
-			k := find(t, d.Assembly, prod, "AWS::KMS::Key", nil)
-			body(k)["DeletionPolicy"] = "Delete"
-			return k.String()
-		}},
-		{"key policy grants kms:*", "RE-KEY-004", func(t *testing.T, d draft) string {
-			k := find(t, d.Assembly, prod, "AWS::KMS::Key", nil)
+		{name: "key without rotation", rule: "RE-KEY-001", typ: "AWS::KMS::Key", inject: set("EnableKeyRotation", false)},
+		{name: "key deleted with the stack", rule: "RE-KEY-002", typ: "AWS::KMS::Key", inject: deleted},
+		{name: "key policy grants kms:*", rule: "RE-KEY-004", typ: "AWS::KMS::Key", inject: func(t *testing.T, d draft, k *cfn.Resource) string {
 			appendStatement(k.Properties["KeyPolicy"], map[string]any{"Sid": "Injected", "Effect": "Allow", "Action": "kms:*",
 				"Principal": map[string]any{"AWS": "*"}, "Resource": "*"})
-			return k.String()
+			return ""
 		}},
-		{"key users may also administer", "RE-KEY-005", func(t *testing.T, d draft) string {
+		{name: "key users may also administer", rule: "RE-KEY-005", inject: func(t *testing.T, d draft, _ *cfn.Resource) string {
 			k, user := dataUser(t, d.Assembly)
 			appendStatement(k.Properties["KeyPolicy"], map[string]any{
 				"Sid": "InjectedAdmins", "Effect": "Allow", "Action": []any{"kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"},
@@ -217,7 +211,7 @@ func TestRulesCatchInjectedFaults(t *testing.T) {
 				"Condition": map[string]any{"ArnLike": map[string]any{"aws:PrincipalArn": user}}})
 			return k.String()
 		}},
-		{"role both administers and uses keys", "RE-IAM-001", func(t *testing.T, d draft) string {
+		{name: "role both administers and uses keys", rule: "RE-IAM-001", inject: func(t *testing.T, d draft, _ *cfn.Resource) string {
 			for _, p := range d.Policies() {
 				if p.Kind != cfn.Identity || len(p.Roles) == 0 || p.Resource.Type != "AWS::IAM::Policy" ||
 					!slices.ContainsFunc(p.Statements, func(st cfn.Statement) bool { return st.Grants("kms:Decrypt") }) {
@@ -230,114 +224,47 @@ func TestRulesCatchInjectedFaults(t *testing.T) {
 			t.Fatal("no role policy uses a key to break")
 			return ""
 		}},
-		{"bucket accepts public policies", "RE-STO-001", func(t *testing.T, d draft) string {
-			b := find(t, d.Assembly, prod, "AWS::S3::Bucket", isAsset)
-			cfn.AsMap(b.Properties["PublicAccessBlockConfiguration"])["BlockPublicPolicy"] = false
-			return b.String()
-		}},
-		{"bucket accepts plain HTTP", "RE-STO-002", func(t *testing.T, d draft) string {
-			b := find(t, d.Assembly, prod, "AWS::S3::Bucket", isAsset)
-			keepStatements(policyOf(t, d.Assembly, b).Properties["PolicyDocument"], without("aws:SecureTransport"))
-			return b.String()
-		}},
-		{"access log target encrypted with KMS", "RE-STO-003", func(t *testing.T, d draft) string {
-			b := find(t, d.Assembly, prod, "AWS::S3::Bucket", isLogTarget)
-			cfn.AsMap(b.Prop("BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault"))["SSEAlgorithm"] = "aws:kms"
-			return b.String()
-		}},
-		{"asset bucket with S3-managed keys", "RE-STO-003", func(t *testing.T, d draft) string {
-			b := find(t, d.Assembly, prod, "AWS::S3::Bucket", isAsset)
-			sse := cfn.AsMap(b.Prop("BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault"))
+		{name: "bucket accepts public policies", rule: "RE-STO-001", typ: "AWS::S3::Bucket", which: inGroup(asset),
+			inject: set("PublicAccessBlockConfiguration.BlockPublicPolicy", false)},
+		{name: "bucket accepts plain HTTP", rule: "RE-STO-002", typ: "AWS::S3::Bucket", which: inGroup(asset), inject: withoutStatements("aws:SecureTransport")},
+		{name: "access log target encrypted with KMS", rule: "RE-STO-003", typ: "AWS::S3::Bucket", which: isLogTarget,
+			inject: set(sseKey+".SSEAlgorithm", "aws:kms")},
+		{name: "asset bucket with S3-managed keys", rule: "RE-STO-003", typ: "AWS::S3::Bucket", which: inGroup(asset), inject: func(t *testing.T, d draft, b *cfn.Resource) string {
+			sse := cfn.AsMap(b.Prop(sseKey))
 			sse["SSEAlgorithm"] = "AES256"
 			delete(sse, "KMSMasterKeyID")
-			return b.String()
+			return ""
 		}},
-		{"asset bucket with the AWS-managed key", "RE-STO-003", func(t *testing.T, d draft) string {
-			b := find(t, d.Assembly, prod, "AWS::S3::Bucket", isAsset)
-			cfn.AsMap(b.Prop("BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault"))["KMSMasterKeyID"] = "alias/aws/s3"
-			return b.String()
-		}},
-		{"asset bucket takes writes with any key", "RE-STO-004", func(t *testing.T, d draft) string {
-			b := find(t, d.Assembly, prod, "AWS::S3::Bucket", isAsset)
-			keepStatements(policyOf(t, d.Assembly, b).Properties["PolicyDocument"], without("s3:x-amz-server-side-encryption-aws-kms-key-id"))
-			return b.String()
-		}},
-		{"asset bucket open outside the VPC", "RE-STO-005", func(t *testing.T, d draft) string {
-			b := find(t, d.Assembly, prod, "AWS::S3::Bucket", isAsset)
-			keepStatements(policyOf(t, d.Assembly, b).Properties["PolicyDocument"], without("aws:SourceVpce"))
-			return b.String()
-		}},
-		{"bucket deleted with the stack", "RE-STO-006", func(t *testing.T, d draft) string {
-			b := find(t, d.Assembly, prod, "AWS::S3::Bucket", isAsset)
-			body(b)["DeletionPolicy"] = "Delete"
-			return b.String()
-		}},
-		{"SSH from the internet", "RE-NET-007", func(t *testing.T, d draft) string {
-			sg := find(t, d.Assembly, prod, "AWS::EC2::SecurityGroup", nil)
-			d.add(prod, "InjectedSsh", map[string]any{"Type": "AWS::EC2::SecurityGroupIngress", "Properties": map[string]any{
-				"GroupId": map[string]any{"Fn::GetAtt": []any{sg.ID, "GroupId"}}, "CidrIp": "0.0.0.0/0", "IpProtocol": "tcp", "FromPort": 22.0, "ToPort": 22.0}})
-			return prod + "/InjectedSsh"
-		}},
-		{"SSH from a private range", "RE-NET-008", func(t *testing.T, d draft) string {
-			sg := find(t, d.Assembly, prod, "AWS::EC2::SecurityGroup", nil)
-			d.add(prod, "InjectedSsh", map[string]any{"Type": "AWS::EC2::SecurityGroupIngress", "Properties": map[string]any{
-				"GroupId": map[string]any{"Fn::GetAtt": []any{sg.ID, "GroupId"}}, "CidrIp": "10.0.0.0/8", "IpProtocol": "tcp", "FromPort": 22.0, "ToPort": 22.0}})
-			return prod + "/InjectedSsh"
-		}},
-		{"all traffic from a private range", "RE-NET-008", func(t *testing.T, d draft) string {
-			sg := find(t, d.Assembly, prod, "AWS::EC2::SecurityGroup", nil)
+		{name: "asset bucket with the AWS-managed key", rule: "RE-STO-003", typ: "AWS::S3::Bucket", which: inGroup(asset),
+			inject: set(sseKey+".KMSMasterKeyID", "alias/aws/s3")},
+		{name: "asset bucket takes writes with any key", rule: "RE-STO-004", typ: "AWS::S3::Bucket", which: inGroup(asset),
+			inject: withoutStatements("s3:x-amz-server-side-encryption-aws-kms-key-id")},
+		{name: "asset bucket open outside the VPC", rule: "RE-STO-005", typ: "AWS::S3::Bucket", which: inGroup(asset), inject: withoutStatements("aws:SourceVpce")},
+		{name: "bucket deleted with the stack", rule: "RE-STO-006", typ: "AWS::S3::Bucket", which: inGroup(asset), inject: deleted},
+		{name: "SSH from the internet", rule: "RE-NET-007", typ: "AWS::EC2::SecurityGroup", inject: ingress("0.0.0.0/0", "tcp", 22)},
+		{name: "SSH from a private range", rule: "RE-NET-008", typ: "AWS::EC2::SecurityGroup", inject: ingress("10.0.0.0/8", "tcp", 22)},
+		{name: "all traffic from a private range", rule: "RE-NET-008", typ: "AWS::EC2::SecurityGroup", inject: func(t *testing.T, d draft, sg *cfn.Resource) string {
 			sg.Properties["SecurityGroupIngress"] = append(cfn.AsList(sg.Properties["SecurityGroupIngress"]), map[string]any{"CidrIp": "10.0.0.0/8", "IpProtocol": "-1"})
-			return sg.String()
+			return ""
 		}},
-		{"IMDSv1", "RE-RND-001", func(t *testing.T, d draft) string {
-			lt := find(t, d.Assembly, prod, "AWS::EC2::LaunchTemplate", nil)
-			cfn.AsMap(lt.Prop("LaunchTemplateData.MetadataOptions"))["HttpTokens"] = "optional"
-			return lt.String()
-		}},
-		{"public IP on render nodes", "RE-RND-002", func(t *testing.T, d draft) string {
-			lt := find(t, d.Assembly, prod, "AWS::EC2::LaunchTemplate", nil)
-			cfn.AsMap(lt.Properties["LaunchTemplateData"])["NetworkInterfaces"] = []any{map[string]any{"DeviceIndex": 0.0, "AssociatePublicIpAddress": true}}
-			return lt.String()
-		}},
-		{"unencrypted root volume", "RE-RND-004", func(t *testing.T, d draft) string {
-			lt := find(t, d.Assembly, prod, "AWS::EC2::LaunchTemplate", nil)
-			firstVolume(lt)["Encrypted"] = false
-			return lt.String()
-		}},
-		{"root volume with the AWS-managed key", "RE-RND-004", func(t *testing.T, d draft) string {
-			lt := find(t, d.Assembly, prod, "AWS::EC2::LaunchTemplate", nil)
-			firstVolume(lt)["KmsKeyId"] = "alias/aws/ebs"
-			return lt.String()
-		}},
-		{"single-region trail", "RE-AUD-001", func(t *testing.T, d draft) string {
-			tr := anyStack(t, d.Assembly, "AWS::CloudTrail::Trail", nil)
-			tr.Properties["IsMultiRegionTrail"] = false
-			return tr.String()
-		}},
-		{"trail with the AWS-managed key", "RE-AUD-002", func(t *testing.T, d draft) string {
-			tr := anyStack(t, d.Assembly, "AWS::CloudTrail::Trail", nil)
-			delete(tr.Properties, "KMSKeyId")
-			return tr.String()
-		}},
-		{"untagged bucket", "RE-TAG-001", func(t *testing.T, d draft) string {
-			b := find(t, d.Assembly, prod, "AWS::S3::Bucket", isAsset)
-			delete(b.Properties, "Tags")
-			return b.String()
-		}},
-		{"unknown resource group", "RE-TAG-001", func(t *testing.T, d draft) string {
-			b := find(t, d.Assembly, prod, "AWS::S3::Bucket", isAsset)
+		{name: "IMDSv1", rule: "RE-RND-001", typ: "AWS::EC2::LaunchTemplate", inject: set("LaunchTemplateData.MetadataOptions.HttpTokens", "optional")},
+		{name: "public IP on render nodes", rule: "RE-RND-002", typ: "AWS::EC2::LaunchTemplate", inject: set("LaunchTemplateData.NetworkInterfaces",
+			[]any{map[string]any{"DeviceIndex": 0.0, "AssociatePublicIpAddress": true}})},
+		{name: "unencrypted root volume", rule: "RE-RND-004", typ: "AWS::EC2::LaunchTemplate", inject: set("LaunchTemplateData.BlockDeviceMappings[0].Ebs.Encrypted", false)},
+		{name: "root volume with the AWS-managed key", rule: "RE-RND-004", typ: "AWS::EC2::LaunchTemplate",
+			inject: set("LaunchTemplateData.BlockDeviceMappings[0].Ebs.KmsKeyId", "alias/aws/ebs")},
+		{name: "single-region trail", rule: "RE-AUD-001", typ: "AWS::CloudTrail::Trail", anywhere: true, inject: set("IsMultiRegionTrail", false)},
+		{name: "trail with the AWS-managed key", rule: "RE-AUD-002", typ: "AWS::CloudTrail::Trail", anywhere: true, inject: set("KMSKeyId", nil)},
+		{name: "untagged bucket", rule: "RE-TAG-001", typ: "AWS::S3::Bucket", which: inGroup(asset), inject: set("Tags", nil)},
+		{name: "unknown resource group", rule: "RE-TAG-001", typ: "AWS::S3::Bucket", which: inGroup(asset), inject: func(t *testing.T, d draft, b *cfn.Resource) string {
 			for _, tag := range cfn.AsList(b.Properties["Tags"]) {
 				if m := cfn.AsMap(tag); m["Key"] == "ResourceGroup" {
 					m["Value"] = "misc"
 				}
 			}
-			return b.String()
+			return ""
 		}},
-		{"render nodes launched untagged", "RE-TAG-002", func(t *testing.T, d draft) string {
-			lt := find(t, d.Assembly, prod, "AWS::EC2::LaunchTemplate", nil)
-			delete(cfn.AsMap(lt.Properties["LaunchTemplateData"]), "TagSpecifications")
-			return lt.String()
-		}},
+		{name: "render nodes launched untagged", rule: "RE-TAG-002", typ: "AWS::EC2::LaunchTemplate", inject: set("LaunchTemplateData.TagSpecifications", nil)},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -346,7 +273,18 @@ func TestRulesCatchInjectedFaults(t *testing.T) {
 				t.Fatalf("no rule %s", tc.rule)
 			}
 			d := newDraft(t, s.Assembly)
-			want := tc.inject(t, d)
+			var r *cfn.Resource
+			switch {
+			case tc.typ == "":
+			case tc.anywhere:
+				r = anyStack(t, d.Assembly, tc.typ, tc.which)
+			default:
+				r = find(t, d.Assembly, prod, tc.typ, tc.which)
+			}
+			want := tc.inject(t, d, r)
+			if want == "" {
+				want = r.String()
+			}
 			if got := findingsAt(before, tc.rule, want); len(got) > 0 {
 				t.Fatalf("the unbroken estate already has %s at %s; the case proves nothing:\n%s", tc.rule, want, strings.Join(got, "\n"))
 			}
@@ -359,6 +297,42 @@ func TestRulesCatchInjectedFaults(t *testing.T) {
 				t.Errorf("after breaking the template, want %s to name %s; it found:\n%s", tc.rule, want, strings.Join(got, "\n"))
 			}
 		})
+	}
+}
+
+// set sets the property at a dotted path of the resource to break (nil
+// deletes it); the path's parents must exist.
+func set(path string, v any) func(t *testing.T, d draft, r *cfn.Resource) string {
+	return func(t *testing.T, d draft, r *cfn.Resource) string {
+		parent, key := "", path
+		if i := strings.LastIndex(path, "."); i >= 0 {
+			parent, key = path[:i], path[i+1:]
+		}
+		m := cfn.AsMap(r.Prop(parent))
+		if m == nil {
+			t.Fatalf("%s has no %s to break", r, parent)
+		}
+		if v == nil {
+			delete(m, key)
+		} else {
+			m[key] = v
+		}
+		return ""
+	}
+}
+
+// deleted makes the stack delete the resource with itself.
+func deleted(t *testing.T, d draft, r *cfn.Resource) string {
+	body(r)["DeletionPolicy"] = "Delete"
+	return ""
+}
+
+// withoutStatements drops the statements of the bucket's policy whose
+// condition names key.
+func withoutStatements(key string) func(t *testing.T, d draft, b *cfn.Resource) string {
+	return func(t *testing.T, d draft, b *cfn.Resource) string {
+		keepStatements(policyOf(t, d.Assembly, b).Properties["PolicyDocument"], without(key))
+		return ""
 	}
 }
 
@@ -395,7 +369,7 @@ func TestCompletenessAndQuotaChecksCatchInjectedFaults(t *testing.T) {
 			return prod + ": production stack without a render launch template"
 		}},
 		{"production without its asset bucket", checkEveryProductionIsBuiltAsItsManifestAsks, func(t *testing.T, d draft) string {
-			b := find(t, d.Assembly, prod, "AWS::S3::Bucket", isAsset)
+			b := find(t, d.Assembly, prod, "AWS::S3::Bucket", inGroup("asset-storage"))
 			delete(cfn.AsMap(d.Stack(prod).Raw["Resources"]), b.ID)
 			return prod + ": 0 asset buckets"
 		}},

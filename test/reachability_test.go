@@ -319,16 +319,12 @@ func (g *transitGraph) describe() string {
 
 // productions returns the production networks, by name.
 func (g *transitGraph) productions() []*tgwNetwork {
-	var out []*tgwNetwork
-	for _, n := range g.networks {
-		if n.kind == kindProduction {
-			out = append(out, n)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	out := g.ofKind(kindProduction)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].name < out[j].name })
 	return out
 }
 
+// ofKind returns the networks of one kind, by node.
 func (g *transitGraph) ofKind(kind string) []*tgwNetwork {
 	var out []*tgwNetwork
 	for _, n := range g.networks {
