@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/renderenv/renderenv/internal/cfn"
 	"github.com/renderenv/renderenv/internal/estate"
 	"github.com/renderenv/renderenv/internal/fixtures"
 	"github.com/renderenv/renderenv/internal/manifest"
@@ -278,16 +279,14 @@ func TestOnlyContextSynthesizesTheSharedStacksAndTheNamedProduction(t *testing.T
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("templates %v, want exactly %v", got, want)
 	}
+	a, err := cfn.ReadAssembly(r.outdir)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, name := range want {
-		var tpl struct {
-			Resources map[string]any
-		}
-		data, err := os.ReadFile(filepath.Join(r.outdir, name))
-		if err == nil {
-			err = json.Unmarshal(data, &tpl)
-		}
-		if err != nil || len(tpl.Resources) == 0 {
-			t.Errorf("%s: not a template with resources (%v)", name, err)
+		st := a.Stack(strings.TrimSuffix(name, ".template.json"))
+		if st == nil || len(st.Resources) == 0 {
+			t.Errorf("%s: not a template with resources", name)
 		}
 	}
 	evidence := append(r.written(t, ".evidence.md"), r.written(t, ".evidence.json")...)

@@ -1,7 +1,6 @@
 package estate_test
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +9,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/renderenv/renderenv/internal/cfn"
 	"github.com/renderenv/renderenv/internal/estate"
 	"github.com/renderenv/renderenv/internal/fixtures"
 	"github.com/renderenv/renderenv/internal/manifest"
@@ -68,35 +68,18 @@ func TestPipelineDeploysSharedStacksThenOneWavePerTierWithTier1Approval(t *testi
 	if err != nil {
 		t.Fatal(err)
 	}
-	var tpl struct {
-		Resources map[string]struct {
-			Type       string
-			Properties struct {
-				Stages []struct {
-					Name    string
-					Actions []struct {
-						Name          string
-						ActionTypeId  struct{ Category, Provider string }
-						RoleArn       any
-						Configuration map[string]any
-					}
-				}
-			}
-		}
-	}
-	if err := json.Unmarshal(data, &tpl); err != nil {
+	tpl, err := cfn.ParseTemplate("acme-pipeline", data)
+	if err != nil {
 		t.Fatal(err)
 	}
 	stages := map[string][]string{}
 	var order []string
-	for _, r := range tpl.Resources {
-		if r.Type != "AWS::CodePipeline::Pipeline" {
-			continue
-		}
-		for _, s := range r.Properties.Stages {
-			order = append(order, s.Name)
-			for _, a := range s.Actions {
-				stages[s.Name] = append(stages[s.Name], a.ActionTypeId.Category+":"+a.Name)
+	for _, r := range tpl.OfType("AWS::CodePipeline::Pipeline") {
+		for _, s := range cfn.AsList(r.Properties["Stages"]) {
+			name := cfn.Str(cfn.At(s, "Name"))
+			order = append(order, name)
+			for _, a := range cfn.AsList(cfn.At(s, "Actions")) {
+				stages[name] = append(stages[name], cfn.Str(cfn.At(a, "ActionTypeId.Category"))+":"+cfn.Str(cfn.At(a, "Name")))
 			}
 		}
 	}
