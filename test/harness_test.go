@@ -28,8 +28,9 @@ type Synthesized struct {
 	// Assembly is the cloud assembly as internal/cfn reads it: every stack
 	// with its account, region, tags and dependencies from manifest.json.
 	Assembly *cfn.Assembly
-	// Raw are the template files as written, by stack name, for the
-	// snapshot test: it normalises and diffs them as text.
+	// Raw are the template files as written, by stack name, for the tests
+	// that compare them as text: the snapshots (normalised and diffed) and
+	// selective synthesis (byte for byte).
 	Raw       map[string][]byte
 	Manifests *manifest.Estate // the input, for what only manifests know
 	Elapsed   time.Duration
@@ -68,11 +69,14 @@ func generatedEstate(n, accounts int) estateSpec {
 	}
 }
 
-// checkedEstates are the estates the invariant, rule and reachability
-// tests all read: the acme fixture and one generated estate with every
-// tier and isolation shape across three shared accounts (three pools).
-// One generated estate, synthesized once per test binary, serves them all.
-var checkedEstates = []estateSpec{acmeEstate, generatedEstate(30, 3)}
+// generated is the one generated estate with an organization that the
+// tests of the binary share: every tier and isolation shape across three
+// shared accounts (three pools). It is synthesized once per test binary.
+var generated = generatedEstate(30, 3)
+
+// checkedEstates are the estates the rule, completeness and reachability
+// tests all read.
+var checkedEstates = []estateSpec{acmeEstate, generated}
 
 type cacheEntry struct {
 	once   sync.Once
@@ -178,8 +182,8 @@ func synthesize(t testing.TB, spec estateSpec) (*Synthesized, error) {
 
 // templateFiles reads every template file of the cloud assembly in dir and
 // of the assemblies nested in it (a pipeline's stages), by file name. The
-// bytes are for the snapshot test only, which normalises and diffs them as
-// text; everything else reads the cfn model.
+// bytes are for the tests that compare templates as text; everything else
+// reads the cfn model.
 func templateFiles(dir string) (map[string][]byte, error) {
 	out := map[string][]byte{}
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
