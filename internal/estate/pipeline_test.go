@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
@@ -56,19 +57,43 @@ func buildPipeline(t *testing.T, customize func(*estate.Estate)) (*estate.Estate
 	return est, out, func() []estate.Finding { return estate.Errors(app.Synth(nil)) }
 }
 
+// withPipeline is the acme estate with the pipeline on, built and
+// synthesized once per test binary: the pipeline and suppression tests
+// read it (TestCdkNagChecksStacksInsidePipelineStages builds its own).
+var withPipeline struct {
+	once     sync.Once
+	done     bool
+	est      *estate.Estate
+	findings []estate.Finding
+	template []byte // acme-pipeline.template.json
+}
+
+func pipelineEstate(t *testing.T) *estate.Estate {
+	t.Helper()
+	withPipeline.once.Do(func() {
+		est, out, synth := buildPipeline(t, nil)
+		findings := synth()
+		data, err := os.ReadFile(filepath.Join(out, "acme-pipeline.template.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		withPipeline.est, withPipeline.findings, withPipeline.template, withPipeline.done = est, findings, data, true
+	})
+	if !withPipeline.done {
+		t.Fatal("building the acme estate with the pipeline failed (see the first test that needed it)")
+	}
+	return withPipeline.est
+}
+
 func TestPipelineDeploysSharedStacksThenOneWavePerTierWithTier1Approval(t *testing.T) {
-	est, out, synth := buildPipeline(t, nil)
-	for _, f := range synth() {
+	est := pipelineEstate(t)
+	for _, f := range withPipeline.findings {
 		t.Errorf("unsuppressed cdk-nag finding: %s", f)
 	}
 	if got := strings.Join(est.Pipeline.Waves, " "); got != "tier-1-1 tier-2-1 tier-3-1" {
 		t.Errorf("waves %q", got)
 	}
-	data, err := os.ReadFile(filepath.Join(out, "acme-pipeline.template.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tpl, err := cfn.ParseTemplate("acme-pipeline", data)
+	tpl, err := cfn.ParseTemplate("acme-pipeline", withPipeline.template)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +160,7 @@ func TestPipelineDeploysSharedStacksThenOneWavePerTierWithTier1Approval(t *testi
 	}
 	// The checks are CI's own entry point, which pins cfn-lint and requires
 	// the linters.
-	if !strings.Contains(string(data), `bash .ci/run`) {
+	if !strings.Contains(string(withPipeline.template), `bash .ci/run`) {
 		t.Error("no build project of the pipeline runs bash .ci/run")
 	}
 }
