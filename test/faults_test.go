@@ -196,6 +196,28 @@ func TestRulesCatchInjectedFaults(t *testing.T) {
 			delete(g.Properties, "KmsKeyId")
 			return fl.Resolve("ResourceId").String()
 		}},
+		{name: "DNS Firewall rule group that ends by allowing", rule: "RE-NET-014", typ: "AWS::Route53Resolver::FirewallRuleGroup",
+			inject: lastDNSRule(func(rule map[string]any) { rule["Action"] = "ALLOW" })},
+		{name: "DNS Firewall that answers blocked names with an override", rule: "RE-NET-014", typ: "AWS::Route53Resolver::FirewallRuleGroup",
+			inject: lastDNSRule(func(rule map[string]any) { rule["BlockResponse"] = "OVERRIDE" })},
+		{name: "DNS Firewall whose last rule blocks one name", rule: "RE-NET-014", typ: "AWS::Route53Resolver::FirewallRuleGroup", inject: func(t *testing.T, d draft, g *cfn.Resource) string {
+			l := find(t, d.Assembly, prod, "AWS::Route53Resolver::FirewallDomainList", func(r *cfn.Resource) bool {
+				return slices.Contains(r.Stack.Strings(r.Properties["Domains"]), "*")
+			})
+			l.Properties["Domains"] = []any{"evil.example"}
+			return ""
+		}},
+		{name: "VPC without a DNS Firewall", rule: "RE-NET-014", typ: "AWS::Route53Resolver::FirewallRuleGroupAssociation", inject: func(t *testing.T, d draft, a *cfn.Resource) string {
+			delete(cfn.AsMap(a.Stack.Raw["Resources"]), a.ID)
+			return a.Resolve("VpcId").String()
+		}},
+		{name: "DNS queries not logged", rule: "RE-NET-015", typ: "AWS::Route53Resolver::ResolverQueryLoggingConfigAssociation", inject: func(t *testing.T, d draft, a *cfn.Resource) string {
+			delete(cfn.AsMap(a.Stack.Raw["Resources"]), a.ID)
+			return a.Resolve("ResourceId").String()
+		}},
+		{name: "DNS query log group without a key", rule: "RE-NET-015", typ: "AWS::Logs::LogGroup", which: func(r *cfn.Resource) bool {
+			return strings.HasSuffix(r.Stack.String(r.Properties["LogGroupName"]), "/dns-queries")
+		}, inject: set("KmsKeyId", nil)},
 		{name: "key without rotation", rule: "RE-KEY-001", typ: "AWS::KMS::Key", inject: set("EnableKeyRotation", false)},
 		{name: "key deleted with the stack", rule: "RE-KEY-002", typ: "AWS::KMS::Key", inject: deleted},
 		{name: "key policy grants kms:*", rule: "RE-KEY-004", typ: "AWS::KMS::Key", inject: func(t *testing.T, d draft, k *cfn.Resource) string {
@@ -317,6 +339,25 @@ func set(path string, v any) func(t *testing.T, d draft, r *cfn.Resource) string
 		} else {
 			m[key] = v
 		}
+		return ""
+	}
+}
+
+// lastDNSRule edits the last rule (the highest priority number) of a DNS
+// Firewall rule group.
+func lastDNSRule(edit func(rule map[string]any)) func(t *testing.T, d draft, g *cfn.Resource) string {
+	return func(t *testing.T, d draft, g *cfn.Resource) string {
+		var last map[string]any
+		for _, r := range cfn.AsList(g.Properties["FirewallRules"]) {
+			p, _ := cfn.Number(cfn.AsMap(r)["Priority"])
+			if lp, _ := cfn.Number(last["Priority"]); last == nil || p > lp {
+				last = cfn.AsMap(r)
+			}
+		}
+		if last == nil {
+			t.Fatalf("%s has no rules to break", g)
+		}
+		edit(last)
 		return ""
 	}
 }
