@@ -1,8 +1,11 @@
 package test
 
 import (
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/renderenv/renderenv/internal/cfn"
 )
 
 // TestAuditorsCanReadTheTrailAndChangeNothing: somebody must be able to
@@ -10,40 +13,45 @@ import (
 // must not be able to alter it (ISE 8.1, 9.4).
 func TestAuditorsCanReadTheTrailAndChangeNothing(t *testing.T) {
 	s := synth(t, acmeEstate)
-	stack := s.studio() + "-logging"
-	name := s.studio() + "-audit-reader"
-	var role Resource
-	for _, r := range s.Templates.In(stack, "AWS::IAM::Role") {
-		if r.Props["RoleName"] == name {
+	stack := s.names().LoggingStack()
+	name := s.names().AuditReader()
+	var role *cfn.Resource
+	for _, r := range s.In(stack, "AWS::IAM::Role") {
+		if r.Name() == name {
 			role = r
 		}
 	}
-	if role.ID == "" {
+	if role == nil {
 		t.Fatalf("%s has no role %s", stack, name)
 	}
-	trust := statements(role.Props["AssumeRolePolicyDocument"])
-	for _, st := range trust {
-		if _, mfa := st.conditionValues("aws:MultiFactorAuthPresent"); len(mfa) == 0 || strs(mfa[0])[0] != "true" {
-			t.Errorf("%s is assumed without MFA: %v", name, st.body)
-		}
-	}
-	granted := rolePolicies(s.Templates)[stack+"/"+role.ID]
-	var reads, decrypts bool
-	for _, st := range granted {
-		if st.effect != "Allow" {
+	for _, p := range s.Assembly.PoliciesOf(role) {
+		if p.Kind != cfn.Trust {
 			continue
 		}
-		for _, a := range st.actions() {
-			verb := a[strings.Index(a, ":")+1:]
-			switch {
-			case a == "kms:Decrypt":
-				decrypts = true
-			case a == "s3:GetObject":
-				reads = true
-			case strings.HasPrefix(verb, "Get"), strings.HasPrefix(verb, "List"), strings.HasPrefix(verb, "Describe"),
-				strings.HasPrefix(verb, "Filter"), a == "logs:StartQuery":
-			default:
-				t.Errorf("%s may %s (%s): an auditor only reads", name, a, st.sid)
+		for _, st := range p.Statements {
+			if mfa := st.Values(nil, "aws:MultiFactorAuthPresent"); len(mfa) == 0 || mfa[0] != "true" {
+				t.Errorf("%s is assumed without MFA: %s", name, st.Label())
+			}
+		}
+	}
+	var reads, decrypts bool
+	for _, p := range s.Assembly.RolePolicies(role) {
+		for _, st := range p.Statements {
+			if !st.Allow() {
+				continue
+			}
+			for _, a := range st.Action {
+				verb := a[strings.Index(a, ":")+1:]
+				switch {
+				case a == "kms:Decrypt":
+					decrypts = true
+				case a == "s3:GetObject":
+					reads = true
+				case strings.HasPrefix(verb, "Get"), strings.HasPrefix(verb, "List"), strings.HasPrefix(verb, "Describe"),
+					strings.HasPrefix(verb, "Filter"), a == "logs:StartQuery":
+				default:
+					t.Errorf("%s may %s (%s %s): an auditor only reads", name, a, p.Resource, st.Label())
+				}
 			}
 		}
 	}
@@ -51,18 +59,24 @@ func TestAuditorsCanReadTheTrailAndChangeNothing(t *testing.T) {
 		t.Errorf("%s: reads log files %v, decrypts them %v; want both", name, reads, decrypts)
 	}
 	// The logging key admits it, through S3 only.
+	arn := "arn:aws:iam::" + s.Manifests.Studio.LogArchive() + ":role/" + name
 	var admitted bool
-	for _, k := range s.Templates.In(stack, "AWS::KMS::Key") {
-		for _, st := range statements(k.Props["KeyPolicy"]) {
-			if st.effect != "Allow" || !contains(st.principalPatterns(), "arn:aws:iam::"+s.Manifests.Studio.LogArchive()+":role/"+name) {
+	for _, k := range s.In(stack, "AWS::KMS::Key") {
+		for _, p := range s.Assembly.PoliciesOf(k) {
+			if p.Kind != cfn.Key {
 				continue
 			}
-			_, via := st.conditionValues("kms:ViaService")
-			if len(via) != 1 || strs(via[0])[0] != "s3."+s.Manifests.Studio.Region+".amazonaws.com" || !contains(st.actions(), "kms:Decrypt") || len(st.actions()) != 1 {
-				t.Errorf("%s: statement %s admits the audit reader as %v via %v, want kms:Decrypt through S3 only", k, st.sid, st.actions(), via)
-				continue
+			for _, st := range p.Statements {
+				if !st.Allow() || !slices.Contains(slices.Concat(st.Values(nil, "aws:PrincipalArn"), st.Principal.All()), arn) {
+					continue
+				}
+				via := st.Values(nil, "kms:ViaService")
+				if len(via) != 1 || via[0] != "s3."+s.Manifests.Studio.Region+".amazonaws.com" || !slices.Equal(st.Action, []string{"kms:Decrypt"}) {
+					t.Errorf("%s: statement %s admits the audit reader as %v via %v, want kms:Decrypt through S3 only", k, st.Label(), st.Action, via)
+					continue
+				}
+				admitted = true
 			}
-			admitted = true
 		}
 	}
 	if !admitted {

@@ -2,8 +2,12 @@ package test
 
 import (
 	"cmp"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/renderenv/renderenv/internal/cfn"
+	"github.com/renderenv/renderenv/internal/names"
 )
 
 // deployedBefore returns whether stack dep has finished deploying before
@@ -28,7 +32,7 @@ func (s *Synthesized) deployedBefore() func(dep, stack string) bool {
 		for len(todo) > 0 {
 			next := todo[len(todo)-1]
 			todo = todo[:len(todo)-1]
-			for _, d := range s.DependsOn[next] {
+			for _, d := range s.dependsOn(next) {
 				if d == dep {
 					return true
 				}
@@ -42,19 +46,33 @@ func (s *Synthesized) deployedBefore() func(dep, stack string) bool {
 	}
 }
 
+// dependsOn names the stacks of the estate that stack declares a
+// deploy-time dependency on (manifest.json dependencies; assets left out).
+func (s *Synthesized) dependsOn(stack string) []string {
+	var out []string
+	if st := s.Assembly.Stack(stack); st != nil {
+		for _, d := range st.Dependencies {
+			if s.Has(d) {
+				out = append(out, d)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // pipelinePositions maps each stack the pipeline deploys to the stage index
 // and run order of its CloudFormation action.
 func (s *Synthesized) pipelinePositions() map[string][2]float64 {
 	pos := map[string][2]float64{}
-	for _, p := range s.Templates.All("AWS::CodePipeline::Pipeline") {
-		for i, stage := range asList(p.Props["Stages"]) {
-			for _, a := range asList(asMap(stage)["Actions"]) {
-				action := asMap(a)
-				stack, _ := asMap(action["Configuration"])["StackName"].(string)
-				if stack == "" || asMap(action["ActionTypeId"])["Provider"] != "CloudFormation" {
+	for _, p := range s.Assembly.Resources("AWS::CodePipeline::Pipeline") {
+		for i, stage := range cfn.AsList(p.Properties["Stages"]) {
+			for _, action := range cfn.AsList(cfn.AsMap(stage)["Actions"]) {
+				stack := p.Stack.String(cfn.At(action, "Configuration.StackName"))
+				if stack == "" || p.Stack.String(cfn.At(action, "ActionTypeId.Provider")) != "CloudFormation" {
 					continue
 				}
-				order, _ := number(action["RunOrder"])
+				order, _ := cfn.Number(cfn.At(action, "RunOrder"))
 				pos[stack] = [2]float64{float64(i), order}
 			}
 		}
@@ -71,15 +89,15 @@ func (s *Synthesized) pipelinePositions() map[string][2]float64 {
 // organization a network in its own account trails into the log archive too.
 func (s *Synthesized) deployNeeds() map[string][]string {
 	st := &s.Manifests.Studio
-	logging, network := st.Studio+"-logging", s.NetworkStack()
+	logging, network := s.names().LoggingStack(), s.NetworkStack()
 	noOrganization := st.OrganizationID == ""
 	needs := map[string][]string{}
 	if noOrganization && st.LogArchive() != st.ManagementAccount {
 		needs[network] = []string{logging}
 	}
 	for _, r := range s.Manifests.Resolved() {
-		stack := st.Studio + "-" + r.Name
-		if _, built := s.Templates[stack]; !built {
+		stack := s.names().ProductionStack(r.Name)
+		if !s.Has(stack) {
 			continue
 		}
 		needs[stack] = []string{network}
@@ -87,14 +105,14 @@ func (s *Synthesized) deployNeeds() map[string][]string {
 			needs[stack] = append(needs[stack], logging)
 		}
 		if r.PooledVpc || r.PooledRootKey || r.PooledAssetKey || r.PooledLoggingKey {
-			needs[stack] = append(needs[stack], st.Studio+"-pool-"+r.Pool.Account)
+			needs[stack] = append(needs[stack], s.names().PoolStack(r.Pool.Account))
 		}
 	}
-	for _, stack := range s.Templates.Stacks() {
+	for _, stack := range s.Stacks() {
 		switch {
-		case strings.HasSuffix(stack, "-link"):
-			needs[stack] = []string{network, strings.TrimSuffix(stack, "-link")}
-		case strings.HasPrefix(stack, st.Studio+"-pool-"):
+		case strings.HasSuffix(stack, names.LinkSuffix):
+			needs[stack] = []string{network, strings.TrimSuffix(stack, names.LinkSuffix)}
+		case strings.HasPrefix(stack, st.Studio+"-"+names.PoolPrefix):
 			needs[stack] = []string{network}
 		}
 	}
@@ -112,8 +130,8 @@ func TestEveryStackDependsOnTheStacksItNeedsAtDeployTime(t *testing.T) {
 	eachEstate(t, append([]estateSpec{acmeEstate}, studioShapes()...), func(t *testing.T, s *Synthesized) {
 		if s.Manifests.Studio.Pipeline.Enabled {
 			pos := s.pipelinePositions()
-			for _, stack := range s.Templates.Stacks() {
-				if _, ok := pos[stack]; !ok && stack != s.studio()+"-pipeline" {
+			for _, stack := range s.Stacks() {
+				if _, ok := pos[stack]; !ok && stack != s.names().PipelineStack() {
 					t.Errorf("the pipeline does not deploy %s", stack)
 				}
 			}
@@ -121,21 +139,21 @@ func TestEveryStackDependsOnTheStacksItNeedsAtDeployTime(t *testing.T) {
 		before := s.deployedBefore()
 		needs := s.deployNeeds()
 		links := 0
-		for _, stack := range s.Templates.Stacks() {
+		for _, stack := range s.Stacks() {
 			for _, dep := range needs[stack] {
-				if _, ok := s.Templates[dep]; !ok {
-					t.Errorf("%s needs %s, which the estate does not have (stacks %v)", stack, dep, s.Templates.Stacks())
+				if !s.Has(dep) {
+					t.Errorf("%s needs %s, which the estate does not have (stacks %v)", stack, dep, s.Stacks())
 				} else if !before(dep, stack) {
-					t.Errorf("%s does not depend on %s: it may deploy before %s exists (declared dependencies: %v)", stack, dep, dep, s.DependsOn[stack])
+					t.Errorf("%s does not depend on %s: it may deploy before %s exists (declared dependencies: %v)", stack, dep, dep, s.dependsOn(stack))
 				}
 			}
-			if strings.HasSuffix(stack, "-link") {
+			if strings.HasSuffix(stack, names.LinkSuffix) {
 				links++
 			}
 		}
 		// The rules above must have had something to check.
 		if links == 0 || len(needs) < len(s.Manifests.Productions)+links {
-			t.Errorf("found %d links and %d stacks with needs among %v: the stack kinds were not recognised", links, len(needs), s.Templates.Stacks())
+			t.Errorf("found %d links and %d stacks with needs among %v: the stack kinds were not recognised", links, len(needs), s.Stacks())
 		}
 	})
 }

@@ -2,317 +2,435 @@ package test
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/renderenv/renderenv/internal/cfn"
+	"github.com/renderenv/renderenv/internal/rules"
 )
 
-// Every invariant checker must be able to fail. Each case below breaks one
-// rule in a copy of the acme estate's templates and expects the checker
-// to name the broken resource; the unbroken estate must not produce that
-// finding, so the finding is the fault's and nothing else's.
+// Every check must be able to fail on the estate as synthesized, not only
+// on the rules' own fixtures. Each case below breaks one invariant in a
+// copy of the acme estate's templates and expects the rule that encodes it
+// to name the broken resource; the unbroken estate must not have that
+// finding, so the finding is the fault's and nothing else's. The checks
+// that stay in Go (completeness against the manifests, CloudFormation's
+// quotas) are broken the same way below.
 
 // find returns the first resource of stack with type typ that satisfies ok.
-func find(t *testing.T, ts Templates, stack, typ string, ok func(Resource) bool) Resource {
+func find(t *testing.T, a *cfn.Assembly, stack, typ string, ok func(*cfn.Resource) bool) *cfn.Resource {
 	t.Helper()
-	for _, r := range ts.In(stack, typ) {
-		if ok == nil || ok(r) {
-			return r
+	if st := a.Stack(stack); st != nil {
+		for _, r := range st.OfType(typ) {
+			if ok == nil || ok(r) {
+				return r
+			}
 		}
 	}
 	t.Fatalf("%s has no %s to break", stack, typ)
-	return Resource{}
+	return nil
 }
 
-// anyStack returns the first stack, by name, with a resource of typ that
+// anyStack returns the first resource, by stack name, of type typ that
 // satisfies ok.
-func anyStack(t *testing.T, ts Templates, typ string, ok func(Resource) bool) Resource {
+func anyStack(t *testing.T, a *cfn.Assembly, typ string, ok func(*cfn.Resource) bool) *cfn.Resource {
 	t.Helper()
-	for _, r := range ts.All(typ) {
+	for _, r := range a.Resources(typ) {
 		if ok == nil || ok(r) {
 			return r
 		}
 	}
 	t.Fatalf("no %s to break", typ)
-	return Resource{}
-}
-
-func addResource(ts Templates, stack, id string, body map[string]any) {
-	asMap(ts[stack]["Resources"])[id] = body
+	return nil
 }
 
 // keepStatements keeps the statements of a policy document that keep allows.
-func keepStatements(doc any, keep func(statement) bool) {
-	m := asMap(doc)
+func keepStatements(doc any, keep func(st map[string]any) bool) {
+	m := cfn.AsMap(doc)
 	var kept []any
-	for _, st := range statements(doc) {
-		if keep(st) {
-			kept = append(kept, st.body)
+	for _, st := range cfn.AsList(m["Statement"]) {
+		if keep(cfn.AsMap(st)) {
+			kept = append(kept, st)
 		}
 	}
 	m["Statement"] = kept
 }
 
-func hasCondition(key string) func(statement) bool {
-	return func(st statement) bool {
-		_, values := st.conditionValues(key)
-		return len(values) == 0
+// without keeps the statements whose condition does not name key.
+func without(key string) func(map[string]any) bool {
+	return func(st map[string]any) bool {
+		for _, block := range cfn.AsMap(st["Condition"]) {
+			if _, ok := cfn.AsMap(block)[key]; ok {
+				return false
+			}
+		}
+		return true
 	}
 }
 
-func TestInvariantCheckersCatchInjectedFaults(t *testing.T) {
-	s := synth(t, acmeEstate)
-	network := s.NetworkStack()
-	// A production with its own VPC, keys and launch templates.
-	prod := ""
-	for _, stack := range s.Templates.Stacks() {
-		if s.IsProduction(stack) && len(s.Templates.In(stack, "AWS::EC2::VPC")) > 0 &&
-			len(s.Templates.In(stack, "AWS::KMS::Key")) > 0 && len(s.Templates.In(stack, "AWS::EC2::LaunchTemplate")) > 0 {
-			prod = stack
-			break
+// appendStatement adds a statement to a policy document.
+func appendStatement(doc any, st map[string]any) {
+	m := cfn.AsMap(doc)
+	m["Statement"] = append(cfn.AsList(m["Statement"]), st)
+}
+
+// faultyProduction is a production stack of s with its own VPC, keys,
+// launch templates and asset bucket.
+func faultyProduction(t *testing.T, s *Synthesized) string {
+	t.Helper()
+	for _, st := range s.Assembly.Stacks {
+		if s.IsProduction(st.Name) && len(st.OfType("AWS::EC2::VPC")) > 0 &&
+			len(st.OfType("AWS::KMS::Key")) > 0 && len(st.OfType("AWS::EC2::LaunchTemplate")) > 0 {
+			return st.Name
 		}
 	}
-	if prod == "" {
-		t.Fatal("the acme estate has no production with its own VPC, keys and launch templates")
-	}
-	isAsset := func(r Resource) bool {
-		name, _ := r.Props["BucketName"].(string)
-		return strings.Contains(name, "-assets-")
-	}
-	isLogTarget := func(r Resource) bool { _, ok := accessLogTargets(s.Templates)[r.Stack+"/"+r.ID]; return ok }
-	policyOf := func(ts Templates, b Resource) Resource {
-		return find(t, ts, b.Stack, "AWS::S3::BucketPolicy", func(p Resource) bool { id, _ := ref(p.Props["Bucket"]); return id == b.ID })
-	}
-	firstVolume := func(lt Resource) map[string]any {
-		data := asMap(lt.Props["LaunchTemplateData"])
-		return asMap(asMap(asList(data["BlockDeviceMappings"])[0])["Ebs"])
-	}
+	t.Fatal("the acme estate has no production with its own VPC, keys and launch templates")
+	return ""
+}
 
+// inGroup selects the resources of one ResourceGroup.
+func inGroup(group string) func(*cfn.Resource) bool {
+	return func(r *cfn.Resource) bool { tags, _ := r.Tags(); return tags["ResourceGroup"] == group }
+}
+
+// isLogTarget reports whether a bucket receives another bucket's server
+// access logs.
+func isLogTarget(r *cfn.Resource) bool {
+	for _, b := range r.Stack.OfType("AWS::S3::Bucket") {
+		if b.Resolve("LoggingConfiguration.DestinationBucketName") == r {
+			return true
+		}
+	}
+	return false
+}
+
+func policyOf(t *testing.T, a *cfn.Assembly, b *cfn.Resource) *cfn.Resource {
+	return find(t, a, b.Stack.Name, "AWS::S3::BucketPolicy", func(p *cfn.Resource) bool { return p.Resolve("Bucket") == b })
+}
+
+// dataUser is a principal that a key policy lets use the key for data,
+// and the key.
+func dataUser(t *testing.T, a *cfn.Assembly) (*cfn.Resource, string) {
+	t.Helper()
+	for _, p := range a.Policies() {
+		if p.Kind != cfn.Key {
+			continue
+		}
+		for _, st := range p.Statements {
+			if !st.Grants("kms:Decrypt") {
+				continue
+			}
+			for _, who := range slices.Concat(st.Values(nil, "aws:PrincipalArn"), st.Principal.All()) {
+				if who != "*" && !cfn.AccountRoot(who) && strings.Contains(who, ":role/") {
+					return p.Resource, who
+				}
+			}
+		}
+	}
+	t.Fatal("no key policy names a role that uses its key")
+	return nil, ""
+}
+
+func TestRulesCatchInjectedFaults(t *testing.T) {
+	s := synth(t, acmeEstate)
+	network := s.NetworkStack()
+	prod := faultyProduction(t, s)
+	before := rules.Run(s.Assembly)
+
+	const (
+		asset  = "asset-storage" // the asset bucket's ResourceGroup
+		sseKey = "BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault"
+	)
+	// ingress adds an ingress rule to the production's first security group.
+	ingress := func(cidr, protocol string, port float64) func(t *testing.T, d draft, sg *cfn.Resource) string {
+		return func(t *testing.T, d draft, sg *cfn.Resource) string {
+			d.add(prod, "InjectedIngress", map[string]any{"Type": "AWS::EC2::SecurityGroupIngress", "Properties": map[string]any{
+				"GroupId": map[string]any{"Fn::GetAtt": []any{sg.ID, "GroupId"}}, "CidrIp": cidr, "IpProtocol": protocol, "FromPort": port, "ToPort": port}})
+			return prod + "/InjectedIngress"
+		}
+	}
+	// route adds a route to dest to the production's first route table.
+	route := func(dest func(d draft) any) func(t *testing.T, d draft, rt *cfn.Resource) string {
+		return func(t *testing.T, d draft, rt *cfn.Resource) string {
+			d.add(prod, "InjectedRoute", map[string]any{"Type": "AWS::EC2::Route", "Properties": map[string]any{
+				"DestinationCidrBlock": dest(d), "RouteTableId": map[string]any{"Ref": rt.ID}, "TransitGatewayId": "tgw-0123456789abcdef0"}})
+			return prod + "/InjectedRoute"
+		}
+	}
 	cases := []struct {
-		name   string
-		check  invariant
-		inject func(t *testing.T, ts Templates) (want string)
+		name, rule string
+		// The resource to break: the first of type typ in the production
+		// stack (in any stack with anywhere) for which which holds.
+		typ      string
+		which    func(*cfn.Resource) bool
+		anywhere bool
+		// inject breaks the draft and returns the resource the rule must
+		// name, as stack/LogicalId ("": the resource it was given).
+		inject func(t *testing.T, d draft, r *cfn.Resource) string
 	}{
-		{"internet gateway in a production", checkInternetAccessExistsOnlyInManagementFrontEnd, func(t *testing.T, ts Templates) string {
-			addResource(ts, prod, "InjectedIgw", map[string]any{"Type": "AWS::EC2::InternetGateway"})
+		{name: "internet gateway in a production", rule: "RE-NET-001", inject: func(t *testing.T, d draft, _ *cfn.Resource) string {
+			d.add(prod, "InjectedIgw", map[string]any{"Type": "AWS::EC2::InternetGateway"})
 			return prod + "/InjectedIgw"
 		}},
-		{"public subnet in a production", checkInternetAccessExistsOnlyInManagementFrontEnd, func(t *testing.T, ts Templates) string {
-			sn := find(t, ts, prod, "AWS::EC2::Subnet", nil)
-			sn.Props["MapPublicIpOnLaunch"] = true
-			return sn.String() + ": public subnet"
-		}},
-		{"NAT gateway outside the front end", checkInternetAccessExistsOnlyInManagementFrontEnd, func(t *testing.T, ts Templates) string {
-			other := find(t, ts, network, "AWS::EC2::Subnet", func(r Resource) bool { tg, _ := tags(r); return tg["aws-cdk:subnet-name"] != frontEndSubnet })
-			nat := find(t, ts, network, "AWS::EC2::NatGateway", nil)
-			nat.Props["SubnetId"] = map[string]any{"Ref": other.ID}
-			return nat.String() + ": NAT gateway in subnet"
-		}},
-		{"flow log of rejected traffic only", checkEveryVpcHasFlowLogsToAnEncryptedLogGroup, func(t *testing.T, ts Templates) string {
-			fl := find(t, ts, prod, "AWS::EC2::FlowLog", nil)
-			fl.Props["TrafficType"] = "REJECT"
-			return "TrafficType REJECT, want ALL"
-		}},
-		{"flow log group without a key", checkEveryVpcHasFlowLogsToAnEncryptedLogGroup, func(t *testing.T, ts Templates) string {
-			fl := find(t, ts, prod, "AWS::EC2::FlowLog", nil)
-			id, _ := refOrAtt(fl.Props["LogGroupName"])
-			g, _ := ts.Get(prod, id)
-			delete(g.Props, "KmsKeyId")
-			return "has no KmsKeyId"
-		}},
-		{"DNS Firewall rule group that ends by allowing", checkEveryProductionVpcHasAWalledGardenDnsFirewallAndQueryLogs, func(t *testing.T, ts Templates) string {
-			g := find(t, ts, prod, "AWS::Route53Resolver::FirewallRuleGroup", nil)
-			rules := asList(g.Props["FirewallRules"])
-			asMap(rules[len(rules)-1])["Action"] = "ALLOW"
-			return "does not block every other name last: the last rule's action is ALLOW"
-		}},
-		{"DNS Firewall whose last rule blocks one name", checkEveryProductionVpcHasAWalledGardenDnsFirewallAndQueryLogs, func(t *testing.T, ts Templates) string {
-			l := find(t, ts, prod, "AWS::Route53Resolver::FirewallDomainList", func(r Resource) bool { return contains(strs(r.Props["Domains"]), "*") })
-			l.Props["Domains"] = []any{"evil.example"}
-			return "the last rule blocks [evil.example], not every name (*)"
-		}},
-		{"VPC without a DNS Firewall", checkEveryProductionVpcHasAWalledGardenDnsFirewallAndQueryLogs, func(t *testing.T, ts Templates) string {
-			a := find(t, ts, prod, "AWS::Route53Resolver::FirewallRuleGroupAssociation", nil)
-			delete(asMap(ts[prod]["Resources"]), a.ID)
-			return "no DNS Firewall rule group associated"
-		}},
-		{"DNS queries not logged", checkEveryProductionVpcHasAWalledGardenDnsFirewallAndQueryLogs, func(t *testing.T, ts Templates) string {
-			a := find(t, ts, prod, "AWS::Route53Resolver::ResolverQueryLoggingConfigAssociation", nil)
-			delete(asMap(ts[prod]["Resources"]), a.ID)
-			return "DNS queries not logged"
-		}},
-		{"DNS query log group without a key", checkEveryProductionVpcHasAWalledGardenDnsFirewallAndQueryLogs, func(t *testing.T, ts Templates) string {
-			g := find(t, ts, prod, "AWS::Logs::LogGroup", func(r Resource) bool {
-				n, _ := r.Props["LogGroupName"].(string)
-				return strings.HasSuffix(n, "/dns-queries")
+		{name: "public subnet in a production", rule: "RE-NET-002", typ: "AWS::EC2::Subnet", inject: set("MapPublicIpOnLaunch", true)},
+		{name: "default route in a production", rule: "RE-NET-003", typ: "AWS::EC2::RouteTable",
+			inject: route(func(draft) any { return "0.0.0.0/0" })},
+		{name: "route to another production's range", rule: "RE-NET-013", typ: "AWS::EC2::RouteTable", inject: route(func(d draft) any {
+			return anyStack(t, d.Assembly, "AWS::EC2::VPC", func(r *cfn.Resource) bool { return r.Stack.Name != prod && r.Stack.Name != network }).Properties["CidrBlock"]
+		})},
+		{name: "NAT gateway outside the front end", rule: "RE-NET-004", typ: "AWS::EC2::NatGateway", anywhere: true, inject: func(t *testing.T, d draft, nat *cfn.Resource) string {
+			other := find(t, d.Assembly, network, "AWS::EC2::Subnet", func(r *cfn.Resource) bool {
+				tags, _ := r.Tags()
+				return tags["aws-cdk:subnet-name"] != "front-end"
 			})
-			delete(g.Props, "KmsKeyId")
-			return "log group " + g.ID + " has no KmsKeyId"
+			nat.Properties["SubnetId"] = map[string]any{"Ref": other.ID}
+			return ""
 		}},
-		{"key without rotation", checkKmsKeysRotateAndAreRetained, func(t *testing.T, ts Templates) string {
-			k := find(t, ts, prod, "AWS::KMS::Key", nil)
-			k.Props["EnableKeyRotation"] = false
-			return k.String() + ": EnableKeyRotation"
+		{name: "flow log of rejected traffic only", rule: "RE-AUD-003", typ: "AWS::EC2::FlowLog", inject: set("TrafficType", "REJECT")},
+		{name: "flow log group without a key", rule: "RE-AUD-003", typ: "AWS::EC2::FlowLog", inject: func(t *testing.T, d draft, fl *cfn.Resource) string {
+			g := fl.Resolve("LogGroupName")
+			if g == nil {
+				g = fl.Resolve("LogDestination")
+			}
+			delete(g.Properties, "KmsKeyId")
+			return fl.Resolve("ResourceId").String()
 		}},
-		{"key deleted with the stack", checkKmsKeysRotateAndAreRetained, func(t *testing.T, ts Templates) string {
-			k := find(t, ts, prod, "AWS::KMS::Key", nil)
-			k.Body["DeletionPolicy"] = "Delete"
-			return k.String() + ": DeletionPolicy is Delete"
-		}},
-		{"key policy grants kms:*", checkKmsKeyPoliciesNeverGrantEverythingNorMixAdministrationWithUse, func(t *testing.T, ts Templates) string {
-			k := find(t, ts, prod, "AWS::KMS::Key", nil)
-			doc := asMap(k.Props["KeyPolicy"])
-			doc["Statement"] = append(asList(doc["Statement"]), map[string]any{"Sid": "Injected", "Effect": "Allow", "Action": "kms:*", "Principal": map[string]any{"AWS": "*"}, "Resource": "*"})
-			return `statement "Injected" allows "kms:*"`
-		}},
-		{"key users may also administer", checkKmsKeyPoliciesNeverGrantEverythingNorMixAdministrationWithUse, func(t *testing.T, ts Templates) string {
-			var users []string
-			k := anyStack(t, ts, "AWS::KMS::Key", func(r Resource) bool {
-				for _, st := range statements(r.Props["KeyPolicy"]) {
-					if st.covers(dataActions...) && len(st.principalPatterns()) > 0 {
-						users = st.principalPatterns()
-						return true
-					}
-				}
-				return false
+		{name: "DNS Firewall rule group that ends by allowing", rule: "RE-NET-014", typ: "AWS::Route53Resolver::FirewallRuleGroup",
+			inject: lastDNSRule(func(rule map[string]any) { rule["Action"] = "ALLOW" })},
+		{name: "DNS Firewall that answers blocked names with an override", rule: "RE-NET-014", typ: "AWS::Route53Resolver::FirewallRuleGroup",
+			inject: lastDNSRule(func(rule map[string]any) { rule["BlockResponse"] = "OVERRIDE" })},
+		{name: "DNS Firewall whose last rule blocks one name", rule: "RE-NET-014", typ: "AWS::Route53Resolver::FirewallRuleGroup", inject: func(t *testing.T, d draft, g *cfn.Resource) string {
+			l := find(t, d.Assembly, prod, "AWS::Route53Resolver::FirewallDomainList", func(r *cfn.Resource) bool {
+				return slices.Contains(r.Stack.Strings(r.Properties["Domains"]), "*")
 			})
-			doc := asMap(k.Props["KeyPolicy"])
-			doc["Statement"] = append(asList(doc["Statement"]), map[string]any{
+			l.Properties["Domains"] = []any{"evil.example"}
+			return ""
+		}},
+		{name: "VPC without a DNS Firewall", rule: "RE-NET-014", typ: "AWS::Route53Resolver::FirewallRuleGroupAssociation", inject: func(t *testing.T, d draft, a *cfn.Resource) string {
+			delete(cfn.AsMap(a.Stack.Raw["Resources"]), a.ID)
+			return a.Resolve("VpcId").String()
+		}},
+		{name: "DNS queries not logged", rule: "RE-NET-015", typ: "AWS::Route53Resolver::ResolverQueryLoggingConfigAssociation", inject: func(t *testing.T, d draft, a *cfn.Resource) string {
+			delete(cfn.AsMap(a.Stack.Raw["Resources"]), a.ID)
+			return a.Resolve("ResourceId").String()
+		}},
+		{name: "DNS query log group without a key", rule: "RE-NET-015", typ: "AWS::Logs::LogGroup", which: func(r *cfn.Resource) bool {
+			return strings.HasSuffix(r.Stack.String(r.Properties["LogGroupName"]), "/dns-queries")
+		}, inject: set("KmsKeyId", nil)},
+		{name: "key without rotation", rule: "RE-KEY-001", typ: "AWS::KMS::Key", inject: set("EnableKeyRotation", false)},
+		{name: "key deleted with the stack", rule: "RE-KEY-002", typ: "AWS::KMS::Key", inject: deleted},
+		{name: "key policy grants kms:*", rule: "RE-KEY-004", typ: "AWS::KMS::Key", inject: func(t *testing.T, d draft, k *cfn.Resource) string {
+			appendStatement(k.Properties["KeyPolicy"], map[string]any{"Sid": "Injected", "Effect": "Allow", "Action": "kms:*",
+				"Principal": map[string]any{"AWS": "*"}, "Resource": "*"})
+			return ""
+		}},
+		{name: "key users may also administer", rule: "RE-KEY-005", inject: func(t *testing.T, d draft, _ *cfn.Resource) string {
+			k, user := dataUser(t, d.Assembly)
+			appendStatement(k.Properties["KeyPolicy"], map[string]any{
 				"Sid": "InjectedAdmins", "Effect": "Allow", "Action": []any{"kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"},
 				"Principal": map[string]any{"AWS": "*"}, "Resource": "*",
-				"Condition": map[string]any{"ArnLike": map[string]any{"aws:PrincipalArn": users[0]}}})
-			return fmt.Sprintf("%s: principal %q administers the key (\"InjectedAdmins\")", k, users[0])
+				"Condition": map[string]any{"ArnLike": map[string]any{"aws:PrincipalArn": user}}})
+			return k.String()
 		}},
-		{"role both administers and uses keys", checkIamRolesNeverBothAdministerAndUseKeys, func(t *testing.T, ts Templates) string {
-			p := anyStack(t, ts, "AWS::IAM::Policy", func(r Resource) bool {
-				for _, st := range statements(r.Props["PolicyDocument"]) {
-					if st.effect == "Allow" && st.covers(dataActions...) {
-						return true
-					}
+		{name: "role both administers and uses keys", rule: "RE-IAM-001", inject: func(t *testing.T, d draft, _ *cfn.Resource) string {
+			for _, p := range d.Policies() {
+				if p.Kind != cfn.Identity || len(p.Roles) == 0 || p.Resource.Type != "AWS::IAM::Policy" ||
+					!slices.ContainsFunc(p.Statements, func(st cfn.Statement) bool { return st.Grants("kms:Decrypt") }) {
+					continue
 				}
-				return false
-			})
-			doc := asMap(p.Props["PolicyDocument"])
-			doc["Statement"] = append(asList(doc["Statement"]), map[string]any{"Sid": "InjectedAdmin", "Effect": "Allow", "Action": "kms:ScheduleKeyDeletion", "Resource": "*"})
-			role, _ := ref(asList(p.Props["Roles"])[0])
-			return p.Stack + "/" + role + ": IAM role both administers keys"
-		}},
-		{"bucket accepts public policies", checkBucketsBlockPublicAccessDenyPlainHttpAndAreRetained, func(t *testing.T, ts Templates) string {
-			b := find(t, ts, prod, "AWS::S3::Bucket", isAsset)
-			asMap(b.Props["PublicAccessBlockConfiguration"])["BlockPublicPolicy"] = false
-			return b.String() + ": PublicAccessBlockConfiguration.BlockPublicPolicy"
-		}},
-		{"bucket deleted with the stack", checkBucketsBlockPublicAccessDenyPlainHttpAndAreRetained, func(t *testing.T, ts Templates) string {
-			b := find(t, ts, prod, "AWS::S3::Bucket", isAsset)
-			b.Body["DeletionPolicy"] = "Delete"
-			return b.String() + ": DeletionPolicy is Delete"
-		}},
-		{"bucket accepts plain HTTP", checkBucketsBlockPublicAccessDenyPlainHttpAndAreRetained, func(t *testing.T, ts Templates) string {
-			b := find(t, ts, prod, "AWS::S3::Bucket", isAsset)
-			keepStatements(policyOf(ts, b).Props["PolicyDocument"], hasCondition("aws:SecureTransport"))
-			return b.String() + ": its bucket policy has no Deny of s3:* when aws:SecureTransport is false"
-		}},
-		{"access log target encrypted with KMS", checkBucketsEncryptWithCustomerManagedKeysExceptAccessLogTargets, func(t *testing.T, ts Templates) string {
-			b := find(t, ts, prod, "AWS::S3::Bucket", isLogTarget)
-			sseDefaults(b)[0]["SSEAlgorithm"] = "aws:kms"
-			return b.String() + ": receives the access logs"
-		}},
-		{"asset bucket with S3-managed keys", checkBucketsEncryptWithCustomerManagedKeysExceptAccessLogTargets, func(t *testing.T, ts Templates) string {
-			b := find(t, ts, prod, "AWS::S3::Bucket", isAsset)
-			d := sseDefaults(b)[0]
-			d["SSEAlgorithm"] = "AES256"
-			delete(d, "KMSMasterKeyID")
-			return b.String() + ": SSEAlgorithm is AES256"
-		}},
-		{"asset bucket with the AWS-managed key", checkBucketsEncryptWithCustomerManagedKeysExceptAccessLogTargets, func(t *testing.T, ts Templates) string {
-			b := find(t, ts, prod, "AWS::S3::Bucket", isAsset)
-			sseDefaults(b)[0]["KMSMasterKeyID"] = "alias/aws/s3"
-			return b.String() + ": KMSMasterKeyID alias/aws/s3 is not a customer-managed key"
-		}},
-		{"asset bucket takes writes with any key", checkAssetBucketsDenyWritesWithoutTheAssetKeyAndAccessOutsideTheVpc, func(t *testing.T, ts Templates) string {
-			b := find(t, ts, prod, "AWS::S3::Bucket", isAsset)
-			keepStatements(policyOf(ts, b).Props["PolicyDocument"], hasCondition("s3:x-amz-server-side-encryption-aws-kms-key-id"))
-			return b.String() + ": no Deny of s3:PutObject"
-		}},
-		{"asset bucket open outside the VPC", checkAssetBucketsDenyWritesWithoutTheAssetKeyAndAccessOutsideTheVpc, func(t *testing.T, ts Templates) string {
-			b := find(t, ts, prod, "AWS::S3::Bucket", isAsset)
-			keepStatements(policyOf(ts, b).Props["PolicyDocument"], hasCondition("aws:SourceVpce"))
-			return b.String() + ": no Deny of object reads"
-		}},
-		{"SSH from the internet", checkNoSecurityGroupAdmitsTheInternetOrSshOrRdp, func(t *testing.T, ts Templates) string {
-			sg := find(t, ts, prod, "AWS::EC2::SecurityGroup", nil)
-			addResource(ts, prod, "InjectedSsh", map[string]any{"Type": "AWS::EC2::SecurityGroupIngress", "Properties": map[string]any{
-				"GroupId": map[string]any{"Fn::GetAtt": []any{sg.ID, "GroupId"}}, "CidrIp": "0.0.0.0/0", "IpProtocol": "tcp", "FromPort": 22.0, "ToPort": 22.0}})
-			return prod + "/InjectedSsh (AWS::EC2::SecurityGroupIngress): ingress from anywhere"
-		}},
-		{"all traffic from a private range", checkNoSecurityGroupAdmitsTheInternetOrSshOrRdp, func(t *testing.T, ts Templates) string {
-			sg := find(t, ts, prod, "AWS::EC2::SecurityGroup", nil)
-			sg.Props["SecurityGroupIngress"] = append(asList(sg.Props["SecurityGroupIngress"]), map[string]any{"CidrIp": "10.0.0.0/8", "IpProtocol": "-1"})
-			return sg.String() + " SecurityGroupIngress[" + fmt.Sprint(len(asList(sg.Props["SecurityGroupIngress"]))-1) + "]: admits port 3389"
-		}},
-		{"IMDSv1", checkLaunchTemplatesRequireImdsv2NoPublicIpAndEncryptedVolumes, func(t *testing.T, ts Templates) string {
-			lt := find(t, ts, prod, "AWS::EC2::LaunchTemplate", nil)
-			asMap(asMap(lt.Props["LaunchTemplateData"])["MetadataOptions"])["HttpTokens"] = "optional"
-			return lt.String() + ": MetadataOptions.HttpTokens is optional"
-		}},
-		{"public IP on render nodes", checkLaunchTemplatesRequireImdsv2NoPublicIpAndEncryptedVolumes, func(t *testing.T, ts Templates) string {
-			lt := find(t, ts, prod, "AWS::EC2::LaunchTemplate", nil)
-			data := asMap(lt.Props["LaunchTemplateData"])
-			data["NetworkInterfaces"] = []any{map[string]any{"DeviceIndex": 0.0, "AssociatePublicIpAddress": true}}
-			return lt.String() + ": NetworkInterfaces[0] associates a public IP"
-		}},
-		{"unencrypted root volume", checkLaunchTemplatesRequireImdsv2NoPublicIpAndEncryptedVolumes, func(t *testing.T, ts Templates) string {
-			lt := find(t, ts, prod, "AWS::EC2::LaunchTemplate", nil)
-			firstVolume(lt)["Encrypted"] = false
-			return lt.String() + ": BlockDeviceMappings[0]"
-		}},
-		{"root volume with the AWS-managed key", checkLaunchTemplatesRequireImdsv2NoPublicIpAndEncryptedVolumes, func(t *testing.T, ts Templates) string {
-			lt := find(t, ts, prod, "AWS::EC2::LaunchTemplate", nil)
-			firstVolume(lt)["KmsKeyId"] = "alias/aws/ebs"
-			return "KmsKeyId alias/aws/ebs is not a customer-managed key"
-		}},
-		{"single-region trail", checkCloudTrailIsMultiRegionValidatedAndEncrypted, func(t *testing.T, ts Templates) string {
-			tr := anyStack(t, ts, "AWS::CloudTrail::Trail", nil)
-			tr.Props["IsMultiRegionTrail"] = false
-			return tr.String() + ": IsMultiRegionTrail is false"
-		}},
-		{"untagged bucket", checkTaggableResourcesCarryTheStudioTags, func(t *testing.T, ts Templates) string {
-			b := find(t, ts, prod, "AWS::S3::Bucket", isAsset)
-			delete(b.Props, "Tags")
-			return b.Stack + "/" + b.ID + ": no Studio, no Production"
-		}},
-		{"unknown resource group", checkTaggableResourcesCarryTheStudioTags, func(t *testing.T, ts Templates) string {
-			b := find(t, ts, prod, "AWS::S3::Bucket", isAsset)
-			b.Props["Tags"] = []any{
-				map[string]any{"Key": "Studio", "Value": s.studio()}, map[string]any{"Key": "Production", "Value": strings.TrimPrefix(prod, s.studio()+"-")},
-				map[string]any{"Key": "Tier", "Value": "1"}, map[string]any{"Key": "CostCentre", "Value": "x"}, map[string]any{"Key": "Owner", "Value": "x@example.com"}, map[string]any{"Key": "ResourceGroup", "Value": "misc"}}
-			return b.Stack + "/" + b.ID + `: ResourceGroup "misc" is not one of`
-		}},
-		{"stack over the resource limit", checkTemplatesStayWithinCloudFormationLimits, func(t *testing.T, ts Templates) string {
-			for i := 0; i < maxResources; i++ {
-				addResource(ts, prod, fmt.Sprintf("Injected%d", i), map[string]any{"Type": "AWS::CloudFormation::WaitConditionHandle"})
+				appendStatement(p.Resource.Properties["PolicyDocument"], map[string]any{"Sid": "InjectedAdmin", "Effect": "Allow",
+					"Action": "kms:ScheduleKeyDeletion", "Resource": "*"})
+				return p.Roles[0].String()
 			}
-			return fmt.Sprintf("%s: %d resources", prod, len(asMap(ts[prod]["Resources"])))
+			t.Fatal("no role policy uses a key to break")
+			return ""
 		}},
-		{"production without launch templates", checkEveryProductionHasLaunchTemplates, func(t *testing.T, ts Templates) string {
-			for _, lt := range ts.In(prod, "AWS::EC2::LaunchTemplate") {
-				delete(asMap(ts[prod]["Resources"]), lt.ID)
+		{name: "bucket accepts public policies", rule: "RE-STO-001", typ: "AWS::S3::Bucket", which: inGroup(asset),
+			inject: set("PublicAccessBlockConfiguration.BlockPublicPolicy", false)},
+		{name: "bucket accepts plain HTTP", rule: "RE-STO-002", typ: "AWS::S3::Bucket", which: inGroup(asset), inject: withoutStatements("aws:SecureTransport")},
+		{name: "access log target encrypted with KMS", rule: "RE-STO-003", typ: "AWS::S3::Bucket", which: isLogTarget,
+			inject: set(sseKey+".SSEAlgorithm", "aws:kms")},
+		{name: "asset bucket with S3-managed keys", rule: "RE-STO-003", typ: "AWS::S3::Bucket", which: inGroup(asset), inject: func(t *testing.T, d draft, b *cfn.Resource) string {
+			sse := cfn.AsMap(b.Prop(sseKey))
+			sse["SSEAlgorithm"] = "AES256"
+			delete(sse, "KMSMasterKeyID")
+			return ""
+		}},
+		{name: "asset bucket with the AWS-managed key", rule: "RE-STO-003", typ: "AWS::S3::Bucket", which: inGroup(asset),
+			inject: set(sseKey+".KMSMasterKeyID", "alias/aws/s3")},
+		{name: "asset bucket takes writes with any key", rule: "RE-STO-004", typ: "AWS::S3::Bucket", which: inGroup(asset),
+			inject: withoutStatements("s3:x-amz-server-side-encryption-aws-kms-key-id")},
+		{name: "asset bucket open outside the VPC", rule: "RE-STO-005", typ: "AWS::S3::Bucket", which: inGroup(asset), inject: withoutStatements("aws:SourceVpce")},
+		{name: "bucket deleted with the stack", rule: "RE-STO-006", typ: "AWS::S3::Bucket", which: inGroup(asset), inject: deleted},
+		{name: "SSH from the internet", rule: "RE-NET-007", typ: "AWS::EC2::SecurityGroup", inject: ingress("0.0.0.0/0", "tcp", 22)},
+		{name: "SSH from a private range", rule: "RE-NET-008", typ: "AWS::EC2::SecurityGroup", inject: ingress("10.0.0.0/8", "tcp", 22)},
+		{name: "all traffic from a private range", rule: "RE-NET-008", typ: "AWS::EC2::SecurityGroup", inject: func(t *testing.T, d draft, sg *cfn.Resource) string {
+			sg.Properties["SecurityGroupIngress"] = append(cfn.AsList(sg.Properties["SecurityGroupIngress"]), map[string]any{"CidrIp": "10.0.0.0/8", "IpProtocol": "-1"})
+			return ""
+		}},
+		{name: "IMDSv1", rule: "RE-RND-001", typ: "AWS::EC2::LaunchTemplate", inject: set("LaunchTemplateData.MetadataOptions.HttpTokens", "optional")},
+		{name: "public IP on render nodes", rule: "RE-RND-002", typ: "AWS::EC2::LaunchTemplate", inject: set("LaunchTemplateData.NetworkInterfaces",
+			[]any{map[string]any{"DeviceIndex": 0.0, "AssociatePublicIpAddress": true}})},
+		{name: "unencrypted root volume", rule: "RE-RND-004", typ: "AWS::EC2::LaunchTemplate", inject: set("LaunchTemplateData.BlockDeviceMappings[0].Ebs.Encrypted", false)},
+		{name: "root volume with the AWS-managed key", rule: "RE-RND-004", typ: "AWS::EC2::LaunchTemplate",
+			inject: set("LaunchTemplateData.BlockDeviceMappings[0].Ebs.KmsKeyId", "alias/aws/ebs")},
+		{name: "single-region trail", rule: "RE-AUD-001", typ: "AWS::CloudTrail::Trail", anywhere: true, inject: set("IsMultiRegionTrail", false)},
+		{name: "trail with the AWS-managed key", rule: "RE-AUD-002", typ: "AWS::CloudTrail::Trail", anywhere: true, inject: set("KMSKeyId", nil)},
+		{name: "untagged bucket", rule: "RE-TAG-001", typ: "AWS::S3::Bucket", which: inGroup(asset), inject: set("Tags", nil)},
+		{name: "unknown resource group", rule: "RE-TAG-001", typ: "AWS::S3::Bucket", which: inGroup(asset), inject: func(t *testing.T, d draft, b *cfn.Resource) string {
+			for _, tag := range cfn.AsList(b.Properties["Tags"]) {
+				if m := cfn.AsMap(tag); m["Key"] == "ResourceGroup" {
+					m["Value"] = "misc"
+				}
 			}
-			return prod + ": production stack without a render launch template"
+			return ""
 		}},
+		{name: "render nodes launched untagged", rule: "RE-TAG-002", typ: "AWS::EC2::LaunchTemplate", inject: set("LaunchTemplateData.TagSpecifications", nil)},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			broken := *s
-			broken.Templates = clone(s.Templates)
-			want := tc.inject(t, broken.Templates)
-			quiet := func(string, ...any) {}
-			before := strings.Join(tc.check(s, quiet), "\n")
-			if strings.Contains(before, want) {
-				t.Fatalf("the unbroken estate already reports %q; the case proves nothing:\n%s", want, before)
+			rule, ok := rules.Lookup(tc.rule)
+			if !ok {
+				t.Fatalf("no rule %s", tc.rule)
 			}
-			after := strings.Join(tc.check(&broken, quiet), "\n")
-			if !strings.Contains(after, want) {
-				t.Errorf("after breaking the rule, want a finding containing %q; got:\n%s", want, after)
+			d := newDraft(t, s.Assembly)
+			var r *cfn.Resource
+			switch {
+			case tc.typ == "":
+			case tc.anywhere:
+				r = anyStack(t, d.Assembly, tc.typ, tc.which)
+			default:
+				r = find(t, d.Assembly, prod, tc.typ, tc.which)
+			}
+			want := tc.inject(t, d, r)
+			if want == "" {
+				want = r.String()
+			}
+			if got := findingsAt(before, tc.rule, want); len(got) > 0 {
+				t.Fatalf("the unbroken estate already has %s at %s; the case proves nothing:\n%s", tc.rule, want, strings.Join(got, "\n"))
+			}
+			after := rules.Run(d.assemble(t), rule)
+			if len(findingsAt(after, tc.rule, want)) == 0 {
+				var got []string
+				for _, f := range after {
+					got = append(got, f.String())
+				}
+				t.Errorf("after breaking the template, want %s to name %s; it found:\n%s", tc.rule, want, strings.Join(got, "\n"))
+			}
+		})
+	}
+}
+
+// set sets the property at a dotted path of the resource to break (nil
+// deletes it); the path's parents must exist.
+func set(path string, v any) func(t *testing.T, d draft, r *cfn.Resource) string {
+	return func(t *testing.T, d draft, r *cfn.Resource) string {
+		parent, key := "", path
+		if i := strings.LastIndex(path, "."); i >= 0 {
+			parent, key = path[:i], path[i+1:]
+		}
+		m := cfn.AsMap(r.Prop(parent))
+		if m == nil {
+			t.Fatalf("%s has no %s to break", r, parent)
+		}
+		if v == nil {
+			delete(m, key)
+		} else {
+			m[key] = v
+		}
+		return ""
+	}
+}
+
+// lastDNSRule edits the last rule (the highest priority number) of a DNS
+// Firewall rule group.
+func lastDNSRule(edit func(rule map[string]any)) func(t *testing.T, d draft, g *cfn.Resource) string {
+	return func(t *testing.T, d draft, g *cfn.Resource) string {
+		var last map[string]any
+		for _, r := range cfn.AsList(g.Properties["FirewallRules"]) {
+			p, _ := cfn.Number(cfn.AsMap(r)["Priority"])
+			if lp, _ := cfn.Number(last["Priority"]); last == nil || p > lp {
+				last = cfn.AsMap(r)
+			}
+		}
+		if last == nil {
+			t.Fatalf("%s has no rules to break", g)
+		}
+		edit(last)
+		return ""
+	}
+}
+
+// deleted makes the stack delete the resource with itself.
+func deleted(t *testing.T, d draft, r *cfn.Resource) string {
+	body(r)["DeletionPolicy"] = "Delete"
+	return ""
+}
+
+// withoutStatements drops the statements of the bucket's policy whose
+// condition names key.
+func withoutStatements(key string) func(t *testing.T, d draft, b *cfn.Resource) string {
+	return func(t *testing.T, d draft, b *cfn.Resource) string {
+		keepStatements(policyOf(t, d.Assembly, b).Properties["PolicyDocument"], without(key))
+		return ""
+	}
+}
+
+// findingsAt are the findings of rule at resource (stack/LogicalId).
+func findingsAt(fs []rules.Finding, rule, resource string) []string {
+	var out []string
+	for _, f := range fs {
+		if f.Rule == rule && f.Stack+"/"+f.LogicalID == resource {
+			out = append(out, f.String())
+		}
+	}
+	return out
+}
+
+// The Go checks that no rule can express must be able to fail too.
+func TestCompletenessAndQuotaChecksCatchInjectedFaults(t *testing.T) {
+	s := synth(t, acmeEstate)
+	prod := faultyProduction(t, s)
+	cases := []struct {
+		name   string
+		check  invariant
+		inject func(t *testing.T, d draft) (want string)
+	}{
+		{"stack over the resource limit", checkTemplatesStayWithinCloudFormationLimits, func(t *testing.T, d draft) string {
+			for i := range maxResources {
+				d.add(prod, fmt.Sprintf("Injected%d", i), map[string]any{"Type": "AWS::CloudFormation::WaitConditionHandle"})
+			}
+			return fmt.Sprintf("%s: %d resources", prod, len(d.Stack(prod).Resources)+maxResources)
+		}},
+		{"production without launch templates", checkEveryProductionIsBuiltAsItsManifestAsks, func(t *testing.T, d draft) string {
+			for _, lt := range d.Stack(prod).OfType("AWS::EC2::LaunchTemplate") {
+				delete(cfn.AsMap(d.Stack(prod).Raw["Resources"]), lt.ID)
+			}
+			return prod + ": production stack without a render launch template"
+		}},
+		{"production without its asset bucket", checkEveryProductionIsBuiltAsItsManifestAsks, func(t *testing.T, d draft) string {
+			b := find(t, d.Assembly, prod, "AWS::S3::Bucket", inGroup("asset-storage"))
+			delete(cfn.AsMap(d.Stack(prod).Raw["Resources"]), b.ID)
+			return prod + ": 0 asset buckets"
+		}},
+		{"production missing", checkEveryProductionIsBuiltAsItsManifestAsks, func(t *testing.T, d draft) string {
+			d.Stacks = slices.DeleteFunc(d.Stacks, func(st *cfn.Stack) bool { return st.Name == prod })
+			return prod + ": production " + strings.TrimPrefix(prod, s.studio()+"-") + " was not synthesized"
+		}},
+	}
+	quiet := func(string, ...any) {}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			d := newDraft(t, s.Assembly)
+			want := tc.inject(t, d)
+			if got := strings.Join(tc.check(s, quiet), "\n"); strings.Contains(got, want) {
+				t.Fatalf("the unbroken estate already reports %q; the case proves nothing:\n%s", want, got)
+			}
+			broken := *s
+			broken.Assembly = d.assemble(t)
+			if got := strings.Join(tc.check(&broken, quiet), "\n"); !strings.Contains(got, want) {
+				t.Errorf("after breaking the estate, want a finding containing %q; got:\n%s", want, got)
 			}
 		})
 	}

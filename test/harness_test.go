@@ -1,12 +1,10 @@
 package test
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -14,38 +12,31 @@ import (
 
 	"github.com/renderenv/renderenv/internal/cdktest"
 	"github.com/renderenv/renderenv/internal/cfn"
-
 	"github.com/renderenv/renderenv/internal/estate"
 	"github.com/renderenv/renderenv/internal/estategen"
-	"github.com/renderenv/renderenv/internal/evidence"
 	"github.com/renderenv/renderenv/internal/fixtures"
 	"github.com/renderenv/renderenv/internal/manifest"
+	"github.com/renderenv/renderenv/internal/names"
 )
 
 func TestMain(m *testing.M) { cdktest.Main(m) }
 
-// Templates are the synthesized CloudFormation templates of one estate:
-// stack name to the parsed template JSON.
-type Templates map[string]map[string]any
-
 // Synthesized is one estate after synthesis. Tests must not modify it: it is
-// shared by every test of the binary (use clone for a modified copy).
+// shared by every test of the binary (see draft for a modified copy).
 type Synthesized struct {
-	Name      string
-	Templates Templates
-	Raw       map[string][]byte // the template files as written
-	Manifests *manifest.Estate  // the input, for what only manifests know
+	Name string
+	// Assembly is the cloud assembly as internal/cfn reads it: every stack
+	// with its account, region, tags and dependencies from manifest.json.
+	Assembly *cfn.Assembly
+	// Raw are the template files as written, by stack name, for the tests
+	// that compare them as text: the snapshots (normalised and diffed) and
+	// selective synthesis (byte for byte).
+	Raw       map[string][]byte
+	Manifests *manifest.Estate // the input, for what only manifests know
 	Elapsed   time.Duration
 	// Findings are the unsuppressed cdk-nag findings (with estateSpec.nag):
 	// the app refuses to synthesize when there is one.
 	Findings []estate.Finding
-	// DependsOn maps each stack to the stacks it declares a deploy-time
-	// dependency on (manifest.json `dependencies`, assets left out).
-	DependsOn map[string][]string
-	// Assembly is the cloud assembly as internal/cfn reads it, with each
-	// stack's account and region from manifest.json. Tests must not modify
-	// it either (access.Fresh makes a copy).
-	Assembly *cfn.Assembly
 }
 
 // estateSpec names an estate to synthesize.
@@ -78,11 +69,14 @@ func generatedEstate(n, accounts int) estateSpec {
 	}
 }
 
-// The estates the invariant and reachability tests read.
-var (
-	invariantEstates    = []estateSpec{acmeEstate, generatedEstate(30, 2)}
-	reachabilityEstates = []estateSpec{acmeEstate, generatedEstate(24, 3)}
-)
+// generated is the one generated estate with an organization that the
+// tests of the binary share: every tier and isolation shape across three
+// shared accounts (three pools). It is synthesized once per test binary.
+var generated = generatedEstate(30, 3)
+
+// checkedEstates are the estates the rule, completeness and reachability
+// tests all read.
+var checkedEstates = []estateSpec{acmeEstate, generated}
 
 type cacheEntry struct {
 	once   sync.Once
@@ -117,7 +111,7 @@ func synth(t testing.TB, spec estateSpec) *Synthesized {
 		e.result, e.err = synthesize(t, spec)
 		if e.err == nil {
 			e.result.Elapsed = time.Since(start)
-			t.Logf("synthesized the %s estate: %d stacks in %s", spec.name, len(e.result.Templates), e.result.Elapsed.Round(time.Millisecond))
+			t.Logf("synthesized the %s estate: %d stacks in %s", spec.name, len(e.result.Assembly.Stacks), e.result.Elapsed.Round(time.Millisecond))
 		}
 	})
 	if e.err != nil {
@@ -170,23 +164,39 @@ func synthesize(t testing.TB, spec estateSpec) (*Synthesized, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Manifests is the whole estate, also when spec.only narrows what is built.
-	s := &Synthesized{Name: spec.name, Templates: Templates{}, Raw: map[string][]byte{}, Manifests: e,
-		Findings: findings, DependsOn: map[string][]string{}}
-	stacks, err := evidence.ReadStacks(out)
+	a, err := cfn.ReadAssembly(out)
 	if err != nil {
 		return nil, err
 	}
-	for _, st := range stacks {
-		s.Templates[st.Name], s.Raw[st.Name], s.DependsOn[st.Name] = st.Template, st.Raw, st.DependsOn
-	}
-	if len(stacks) == 0 {
-		return nil, errors.New("synthesis wrote no templates")
-	}
-	if s.Assembly, err = cfn.ReadAssembly(out); err != nil {
+	raw, err := templateFiles(out)
+	if err != nil {
 		return nil, err
 	}
+	// Manifests is the whole estate, also when spec.only narrows what is built.
+	s := &Synthesized{Name: spec.name, Assembly: a, Raw: map[string][]byte{}, Manifests: e, Findings: findings}
+	for _, st := range a.Stacks {
+		s.Raw[st.Name] = raw[filepath.Base(st.TemplateFile)]
+	}
 	return s, nil
+}
+
+// templateFiles reads every template file of the cloud assembly in dir and
+// of the assemblies nested in it (a pipeline's stages), by file name. The
+// bytes are for the tests that compare templates as text; everything else
+// reads the cfn model.
+func templateFiles(dir string) (map[string][]byte, error) {
+	out := map[string][]byte{}
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".template.json") {
+			return err
+		}
+		if _, dup := out[d.Name()]; dup {
+			return fmt.Errorf("two template files are named %s", d.Name())
+		}
+		out[d.Name()], err = os.ReadFile(path)
+		return err
+	})
+	return out, err
 }
 
 // protect runs f and turns a panic (a failing jsii call panics with the
@@ -219,13 +229,18 @@ func eachEstate(t *testing.T, specs []estateSpec, f func(t *testing.T, s *Synthe
 
 // --- Reading templates -----------------------------------------------------
 
-// Stack kinds, by the stack names of internal/estate/names.go.
 func (s *Synthesized) studio() string { return s.Manifests.Studio.Studio }
+
+// names are the estate's fixed names (stacks, roles, buckets).
+func (s *Synthesized) names() names.Names {
+	st := &s.Manifests.Studio
+	return names.Names{Studio: st.Studio, Region: st.Region, LogArchive: st.LogArchive()}
+}
 
 // IsProduction reports whether stack is a production's own stack.
 func (s *Synthesized) IsProduction(stack string) bool {
 	for _, p := range s.Manifests.Productions {
-		if stack == s.studio()+"-"+p.Name {
+		if stack == s.names().ProductionStack(p.Name) {
 			return true
 		}
 	}
@@ -233,298 +248,76 @@ func (s *Synthesized) IsProduction(stack string) bool {
 }
 
 // NetworkStack is the management account's hub stack.
-func (s *Synthesized) NetworkStack() string { return s.studio() + "-network" }
+func (s *Synthesized) NetworkStack() string { return s.names().NetworkStack() }
 
 // Stacks returns the stack names, sorted.
-func (ts Templates) Stacks() []string {
-	out := make([]string, 0, len(ts))
-	for name := range ts {
-		out = append(out, name)
-	}
-	sort.Strings(out)
-	return out
-}
-
-// Resource is one resource of one template.
-type Resource struct {
-	Stack, ID, Type string
-	Body            map[string]any // the whole resource: Type, Properties, DeletionPolicy...
-	Props           map[string]any
-}
-
-func (r Resource) String() string { return r.Stack + "/" + r.ID + " (" + r.Type + ")" }
-
-// resources returns the resources of one template, sorted by logical id.
-func resources(stack string, tpl map[string]any) []Resource {
-	rs, _ := tpl["Resources"].(map[string]any)
-	ids := make([]string, 0, len(rs))
-	for id := range rs {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	out := make([]Resource, 0, len(ids))
-	for _, id := range ids {
-		body, _ := rs[id].(map[string]any)
-		typ, _ := body["Type"].(string)
-		props, _ := body["Properties"].(map[string]any)
-		if props == nil {
-			props = map[string]any{}
-		}
-		out = append(out, Resource{Stack: stack, ID: id, Type: typ, Body: body, Props: props})
+func (s *Synthesized) Stacks() []string {
+	out := make([]string, 0, len(s.Assembly.Stacks))
+	for _, st := range s.Assembly.Stacks {
+		out = append(out, st.Name)
 	}
 	return out
 }
 
-// All returns every resource of every template, optionally only of the
-// given types, in stack then logical id order.
-func (ts Templates) All(types ...string) []Resource {
-	var out []Resource
-	for _, stack := range ts.Stacks() {
-		for _, r := range resources(stack, ts[stack]) {
-			if len(types) == 0 || contains(types, r.Type) {
-				out = append(out, r)
-			}
-		}
-	}
-	return out
-}
+// Has reports whether the estate has a stack named name.
+func (s *Synthesized) Has(name string) bool { return s.Assembly.Stack(name) != nil }
 
-// In returns the resources of one stack, optionally of the given types.
-func (ts Templates) In(stack string, types ...string) []Resource {
-	var out []Resource
-	for _, r := range resources(stack, ts[stack]) {
-		if len(types) == 0 || contains(types, r.Type) {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
-// Get returns one resource of one stack.
-func (ts Templates) Get(stack, id string) (Resource, bool) {
-	rs, _ := ts[stack]["Resources"].(map[string]any)
-	body, ok := rs[id].(map[string]any)
-	if !ok {
-		return Resource{}, false
-	}
-	typ, _ := body["Type"].(string)
-	props, _ := body["Properties"].(map[string]any)
-	if props == nil {
-		props = map[string]any{}
-	}
-	return Resource{Stack: stack, ID: id, Type: typ, Body: body, Props: props}, true
-}
-
-func contains[T comparable](list []T, v T) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}
-
-// ref returns X of {"Ref": X}.
-func ref(v any) (string, bool) {
-	m, ok := v.(map[string]any)
-	if !ok || len(m) != 1 {
-		return "", false
-	}
-	id, ok := m["Ref"].(string)
-	return id, ok
-}
-
-// getAtt returns X and A of {"Fn::GetAtt": [X, A]}.
-func getAtt(v any) (string, string, bool) {
-	m, ok := v.(map[string]any)
-	if !ok || len(m) != 1 {
-		return "", "", false
-	}
-	l, ok := m["Fn::GetAtt"].([]any)
-	if !ok || len(l) != 2 {
-		return "", "", false
-	}
-	id, ok1 := l[0].(string)
-	attr, ok2 := l[1].(string)
-	return id, attr, ok1 && ok2
-}
-
-// refOrAtt returns the logical id a Ref or GetAtt points at.
-func refOrAtt(v any) (string, bool) {
-	if id, ok := ref(v); ok {
-		return id, true
-	}
-	id, _, ok := getAtt(v)
-	return id, ok
-}
-
-// asList returns v as a list: a single value is a list of one.
-func asList(v any) []any {
-	switch t := v.(type) {
-	case nil:
+// In returns the resources of one stack of the given types (every resource
+// when none is given); none when there is no such stack.
+func (s *Synthesized) In(stack string, types ...string) []*cfn.Resource {
+	st := s.Assembly.Stack(stack)
+	switch {
+	case st == nil:
 		return nil
-	case []any:
-		return t
-	default:
-		return []any{t}
+	case len(types) == 0:
+		return st.All()
 	}
+	return st.OfType(types...)
 }
 
-// strs returns the string elements of v (a string or a list).
-func strs(v any) []string {
-	var out []string
-	for _, x := range asList(v) {
-		if s, ok := x.(string); ok {
-			out = append(out, s)
-		}
-	}
-	return out
+// draft is a copy of an assembly that a test may break: its resources'
+// properties may be changed in place (the model shares them with the
+// templates), and resources added to or deleted from a stack's template
+// (cfn.Stack.Raw) or their DeletionPolicy changed through body. assemble
+// reads the edited templates back into a model for the rules.
+type draft struct{ *cfn.Assembly }
+
+// newDraft deep-copies every template of a.
+func newDraft(t testing.TB, a *cfn.Assembly) draft {
+	t.Helper()
+	return draft{reassemble(t, a, cfn.Clone[map[string]any])}
 }
 
-// isTrue accepts true and "true", as CloudFormation does.
-func isTrue(v any) bool {
-	switch t := v.(type) {
-	case bool:
-		return t
-	case string:
-		return strings.EqualFold(t, "true")
-	}
-	return false
+// assemble reads the draft's templates, as edited, into a new assembly.
+func (d draft) assemble(t testing.TB) *cfn.Assembly {
+	t.Helper()
+	return reassemble(t, d.Assembly, func(raw map[string]any) map[string]any { return raw })
 }
 
-// number returns a JSON number (or a numeric string) as a float.
-func number(v any) (float64, bool) {
-	switch t := v.(type) {
-	case float64:
-		return t, true
-	case json.Number:
-		f, err := t.Float64()
-		return f, err == nil
-	case string:
-		var f float64
-		_, err := fmt.Sscan(t, &f)
-		return f, err == nil
+// reassemble parses the templates of a, passed through copy, into a new
+// assembly with the accounts, regions, tags and dependencies of a's stacks.
+func reassemble(t testing.TB, a *cfn.Assembly, copy func(map[string]any) map[string]any) *cfn.Assembly {
+	t.Helper()
+	var stacks []*cfn.Stack
+	for _, st := range a.Stacks {
+		c := cfn.TemplateFromMap(st.Name, copy(st.Raw))
+		c.Account, c.Region, c.Tags, c.Dependencies, c.TemplateFile, c.Size = st.Account, st.Region, st.Tags, st.Dependencies, st.TemplateFile, st.Size
+		stacks = append(stacks, c)
 	}
-	return 0, false
-}
-
-// tags returns the resource's tags, whether written as a list of Key/Value
-// pairs (most types) or as a map (AWS::SSM::Parameter and a few others).
-// Values that are not plain strings (tokens) are recorded as "<token>".
-func tags(r Resource) (map[string]string, bool) {
-	v, ok := r.Props["Tags"]
-	if !ok {
-		return nil, false
-	}
-	out := map[string]string{}
-	switch t := v.(type) {
-	case []any:
-		for _, e := range t {
-			m, _ := e.(map[string]any)
-			k, _ := m["Key"].(string)
-			if k == "" {
-				continue
-			}
-			if s, ok := m["Value"].(string); ok {
-				out[k] = s
-			} else {
-				out[k] = "<token>"
-			}
-		}
-	case map[string]any:
-		for k, val := range t {
-			if s, ok := val.(string); ok {
-				out[k] = s
-			} else {
-				out[k] = "<token>"
-			}
-		}
-	}
-	return out, true
-}
-
-// clone deep-copies parsed templates, for tests that inject faults.
-func clone(ts Templates) Templates {
-	data, err := json.Marshal(ts)
+	out, err := cfn.NewAssembly(stacks...)
 	if err != nil {
-		panic(err)
-	}
-	var out Templates
-	if err := json.Unmarshal(data, &out); err != nil {
-		panic(err)
+		t.Fatal(err)
 	}
 	return out
 }
 
-// follow resolves a value that comes from another stack: an import of an
-// export, or an SSM parameter (a template parameter of type
-// AWS::SSM::Parameter::Value<String> whose Default names an
-// AWS::SSM::Parameter another stack of the estate publishes). It returns the
-// stack and expression the value comes from; a value that is neither is
-// returned as it is. SSM names are per account: the estate's names embed
-// the account where it matters, and a name published twice is an error.
-func (ts Templates) follow(stack string, v any) (string, any, error) {
-	for hop := 0; hop < 8; hop++ {
-		if m, ok := v.(map[string]any); ok && len(m) == 1 {
-			if name, ok := m["Fn::ImportValue"].(string); ok {
-				exp, found := exports(ts)[name]
-				if !found {
-					return stack, v, fmt.Errorf("imports %q, which no stack of the estate exports", name)
-				}
-				stack, v = exp.stack, exp.value
-				continue
-			}
-		}
-		id, ok := ref(v)
-		if !ok {
-			return stack, v, nil
-		}
-		params, _ := ts[stack]["Parameters"].(map[string]any)
-		p, ok := params[id].(map[string]any)
-		if !ok || p["Type"] != "AWS::SSM::Parameter::Value<String>" {
-			return stack, v, nil
-		}
-		name, _ := p["Default"].(string)
-		var found []Resource
-		for _, r := range ts.All("AWS::SSM::Parameter") {
-			if r.Props["Name"] == name {
-				found = append(found, r)
-			}
-		}
-		switch len(found) {
-		case 0:
-			return stack, v, fmt.Errorf("parameter %s reads SSM %q, which no stack of the estate publishes", id, name)
-		case 1:
-			stack, v = found[0].Stack, found[0].Props["Value"]
-		default:
-			return stack, v, fmt.Errorf("parameter %s reads SSM %q, which %s and %s both publish", id, name, found[0], found[1])
-		}
-	}
-	return stack, v, fmt.Errorf("%v: too many hops between stacks", v)
+// body is the resource's entry in its stack's template: Type, Properties,
+// DeletionPolicy...
+func body(r *cfn.Resource) map[string]any {
+	return cfn.AsMap(cfn.AsMap(r.Stack.Raw["Resources"])[r.ID])
 }
 
-// exports maps CloudFormation export names to the exporting stack and the
-// exported value.
-func exports(ts Templates) map[string]struct {
-	stack string
-	value any
-} {
-	out := map[string]struct {
-		stack string
-		value any
-	}{}
-	for _, stack := range ts.Stacks() {
-		outs, _ := ts[stack]["Outputs"].(map[string]any)
-		for _, o := range outs {
-			om, _ := o.(map[string]any)
-			exp, _ := om["Export"].(map[string]any)
-			if name, ok := exp["Name"].(string); ok {
-				out[name] = struct {
-					stack string
-					value any
-				}{stack, om["Value"]}
-			}
-		}
-	}
-	return out
+// add adds a resource to a stack's template.
+func (d draft) add(stack, id string, resource map[string]any) {
+	cfn.AsMap(d.Stack(stack).Raw["Resources"])[id] = resource
 }

@@ -1,18 +1,20 @@
 package test
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/renderenv/renderenv/internal/cfn"
 )
 
 // ISE 2.2, the heart of the product: no production can reach another over
 // the Transit Gateway, whatever the tiers, and every production reaches
 // management and on-premises. The proof reads the synthesized templates
-// only: route tables, associations and propagations in the network stack and
+// only, through the cfn model: route tables, associations and propagations in the network stack and
 // the link stacks, resolved through the SSM parameters the network stack
 // publishes and the attachment look-ups the link stacks make.
 
@@ -38,7 +40,7 @@ type tgwRoute struct {
 
 // transitGraph is the Transit Gateway as the templates describe it.
 type transitGraph struct {
-	ts       Templates
+	a        *cfn.Assembly
 	network  string                 // the hub stack
 	onPrem   []netip.Prefix         // what the VPN attachment stands for
 	networks map[string]*tgwNetwork // by node
@@ -57,66 +59,61 @@ const (
 // the hub stack; onPrem are the studio's on-premises ranges, which the VPN
 // attachment stands for (BGP learns them at run time, so no template holds
 // them).
-func buildTransitGraph(ts Templates, network string, onPrem []netip.Prefix) *transitGraph {
-	g := &transitGraph{ts: ts, network: network, onPrem: onPrem,
+func buildTransitGraph(a *cfn.Assembly, network string, onPrem []netip.Prefix) *transitGraph {
+	g := &transitGraph{a: a, network: network, onPrem: onPrem,
 		networks: map[string]*tgwNetwork{}, assoc: map[string][]string{}, routes: map[string][]tgwRoute{}}
-	for _, rt := range ts.In(network, "AWS::EC2::TransitGatewayRouteTable") {
-		g.routes[rt.Stack+"/"+rt.ID] = nil
+	if hub := a.Stack(network); hub != nil {
+		for _, rt := range hub.OfType("AWS::EC2::TransitGatewayRouteTable") {
+			g.routes[rt.String()] = nil
+		}
 	}
 	// A link stack names a route table through the SSM parameter the hub
-	// publishes for it; follow resolves the parameter to the hub's Ref.
-	resolveTable := func(r Resource, v any) (string, bool) {
-		stack, v, err := ts.follow(r.Stack, v)
-		if err != nil {
-			g.problems = append(g.problems, fmt.Sprintf("%s: route table: %v", r, err))
+	// publishes for it; Resolve follows the parameter to the hub's table.
+	resolveTable := func(r *cfn.Resource) (string, bool) {
+		rt := r.Resolve("TransitGatewayRouteTableId")
+		if rt == nil || rt.Type != "AWS::EC2::TransitGatewayRouteTable" {
+			g.problems = append(g.problems, fmt.Sprintf("%s: route table %s is not an AWS::EC2::TransitGatewayRouteTable of the estate", r, r.Stack.String(r.Properties["TransitGatewayRouteTableId"])))
 			return "", false
 		}
-		id, ok := ref(v)
-		rt, found := ts.Get(stack, id)
-		if !ok || !found || rt.Type != "AWS::EC2::TransitGatewayRouteTable" {
-			g.problems = append(g.problems, fmt.Sprintf("%s: route table %v (in %s) is not an AWS::EC2::TransitGatewayRouteTable", r, v, stack))
-			return "", false
+		if rt.Stack.Name != network {
+			g.problems = append(g.problems, fmt.Sprintf("%s: route table %s is outside the hub %s", r, rt, network))
 		}
-		if stack != network {
-			g.problems = append(g.problems, fmt.Sprintf("%s: route table %s/%s is outside the hub %s", r, stack, id, network))
-		}
-		return stack + "/" + id, true
+		return rt.String(), true
 	}
-	resolve := func(r Resource, v any) *tgwNetwork {
-		n, err := g.attachment(r.Stack, v)
+	resolve := func(r *cfn.Resource) *tgwNetwork {
+		n, err := g.attachment(r)
 		if err != nil {
 			g.problems = append(g.problems, fmt.Sprintf("%s: %v", r, err))
 		}
 		return n
 	}
-	for _, r := range ts.All("AWS::EC2::TransitGatewayRouteTableAssociation") {
-		n := resolve(r, r.Props["TransitGatewayAttachmentId"])
-		if rt, ok := resolveTable(r, r.Props["TransitGatewayRouteTableId"]); ok && n != nil {
+	for _, r := range a.Resources("AWS::EC2::TransitGatewayRouteTableAssociation") {
+		n := resolve(r)
+		if rt, ok := resolveTable(r); ok && n != nil {
 			g.assoc[n.node] = append(g.assoc[n.node], rt)
 		}
 	}
-	for _, r := range ts.All("AWS::EC2::TransitGatewayRouteTablePropagation") {
-		n := resolve(r, r.Props["TransitGatewayAttachmentId"])
-		if rt, ok := resolveTable(r, r.Props["TransitGatewayRouteTableId"]); ok && n != nil {
+	for _, r := range a.Resources("AWS::EC2::TransitGatewayRouteTablePropagation") {
+		n := resolve(r)
+		if rt, ok := resolveTable(r); ok && n != nil {
 			for _, c := range n.cidrs {
 				g.routes[rt] = append(g.routes[rt], tgwRoute{cidr: c, via: r.String(), target: n})
 			}
 		}
 	}
-	for _, r := range ts.All("AWS::EC2::TransitGatewayRoute") {
-		rt, ok := resolveTable(r, r.Props["TransitGatewayRouteTableId"])
+	for _, r := range a.Resources("AWS::EC2::TransitGatewayRoute") {
+		rt, ok := resolveTable(r)
 		if !ok {
 			continue
 		}
-		s, _ := r.Props["DestinationCidrBlock"].(string)
-		c, err := netip.ParsePrefix(s)
+		c, err := netip.ParsePrefix(r.Stack.String(r.Properties["DestinationCidrBlock"]))
 		if err != nil {
-			g.problems = append(g.problems, fmt.Sprintf("%s: DestinationCidrBlock %v: %v", r, r.Props["DestinationCidrBlock"], err))
+			g.problems = append(g.problems, fmt.Sprintf("%s: DestinationCidrBlock %v: %v", r, r.Properties["DestinationCidrBlock"], err))
 			continue
 		}
-		route := tgwRoute{cidr: c.Masked(), via: r.String(), blackhole: isTrue(r.Props["Blackhole"])}
+		route := tgwRoute{cidr: c.Masked(), via: r.String(), blackhole: cfn.Truthy(r.Properties["Blackhole"])}
 		if !route.blackhole {
-			route.target = resolve(r, r.Props["TransitGatewayAttachmentId"])
+			route.target = resolve(r)
 		}
 		g.routes[rt] = append(g.routes[rt], route)
 	}
@@ -124,37 +121,43 @@ func buildTransitGraph(ts Templates, network string, onPrem []netip.Prefix) *tra
 	return g
 }
 
-// attachment resolves an attachment id expression to the network it stands
-// for: an attachment resource of the stack, or a look-up (Custom::AWS) that
-// finds one by tags, or finds the VPN's attachment by the VPN connection.
-func (g *transitGraph) attachment(stack string, v any) (*tgwNetwork, error) {
-	ts := g.ts
-	id, ok := refOrAtt(v)
-	if !ok {
+// attachment resolves the TransitGatewayAttachmentId of r to the network it
+// stands for: an attachment resource of the stack, or a look-up
+// (Custom::AWS) that finds one by tags, or finds the VPN's attachment by
+// the VPN connection.
+func (g *transitGraph) attachment(r *cfn.Resource) (*tgwNetwork, error) {
+	v := r.Properties["TransitGatewayAttachmentId"]
+	id, _ := cfn.RefID(v)
+	if id == "" {
 		return nil, fmt.Errorf("attachment %v is neither a Ref nor a GetAtt", v)
 	}
-	r, found := ts.Get(stack, id)
-	if !found {
+	att := r.Stack.Resource(id)
+	if att == nil {
 		return nil, fmt.Errorf("attachment %s is not a resource of the stack", id)
 	}
-	switch r.Type {
+	switch att.Type {
 	case "AWS::EC2::TransitGatewayAttachment", "AWS::EC2::TransitGatewayVpcAttachment":
-		return g.vpcAttachment(r)
+		return g.vpcAttachment(att)
 	case "AWS::EC2::VPNConnection":
-		return g.vpnAttachment(r), nil
+		return g.vpnAttachment(att), nil
 	case "Custom::AWS", "AWS::CloudFormation::CustomResource":
-		call, err := lookupCall(r)
+		call, err := att.SDKCall("Create")
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("look-up %s: %v", id, err)
 		}
 		tagFilters := map[string]string{}
-		for _, f := range call.Parameters.Filters {
+		for _, f := range cfn.AsList(call.Parameters["Filters"]) {
+			name, values := cfn.Str(cfn.AsMap(f)["Name"]), cfn.AsList(cfn.AsMap(f)["Values"])
+			if len(values) != 1 {
+				continue
+			}
+			value := cfn.Str(values[0])
 			switch {
-			case strings.HasPrefix(f.Name, "tag:") && len(f.Values) == 1:
-				tagFilters[strings.TrimPrefix(f.Name, "tag:")] = f.Values[0]
-			case f.Name == "resource-id" && len(f.Values) == 1 && strings.HasPrefix(f.Values[0], "ref:"):
-				vpn, ok := ts.Get(stack, strings.TrimPrefix(f.Values[0], "ref:"))
-				if ok && vpn.Type == "AWS::EC2::VPNConnection" {
+			case strings.HasPrefix(name, "tag:"):
+				tagFilters[strings.TrimPrefix(name, "tag:")] = value
+			case name == "resource-id" && strings.HasPrefix(value, "${Ref:"):
+				vpn := r.Stack.Resource(strings.TrimSuffix(strings.TrimPrefix(value, "${Ref:"), "}"))
+				if vpn != nil && vpn.Type == "AWS::EC2::VPNConnection" {
 					return g.vpnAttachment(vpn), nil
 				}
 			}
@@ -162,9 +165,9 @@ func (g *transitGraph) attachment(stack string, v any) (*tgwNetwork, error) {
 		if len(tagFilters) == 0 {
 			return nil, fmt.Errorf("look-up %s finds its attachment neither by tags nor by a VPN connection: %s", id, call.Action)
 		}
-		var matches []Resource
-		for _, a := range ts.All("AWS::EC2::TransitGatewayAttachment", "AWS::EC2::TransitGatewayVpcAttachment") {
-			tg, _ := tags(a)
+		var matches []*cfn.Resource
+		for _, a := range g.a.Resources("AWS::EC2::TransitGatewayAttachment", "AWS::EC2::TransitGatewayVpcAttachment") {
+			tg, _ := a.Tags()
 			all := true
 			for k, val := range tagFilters {
 				all = all && tg[k] == val
@@ -186,64 +189,60 @@ func (g *transitGraph) attachment(stack string, v any) (*tgwNetwork, error) {
 			return nil, fmt.Errorf("look-up %s by tags %v is ambiguous: %s", id, tagFilters, strings.Join(names, ", "))
 		}
 	}
-	return nil, fmt.Errorf("attachment %s is a %s, which the checker cannot follow", id, r.Type)
+	return nil, fmt.Errorf("attachment %s is a %s, which the checker cannot follow", id, att.Type)
 }
 
-func (g *transitGraph) vpcAttachment(a Resource) (*tgwNetwork, error) {
-	ts := g.ts
-	node := a.Stack + "/" + a.ID
+func (g *transitGraph) vpcAttachment(a *cfn.Resource) (*tgwNetwork, error) {
+	node := a.String()
 	if n, ok := g.networks[node]; ok {
 		return n, nil
 	}
-	vpcID, ok := ref(a.Props["VpcId"])
-	vpc, found := ts.Get(a.Stack, vpcID)
-	if !ok || !found || vpc.Type != "AWS::EC2::VPC" {
-		return nil, fmt.Errorf("attachment %s: VpcId %v is not a VPC of %s", a, a.Props["VpcId"], a.Stack)
+	vpc := a.Resolve("VpcId")
+	if vpc == nil || vpc.Stack != a.Stack || vpc.Type != "AWS::EC2::VPC" {
+		return nil, fmt.Errorf("attachment %s: VpcId %v is not a VPC of %s", a, a.Properties["VpcId"], a.Stack.Name)
 	}
 	var cidrs []netip.Prefix
 	add := func(v any) error {
-		s, _ := v.(string)
-		c, err := netip.ParsePrefix(s)
+		c, err := netip.ParsePrefix(a.Stack.String(v))
 		if err != nil {
 			return fmt.Errorf("attachment %s: VPC range %v: %v", a, v, err)
 		}
 		cidrs = append(cidrs, c.Masked())
 		return nil
 	}
-	if err := add(vpc.Props["CidrBlock"]); err != nil {
+	if err := add(vpc.Properties["CidrBlock"]); err != nil {
 		return nil, err
 	}
-	for _, extra := range ts.In(a.Stack, "AWS::EC2::VPCCidrBlock") {
-		if id, _ := ref(extra.Props["VpcId"]); id == vpcID {
-			if err := add(extra.Props["CidrBlock"]); err != nil {
+	for _, extra := range a.Stack.OfType("AWS::EC2::VPCCidrBlock") {
+		if extra.Resolve("VpcId") == vpc {
+			if err := add(extra.Properties["CidrBlock"]); err != nil {
 				return nil, err
 			}
 		}
 	}
 	n := &tgwNetwork{node: node, cidrs: cidrs, kind: kindProduction}
-	tg, _ := tags(a)
+	tg, _ := a.Tags()
 	n.name = tg["renderenv:network"]
 	if n.name == "" {
-		n.name = a.Stack
+		n.name = a.Stack.Name
 	}
-	if a.Stack == g.network {
+	if a.Stack.Name == g.network {
 		n.kind, n.name = kindManagement, "management"
 	}
 	g.networks[node] = n
 	return n, nil
 }
 
-func (g *transitGraph) vpnAttachment(vpn Resource) *tgwNetwork {
-	node := vpn.Stack + "/" + vpn.ID
+func (g *transitGraph) vpnAttachment(vpn *cfn.Resource) *tgwNetwork {
+	node := vpn.String()
 	if n, ok := g.networks[node]; ok {
 		return n
 	}
 	cidrs := append([]netip.Prefix(nil), g.onPrem...)
 	// Static VPN routes, when the VPN does not use BGP.
-	for _, r := range g.ts.In(vpn.Stack, "AWS::EC2::VPNConnectionRoute") {
-		if id, _ := ref(r.Props["VpnConnectionId"]); id == vpn.ID {
-			s, _ := r.Props["DestinationCidrBlock"].(string)
-			if c, err := netip.ParsePrefix(s); err == nil {
+	for _, r := range vpn.Stack.OfType("AWS::EC2::VPNConnectionRoute") {
+		if r.Resolve("VpnConnectionId") == vpn {
+			if c, err := netip.ParsePrefix(r.Stack.String(r.Properties["DestinationCidrBlock"])); err == nil {
 				cidrs = append(cidrs, c.Masked())
 			}
 		}
@@ -253,79 +252,26 @@ func (g *transitGraph) vpnAttachment(vpn Resource) *tgwNetwork {
 	return n
 }
 
-// awsCall is the SDK call of a Custom::AWS look-up.
-type awsCall struct {
-	Service    string `json:"service"`
-	Action     string `json:"action"`
-	Parameters struct {
-		Filters []struct {
-			Name   string   `json:"Name"`
-			Values []string `json:"Values"`
-		} `json:"Filters"`
-	} `json:"parameters"`
-}
-
-// lookupCall decodes the Create call of a Custom::AWS resource. The call is
-// JSON joined with tokens; a Ref becomes "ref:ID", other tokens "<token>".
-func lookupCall(r Resource) (awsCall, error) {
-	var call awsCall
-	text, err := joinTokens(r.Props["Create"])
-	if err != nil {
-		return call, fmt.Errorf("look-up %s: %v", r.ID, err)
-	}
-	if err := json.Unmarshal([]byte(text), &call); err != nil {
-		return call, fmt.Errorf("look-up %s: Create is not a JSON SDK call: %v", r.ID, err)
-	}
-	return call, nil
-}
-
-func joinTokens(v any) (string, error) {
-	switch t := v.(type) {
-	case string:
-		return t, nil
-	case map[string]any:
-		if id, ok := ref(t); ok {
-			return "ref:" + id, nil
-		}
-		if j, ok := t["Fn::Join"].([]any); ok && len(j) == 2 {
-			sep, _ := j[0].(string)
-			var parts []string
-			for _, p := range asList(j[1]) {
-				s, err := joinTokens(p)
-				if err != nil {
-					return "", err
-				}
-				parts = append(parts, s)
-			}
-			return strings.Join(parts, sep), nil
-		}
-		return "<token>", nil
-	}
-	return "", fmt.Errorf("unexpected %T in a joined string", v)
-}
-
 // crossCheckLinks: a link stack opens the scheduler and license servers to
 // the range of the network it links; that range must be the range of the
 // attachment its look-up finds, or the link joins one network and opens the
 // hub to another.
 func (g *transitGraph) crossCheckLinks() {
-	ts := g.ts
-	for _, stack := range ts.Stacks() {
-		if stack == g.network {
+	for _, st := range g.a.Stacks {
+		if st.Name == g.network {
 			continue
 		}
 		var linked []*tgwNetwork
-		for _, r := range ts.In(stack, "AWS::EC2::TransitGatewayRouteTableAssociation") {
-			if n, err := g.attachment(stack, r.Props["TransitGatewayAttachmentId"]); err == nil && n.kind == kindProduction {
+		for _, r := range st.OfType("AWS::EC2::TransitGatewayRouteTableAssociation") {
+			if n, err := g.attachment(r); err == nil && n.kind == kindProduction {
 				linked = append(linked, n)
 			}
 		}
 		if len(linked) == 0 {
 			continue
 		}
-		for _, r := range ts.In(stack, "AWS::EC2::SecurityGroupIngress") {
-			s, _ := r.Props["CidrIp"].(string)
-			c, err := netip.ParsePrefix(s)
+		for _, r := range st.OfType("AWS::EC2::SecurityGroupIngress") {
+			c, err := netip.ParsePrefix(r.Stack.String(r.Properties["CidrIp"]))
 			if err != nil {
 				continue
 			}
@@ -354,7 +300,7 @@ func (g *transitGraph) describe() string {
 	for _, rt := range tables {
 		var assoc []string
 		for node, rts := range g.assoc {
-			if contains(rts, rt) {
+			if slices.Contains(rts, rt) {
 				assoc = append(assoc, g.networks[node].name)
 			}
 		}
@@ -373,16 +319,12 @@ func (g *transitGraph) describe() string {
 
 // productions returns the production networks, by name.
 func (g *transitGraph) productions() []*tgwNetwork {
-	var out []*tgwNetwork
-	for _, n := range g.networks {
-		if n.kind == kindProduction {
-			out = append(out, n)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	out := g.ofKind(kindProduction)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].name < out[j].name })
 	return out
 }
 
+// ofKind returns the networks of one kind, by node.
 func (g *transitGraph) ofKind(kind string) []*tgwNetwork {
 	var out []*tgwNetwork
 	for _, n := range g.networks {
@@ -479,19 +421,20 @@ func (g *transitGraph) reachViolations() []string {
 	return out
 }
 
-// transitGraphOf builds the graph of an estate and fails on anything the
-// checker could not resolve: an unresolved reference would hide a route.
-func transitGraphOf(t *testing.T, s *Synthesized, ts Templates) *transitGraph {
+// transitGraphOf builds the graph of an assembly of s (s's own, or a
+// broken copy) and fails on anything the checker could not resolve: an
+// unresolved reference would hide a route.
+func transitGraphOf(t *testing.T, s *Synthesized, a *cfn.Assembly) *transitGraph {
 	t.Helper()
-	g := buildTransitGraph(ts, s.NetworkStack(), s.Manifests.Studio.OnPremises.Cidrs)
+	g := buildTransitGraph(a, s.NetworkStack(), s.Manifests.Studio.OnPremises.Cidrs)
 	for _, p := range g.problems {
 		t.Errorf("transit graph: %s", p)
 	}
 	// Every VPC outside the hub is a production (or pool) network with an
 	// attachment; a network the graph missed would be a network unproven.
 	vpcs := 0
-	for _, r := range ts.All("AWS::EC2::VPC") {
-		if r.Stack != s.NetworkStack() {
+	for _, r := range a.Resources("AWS::EC2::VPC") {
+		if r.Stack.Name != s.NetworkStack() {
 			vpcs++
 		}
 	}
@@ -502,8 +445,8 @@ func transitGraphOf(t *testing.T, s *Synthesized, ts Templates) *transitGraph {
 }
 
 func TestProductionsCannotReachEachOther(t *testing.T) {
-	eachEstate(t, reachabilityEstates, func(t *testing.T, s *Synthesized) {
-		g := transitGraphOf(t, s, s.Templates)
+	eachEstate(t, checkedEstates, func(t *testing.T, s *Synthesized) {
+		g := transitGraphOf(t, s, s.Assembly)
 		t.Logf("the Transit Gateway as the templates describe it:\n%s", g.describe())
 		for _, v := range g.isolationViolations() {
 			t.Error(v)
@@ -514,8 +457,8 @@ func TestProductionsCannotReachEachOther(t *testing.T) {
 }
 
 func TestProductionsReachManagementAndOnPremises(t *testing.T) {
-	eachEstate(t, reachabilityEstates, func(t *testing.T, s *Synthesized) {
-		for _, v := range managementAndOnPremisesReach(s, transitGraphOf(t, s, s.Templates)) {
+	eachEstate(t, checkedEstates, func(t *testing.T, s *Synthesized) {
+		for _, v := range managementAndOnPremisesReach(s, transitGraphOf(t, s, s.Assembly)) {
 			t.Error(v)
 		}
 	})
@@ -532,30 +475,46 @@ func managementAndOnPremisesReach(s *Synthesized, g *transitGraph) []string {
 	return v
 }
 
+// leak adds a resource of type typ with props to a copy of the acme
+// estate, in the link stack that associates victim's attachment with its
+// route table, and returns the proof's isolation violations; props may
+// name the association's attachment and route table.
+func leak(t *testing.T, s *Synthesized, g *transitGraph, victim *tgwNetwork, id, typ string, props func(assoc *cfn.Resource) map[string]any) (stack string, violations []string) {
+	t.Helper()
+	d := newDraft(t, s.Assembly)
+	var assoc *cfn.Resource
+	for _, r := range d.Resources("AWS::EC2::TransitGatewayRouteTableAssociation") {
+		if a, err := g.attachment(r); err == nil && a.node == victim.node {
+			assoc = r
+		}
+	}
+	if assoc == nil {
+		t.Fatalf("no association for %s", victim.name)
+	}
+	d.add(assoc.Stack.Name, id, map[string]any{"Type": typ, "Properties": props(assoc)})
+	return assoc.Stack.Name, transitGraphOf(t, s, d.assemble(t)).isolationViolations()
+}
+
 // The checker must be able to fail: a propagation of one production's
 // attachment into the production route table (one line in a link stack)
 // lets every other production reach it.
 func TestReachabilityCheckerCatchesALeakedPropagation(t *testing.T) {
 	s := synth(t, acmeEstate)
-	g := transitGraphOf(t, s, s.Templates)
+	g := transitGraphOf(t, s, s.Assembly)
 	if v := g.isolationViolations(); len(v) > 0 {
 		t.Fatalf("the acme estate already leaks: %v", v)
 	}
-	ts := clone(s.Templates)
 	// The link of the first production network: its association names the
 	// attachment and the production route table.
 	victim := g.productions()[0]
-	assoc := associationOf(t, g, ts, victim)
-	asMap(ts[assoc.Stack]["Resources"])["InjectedLeak"] = map[string]any{
-		"Type": "AWS::EC2::TransitGatewayRouteTablePropagation",
-		"Properties": map[string]any{
-			"TransitGatewayAttachmentId": assoc.Props["TransitGatewayAttachmentId"],
-			"TransitGatewayRouteTableId": assoc.Props["TransitGatewayRouteTableId"],
-		},
-	}
-	leaked := transitGraphOf(t, s, ts).isolationViolations()
+	stack, leaked := leak(t, s, g, victim, "InjectedLeak", "AWS::EC2::TransitGatewayRouteTablePropagation", func(assoc *cfn.Resource) map[string]any {
+		return map[string]any{
+			"TransitGatewayAttachmentId": assoc.Properties["TransitGatewayAttachmentId"],
+			"TransitGatewayRouteTableId": assoc.Properties["TransitGatewayRouteTableId"],
+		}
+	})
 	if len(leaked) == 0 {
-		t.Fatalf("injected %s/InjectedLeak propagating %s into its own route table, but the checker reports no production reaching another", assoc.Stack, victim.name)
+		t.Fatalf("injected %s/InjectedLeak propagating %s into its own route table, but the checker reports no production reaching another", stack, victim.name)
 	}
 	for _, other := range g.productions() {
 		if other == victim {
@@ -572,112 +531,37 @@ func TestReachabilityCheckerCatchesALeakedPropagation(t *testing.T) {
 	}
 }
 
-// vpcRouteViolations checks the VPC route tables of every stack but the hub:
-// no route to the internet and none towards another production's range.
-func vpcRouteViolations(ts Templates, network string, g *transitGraph) []string {
-	var out []string
-	prods := g.productions()
-	for _, r := range ts.All("AWS::EC2::Route") {
-		if r.Stack == network {
-			continue
-		}
-		if isDefaultRoute(r.Props) {
-			out = append(out, fmt.Sprintf("%s: route to the internet (%v%v)", r, orEmpty(r.Props["DestinationCidrBlock"]), orEmpty(r.Props["DestinationIpv6CidrBlock"])))
-			continue
-		}
-		s, _ := r.Props["DestinationCidrBlock"].(string)
-		dest, err := netip.ParsePrefix(s)
-		if err != nil {
-			continue // prefix-list and IPv6 routes carry no IPv4 range
-		}
-		// The route's own network: the production whose attachment is in
-		// the same stack.
-		for _, n := range prods {
-			if strings.HasPrefix(n.node, r.Stack+"/") {
-				continue
-			}
-			for _, c := range n.cidrs {
-				if dest.Overlaps(c) {
-					out = append(out, fmt.Sprintf("%s: route to %s overlaps %s's range %s", r, dest, n.name, c))
-				}
-			}
-		}
-	}
-	return out
-}
-
-func TestProductionVpcRoutesAvoidOtherProductionsAndTheInternet(t *testing.T) {
-	eachEstate(t, reachabilityEstates, func(t *testing.T, s *Synthesized) {
-		g := transitGraphOf(t, s, s.Templates)
-		for _, v := range vpcRouteViolations(s.Templates, s.NetworkStack(), g) {
-			t.Error(v)
-		}
-	})
-}
-
-func TestVpcRouteCheckerCatchesInjectedRoutes(t *testing.T) {
-	s := synth(t, acmeEstate)
-	g := transitGraphOf(t, s, s.Templates)
-	ts := clone(s.Templates)
-	prods := g.productions()
-	from, to := prods[0], prods[1]
-	stack := strings.SplitN(from.node, "/", 2)[0]
-	var table any
-	for _, r := range ts.In(stack, "AWS::EC2::Route") {
-		table = r.Props["RouteTableId"]
-		break
-	}
-	if table == nil {
-		t.Fatalf("%s has no VPC routes to copy", stack)
-	}
-	rs := asMap(ts[stack]["Resources"])
-	rs["InjectedDefault"] = map[string]any{"Type": "AWS::EC2::Route", "Properties": map[string]any{
-		"DestinationCidrBlock": "0.0.0.0/0", "RouteTableId": table, "TransitGatewayId": "tgw-0123456789abcdef0"}}
-	rs["InjectedPeer"] = map[string]any{"Type": "AWS::EC2::Route", "Properties": map[string]any{
-		"DestinationCidrBlock": to.cidrs[0].String(), "RouteTableId": table, "TransitGatewayId": "tgw-0123456789abcdef0"}}
-	got := strings.Join(vpcRouteViolations(ts, s.NetworkStack(), g), "\n")
-	for _, want := range []string{stack + "/InjectedDefault", stack + "/InjectedPeer (AWS::EC2::Route): route to " + to.cidrs[0].String() + " overlaps " + to.name} {
-		if !strings.Contains(got, want) {
-			t.Errorf("injected routes not reported: want %q in:\n%s", want, got)
-		}
-	}
-}
-
 // The checker must also follow static routes: one AWS::EC2::TransitGatewayRoute
 // in the production route table that sends a production's range to its
 // attachment lets every other production reach it, with no propagation at
 // all.
 func TestReachabilityCheckerCatchesALeakedStaticRoute(t *testing.T) {
 	s := synth(t, acmeEstate)
-	g := transitGraphOf(t, s, s.Templates)
+	g := transitGraphOf(t, s, s.Assembly)
 	if v := g.isolationViolations(); len(v) > 0 {
 		t.Fatalf("the acme estate already leaks: %v", v)
 	}
-	ts := clone(s.Templates)
 	// The link of the last production network: its association names the
 	// attachment and the production route table.
 	prods := g.productions()
 	victim := prods[len(prods)-1]
-	assoc := associationOf(t, g, ts, victim)
 	// A /24 inside the victim's range: a narrower route leaks as surely as
 	// the whole range.
 	dest := netip.PrefixFrom(victim.cidrs[0].Addr(), 24)
 	if victim.cidrs[0].Bits() > 24 {
 		dest = victim.cidrs[0]
 	}
-	asMap(ts[assoc.Stack]["Resources"])["InjectedStaticRoute"] = map[string]any{
-		"Type": "AWS::EC2::TransitGatewayRoute",
-		"Properties": map[string]any{
+	stack, leaked := leak(t, s, g, victim, "InjectedStaticRoute", "AWS::EC2::TransitGatewayRoute", func(assoc *cfn.Resource) map[string]any {
+		return map[string]any{
 			"DestinationCidrBlock":       dest.String(),
-			"TransitGatewayAttachmentId": assoc.Props["TransitGatewayAttachmentId"],
-			"TransitGatewayRouteTableId": assoc.Props["TransitGatewayRouteTableId"],
-		},
-	}
-	leaked := transitGraphOf(t, s, ts).isolationViolations()
+			"TransitGatewayAttachmentId": assoc.Properties["TransitGatewayAttachmentId"],
+			"TransitGatewayRouteTableId": assoc.Properties["TransitGatewayRouteTableId"],
+		}
+	})
 	if len(leaked) == 0 {
-		t.Fatalf("injected %s/InjectedStaticRoute sending %s to %s in the production route table, but the checker reports no production reaching another", assoc.Stack, dest, victim.name)
+		t.Fatalf("injected %s/InjectedStaticRoute sending %s to %s in the production route table, but the checker reports no production reaching another", stack, dest, victim.name)
 	}
-	via := assoc.Stack + "/InjectedStaticRoute (AWS::EC2::TransitGatewayRoute)"
+	via := stack + "/InjectedStaticRoute"
 	for _, other := range prods {
 		if other == victim {
 			continue
@@ -697,29 +581,14 @@ func TestReachabilityCheckerCatchesALeakedStaticRoute(t *testing.T) {
 		}
 	}
 	// A blackhole route for the same range carries nothing.
-	ts = clone(s.Templates)
-	asMap(ts[assoc.Stack]["Resources"])["InjectedBlackhole"] = map[string]any{
-		"Type": "AWS::EC2::TransitGatewayRoute",
-		"Properties": map[string]any{
+	_, leaked = leak(t, s, g, victim, "InjectedBlackhole", "AWS::EC2::TransitGatewayRoute", func(assoc *cfn.Resource) map[string]any {
+		return map[string]any{
 			"DestinationCidrBlock":       dest.String(),
 			"Blackhole":                  true,
-			"TransitGatewayRouteTableId": assoc.Props["TransitGatewayRouteTableId"],
-		},
-	}
-	if v := transitGraphOf(t, s, ts).isolationViolations(); len(v) > 0 {
-		t.Errorf("a blackhole route reported as a leak: %v", v)
-	}
-}
-
-// associationOf is the link stack's association of network n with its
-// route table.
-func associationOf(t *testing.T, g *transitGraph, ts Templates, n *tgwNetwork) Resource {
-	t.Helper()
-	for _, r := range ts.All("AWS::EC2::TransitGatewayRouteTableAssociation") {
-		if a, err := g.attachment(r.Stack, r.Props["TransitGatewayAttachmentId"]); err == nil && a.node == n.node {
-			return r
+			"TransitGatewayRouteTableId": assoc.Properties["TransitGatewayRouteTableId"],
 		}
+	})
+	if len(leaked) > 0 {
+		t.Errorf("a blackhole route reported as a leak: %v", leaked)
 	}
-	t.Fatalf("no association for %s", n.name)
-	return Resource{}
 }

@@ -29,7 +29,7 @@ func withoutOrganization(n, accounts int) estateSpec {
 // a shared stack narrowed to one production would revoke the others'
 // Transit Gateway share and trail delivery.
 func TestSelectiveSynthBuildsTheSameTemplates(t *testing.T) {
-	for _, spec := range []estateSpec{withoutOrganization(9, 3), generatedEstate(9, 3)} {
+	for _, spec := range []estateSpec{withoutOrganization(9, 3), generated} {
 		t.Run(spec.name, func(t *testing.T) {
 			full := synth(t, spec)
 			// p0003 is a pooled Tier 3 production: its pool stack and the
@@ -40,8 +40,8 @@ func TestSelectiveSynthBuildsTheSameTemplates(t *testing.T) {
 			name, pool := estategen.Studio+"-"+estategen.Name(2), estategen.Studio+"-pool-"+estategen.SharedAccount(0)
 			want := []string{estategen.Studio + "-logging", estategen.Studio + "-network", name, pool, pool + "-link"}
 			for _, stack := range want {
-				if _, ok := sel.Raw[stack]; !ok {
-					t.Errorf("only=%s did not build %s (built %v)", estategen.Name(2), stack, sel.Templates.Stacks())
+				if !sel.Has(stack) {
+					t.Errorf("only=%s did not build %s (built %v)", estategen.Name(2), stack, sel.Stacks())
 				}
 			}
 			for stack, got := range sel.Raw {
@@ -53,8 +53,8 @@ func TestSelectiveSynthBuildsTheSameTemplates(t *testing.T) {
 					t.Errorf("only=%s: %s differs from the full synth's", estategen.Name(2), stack)
 				}
 			}
-			if len(sel.Raw) >= len(full.Raw) {
-				t.Errorf("only=%s built %d stacks, the full synth %d", estategen.Name(2), len(sel.Raw), len(full.Raw))
+			if len(sel.Assembly.Stacks) >= len(full.Assembly.Stacks) {
+				t.Errorf("only=%s built %d stacks, the full synth %d", estategen.Name(2), len(sel.Assembly.Stacks), len(full.Assembly.Stacks))
 			}
 		})
 	}

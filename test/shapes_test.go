@@ -23,8 +23,8 @@ import (
 // Every studio shape works: each studio option that changes what is
 // generated is on in some estates and off in others, and every pair of
 // options meets in all four combinations. Each shape is synthesized once,
-// with cdk-nag as the app runs it, and checked by every invariant and the
-// reachability proof.
+// with cdk-nag as the app runs it, and checked by the rule set, the Go
+// checks and the reachability proof.
 
 // option is a studio option that changes what is generated.
 type option int
@@ -273,36 +273,24 @@ func TestEveryStudioShapeSynthesizesCleanly(t *testing.T) {
 			t.Errorf("cdk-nag: %s", f)
 		}
 		if s.Manifests.Studio.Pipeline.Enabled {
-			if _, ok := s.Templates[s.studio()+"-pipeline"]; !ok {
-				t.Errorf("the pipeline is enabled, but no pipeline stack was synthesized (stacks %v)", s.Templates.Stacks())
+			if !s.Has(s.names().PipelineStack()) {
+				t.Errorf("the pipeline is enabled, but no pipeline stack was synthesized (stacks %v)", s.Stacks())
 			}
 		}
 		for _, p := range s.Manifests.Productions {
-			if _, ok := s.Templates[s.studio()+"-"+p.Name]; !ok {
-				t.Errorf("production %s was not synthesized (stacks %v)", p.Name, s.Templates.Stacks())
+			if !s.Has(s.names().ProductionStack(p.Name)) {
+				t.Errorf("production %s was not synthesized (stacks %v)", p.Name, s.Stacks())
 			}
 		}
 	})
 }
 
-// shapeInvariants are the invariants every studio shape must keep: every
-// function of the package with the invariant signature, which
-// TestEveryInvariantRunsOnEveryStudioShape checks against the source.
+// shapeInvariants are the Go checks every studio shape must keep besides
+// the rule set: every function of the package with the invariant
+// signature, which TestEveryInvariantRunsOnEveryStudioShape checks against
+// the source.
 var shapeInvariants = []invariant{
-	checkInternetAccessExistsOnlyInManagementFrontEnd,
-	checkEveryVpcHasFlowLogsToAnEncryptedLogGroup,
-	checkEveryProductionVpcHasAWalledGardenDnsFirewallAndQueryLogs,
-	checkKmsKeysRotateAndAreRetained,
-	checkKmsKeyPoliciesNeverGrantEverythingNorMixAdministrationWithUse,
-	checkIamRolesNeverBothAdministerAndUseKeys,
-	checkBucketsBlockPublicAccessDenyPlainHttpAndAreRetained,
-	checkBucketsEncryptWithCustomerManagedKeysExceptAccessLogTargets,
-	checkAssetBucketsDenyWritesWithoutTheAssetKeyAndAccessOutsideTheVpc,
-	checkNoSecurityGroupAdmitsTheInternetOrSshOrRdp,
-	checkLaunchTemplatesRequireImdsv2NoPublicIpAndEncryptedVolumes,
-	checkEveryProductionHasLaunchTemplates,
-	checkCloudTrailIsMultiRegionValidatedAndEncrypted,
-	checkTaggableResourcesCarryTheStudioTags,
+	checkEveryProductionIsBuiltAsItsManifestAsks,
 	checkTemplatesStayWithinCloudFormationLimits,
 	checkEveryAccountOfTheEstateIsTrailed,
 }
@@ -313,7 +301,10 @@ func funcName(f any) string {
 	return full[strings.LastIndex(full, ".")+1:]
 }
 
+// TestEveryStudioShapeKeepsEveryInvariant: every rule of the rule set and
+// every Go check hold on every shape.
 func TestEveryStudioShapeKeepsEveryInvariant(t *testing.T) {
+	t.Run("RuleSet", func(t *testing.T) { eachEstate(t, studioShapes(), checkRules) })
 	for _, check := range shapeInvariants {
 		t.Run(strings.TrimPrefix(funcName(check), "check"), func(t *testing.T) { checkEach(t, studioShapes(), check) })
 	}
@@ -374,13 +365,14 @@ func isInvariant(ft *ast.FuncType) bool {
 }
 
 // TestEveryStudioShapeKeepsProductionsApart runs the reachability proof on
-// every shape: no production reaches another, each reaches management and
-// on-premises (over the VPN when there is one), and no production VPC routes
-// to another production or the internet.
+// every shape: no production reaches another, and each reaches management
+// and on-premises (over the VPN when there is one). That no production VPC
+// routes to another production or the internet is the rule set's
+// (RE-NET-003, RE-NET-013).
 func TestEveryStudioShapeKeepsProductionsApart(t *testing.T) {
 	eachEstate(t, studioShapes(), func(t *testing.T, s *Synthesized) {
-		g := transitGraphOf(t, s, s.Templates)
-		for _, v := range slices.Concat(g.isolationViolations(), managementAndOnPremisesReach(s, g), vpcRouteViolations(s.Templates, s.NetworkStack(), g)) {
+		g := transitGraphOf(t, s, s.Assembly)
+		for _, v := range slices.Concat(g.isolationViolations(), managementAndOnPremisesReach(s, g)) {
 			t.Error(v)
 		}
 	})

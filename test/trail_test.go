@@ -2,33 +2,17 @@ package test
 
 import (
 	"sort"
-	"strings"
 	"testing"
-)
 
-// stackAccount is the account a stack of s deploys into, from the manifests.
-func (s *Synthesized) stackAccount(stack string) string {
-	st := &s.Manifests.Studio
-	switch {
-	case stack == st.Studio+"-logging":
-		return st.LogArchive()
-	case stack == s.NetworkStack() || strings.HasSuffix(stack, "-link"):
-		return st.ManagementAccount
-	case strings.HasPrefix(stack, st.Studio+"-pool-"):
-		return strings.TrimPrefix(stack, st.Studio+"-pool-")
-	}
-	for _, p := range s.Manifests.Productions {
-		if stack == st.Studio+"-"+p.Name {
-			return p.Account
-		}
-	}
-	return ""
-}
+	"github.com/renderenv/renderenv/internal/cfn"
+)
 
 // TestEveryAccountOfTheEstateIsTrailed: every API call of the estate is
 // recorded (ISE 8.1, 9.4): by the organization trail, or, outside an
 // organization, by a trail in each account (management and log archive
-// included) delivering to the central bucket.
+// included) delivering to the central bucket. Which accounts the estate
+// has is the manifests' to say; that each trail logs, in every region, is
+// RE-AUD-001's.
 func TestEveryAccountOfTheEstateIsTrailed(t *testing.T) {
 	checkEach(t, []estateSpec{acmeEstate, withoutOrganization(9, 3)}, checkEveryAccountOfTheEstateIsTrailed)
 }
@@ -40,23 +24,21 @@ func checkEveryAccountOfTheEstateIsTrailed(s *Synthesized, logf func(string, ...
 		accounts[p.Account] = true
 	}
 	trailed := map[string][]string{}
-	for _, r := range s.Templates.All("AWS::CloudTrail::Trail") {
-		props := r.Props
-		if !isTrue(props["IsMultiRegionTrail"]) || !isTrue(props["IsLogging"]) {
-			f.add("%s: not a logging multi-region trail", r)
-			continue
+	for _, r := range s.Assembly.Resources("AWS::CloudTrail::Trail") {
+		props := r.Properties
+		if !cfn.Truthy(props["IsMultiRegionTrail"]) || !cfn.Truthy(props["IsLogging"]) {
+			continue // RE-AUD-001
 		}
-		if st.OrganizationID != "" && isTrue(props["IsOrganizationTrail"]) {
+		if st.OrganizationID != "" && cfn.Truthy(props["IsOrganizationTrail"]) {
 			for a := range accounts {
 				trailed[a] = append(trailed[a], r.String())
 			}
 			continue
 		}
-		if bucket, _ := props["S3BucketName"].(string); bucket != "" && !strings.HasPrefix(bucket, st.Studio+"-audit-") {
-			f.add("%s delivers to %s, not the central bucket", r, bucket)
+		if bucket := r.Stack.String(props["S3BucketName"]); bucket != s.names().TrailBucket() {
+			f.add("%s delivers to %s, not the central bucket %s", r, bucket, s.names().TrailBucket())
 		}
-		a := s.stackAccount(r.Stack)
-		trailed[a] = append(trailed[a], r.String())
+		trailed[r.Stack.Account] = append(trailed[r.Stack.Account], r.String())
 	}
 	var missing []string
 	for a := range accounts {

@@ -9,13 +9,16 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/renderenv/renderenv/internal/cfn"
+	"github.com/renderenv/renderenv/internal/fixtures"
 	"github.com/renderenv/renderenv/internal/manifest"
 	"github.com/renderenv/renderenv/internal/rules"
 )
 
-// The check tests synthesize the shipped estate once (through jsii, so
-// Node.js is needed), keep the assembly's files in memory, and give each
-// test a folder of its own to edit.
+// The check and controls tests synthesize the acme fixture estate once
+// (through jsii, so Node.js is needed) and keep the assembly's files in
+// memory: each check test gets a folder of its own to edit, and each run of
+// controls reads the templates afresh.
 var (
 	assemblyOnce  sync.Once
 	assemblyFiles map[string][]byte
@@ -23,7 +26,7 @@ var (
 )
 
 func synthesizeAssembly() (map[string][]byte, error) {
-	e, errs := manifest.LoadDir("")
+	e, errs := manifest.LoadDir(fixtures.AcmeDir())
 	if len(errs) > 0 {
 		return nil, errs[0]
 	}
@@ -48,19 +51,27 @@ func synthesizeAssembly() (map[string][]byte, error) {
 	return files, nil
 }
 
-// shippedAssembly writes the shipped estate's cloud assembly into a
-// temporary folder and returns it.
-func shippedAssembly(t *testing.T) string {
-	t.Helper()
+// writeAssembly writes the acme estate's cloud assembly into dir.
+func writeAssembly(dir string) error {
 	assemblyOnce.Do(func() { assemblyFiles, assemblyErr = synthesizeAssembly() })
 	if assemblyErr != nil {
-		t.Fatalf("synthesizing the shipped estate: %v", assemblyErr)
+		return fmt.Errorf("synthesizing the acme estate: %w", assemblyErr)
 	}
-	dir := t.TempDir()
 	for name, data := range assemblyFiles {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
-			t.Fatal(err)
+			return err
 		}
+	}
+	return nil
+}
+
+// shippedAssembly writes the acme estate's cloud assembly into a temporary
+// folder and returns it.
+func shippedAssembly(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := writeAssembly(dir); err != nil {
+		t.Fatal(err)
 	}
 	return dir
 }
@@ -97,11 +108,11 @@ func openTemplate(t *testing.T, dir, stack string) *template {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tpl := &template{t: t, path: path}
-	if err := json.Unmarshal(data, &tpl.body); err != nil {
+	st, err := cfn.ParseTemplate(stack, data)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return tpl
+	return &template{t: t, path: path, body: st.Raw}
 }
 
 func (tpl *template) resources() map[string]any { return tpl.body["Resources"].(map[string]any) }

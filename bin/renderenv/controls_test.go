@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/renderenv/renderenv/internal/cfn"
@@ -15,24 +14,25 @@ import (
 	"github.com/renderenv/renderenv/internal/manifest"
 )
 
-// The controls tests synthesize the acme fixture estate once (through jsii,
-// so Node.js is needed) and reuse the templates for every run of the command.
-// Every run names the fixture's folder with --dir: productions/ is the
-// studio's.
-var (
-	synthOnce   sync.Once
-	synthCached *cfn.Assembly
-	synthErr    error
-	synthCalls  int
-)
+// The controls tests reuse the check tests' one synthesis of the acme
+// fixture estate (see writeAssembly) for every run of the command, reading
+// it afresh through internal/cfn each time, so that no run sees another's
+// changes. Every run names the fixture's folder with --dir: productions/ is
+// the studio's.
+var synthCalls int
 
 func init() {
-	real := synthesizeEstate
-	synthesizeEstate = func(e *manifest.Estate) (*cfn.Assembly, error) {
+	synthesizeEstate = func(*manifest.Estate) (*cfn.Assembly, error) {
 		synthCalls++
-		// The command only reads the assembly: every run may share it.
-		synthOnce.Do(func() { synthCached, synthErr = real(e) })
-		return synthCached, synthErr
+		dir, err := os.MkdirTemp("", "renderenv-controls-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(dir)
+		if err := writeAssembly(dir); err != nil {
+			return nil, err
+		}
+		return cfn.ReadAssembly(dir)
 	}
 }
 

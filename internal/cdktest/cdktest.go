@@ -6,7 +6,6 @@
 package cdktest
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"sort"
@@ -18,6 +17,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/renderenv/renderenv/internal/cfn"
 	"github.com/renderenv/renderenv/internal/estate"
 )
 
@@ -235,19 +235,10 @@ func JSON(tpl assertions.Template) map[string]any {
 	return plain(*tpl.ToJSON())
 }
 
-// plain round-trips v through JSON so that nested values are the usual
-// map[string]any, []any, string, float64 and bool.
-func plain(v any) map[string]any {
-	data, err := json.Marshal(v)
-	if err != nil {
-		panic(err)
-	}
-	var out map[string]any
-	if err := json.Unmarshal(data, &out); err != nil {
-		panic(err)
-	}
-	return out
-}
+// plain deep-copies what jsii returns into the usual map[string]any, []any,
+// string, float64 and bool (cfn.Clone), so that nested values read the way
+// internal/cfn reads templates.
+func plain(v map[string]any) map[string]any { return cfn.Clone(v) }
 
 // Ref is the CloudFormation reference to a logical id.
 func Ref(id string) map[string]any { return map[string]any{"Ref": id} }
@@ -299,8 +290,7 @@ func Text(v any) string {
 			return fmt.Sprintf("${%v.%v}", g[0], g[1])
 		}
 	}
-	data, _ := json.Marshal(v)
-	return string(data)
+	return cfn.Compact(v)
 }
 
 // Statement is one IAM policy statement.

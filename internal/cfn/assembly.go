@@ -35,10 +35,11 @@ type manifest struct {
 		Environment  string   `json:"environment"`
 		Dependencies []string `json:"dependencies"`
 		Properties   struct {
-			TemplateFile  string            `json:"templateFile"`
-			StackName     string            `json:"stackName"`
-			Tags          map[string]string `json:"tags"`
-			DirectoryName string            `json:"directoryName"`
+			TemplateFile          string            `json:"templateFile"`
+			StackName             string            `json:"stackName"`
+			Tags                  map[string]string `json:"tags"`
+			DirectoryName         string            `json:"directoryName"`
+			TerminationProtection bool              `json:"terminationProtection"`
 		} `json:"properties"`
 	} `json:"artifacts"`
 }
@@ -81,6 +82,7 @@ func readManifest(dir string, into *[]*Stack, depth int) error {
 			s.Tags = a.Properties.Tags
 			s.Dependencies = a.Dependencies
 			s.TemplateFile = a.Properties.TemplateFile
+			s.TerminationProtection = a.Properties.TerminationProtection
 			*into = append(*into, s)
 		case "cdk:cloud-assembly":
 			if err := readManifest(filepath.Join(dir, a.Properties.DirectoryName), into, depth+1); err != nil {

@@ -33,6 +33,9 @@ func TestReadAssemblyReadsNestedStacksWithTheirEnvironmentTagsAndDependencies(t 
 	if app.TemplateFile != "app.template.json" || app.Size == 0 {
 		t.Errorf("acme-app: template file %q, size %d", app.TemplateFile, app.Size)
 	}
+	if !a.Stack("hub").TerminationProtection || app.TerminationProtection {
+		t.Errorf("termination protection: hub %v, acme-app %v; want on, off", a.Stack("hub").TerminationProtection, app.TerminationProtection)
+	}
 	k := a.Stack("hub").Resource("Key")
 	if k.DeletionPolicy != "Retain" || k.UpdateReplacePolicy != "Retain" || k.Path() != "hub/Key/Resource" {
 		t.Errorf("hub/Key: %q %q %q", k.DeletionPolicy, k.UpdateReplacePolicy, k.Path())

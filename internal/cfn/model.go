@@ -60,6 +60,8 @@ type Stack struct {
 	Tags         map[string]string
 	Dependencies []string // the names of the artifacts it depends on
 	TemplateFile string   // relative to the assembly's folder, when read from one
+	// TerminationProtection is the artifact's termination protection.
+	TerminationProtection bool
 	// Size is the size of the template in bytes, when parsed from bytes.
 	Size int
 

@@ -1,15 +1,16 @@
 package estate_test
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/renderenv/renderenv/internal/cfn"
 	"github.com/renderenv/renderenv/internal/estate"
 	"github.com/renderenv/renderenv/internal/fixtures"
 	"github.com/renderenv/renderenv/internal/manifest"
@@ -56,47 +57,54 @@ func buildPipeline(t *testing.T, customize func(*estate.Estate)) (*estate.Estate
 	return est, out, func() []estate.Finding { return estate.Errors(app.Synth(nil)) }
 }
 
+// withPipeline is the acme estate with the pipeline on, built and
+// synthesized once per test binary: the pipeline and suppression tests
+// read it (TestCdkNagChecksStacksInsidePipelineStages builds its own).
+var withPipeline struct {
+	once     sync.Once
+	done     bool
+	est      *estate.Estate
+	findings []estate.Finding
+	template []byte // acme-pipeline.template.json
+}
+
+func pipelineEstate(t *testing.T) *estate.Estate {
+	t.Helper()
+	withPipeline.once.Do(func() {
+		est, out, synth := buildPipeline(t, nil)
+		findings := synth()
+		data, err := os.ReadFile(filepath.Join(out, "acme-pipeline.template.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		withPipeline.est, withPipeline.findings, withPipeline.template, withPipeline.done = est, findings, data, true
+	})
+	if !withPipeline.done {
+		t.Fatal("building the acme estate with the pipeline failed (see the first test that needed it)")
+	}
+	return withPipeline.est
+}
+
 func TestPipelineDeploysSharedStacksThenOneWavePerTierWithTier1Approval(t *testing.T) {
-	est, out, synth := buildPipeline(t, nil)
-	for _, f := range synth() {
+	est := pipelineEstate(t)
+	for _, f := range withPipeline.findings {
 		t.Errorf("unsuppressed cdk-nag finding: %s", f)
 	}
 	if got := strings.Join(est.Pipeline.Waves, " "); got != "tier-1-1 tier-2-1 tier-3-1" {
 		t.Errorf("waves %q", got)
 	}
-	data, err := os.ReadFile(filepath.Join(out, "acme-pipeline.template.json"))
+	tpl, err := cfn.ParseTemplate("acme-pipeline", withPipeline.template)
 	if err != nil {
-		t.Fatal(err)
-	}
-	var tpl struct {
-		Resources map[string]struct {
-			Type       string
-			Properties struct {
-				Stages []struct {
-					Name    string
-					Actions []struct {
-						Name          string
-						ActionTypeId  struct{ Category, Provider string }
-						RoleArn       any
-						Configuration map[string]any
-					}
-				}
-			}
-		}
-	}
-	if err := json.Unmarshal(data, &tpl); err != nil {
 		t.Fatal(err)
 	}
 	stages := map[string][]string{}
 	var order []string
-	for _, r := range tpl.Resources {
-		if r.Type != "AWS::CodePipeline::Pipeline" {
-			continue
-		}
-		for _, s := range r.Properties.Stages {
-			order = append(order, s.Name)
-			for _, a := range s.Actions {
-				stages[s.Name] = append(stages[s.Name], a.ActionTypeId.Category+":"+a.Name)
+	for _, r := range tpl.OfType("AWS::CodePipeline::Pipeline") {
+		for _, s := range cfn.AsList(r.Properties["Stages"]) {
+			name := cfn.Str(cfn.At(s, "Name"))
+			order = append(order, name)
+			for _, a := range cfn.AsList(cfn.At(s, "Actions")) {
+				stages[name] = append(stages[name], cfn.Str(cfn.At(a, "ActionTypeId.Category"))+":"+cfn.Str(cfn.At(a, "Name")))
 			}
 		}
 	}
@@ -152,7 +160,7 @@ func TestPipelineDeploysSharedStacksThenOneWavePerTierWithTier1Approval(t *testi
 	}
 	// The checks are CI's own entry point, which pins cfn-lint and requires
 	// the linters.
-	if !strings.Contains(string(data), `bash .ci/run`) {
+	if !strings.Contains(string(withPipeline.template), `bash .ci/run`) {
 		t.Error("no build project of the pipeline runs bash .ci/run")
 	}
 }

@@ -3,50 +3,10 @@ package evidence
 import (
 	"os"
 	"path/filepath"
-	"slices"
 
 	"github.com/renderenv/renderenv/internal/cfn"
 	"github.com/renderenv/renderenv/internal/manifest"
 )
-
-// Stack is one stack of a cloud assembly, as ReadStacks returns it.
-type Stack struct {
-	Name     string
-	Raw      []byte // the template as written
-	Template map[string]any
-	// DependsOn names the stacks of the same assembly that this one declares
-	// a deploy-time dependency on (manifest.json `dependencies`).
-	DependsOn []string
-}
-
-// ReadStacks reads the stacks of the cloud assembly in dir with
-// cfn.ReadAssembly, with each template's bytes as written.
-//
-// Deprecated: read the assembly with cfn.ReadAssembly; this remains for the
-// readers of test/ until they do.
-func ReadStacks(dir string) ([]Stack, error) {
-	a, err := cfn.ReadAssembly(dir)
-	if err != nil {
-		return nil, err
-	}
-	var out []Stack
-	for _, s := range a.Stacks {
-		raw, err := os.ReadFile(filepath.Join(dir, s.TemplateFile))
-		if err != nil || len(raw) != s.Size {
-			// A nested assembly's template: its folder is not dir.
-			raw = []byte(cfn.Compact(s.Raw))
-		}
-		st := Stack{Name: s.Name, Raw: raw, Template: s.Raw}
-		for _, d := range s.Dependencies {
-			if a.Stack(d) != nil {
-				st.DependsOn = append(st.DependsOn, d)
-			}
-		}
-		slices.Sort(st.DependsOn)
-		out = append(out, st)
-	}
-	return out, nil
-}
 
 // WritePacks writes the evidence pack of each named production beside the
 // templates of the cloud assembly in dir, as <studio>-<production>.evidence.md

@@ -15,7 +15,7 @@ import (
 func init() {
 	register(
 		Rule{ID: "RE-NET-014", Controls: []string{"2.2"},
-			Description: "Every VPC outside the management network has a DNS Firewall rule group whose last rule blocks every name (*), so DNS is no exit",
+			Description: "Every VPC outside the management network has a DNS Firewall rule group whose last rule blocks every name (*) with NXDOMAIN or NODATA, so DNS is no exit",
 			Check:       checkDNSFirewall},
 		Rule{ID: "RE-NET-015", Controls: []string{"8.1"},
 			Description: "Every VPC outside the management network logs its DNS queries to a log group of its stack encrypted with a KMS key",
@@ -68,6 +68,8 @@ func checkDNSFirewall(a *cfn.Assembly, report Reporter) {
 				report(group, path+".Action", "the last rule is %s: names no rule lists resolve on the internet", cfn.Str(last["Action"]))
 			case list == nil || !slices.Equal(group.Stack.Strings(list.Properties["Domains"]), []string{"*"}):
 				report(group, path+".FirewallDomainListId", "the last rule does not block every name (*): names no rule lists resolve on the internet")
+			case !slices.Contains([]string{"NXDOMAIN", "NODATA"}, group.Stack.String(last["BlockResponse"])):
+				report(group, path+".BlockResponse", "the last rule answers %s: a blocked name must get NXDOMAIN or NODATA, not an answer of the firewall's choosing", orUnset(last["BlockResponse"]))
 			}
 		}
 		if len(assocs) == 0 {

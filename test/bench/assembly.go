@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
+
+	"github.com/renderenv/renderenv/internal/cfn"
 )
 
 // Count is the size of a synthesized cloud assembly.
@@ -19,29 +20,21 @@ type Count struct {
 	PerStack map[string]int
 }
 
-// countAssembly reads the templates and the construct tree of a cloud
-// assembly folder.
+// countAssembly reads the templates (through internal/cfn) and the
+// construct tree of a cloud assembly folder.
 func countAssembly(dir string) (Count, error) {
 	c := Count{PerStack: map[string]int{}}
-	templates, err := filepath.Glob(filepath.Join(dir, "*.template.json"))
+	a, err := cfn.ReadAssembly(dir)
 	if err != nil {
 		return c, err
 	}
-	if len(templates) == 0 {
-		return c, fmt.Errorf("%s: no templates were written", dir)
-	}
-	for _, path := range templates {
-		var t struct {
-			Resources map[string]json.RawMessage `json:"Resources"`
-		}
-		if err := readJSON(path, &t); err != nil {
-			return c, err
-		}
-		name := strings.TrimSuffix(filepath.Base(path), ".template.json")
-		c.PerStack[name] = len(t.Resources)
+	for _, st := range a.Stacks {
+		c.PerStack[st.Name] = len(st.Resources)
 		c.Stacks++
-		c.Resources += len(t.Resources)
+		c.Resources += len(st.Resources)
 	}
+	// tree.json is the construct tree, not a template: cfn has no model of
+	// it, and the count needs only its shape.
 	var tree struct {
 		Tree node `json:"tree"`
 	}

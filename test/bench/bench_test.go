@@ -67,6 +67,9 @@ func TestCountAssembly(t *testing.T) {
 	}
 	write("acme-p0001.template.json", `{"Resources":{"A":{},"B":{}}}`)
 	write("acme-network.template.json", `{"Resources":{"C":{}}}`)
+	write("manifest.json", `{"artifacts":{
+		"acme-p0001":{"type":"aws:cloudformation:stack","properties":{"templateFile":"acme-p0001.template.json"}},
+		"acme-network":{"type":"aws:cloudformation:stack","properties":{"templateFile":"acme-network.template.json"}}}}`)
 	write("tree.json", `{"tree":{"id":"App","children":{"acme-p0001":{"children":{"A":{}}},"acme-network":{}}}}`)
 	c, err := countAssembly(dir)
 	if err != nil {

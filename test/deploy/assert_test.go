@@ -3,11 +3,11 @@ package deploy
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/renderenv/renderenv/internal/cfn"
 )
 
 // motoSkips are the resource types that moto's CloudFormation does not
@@ -38,66 +38,30 @@ var motoSkips = map[string]bool{
 	"AWS::SNS::TopicPolicy":                                       true,
 }
 
-// The cloud assembly.
+// The cloud assembly, as internal/cfn reads it.
 
-type template struct {
-	Parameters map[string]struct {
-		Type    string
-		Default any
-	}
-	Resources map[string]struct {
-		Type       string
-		Properties map[string]any
-	}
-}
-
+// stack is one stack of the assembly: its template, account, region, tags
+// and termination protection.
 type stack struct {
-	Name, Account, Region string
-	Studio                string // the studio the stack belongs to
-	TerminationProtection bool
-	Tags                  map[string]string // the stack's own tags
-	Template              template
+	*cfn.Stack
+	Studio string // the studio the stack belongs to
 }
 
 func readAssembly(dir, studio string, names []string) ([]*stack, error) {
-	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	a, err := cfn.ReadAssembly(dir)
 	if err != nil {
-		return nil, err
-	}
-	var m struct {
-		Artifacts map[string]struct {
-			Type        string
-			Environment string
-			Properties  struct {
-				TemplateFile          string
-				TerminationProtection bool
-				Tags                  map[string]string
-			}
-		}
-	}
-	if err := json.Unmarshal(b, &m); err != nil {
 		return nil, err
 	}
 	var stacks []*stack
 	for _, name := range names {
-		a, ok := m.Artifacts[name]
-		if !ok || a.Type != "aws:cloudformation:stack" {
+		st := a.Stack(name)
+		if st == nil {
 			return nil, fmt.Errorf("the assembly has no stack %s", name)
 		}
-		var account, region string
-		if _, err := fmt.Sscanf(strings.ReplaceAll(strings.TrimPrefix(a.Environment, "aws://"), "/", " "), "%s %s", &account, &region); err != nil {
-			return nil, fmt.Errorf("%s: environment %q: %v", name, a.Environment, err)
+		if st.Account == "" || st.Region == "" {
+			return nil, fmt.Errorf("%s: no concrete account and region", name)
 		}
-		s := &stack{Name: name, Account: account, Region: region, Studio: studio,
-			TerminationProtection: a.Properties.TerminationProtection, Tags: a.Properties.Tags}
-		tb, err := os.ReadFile(filepath.Join(dir, a.Properties.TemplateFile))
-		if err != nil {
-			return nil, err
-		}
-		if err := json.Unmarshal(tb, &s.Template); err != nil {
-			return nil, fmt.Errorf("%s: %w", a.Properties.TemplateFile, err)
-		}
-		stacks = append(stacks, s)
+		stacks = append(stacks, &stack{Stack: st, Studio: studio})
 	}
 	return stacks, nil
 }
@@ -248,7 +212,7 @@ func (r resolver) resolve(v any) (string, bool) {
 			case "AWS::StackName":
 				return r.s.Name, true
 			}
-			if p, ok := r.s.Template.Parameters[ref]; ok {
+			if p, ok := r.s.Parameters[ref]; ok {
 				// CloudFormation resolves these from SSM at deploy time.
 				name, _ := p.Default.(string)
 				v, ok := r.params[name]
@@ -260,11 +224,11 @@ func (r resolver) resolve(v any) (string, bool) {
 		if att, ok := x["Fn::GetAtt"].([]any); ok && len(att) == 2 {
 			logical, _ := att[0].(string)
 			attr, _ := att[1].(string)
-			p := r.phys[logical]
-			if p == "" {
+			p, res := r.phys[logical], r.s.Resource(logical)
+			if p == "" || res == nil {
 				return "", false
 			}
-			switch r.s.Template.Resources[logical].Type + "." + attr {
+			switch res.Type + "." + attr {
 			case "AWS::KMS::Key.Arn":
 				return fmt.Sprintf("arn:aws:kms:%s:%s:key/%s", r.s.Region, r.s.Account, p), true
 			case "AWS::KMS::Key.KeyId", "AWS::EC2::SecurityGroup.GroupId", "AWS::EC2::VPC.VpcId", "AWS::EC2::Subnet.SubnetId":
@@ -364,10 +328,10 @@ func checkStack(t *testing.T, s *stack, a *account) {
 	compared, created, skipped := 0, map[string]int{}, map[string]int{}
 	defer func() {
 		t.Logf("%d resources read back and compared with the template; %d more only seen to exist: %v; "+
-			"moto's CloudFormation skipped %d: %v", compared, len(s.Template.Resources)-compared-sum(skipped), created,
+			"moto's CloudFormation skipped %d: %v", compared, len(s.Resources)-compared-sum(skipped), created,
 			sum(skipped), skipped)
 	}()
-	for logical, res := range s.Template.Resources {
+	for logical, res := range s.Resources {
 		p := st.Resources[logical]
 		switch {
 		case motoSkips[res.Type] && p != "":
@@ -686,7 +650,7 @@ func checkInvariants(t *testing.T, s *stack, r resolver, a *account) {
 	}
 	ofStack := func(typ string) []string {
 		var ids []string
-		for logical, res := range s.Template.Resources {
+		for logical, res := range s.Resources {
 			if res.Type == typ && r.phys[logical] != "" {
 				ids = append(ids, r.phys[logical])
 			}
@@ -897,7 +861,7 @@ func checkShapes(t *testing.T, asm []*stack) {
 		}
 		e := testEstates[i]
 		trails, shares := 0, 0
-		for logical, r := range s.Template.Resources {
+		for logical, r := range s.Resources {
 			switch r.Type {
 			case "AWS::CloudTrail::Trail":
 				trails++

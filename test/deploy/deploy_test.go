@@ -386,7 +386,7 @@ func installLambdaRuntime(ctx context.Context, tmp, dir string) error {
 func putRenderImages(ctx context.Context, m *moto, creds map[string]credentials, asm []*stack) error {
 	published := map[string]bool{}
 	for _, s := range asm {
-		for _, r := range s.Template.Resources {
+		for _, r := range s.Resources {
 			if r.Type == "AWS::SSM::Parameter" {
 				if name, ok := r.Properties["Name"].(string); ok {
 					published[s.Account+name] = true
@@ -396,7 +396,7 @@ func putRenderImages(ctx context.Context, m *moto, creds map[string]credentials,
 	}
 	images := map[string]string{}
 	for _, s := range asm {
-		for _, p := range s.Template.Parameters {
+		for _, p := range s.Parameters {
 			name, ok := p.Default.(string)
 			if !ok || p.Type != "AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>" || published[s.Account+name] {
 				continue

@@ -3,10 +3,9 @@
 // have to trust renderenv's own tests alone:
 //
 //   - cfn-lint (pip install cfn-lint) with the repository's .cfnlintrc.yaml:
-//     the CloudFormation resource schemas and best practices, plus the
-//     security invariants of DESIGN.md written as cfn-lint custom rules in
-//     invariants.rules. Every custom rule is proven to fire on
-//     testdata/broken.template.json, so a rule that matches nothing fails.
+//     the CloudFormation resource schemas and best practices. The security
+//     invariants of DESIGN.md are the rule set's (internal/rules), which
+//     test/ runs on the same estate.
 //   - the AWS Control Tower proactive controls as cfn-guard rules, from the
 //     pinned npm package @cdklabs/cdk-validator-cfnguard (its static
 //     cfn-guard binary and rules run offline). A failure is either fixed in

@@ -106,7 +106,7 @@ func runGuard(bin string, rules *ruleSet, tpl *Template) ([]guardFailure, error)
 			if _, ok := tpl.Resources[id]; !ok && id != "" {
 				return nil, fmt.Errorf("cfn-guard's %s names %s/%s, which is not a resource of the template", rule, tpl.Stack, id)
 			}
-			f := guardFailure{Rule: rule, Control: control, Fix: fix, Stack: tpl.Stack, LogicalID: id, CdkPath: tpl.Resources[id].CdkPath}
+			f := guardFailure{Rule: rule, Control: control, Fix: fix, Stack: tpl.Stack, LogicalID: id, CdkPath: tpl.CdkPath(id)}
 			if !seen[f.key()] {
 				seen[f.key()] = true
 				out = append(out, f)

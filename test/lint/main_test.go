@@ -1,23 +1,20 @@
 package lint
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/renderenv/renderenv/internal/cdktest"
-
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/renderenv/renderenv/internal/cdktest"
+	"github.com/renderenv/renderenv/internal/cfn"
 	"github.com/renderenv/renderenv/internal/estate"
 	"github.com/renderenv/renderenv/internal/fixtures"
 	"github.com/renderenv/renderenv/internal/manifest"
@@ -42,14 +39,8 @@ type Template struct {
 	Stack  string
 	Region string
 	File   string // absolute path of the .template.json
-	// Resources by logical id.
-	Resources map[string]Resource
-}
-
-// Resource is what the reports need of one resource.
-type Resource struct {
-	Type    string
-	CdkPath string // Metadata aws:cdk:path, "" when absent
+	// Resources by logical id, as internal/cfn reads them.
+	Resources map[string]*cfn.Resource
 }
 
 // Estate is the synthesized acme estate, shared read-only by every test.
@@ -129,73 +120,45 @@ func synthesize() (_ *Estate, err error) {
 	return readAssembly(dir)
 }
 
-// readAssembly reads the stacks of the cloud assembly in dir: the template
-// files and each stack's region, from manifest.json.
+// readAssembly reads the stacks of the cloud assembly in dir through
+// internal/cfn: the template files and each stack's region.
 func readAssembly(dir string) (*Estate, error) {
-	data, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	a, err := cfn.ReadAssembly(dir)
 	if err != nil {
 		return nil, err
 	}
-	var m struct {
-		Artifacts map[string]struct {
-			Type        string `json:"type"`
-			Environment string `json:"environment"`
-			Properties  struct {
-				TemplateFile string `json:"templateFile"`
-				StackName    string `json:"stackName"`
-			} `json:"properties"`
-		} `json:"artifacts"`
-	}
-	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, fmt.Errorf("manifest.json: %w", err)
-	}
 	e := &Estate{Dir: dir}
-	for id, a := range m.Artifacts {
-		if a.Type != "aws:cloudformation:stack" {
-			continue
+	for _, st := range a.Stacks {
+		if st.Region == "" {
+			return nil, fmt.Errorf("stack %s has no concrete region", st.Name)
 		}
-		// aws://account/region
-		parts := strings.Split(strings.TrimPrefix(a.Environment, "aws://"), "/")
-		if len(parts) != 2 || parts[1] == "" || strings.HasPrefix(parts[1], "unknown") {
-			return nil, fmt.Errorf("stack %s has no concrete region (%q)", id, a.Environment)
-		}
-		name := a.Properties.StackName
-		if name == "" {
-			name = id
-		}
-		t, err := readTemplate(name, parts[1], filepath.Join(dir, a.Properties.TemplateFile))
-		if err != nil {
-			return nil, err
-		}
-		e.Templates = append(e.Templates, t)
+		e.Templates = append(e.Templates, &Template{Stack: st.Name, Region: st.Region,
+			File: filepath.Join(dir, st.TemplateFile), Resources: st.Resources})
 	}
-	if len(e.Templates) == 0 {
-		return nil, errors.New("synthesis wrote no stack")
-	}
-	sort.Slice(e.Templates, func(i, j int) bool { return e.Templates[i].Stack < e.Templates[j].Stack })
 	return e, nil
 }
 
+// readTemplate reads one template file that is not part of an assembly
+// (a fixture).
 func readTemplate(stack, region, file string) (*Template, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return nil, err
 	}
-	var body struct {
-		Resources map[string]struct {
-			Type     string         `json:"Type"`
-			Metadata map[string]any `json:"Metadata"`
-		} `json:"Resources"`
+	st, err := cfn.ParseTemplate(stack, data)
+	if err != nil {
+		return nil, err
 	}
-	if err := json.Unmarshal(data, &body); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Base(file), err)
+	return &Template{Stack: stack, Region: region, File: file, Resources: st.Resources}, nil
+}
+
+// CdkPath is a resource's construct path (Metadata aws:cdk:path), "" when
+// the template does not record it or has no such resource.
+func (t *Template) CdkPath(logicalID string) string {
+	if r, ok := t.Resources[logicalID]; ok {
+		return r.Path()
 	}
-	t := &Template{Stack: stack, Region: region, File: file, Resources: map[string]Resource{}}
-	for id, r := range body.Resources {
-		p, _ := r.Metadata["aws:cdk:path"].(string)
-		t.Resources[id] = Resource{Type: r.Type, CdkPath: p}
-	}
-	return t, nil
+	return ""
 }
 
 // Describe names a resource for a report: stack/logicalId (cdk path).
@@ -204,8 +167,8 @@ func (t *Template) Describe(logicalID string) string {
 		return t.Stack + " (the template)"
 	}
 	s := t.Stack + "/" + logicalID
-	if r, ok := t.Resources[logicalID]; ok && r.CdkPath != "" {
-		s += " (" + r.CdkPath + ")"
+	if p := t.CdkPath(logicalID); p != "" {
+		s += " (" + p + ")"
 	}
 	return s
 }
