@@ -1,7 +1,6 @@
 package network_test
 
 import (
-	"encoding/json"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
@@ -9,6 +8,7 @@ import (
 
 	"github.com/renderenv/renderenv/constructs/network"
 	"github.com/renderenv/renderenv/internal/cdktest"
+	"github.com/renderenv/renderenv/internal/cfn"
 )
 
 // hubParameter is the logical id of the link stack's CloudFormation
@@ -56,29 +56,20 @@ func TestLinkFindsTheAttachmentAsTheProductionsReaderRole(t *testing.T) {
 	tpl := templates(t).Link
 	find := cdktest.One(t, tpl, "Custom::AWS", nil)
 	tgwParam := hubParameter(t, tpl, network.ParamTransitGateway)
+	stack := cfn.TemplateFromMap("Link", cdktest.JSON(tpl))
 	for _, when := range []string{"Create", "Update"} {
-		var call struct {
-			Action         string `json:"action"`
-			AssumedRoleArn string `json:"assumedRoleArn"`
-			Parameters     struct {
-				Filters []struct {
-					Name   string   `json:"Name"`
-					Values []string `json:"Values"`
-				} `json:"Filters"`
-			} `json:"parameters"`
-		}
-		text := cdktest.Text(find.Properties[when])
-		if err := json.Unmarshal([]byte(text), &call); err != nil {
-			t.Fatalf("%s: %v in %s", when, err, text)
+		call, err := stack.Resource(find.ID).SDKCall(when)
+		if err != nil {
+			t.Fatal(err)
 		}
 		if call.Action != "describeTransitGatewayVpcAttachments" || call.AssumedRoleArn != readerArn {
 			t.Errorf("%s calls %s as %q, want describeTransitGatewayVpcAttachments as %s", when, call.Action, call.AssumedRoleArn, readerArn)
 		}
 		filters := map[string][]string{}
-		for _, f := range call.Parameters.Filters {
-			filters[f.Name] = f.Values
+		for _, f := range cfn.AsList(call.Parameters["Filters"]) {
+			filters[cfn.Str(cfn.At(f, "Name"))] = stack.Strings(cfn.At(f, "Values"))
 		}
-		want := map[string]string{"transit-gateway-id": "${" + tgwParam + "}"}
+		want := map[string]string{"transit-gateway-id": "${Ref:" + tgwParam + "}"}
 		for k, v := range attachTags {
 			want["tag:"+k] = v
 		}

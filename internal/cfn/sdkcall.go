@@ -13,6 +13,9 @@ type SDKCall struct {
 	Service    string         `json:"service"`
 	Action     string         `json:"action"`
 	Parameters map[string]any `json:"parameters"`
+	// AssumedRoleArn is the role the call is made as, when not the
+	// function's own.
+	AssumedRoleArn string `json:"assumedRoleArn,omitempty"`
 }
 
 // SDKCall decodes the call the resource makes on event (Create, Update or
