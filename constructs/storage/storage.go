@@ -55,6 +55,9 @@ type AssetBucketProps struct {
 	// Exempt are role ARNs that may reach data from outside the VPC (the
 	// data operator, for ingest and delivery).
 	Exempt []string
+	// ExemptFrom are the source ranges (the studio's admin ranges) the
+	// exempt roles must call from when not through the endpoint.
+	ExemptFrom []string
 	// Users are the only role ARNs that may reach data at all (the
 	// production's data operator and render role): an administrator of a
 	// shared account, or a role someone creates there, is refused whatever
@@ -137,6 +140,23 @@ func NewAssetBucket(scope constructs.Construct, id string, props AssetBucketProp
 			"ArnNotLike":      map[string]any{"aws:PrincipalArn": props.Exempt},
 		},
 	}))
+	if len(props.ExemptFrom) > 0 {
+		// The exempt roles reach data from outside the VPC only from the
+		// studio's ranges: a copy of their session credentials is useless
+		// anywhere else.
+		b.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String("DenyExemptRolesOutsideTheStudiosRanges"),
+			Effect:     awsiam.Effect_DENY,
+			Principals: anyone,
+			Actions:    jsii.Strings(DataActions...),
+			Resources:  &[]*string{b.BucketArn(), objects},
+			Conditions: &map[string]any{
+				"ArnLike":         map[string]any{"aws:PrincipalArn": props.Exempt},
+				"StringNotEquals": map[string]any{"aws:SourceVpce": props.Endpoint},
+				"NotIpAddress":    map[string]any{"aws:SourceIp": props.ExemptFrom},
+			},
+		}))
+	}
 	return b
 }
 

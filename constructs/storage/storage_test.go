@@ -44,6 +44,7 @@ func buckets(t *testing.T) assertions.Template {
 			LogPrefix:  "assets/",
 			Endpoint:   jsii.String(endpoint),
 			Exempt:     exempt,
+			ExemptFrom: []string{"198.51.100.0/24"},
 			Users:      users,
 		})
 		// A role given ObjectAccess to the bucket, as the data operator and
@@ -165,7 +166,9 @@ func TestAssetBucketServesDataOnlyThroughTheProductionEndpoint(t *testing.T) {
 	var found int
 	for _, s := range bucketPolicy(t, tpl, id) {
 		vpce, ok := s.Condition("StringNotEquals", "aws:SourceVpce")
-		if !ok {
+		if _, exemptOnly := s.Condition("ArnLike", "aws:PrincipalArn"); !ok || exemptOnly {
+			// The exempt roles' own statement: see
+			// TestExemptRolesReachDataOnlyFromTheStudiosRanges.
 			continue
 		}
 		found++
@@ -330,5 +333,33 @@ func TestAssetBucketServesDataOnlyToTheProductionsRoles(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no statement denies data access to every principal but %v", users)
+	}
+}
+
+// TestExemptRolesReachDataOnlyFromTheStudiosRanges: the data operator's
+// session credentials, copied elsewhere, reach no data: outside the VPC
+// endpoint, only from the studio's admin ranges.
+func TestExemptRolesReachDataOnlyFromTheStudiosRanges(t *testing.T) {
+	tpl := buckets(t)
+	var s cdktest.Statement
+	for _, st := range bucketPolicy(t, tpl, bucket(t, tpl, assets).ID) {
+		if st.Sid() == "DenyExemptRolesOutsideTheStudiosRanges" {
+			s = st
+		}
+	}
+	if s == nil {
+		t.Fatal("no statement denies the exempt roles outside the studio's ranges")
+	}
+	for _, c := range []struct{ op, key, want string }{
+		{"ArnLike", "aws:PrincipalArn", exempt[0]},
+		{"StringNotEquals", "aws:SourceVpce", endpoint},
+		{"NotIpAddress", "aws:SourceIp", "198.51.100.0/24"},
+	} {
+		if got, _ := s.Condition(c.op, c.key); !cdktest.SameSet(got, []string{c.want}) {
+			t.Errorf("%s %s = %v, want %s", c.op, c.key, got, c.want)
+		}
+	}
+	if s.Effect() != "Deny" || !s.Has("s3:GetObject*") || !s.Has("s3:PutObject*") {
+		t.Errorf("%s %v, want a Deny of the data actions", s.Effect(), s.Actions())
 	}
 }

@@ -183,6 +183,7 @@ func (p *Production) storage(endpoint *string) {
 		LogPrefix:  "assets/",
 		Endpoint:   endpoint,
 		Exempt:     []string{p.role(names.DataOperator)},
+		ExemptFrom: strs(p.props.Studio.AdminSourceCidrs),
 		Users:      []string{p.role(names.DataOperator), p.role(names.Render)},
 	})
 	tagging.Group(p.Bucket, tagging.AssetStorage)
