@@ -2,7 +2,7 @@ package deploy
 
 // The deployment test ("Proof"). It starts moto, bootstraps every account of
 // the deployed stacks with the real pinned CDK CLI (trusting the management
-// account, as the README's "Adding a production" does), synthesizes two
+// account, as the README's "Adding a production" does), synthesizes three
 // estates made from the acme fixture (internal/fixtures), deploys from the
 // management account
 //
@@ -17,6 +17,12 @@ package deploy
 // production's own trail in solo-nightfall,
 //
 //	solo-logging, solo-network, solo-nightfall,
+//
+// and the studio "mono": no organization and no log-archive account, so the
+// central trail is the management account's own and harbour's account runs
+// its own,
+//
+//	mono-logging, mono-network, mono-harbour,
 //
 // and then reads back through the AWS API (testdata/inventory.py) what the
 // templates say exists, plus the security properties that must hold whatever
@@ -107,6 +113,9 @@ type testEstate struct {
 	studio string
 	// withoutOrganization drops organizationId (and its management account).
 	withoutOrganization bool
+	// withoutLogArchive drops logArchiveAccount: the logging stack goes to
+	// the management account, whose activity its own central trail records.
+	withoutLogArchive bool
 	// only is the productions synthesized (CDK context only), all when empty.
 	only string
 	// stacks are the stacks deployed, in no particular order: the CLI orders
@@ -131,6 +140,14 @@ var testEstates = []testEstate{
 		"solo-logging",
 		"solo-network",
 		"solo-nightfall",
+	}},
+	// The smallest studio: no organization and no log-archive account, so
+	// the central trail is the management account's own and a production
+	// in a shared account runs its own.
+	{studio: "mono", withoutOrganization: true, withoutLogArchive: true, only: "harbour", stacks: []string{
+		"mono-logging",
+		"mono-network",
+		"mono-harbour",
 	}},
 }
 
@@ -329,6 +346,9 @@ func pinStudio(b []byte, e testEstate) ([]byte, error) {
 	if e.withoutOrganization {
 		deleteKey(studio, "organizationId")
 		deleteKey(studio, "organizationManagementAccount")
+	}
+	if e.withoutLogArchive {
+		deleteKey(studio, "logArchiveAccount")
 	}
 	deleteKey(studio, "transitGatewayId")
 	studio.Content = append(studio.Content,
