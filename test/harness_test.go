@@ -155,10 +155,11 @@ func synthesize(t testing.TB, spec estateSpec) (*Synthesized, error) {
 		if err != nil {
 			return err
 		}
-		if _, err := estate.BuildWith(app, e, estate.Options{Only: spec.only, Checks: spec.nag}); err != nil {
+		syn, err := estate.Synthesize(app, e, estate.Options{Only: spec.only, Checks: spec.nag})
+		if err != nil {
 			return err
 		}
-		findings = estate.Errors(app.Synth(nil))
+		findings = syn.Findings
 		return nil
 	})
 	if err != nil {

@@ -94,10 +94,9 @@ func synth(t *testing.T, dir string) *synthesized {
 		if err != nil {
 			return err
 		}
-		if _, err := estate.Build(app, e, nil); err != nil {
+		if _, err := estate.Synthesize(app, e, estate.Options{}); err != nil {
 			return err
 		}
-		app.Synth(nil)
 		if s.assembly, err = cfn.ReadAssembly(out); err != nil {
 			return err
 		}
