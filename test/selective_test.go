@@ -17,7 +17,7 @@ func withoutOrganization(n, accounts int) estateSpec {
 		name: "generated-without-organization",
 		files: func() map[string][]byte {
 			files := estategen.Generate(n, accounts)
-			files["studio.yaml"] = regexp.MustCompile(`(?m)^organizationId: .*\n`).ReplaceAll(files["studio.yaml"], nil)
+			files["studio.yaml"] = regexp.MustCompile(`(?m)^organization(Id|ManagementAccount): .*\n`).ReplaceAll(files["studio.yaml"], nil)
 			return files
 		},
 	}

@@ -109,6 +109,7 @@ func (sh studioShape) files() map[string][]byte {
 	files["studio.yaml"] = editYAML(files["studio.yaml"], func(st yamlMap) {
 		if !sh[organization] {
 			st.remove("organizationId")
+			st.remove("organizationManagementAccount")
 		}
 		if !sh[logArchive] {
 			st.remove("logArchiveAccount")

@@ -1,7 +1,8 @@
 // Package access creates the human roles of a production: a key
 // administrator who cannot read content, a data operator who can, and a log
-// reader (ISE 7.1, 9.3). People assume them only with MFA, from the studio's
-// admin ranges, for at most an hour (ISE 1.3 to 1.5).
+// reader (ISE 7.1, 9.3). Only the people the manifests name assume them,
+// with MFA, from the studio's admin ranges, for at most an hour (ISE 1.3 to
+// 1.5).
 package access
 
 import (
@@ -19,15 +20,29 @@ import (
 // HumanRolesProps configures the roles of one production.
 type HumanRolesProps struct {
 	Prefix string // <studio>-<production>
-	// TrustedAccount holds the identities (IAM users or federated roles)
-	// that assume these roles: the studio's management account.
+	// TrustedAccount is where people sign in: the studio's management
+	// account. Only the principals each role names may assume it.
 	TrustedAccount string
 	SourceCidrs    []string
+	KeyAdmins      Principals
+	DataOperators  Principals
+	LogReaders     Principals
 	// KeyAliasPrefix limits the key admin to the production's keys, e.g.
 	// alias/acme/nightfall/.
 	KeyAliasPrefix string
 	Account        string
 	Region         string
+}
+
+// Principals are the people of TrustedAccount who may assume one role, as
+// aws:PrincipalArn values.
+type Principals struct {
+	// SSO are patterns (ArnLike) of IAM Identity Center permission-set
+	// roles. Their sessions carry no aws:MultiFactorAuthPresent: Identity
+	// Center enforces MFA when people sign in.
+	SSO []string
+	// Roles are role ARNs; their sessions must carry MFA.
+	Roles []string
 }
 
 // HumanRoles are the roles people assume to work on a production.
@@ -42,8 +57,8 @@ func NewHumanRoles(scope constructs.Construct, id string, props HumanRolesProps)
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	h := &HumanRoles{Construct: c}
 	h.KeyAdmin = NewKeyAdmin(c, "KeyAdmin", props, "administers the production's keys; cannot use them (ISE 9.3)")
-	h.DataOperator = humanRole(c, "DataOperator", props, names.DataOperator, "reads and writes the production's content through S3 (ISE 5.1)")
-	h.LogReader = humanRole(c, "LogReader", props, names.LogReader, "reads the production's logs; cannot read content (ISE 8.1)")
+	h.DataOperator = humanRole(c, "DataOperator", props, props.DataOperators, names.DataOperator, "reads and writes the production's content through S3 (ISE 5.1)")
+	h.LogReader = humanRole(c, "LogReader", props, props.LogReaders, names.LogReader, "reads the production's logs; cannot read content (ISE 8.1)")
 	h.LogReader.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:       jsii.String("ReadProductionLogs"),
 		Actions:   jsii.Strings("logs:DescribeLogGroups", "logs:DescribeLogStreams", "logs:FilterLogEvents", "logs:GetLogEvents", "logs:StartQuery", "logs:GetQueryResults"),
@@ -56,7 +71,7 @@ func NewHumanRoles(scope constructs.Construct, id string, props HumanRolesProps)
 // aliases start with KeyAliasPrefix, in its account and region, and use
 // none of them (ISE 9.2, 9.3).
 func NewKeyAdmin(scope constructs.Construct, id string, props HumanRolesProps, purpose string) awsiam.Role {
-	role := humanRole(scope, id, props, names.KeyAdmin, purpose)
+	role := humanRole(scope, id, props, props.KeyAdmins, names.KeyAdmin, purpose)
 	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:       jsii.String("ManageOwnKeysOnly"),
 		Actions:   jsii.Strings(keys.AdminActions...),
@@ -68,12 +83,13 @@ func NewKeyAdmin(scope constructs.Construct, id string, props HumanRolesProps, p
 	return role
 }
 
-func humanRole(scope constructs.Construct, id string, props HumanRolesProps, suffix, purpose string) awsiam.Role {
+func humanRole(scope constructs.Construct, id string, props HumanRolesProps, people Principals, suffix, purpose string) awsiam.Role {
 	return NewHumanRole(scope, id, HumanRoleProps{
 		Name:           names.Role(props.Prefix, suffix),
 		Purpose:        props.Prefix + ": " + purpose,
 		TrustedAccount: props.TrustedAccount,
 		SourceCidrs:    props.SourceCidrs,
+		People:         people,
 	})
 }
 
@@ -82,22 +98,57 @@ type HumanRoleProps struct {
 	Name, Purpose  string
 	TrustedAccount string
 	SourceCidrs    []string
+	People         Principals
 }
 
-// NewHumanRole creates a role that the trusted account's identities may
-// assume only with MFA (ISE 1.5), from the studio's ranges (ISE 1.3), for at
-// most an hour (ISE 1.4).
+// NewHumanRole creates a role that only the named people of the trusted
+// account may assume (ISE 7.1), from the studio's ranges (ISE 1.3), with
+// MFA (ISE 1.5: in the session of a named role, at sign-in for Identity
+// Center), for at most an hour (ISE 1.4). The trust names the account and
+// matches aws:PrincipalArn, which a session cannot change: an Identity
+// Center role's name carries a suffix, and a named role need not exist
+// when the role is created.
 func NewHumanRole(scope constructs.Construct, id string, props HumanRoleProps) awsiam.Role {
-	principal := awsiam.NewAccountPrincipal(jsii.String(props.TrustedAccount)).WithConditions(&map[string]any{
-		"Bool":      map[string]any{"aws:MultiFactorAuthPresent": "true"},
-		"IpAddress": map[string]any{"aws:SourceIp": props.SourceCidrs},
-	})
-	return awsiam.NewRole(scope, jsii.String(id), &awsiam.RoleProps{
+	var trusted []awsiam.IPrincipal
+	from := map[string]any{"aws:SourceIp": props.SourceCidrs}
+	if p := props.People.SSO; len(p) > 0 {
+		trusted = append(trusted, awsiam.NewAccountPrincipal(jsii.String(props.TrustedAccount)).WithConditions(&map[string]any{
+			"ArnLike":   map[string]any{"aws:PrincipalArn": p},
+			"IpAddress": from,
+		}))
+	}
+	if p := props.People.Roles; len(p) > 0 {
+		trusted = append(trusted, awsiam.NewAccountPrincipal(jsii.String(props.TrustedAccount)).WithConditions(&map[string]any{
+			"ArnEquals": map[string]any{"aws:PrincipalArn": p},
+			"Bool":      map[string]any{"aws:MultiFactorAuthPresent": "true"},
+			"IpAddress": from,
+		}))
+	}
+	if len(trusted) == 0 {
+		panic(fmt.Sprintf("access: %s names nobody who may assume it", props.Name))
+	}
+	role := awsiam.NewRole(scope, jsii.String(id), &awsiam.RoleProps{
 		RoleName:           jsii.String(props.Name),
 		Description:        jsii.String(props.Purpose),
-		AssumedBy:          principal,
+		AssumedBy:          awsiam.NewCompositePrincipal(trusted...),
 		MaxSessionDuration: awscdk.Duration_Hours(jsii.Number(1)),
 	})
+	// The trust checks the address once, when the session starts; this
+	// checks it on every call, so a session copied elsewhere is refused.
+	// Calls an AWS service makes on the session's behalf, and calls
+	// through a VPC endpoint (which carry no public address), pass.
+	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("OnlyFromTheStudiosRanges"),
+		Effect:    awsiam.Effect_DENY,
+		Actions:   jsii.Strings("*"),
+		Resources: jsii.Strings("*"),
+		Conditions: &map[string]any{
+			"NotIpAddress": from,
+			"Bool":         map[string]any{"aws:ViaAWSService": "false"},
+			"Null":         map[string]any{"aws:SourceVpc": "true"},
+		},
+	}))
+	return role
 }
 
 // SessionAccess lets a person open Session Manager sessions (ISE 4.1) on the

@@ -36,6 +36,9 @@ func roles(t *testing.T) assertions.Template {
 			Prefix:         prefix,
 			TrustedAccount: management,
 			SourceCidrs:    sourceCidrs,
+			KeyAdmins:      access.Principals{SSO: keyAdminSSO},
+			DataOperators:  access.Principals{SSO: dataSSO, Roles: dataRoles},
+			LogReaders:     access.Principals{SSO: logReaderSSO},
 			KeyAliasPrefix: "alias/acme/nightfall/",
 			Account:        account,
 			Region:         region,
@@ -61,50 +64,91 @@ func policyOf(t *testing.T, tpl assertions.Template, roleID string) []cdktest.St
 	return out
 }
 
-func TestPeopleAssumeRolesOnlyWithMfaFromTheStudioForAnHour(t *testing.T) {
+// Each role's own people: Identity Center permission sets for the key
+// admin and log reader, a permission set and a named role for the data
+// operator.
+var (
+	keyAdminSSO  = []string{"arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_nightfall-KeyAdmin_????????????????"}
+	dataSSO      = []string{"arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_nightfall-Data_????????????????"}
+	dataRoles    = []string{"arn:aws:iam::111111111111:role/ops/data-wrangler"}
+	logReaderSSO = []string{"arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_nightfall-Logs_????????????????"}
+)
+
+func TestOnlyNamedPeopleAssumeRolesFromTheStudioForAnHour(t *testing.T) {
 	tpl := roles(t)
 	cdktest.Count(t, tpl, "AWS::IAM::Role", 3)
-	var cidrs []any
-	for _, c := range sourceCidrs {
-		cidrs = append(cidrs, c)
-	}
-	for _, suffix := range []string{names.KeyAdmin, names.DataOperator, names.LogReader} {
-		t.Run(suffix, func(t *testing.T) {
-			r := role(t, tpl, suffix)
-			cdktest.HasProperties(t, tpl, "AWS::IAM::Role", map[string]any{
-				"RoleName":           names.Role(prefix, suffix),
-				"MaxSessionDuration": 3600,
-				"AssumeRolePolicyDocument": map[string]any{
-					"Version": "2012-10-17",
-					"Statement": []any{map[string]any{
-						"Effect":    "Allow",
-						"Action":    "sts:AssumeRole",
-						"Principal": map[string]any{"AWS": "arn:aws:iam::" + management + ":root"},
-						"Condition": map[string]any{
-							"Bool":      map[string]any{"aws:MultiFactorAuthPresent": "true"},
-							"IpAddress": map[string]any{"aws:SourceIp": assertions.Match_ArrayEquals(&cidrs)},
-						},
-					}},
-				},
-			})
+	for _, tc := range []struct {
+		suffix     string
+		sso, roles []string
+	}{
+		{names.KeyAdmin, keyAdminSSO, nil},
+		{names.DataOperator, dataSSO, dataRoles},
+		{names.LogReader, logReaderSSO, nil},
+	} {
+		t.Run(tc.suffix, func(t *testing.T) {
+			r := role(t, tpl, tc.suffix)
+			if d := r.Properties["MaxSessionDuration"]; d != float64(3600) {
+				t.Errorf("MaxSessionDuration %v, want 3600", d)
+			}
+			var sso, named []string
 			for _, s := range cdktest.Statements(r.Properties["AssumeRolePolicyDocument"]) {
-				if mfa, _ := s.Condition("Bool", "aws:MultiFactorAuthPresent"); !cdktest.SameSet(mfa, []string{"true"}) {
-					t.Errorf("trust statement without MFA: %v", s)
+				if p := s.Principals("AWS"); !cdktest.SameSet(p, []string{"arn:aws:iam::" + management + ":root"}) {
+					t.Errorf("trust statement names %v, want the management account", p)
 				}
 				if ip, _ := s.Condition("IpAddress", "aws:SourceIp"); !cdktest.SameSet(ip, sourceCidrs) {
 					t.Errorf("trust statement from %v, want %v", ip, sourceCidrs)
 				}
+				like, _ := s.Condition("ArnLike", "aws:PrincipalArn")
+				equals, _ := s.Condition("ArnEquals", "aws:PrincipalArn")
+				mfa, _ := s.Condition("Bool", "aws:MultiFactorAuthPresent")
+				switch {
+				case len(like) > 0 && len(equals) == 0:
+					// Identity Center sessions carry no MFA key: a Bool
+					// condition would shut them out.
+					if len(mfa) > 0 {
+						t.Errorf("the Identity Center statement requires aws:MultiFactorAuthPresent, which its sessions never carry")
+					}
+					sso = append(sso, like...)
+				case len(equals) > 0 && len(like) == 0:
+					if !cdktest.SameSet(mfa, []string{"true"}) {
+						t.Errorf("named roles may assume it without MFA: %v", s)
+					}
+					named = append(named, equals...)
+				default:
+					t.Errorf("trust statement names nobody: %v", s)
+				}
+			}
+			if !cdktest.SameSet(sso, tc.sso) || len(sso) != len(tc.sso) || !cdktest.SameSet(named, tc.roles) || len(named) != len(tc.roles) {
+				t.Errorf("trusted %v and %v, want %v and %v", sso, named, tc.sso, tc.roles)
 			}
 		})
 	}
 }
 
+// A role that names nobody is a programming error the manifests' validation
+// prevents: it must not synthesize into a role the whole account may use.
+func TestHumanRoleNamingNobodyPanics(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Error("a people role with no principals was created")
+		}
+	}()
+	access.NewHumanRole(cdktest.NewStack(t, account, region), "Nobody", access.HumanRoleProps{
+		Name: "acme-nobody", TrustedAccount: management, SourceCidrs: sourceCidrs,
+	})
+}
+
 func TestKeyAdminManagesOnlyTheProductionsKeysAndNeverUsesThem(t *testing.T) {
 	tpl := roles(t)
 	admin := role(t, tpl, names.KeyAdmin)
-	statements := policyOf(t, tpl, admin.ID)
+	var statements []cdktest.Statement
+	for _, s := range policyOf(t, tpl, admin.ID) {
+		if s.Effect() != "Deny" {
+			statements = append(statements, s)
+		}
+	}
 	if len(statements) != 1 {
-		t.Fatalf("key admin has %d statements, want 1", len(statements))
+		t.Fatalf("key admin has %d statements that allow, want 1", len(statements))
 	}
 	s := statements[0]
 	if got := s.Actions(); !cdktest.SameSet(got, keys.AdminActions) || len(got) != len(keys.AdminActions) {
@@ -132,6 +176,9 @@ func TestLogReaderReadsLogsButNeverContent(t *testing.T) {
 		t.Fatal("the log reader has no policy")
 	}
 	for _, s := range statements {
+		if s.Effect() == "Deny" {
+			continue
+		}
 		for _, a := range s.Actions() {
 			if strings.HasPrefix(a, "s3:") || a == "kms:Encrypt" || a == "*" || a == "kms:*" || !strings.HasPrefix(a, "logs:") {
 				t.Errorf("log reader may %s: it reads logs only", a)
@@ -151,16 +198,45 @@ func TestLogReaderReadsLogsButNeverContent(t *testing.T) {
 
 func TestDataOperatorGetsNothingFromTheRoleAlone(t *testing.T) {
 	// Its access comes from the bucket and key policies that name it, and
-	// from statements the production adds; the role itself grants nothing.
+	// from statements the production adds; the role itself only denies.
 	tpl := roles(t)
 	op := role(t, tpl, names.DataOperator)
-	if got := policyOf(t, tpl, op.ID); len(got) != 0 {
-		t.Errorf("the data operator role carries statements %v", got)
+	for _, s := range policyOf(t, tpl, op.ID) {
+		if s.Effect() != "Deny" {
+			t.Errorf("the data operator role allows %v", s)
+		}
 	}
 	cdktest.HasProperties(t, tpl, "AWS::IAM::Role", map[string]any{
 		"RoleName":          names.Role(prefix, names.DataOperator),
 		"ManagedPolicyArns": assertions.Match_Absent(),
 	})
+}
+
+// Every call of a people role's session, not only the AssumeRole, must come
+// from the studio's ranges, unless a service makes it on the session's
+// behalf or it goes through a VPC endpoint (ISE 1.3).
+func TestPeopleSessionsWorkOnlyFromTheStudiosRanges(t *testing.T) {
+	tpl := roles(t)
+	for _, suffix := range []string{names.KeyAdmin, names.DataOperator, names.LogReader} {
+		r := role(t, tpl, suffix)
+		found := false
+		for _, s := range policyOf(t, tpl, r.ID) {
+			if s.Sid() != "OnlyFromTheStudiosRanges" {
+				continue
+			}
+			found = true
+			ip, _ := s.Condition("NotIpAddress", "aws:SourceIp")
+			via, _ := s.Condition("Bool", "aws:ViaAWSService")
+			vpc, _ := s.Condition("Null", "aws:SourceVpc")
+			if s.Effect() != "Deny" || !cdktest.SameSet(s.Actions(), []string{"*"}) || !cdktest.SameSet(s.Resources(), []string{"*"}) ||
+				!cdktest.SameSet(ip, sourceCidrs) || !cdktest.SameSet(via, []string{"false"}) || !cdktest.SameSet(vpc, []string{"true"}) {
+				t.Errorf("%s: %v", suffix, s)
+			}
+		}
+		if !found {
+			t.Errorf("%s: sessions work from anywhere once assumed", suffix)
+		}
+	}
 }
 
 // TestSessionsOpenOnlyOnOwnNodesWithTheLoggedDocument: Session Manager

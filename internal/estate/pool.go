@@ -65,6 +65,7 @@ func NewPoolStack(scope constructs.Construct, props PoolStackProps) *Pool {
 		Prefix:         name,
 		TrustedAccount: s.ManagementAccount,
 		SourceCidrs:    strs(s.AdminSourceCidrs),
+		KeyAdmins:      principals(s, s.PoolKeyAdmins()),
 		KeyAliasPrefix: "alias/" + n.KeyAlias("pool-"+pl.Account, ""),
 		Account:        pl.Account,
 		Region:         pl.Region,

@@ -75,10 +75,14 @@ func NewProductionStack(scope constructs.Construct, props ProductionStackProps) 
 	// Its VPC (or its pool's) attaches to the Transit Gateway that the
 	// network stack creates and shares.
 	dependsOn(p.Stack, props.Network, "attaches to the Transit Gateway the network stack shares")
+	crew := s.CrewOf(&r.Production)
 	p.Roles = access.NewHumanRoles(p.Stack, "People", access.HumanRolesProps{
 		Prefix:         p.prefix,
 		TrustedAccount: s.ManagementAccount,
 		SourceCidrs:    strs(s.AdminSourceCidrs),
+		KeyAdmins:      principals(s, crew.KeyAdmins),
+		DataOperators:  principals(s, crew.DataOperators),
+		LogReaders:     principals(s, crew.LogReaders),
 		KeyAliasPrefix: "alias/" + props.Names.KeyAlias(r.Name, ""),
 		Account:        r.Account,
 		Region:         r.Region,

@@ -103,6 +103,7 @@ func newAuditReader(st awscdk.Stack, s *manifest.Studio, n Names, central *audit
 		Purpose:        s.Studio + ": reads the central audit trail; can change nothing",
 		TrustedAccount: s.ManagementAccount,
 		SourceCidrs:    strs(s.AdminSourceCidrs),
+		People:         principals(s, s.Auditors()),
 	})
 	reader.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:       jsii.String("ReadTrailLogFiles"),
@@ -260,6 +261,7 @@ func newManagementLoggingKey(st awscdk.Stack, s *manifest.Studio, n Names) awskm
 		Purpose:        s.Studio + " management: reads the management VPC's flow logs",
 		TrustedAccount: s.ManagementAccount,
 		SourceCidrs:    strs(s.AdminSourceCidrs),
+		People:         principals(s, s.Auditors()),
 	}), tagging.Security)
 	return set[keys.Logging].Key
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/renderenv/renderenv/constructs/access"
 	"github.com/renderenv/renderenv/constructs/audit"
 	"github.com/renderenv/renderenv/constructs/keys"
 	"github.com/renderenv/renderenv/constructs/network"
@@ -230,6 +231,20 @@ func strs(ps []netip.Prefix) []string {
 	out := make([]string, len(ps))
 	for i, p := range ps {
 		out[i] = p.String()
+	}
+	return out
+}
+
+// principals are people the manifests name, as the trust of a role in
+// another account sees them: sessions of the studio's management account.
+func principals(s *manifest.Studio, people []manifest.Person) access.Principals {
+	var out access.Principals
+	for _, p := range people {
+		if p.SSO() {
+			out.SSO = append(out.SSO, p.PrincipalArns(s.ManagementAccount)...)
+		} else {
+			out.Roles = append(out.Roles, p.RoleArn)
+		}
 	}
 	return out
 }

@@ -22,6 +22,9 @@ const (
 	ManagementAccount = "111111111111"
 	LogArchiveAccount = "222222222222"
 	OrganizationID    = "o-a1b2c3d4e5"
+	// OrganizationOwner is the organization's management account, which
+	// holds nothing of the estate.
+	OrganizationOwner = "999999999999"
 	ManagementCidr    = "10.0.0.0/16"
 	OnPremisesCidr    = "192.168.0.0/16"
 	SchedulerPort     = 4433
@@ -156,6 +159,7 @@ availabilityZones: [%sa, %sb]
 managementAccount: "%s"
 logArchiveAccount: "%s"
 organizationId: %s
+organizationManagementAccount: "%s"
 managementVpcCidr: %s
 onPremises:
   cidrs: [%s]
@@ -170,7 +174,7 @@ licenseServers:
     port: %d
 scheduler:
   ports: [%d]
-`, Studio, Region, Region, Region, ManagementAccount, LogArchiveAccount, OrganizationID,
+`, Studio, Region, Region, Region, ManagementAccount, LogArchiveAccount, OrganizationID, OrganizationOwner,
 		ManagementCidr, OnPremisesCidr, LicensePort, SchedulerPort)
 	if accounts > 0 {
 		b.WriteString("pools:\n")

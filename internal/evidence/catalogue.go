@@ -36,6 +36,7 @@ var (
 	ckSessionLength    = check{"people's sessions last an hour at most", checkHumanSessionLength, nil}
 	ckSessionIdle      = check{"Session Manager sessions time out when idle", checkSessionIdle, []string{"RE-RND-008"}}
 	ckMfa              = check{"people's roles require MFA", checkHumanMfa, nil}
+	ckPeople           = check{"people's roles trust only the principals the manifests name", checkHumanPrincipals, nil}
 	ckMfaAlarm         = check{"console sign-ins without MFA raise an alarm", checkMfaAlarm, nil}
 	ckRootAlarm        = check{"use of the root user raises an alarm", checkRootAlarm, nil}
 	ckGenerated        = check{"the stacks are generated from the manifests", checkGenerated, nil}
@@ -143,8 +144,8 @@ var catalogue = []definition{
 	},
 	{
 		id: "1.3", area: areaConsole, title: "Restrict access to known locations", scope: scopeShared,
-		how:    "The production's people roles can be assumed only from adminSourceCidrs, so a stolen credential is useless from elsewhere; the templates cannot stop a person holding sessions in two places.",
-		checks: []check{ckSourceIP},
+		how:    "Only the people the manifests name can assume the production's people roles, only from adminSourceCidrs, and every call of their sessions must come from those ranges or through the production's VPC, so a stolen session is useless from elsewhere; the templates cannot stop a person holding sessions in two places.",
+		checks: []check{ckPeople, ckSourceIP},
 		studio: []string{
 			"Enable Amazon GuardDuty in every account (with a delegated administrator) and alert on findings such as UnauthorizedAccess:IAMUser/ConsoleLoginSuccess.B and UnauthorizedAccess:IAMUser/MaliciousIPCaller.",
 			"Apply the same source-range condition to the management account's own roles or permission sets, and review adminSourceCidrs when offices or VPN egress addresses change.",
@@ -166,6 +167,7 @@ var catalogue = []definition{
 		studio: []string{
 			"Enable MFA on the root user of every account (a hardware key for the management, log-archive and Tier 1 accounts).",
 			"Enforce MFA in the identity provider for everyone who reaches the management account; if any IAM user exists, set an IAM password policy and require MFA for it.",
+			"In IAM Identity Center, require MFA every time people sign in: the permission-set sessions the people roles trust carry no MFA key the roles could check.",
 			"Keep root passwords and MFA devices in an escrow with audited access, and use root only for the tasks that need it.",
 			"Subscribe the security team to the security alarm topic (alerts.emails) so that the alarms reach someone.",
 		},
@@ -347,7 +349,7 @@ var catalogue = []definition{
 	{
 		id: "7.1", area: areaAccess, title: "Custom roles for automated users", scope: scopeTemplates,
 		how:    "Automation gets narrow roles: the scheduler's launcher role may launch only this production's templates and pass only its render role; the render role is capped by a permissions boundary; nothing is an IAM user.",
-		checks: []check{ckLauncher, ckBoundary, ckNoAdminGrants, ckNoKeys},
+		checks: []check{ckLauncher, ckPeople, ckBoundary, ckNoAdminGrants, ckNoKeys},
 		studio: []string{
 			"Run the scheduler in the management account with an instance role that may assume only the launcher roles of the productions it serves.",
 			"Review role activity each quarter (IAM Access Analyzer unused-access findings) and remove what is unused.",

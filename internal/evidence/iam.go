@@ -151,6 +151,7 @@ func ifExists(st cfn.Statement) bool {
 
 // checkHumanMfa: people's roles need MFA (ISE 1.5).
 func checkHumanMfa(v *view) result {
+	var sso []string
 	problems, e := v.humanTrust(func(role *cfn.Resource, st cfn.Statement) (string, *Evidence) {
 		p := "AssumeRolePolicyDocument." + st.Label() + ".Condition."
 		if anyOf(conditionValues(st, "Bool", "aws:MultiFactorAuthPresent"), func(x string) bool { return strings.EqualFold(x, "true") }) && !ifExists(st) {
@@ -161,9 +162,70 @@ func checkHumanMfa(v *view) result {
 			x := ev(role, p+"NumericLessThan.aws:MultiFactorAuthAge", strings.Join(age, ", ")+" ("+roleName(role)+")")
 			return "", &x
 		}
+		// Identity Center sessions carry no MFA key; Identity Center
+		// requires MFA when people sign in, which no template can show.
+		if arns := principalArns(st); len(arns) > 0 && !ifExists(st) && !slices.ContainsFunc(arns, func(a string) bool { return !strings.Contains(a, identityCenterPath) }) {
+			sso = append(sso, roleName(role))
+			x := ev(role, p+"ArnLike.aws:PrincipalArn", strings.Join(arns, ", ")+" ("+roleName(role)+")")
+			return "", &x
+		}
 		return fmt.Sprintf("%s can be assumed without MFA", cite(role)), nil
 	})
-	return verdict("the key-admin, data-operator and log-reader roles can be assumed only with MFA", problems, e)
+	r := verdict("the key-admin, data-operator and log-reader roles can be assumed only with MFA", problems, e)
+	if r.outcome == Pass && len(sso) > 0 {
+		r.outcome = Limited
+		r.detail = fmt.Sprintf("named roles must carry MFA in their sessions; %s trust Identity Center permission sets, whose sessions carry no MFA key: MFA is Identity Center's to require at every sign-in", strings.Join(slices.Compact(sso), ", "))
+	}
+	return r
+}
+
+// identityCenterPath is where IAM Identity Center puts the roles of its
+// permission sets; only Identity Center creates roles there.
+const identityCenterPath = ":role/aws-reserved/sso.amazonaws.com/"
+
+// principalArns are the aws:PrincipalArn values a trust statement names
+// with ArnEquals or ArnLike.
+func principalArns(st cfn.Statement) []string {
+	return st.Values(func(op string) bool { return op == "ArnEquals" || op == "ArnLike" }, "aws:PrincipalArn")
+}
+
+// checkHumanPrincipals: each people role trusts exactly the people the
+// manifests name for it (ISE 1.3, 7.1).
+func checkHumanPrincipals(v *view) result {
+	crew := v.studio.CrewOf(&v.r.Production)
+	want := map[string][]manifest.Person{names.KeyAdmin: crew.KeyAdmins, names.DataOperator: crew.DataOperators, names.LogReader: crew.LogReaders}
+	var problems []string
+	var e []Evidence
+	for _, suffix := range humanRoleSuffixes {
+		role, name := v.humanRoleBySuffix(suffix)
+		if role == nil {
+			problems = append(problems, "no role named "+name+" in "+v.prod)
+			continue
+		}
+		var expected []string
+		for _, p := range want[suffix] {
+			expected = append(expected, p.PrincipalArns(v.studio.ManagementAccount)...)
+		}
+		sts, _ := v.trustStatements(role)
+		var got []string
+		for _, st := range sts {
+			if !st.Allow() {
+				continue
+			}
+			arns := principalArns(st)
+			if len(arns) == 0 || ifExists(st) {
+				problems = append(problems, fmt.Sprintf("%s: %s lets anyone its principal names assume it", cite(role), st.Label()))
+			}
+			got = append(got, arns...)
+			e = append(e, ev(role, "AssumeRolePolicyDocument."+st.Label()+".Condition.aws:PrincipalArn", strings.Join(arns, ", ")+" ("+roleName(role)+")"))
+		}
+		slices.Sort(got)
+		slices.Sort(expected)
+		if !slices.Equal(slices.Compact(got), slices.Compact(expected)) {
+			problems = append(problems, fmt.Sprintf("%s trusts %s; the manifests name %s", cite(role), strings.Join(got, ", "), strings.Join(expected, ", ")))
+		}
+	}
+	return verdict("each people role trusts only the principals the manifests name for it (people in studio.yaml or the production's manifest)", problems, e)
 }
 
 // checkHumanSourceIp: people's roles can be assumed only from the studio's

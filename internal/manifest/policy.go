@@ -146,14 +146,10 @@ func (s *Studio) OrganizationArn() string {
 // organization and owns an organization trail, also one created by a
 // delegated administrator. "" without an organization.
 func (s *Studio) OrganizationOwner() string {
-	switch {
-	case s.OrganizationID == "":
+	if s.OrganizationID == "" {
 		return ""
-	case s.OrganizationManagementAccount != "":
-		return s.OrganizationManagementAccount
-	default:
-		return s.ManagementAccount
 	}
+	return s.OrganizationManagementAccount
 }
 
 // LogArchive is the account that holds the central trail.

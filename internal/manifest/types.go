@@ -20,8 +20,9 @@ type Studio struct {
 	LogArchiveAccount string   `yaml:"logArchiveAccount"`
 	OrganizationID    string   `yaml:"organizationId"`
 	// OrganizationManagementAccount is the organization's management
-	// account, which names the organization in AWS RAM; default
-	// managementAccount.
+	// account, which names the organization in AWS RAM; required with
+	// OrganizationID, and never an account of the estate: no SCP applies
+	// to it.
 	OrganizationManagementAccount string         `yaml:"organizationManagementAccount"`
 	ManagementVpcCidr             netip.Prefix   `yaml:"managementVpcCidr"`
 	OnPremises                    OnPremises     `yaml:"onPremises"`
@@ -31,7 +32,9 @@ type Studio struct {
 	// BreakGlassRole is the name of a role present in every account of the
 	// estate that may administer every key when the key administrators
 	// cannot (ISE 9.2); none by default.
-	BreakGlassRole string          `yaml:"breakGlassRole"`
+	BreakGlassRole string `yaml:"breakGlassRole"`
+	// People are who may assume the people roles (see People).
+	People         StudioPeople    `yaml:"people"`
 	LicenseServers []LicenseServer `yaml:"licenseServers"`
 	Scheduler      Scheduler       `yaml:"scheduler"`
 	Pools          []Pool          `yaml:"pools"`
@@ -141,6 +144,8 @@ type Production struct {
 	Endpoints         []string                 `yaml:"endpoints"`
 	Isolation         Isolation                `yaml:"isolation"`
 	Audit             Audit                    `yaml:"audit"`
+	// People override the studio's people lists for this production.
+	People People `yaml:"people"`
 }
 
 // RenderProfile is one kind of burst-render node.

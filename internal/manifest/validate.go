@@ -129,12 +129,7 @@ func validateStudio(s *Studio, r reporter) {
 	if s.OrganizationID != "" && !orgID.MatchString(s.OrganizationID) {
 		r.add("organizationId", "%q is not an AWS Organizations id such as o-a1b2c3d4e5", s.OrganizationID)
 	}
-	if s.OrganizationManagementAccount != "" {
-		requireAccount(r, "organizationManagementAccount", s.OrganizationManagementAccount)
-		if s.OrganizationID == "" {
-			r.add("organizationManagementAccount", "is only meaningful with organizationId")
-		}
-	}
+	validateOrganization(s, r)
 	requireVpcCidr(r, "managementVpcCidr", s.ManagementVpcCidr, 16, 22)
 	onp := Path("onPremises")
 	if len(s.OnPremises.Cidrs) == 0 {
@@ -191,6 +186,7 @@ func validateStudio(s *Studio, r reporter) {
 	if s.BreakGlassRole != "" && !roleName.MatchString(s.BreakGlassRole) {
 		r.add("breakGlassRole", "%q is not an IAM role name (letters, digits and +=,.@_-, at most 64): name the role, present in every account, not its ARN", s.BreakGlassRole)
 	}
+	validateStudioPeople(s, r)
 	names := map[string]bool{}
 	for i, l := range s.LicenseServers {
 		lp := Path("licenseServers").Index(i)
@@ -253,8 +249,8 @@ func validateStudio(s *Studio, r reporter) {
 		requireRegion(r, pp.Child("region"), pl.Region)
 		requireVpcCidr(r, pp.Child("vpcCidr"), pl.VpcCidr, 16, 22)
 		validateZones(r, pp.Child("availabilityZones"), pl.AvailabilityZones, pl.Region)
-		if pl.Account != "" && (pl.Account == s.ManagementAccount || pl.Account == s.LogArchive()) {
-			r.add(pp.Child("account"), "%s holds the studio's hub or audit trail: pools run in production accounts", pl.Account)
+		if pl.Account != "" && (pl.Account == s.ManagementAccount || pl.Account == s.LogArchive() || pl.Account == s.OrganizationOwner()) {
+			r.add(pp.Child("account"), "%s holds the studio's hub or audit trail, or is the organization's management account: pools run in production accounts", pl.Account)
 		}
 		key := pl.Account + "/" + pl.Region
 		if pools[key] {
@@ -373,10 +369,70 @@ func validateProduction(s *Studio, pf *ProductionFile, r reporter, poolsKnown bo
 		}
 		seen[ep] = true
 	}
+	validateCrew(s, p, r)
 	if !ok {
 		return
 	}
 	validateIsolation(s, p, pol, r, poolsKnown)
+}
+
+// validateOrganization: the hub, the trail and the productions stay out of
+// the organization's management account, where no SCP applies.
+func validateOrganization(s *Studio, r reporter) {
+	om := Path("organizationManagementAccount")
+	switch {
+	case s.OrganizationID == "" && s.OrganizationManagementAccount != "":
+		r.add(om, "is only meaningful with organizationId")
+	case s.OrganizationID == "":
+	case s.OrganizationManagementAccount == "":
+		r.add("organizationId", "needs organizationManagementAccount beside it: name the organization's management account, so that renderenv can keep the studio's hub, trail and productions out of it (no SCP applies there)")
+	case !accountID.MatchString(s.OrganizationManagementAccount):
+		requireAccount(r, om, s.OrganizationManagementAccount)
+	case s.OrganizationManagementAccount == s.ManagementAccount:
+		r.add("managementAccount", "%s is the organization's management account: SCPs do not apply to it, so every guardrail the studio sets in the organization would miss the hub that reaches every production; run the hub in a member account", s.ManagementAccount)
+	case s.OrganizationManagementAccount == s.LogArchiveAccount:
+		r.add("logArchiveAccount", "%s is the organization's management account: SCPs do not apply to it, so nothing in the organization could stop its administrators altering the audit trail; keep the trail in a member account", s.LogArchiveAccount)
+	}
+}
+
+// validateStudioPeople checks the studio's people lists: the defaults for
+// every production with any {production}, the studio's own roles without.
+func validateStudioPeople(s *Studio, r reporter) {
+	f := Path("people")
+	validatePeople(s, r, f.Child("keyAdmins"), s.People.KeyAdmins, "*")
+	validatePeople(s, r, f.Child("dataOperators"), s.People.DataOperators, "*")
+	validatePeople(s, r, f.Child("logReaders"), s.People.LogReaders, "*")
+	validatePeople(s, r, f.Child("auditors"), s.People.Auditors, "")
+	validatePeople(s, r, f.Child("poolKeyAdmins"), s.People.PoolKeyAdmins, "")
+}
+
+// validateCrew checks a production's people lists, its own or the ones it
+// takes from the studio, with its name in place of {production}.
+func validateCrew(s *Studio, p *Production, r reporter) {
+	f := Path("people")
+	for _, l := range []struct {
+		field             string
+		own, studio, dflt []string
+	}{
+		{"keyAdmins", p.People.KeyAdmins, s.People.KeyAdmins, DefaultKeyAdmins},
+		{"dataOperators", p.People.DataOperators, s.People.DataOperators, DefaultDataOperators},
+		{"logReaders", p.People.LogReaders, s.People.LogReaders, DefaultLogReaders},
+	} {
+		if l.own != nil {
+			validatePeople(s, r, f.Child(l.field), l.own, p.Name)
+			continue
+		}
+		from, list := "studio.yaml's people."+l.field, l.studio
+		if list == nil {
+			from, list = "the default", l.dflt
+		}
+		for _, v := range list {
+			name, ok := strings.CutPrefix(s.expand(v, p.Name), SSOPrefix)
+			if ok && p.Name != "" && len(name) > maxPermissionSetName {
+				r.add(f.Child(l.field), "is not set, and %s %q gives the permission set name %q, %d characters; Identity Center allows at most %d: name this production's principals in people.%s", from, v, name, len(name), maxPermissionSetName, l.field)
+			}
+		}
+	}
 }
 
 // validateIsolation enforces "more than the tier, never less".
@@ -473,6 +529,9 @@ func validateAccounts(e *Estate, errs *ErrorList) {
 		r := reporter{src: p.Source, errs: errs}
 		// ISE 1.1: the hub and the evidence live apart from every production.
 		switch p.Account {
+		case s.OrganizationOwner():
+			r.add("account", "%s is the organization's management account, where no SCP applies: productions run in member accounts (ISE 1.1)", p.Account)
+			continue
 		case s.ManagementAccount:
 			r.add("account", "%s is the management account, which holds the studio's network hub: productions run in accounts of their own (ISE 1.1)", p.Account)
 			continue

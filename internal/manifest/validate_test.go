@@ -301,8 +301,8 @@ const pipeline = `pipeline:
 
 // knownStudio and knownProduction end every unknown-field message.
 const (
-	knownStudio     = "(known fields: adminSourceCidrs, alerts, audit, availabilityZones, breakGlassRole, licenseServers, logArchiveAccount, managementAccount, managementVpcCidr, onPremises, organizationId, organizationManagementAccount, owner, pipeline, pools, region, scheduler, studio, transitGatewayAsn, transitGatewayId)"
-	knownProduction = "(known fields: account, audit, availabilityZones, costCentre, endDate, endpoints, isolation, name, owner, region, render, renderProfiles, startDate, tier, vpcCidr)"
+	knownStudio     = "(known fields: adminSourceCidrs, alerts, audit, availabilityZones, breakGlassRole, licenseServers, logArchiveAccount, managementAccount, managementVpcCidr, onPremises, organizationId, organizationManagementAccount, owner, people, pipeline, pools, region, scheduler, studio, transitGatewayAsn, transitGatewayId)"
+	knownProduction = "(known fields: account, audit, availabilityZones, costCentre, endDate, endpoints, isolation, name, owner, people, region, render, renderProfiles, startDate, tier, vpcCidr)"
 )
 
 type ruleCase struct {
@@ -321,13 +321,13 @@ func e(edits ...edit) []edit { return edits }
 // values that do not parse.
 var decodeCases = []ruleCase{
 	{"unknown top-level field", e(appendTo("studio.yaml", "regions: [us-east-1]\n")), []string{
-		"productions/studio.yaml:31: regions: unknown field " + knownStudio,
+		"productions/studio.yaml:32: regions: unknown field " + knownStudio,
 	}},
 	{"unknown nested field", e(replace("studio.yaml", "    bgpAsn: 65000\n", "    bgpAsn: 65000\n    psk: secret\n")), []string{
-		"productions/studio.yaml:14: onPremises.vpn.psk: unknown field (known fields: bgpAsn, customerGatewayIp)",
+		"productions/studio.yaml:15: onPremises.vpn.psk: unknown field (known fields: bgpAsn, customerGatewayIp)",
 	}},
 	{"unknown field in a list item", e(replace("studio.yaml", "    port: 4101\n", "    port: 4101\n    host: nuke.example.com\n")), []string{
-		"productions/studio.yaml:23: licenseServers[1].host: unknown field (known fields: cidr, name, port)",
+		"productions/studio.yaml:24: licenseServers[1].host: unknown field (known fields: cidr, name, port)",
 	}},
 	{"unknown field in a render profile", e(replace("nightfall.yaml", "    purchase: on-demand\n", "    purchase: on-demand\n    spot: false\n")), []string{
 		"productions/nightfall.yaml:22: renderProfiles.gpu.spot: unknown field (known fields: ami, instanceTypes, purchase, rootDeviceName, rootVolumeGiB, scratchVolumeGiB)",
@@ -336,7 +336,7 @@ var decodeCases = []ruleCase{
 		"productions/harbour.yaml:4: teir: unknown field " + knownProduction,
 	}},
 	{"string for int", e(replace("studio.yaml", "transitGatewayAsn: 64512", "transitGatewayAsn: private")), []string{
-		"productions/studio.yaml:14: transitGatewayAsn: \"private\" is not a whole number",
+		"productions/studio.yaml:15: transitGatewayAsn: \"private\" is not a whole number",
 	}},
 	{"quoted int", e(replace("nightfall.yaml", "tier: 1", `tier: "1"`)), []string{
 		"productions/nightfall.yaml:3: tier: \"1\" is quoted: write the number without quotes",
@@ -345,10 +345,10 @@ var decodeCases = []ruleCase{
 		"productions/nightfall.yaml:15: render.rootVolumeGiB: \"100.5\" is not a whole number",
 	}},
 	{"hex int", e(replace("studio.yaml", "port: 1715", "port: 0x6b3")), []string{
-		"productions/studio.yaml:19: licenseServers[0].port: \"0x6b3\" is not a whole number",
+		"productions/studio.yaml:20: licenseServers[0].port: \"0x6b3\" is not a whole number",
 	}},
 	{"list for int", e(replace("studio.yaml", "port: 1715", "port: [1715]")), []string{
-		"productions/studio.yaml:19: licenseServers[0].port: must be a whole number",
+		"productions/studio.yaml:20: licenseServers[0].port: must be a whole number",
 	}},
 	{"list for string", e(replace("studio.yaml", "studio: acme", "studio: [acme]")), []string{
 		"productions/studio.yaml:2: studio: must be a string",
@@ -357,22 +357,22 @@ var decodeCases = []ruleCase{
 		"productions/harbour.yaml:7: costCentre: must be a string",
 	}},
 	{"mapping for list", e(replace("studio.yaml", "adminSourceCidrs: [198.51.100.0/24]", "adminSourceCidrs: {office: 198.51.100.0/24}")), []string{
-		"productions/studio.yaml:15: adminSourceCidrs: must be a list",
+		"productions/studio.yaml:16: adminSourceCidrs: must be a list",
 	}},
 	{"scalar for list", e(replace("nightfall.yaml", "endpoints: [ecr.api, ecr.dkr]", "endpoints: ecr.api")), []string{
 		"productions/nightfall.yaml:24: endpoints: must be a list",
 	}},
 	{"scalar for fields", e(replace("studio.yaml", "scheduler:\n  ports: [4433]", "scheduler: 4433")), []string{
-		"productions/studio.yaml:23: scheduler: must be a mapping of fields",
+		"productions/studio.yaml:24: scheduler: must be a mapping of fields",
 	}},
 	{"list for profiles", e(replace("nightfall.yaml", "renderProfiles:\n  gpu:\n", "renderProfiles:\n  - gpu:\n")), []string{
 		"productions/nightfall.yaml:18: renderProfiles: must be a mapping of names to values",
 	}},
 	{"list for CIDR", e(replace("studio.yaml", "managementVpcCidr: 10.0.0.0/16", "managementVpcCidr: [10.0.0.0/16]")), []string{
-		"productions/studio.yaml:8: managementVpcCidr: must be a CIDR such as 10.0.0.0/16",
+		"productions/studio.yaml:9: managementVpcCidr: must be a CIDR such as 10.0.0.0/16",
 	}},
 	{"list for address", e(replace("studio.yaml", "customerGatewayIp: 203.0.113.10", "customerGatewayIp: [203.0.113.10]")), []string{
-		"productions/studio.yaml:12: onPremises.vpn.customerGatewayIp: must be an IPv4 address",
+		"productions/studio.yaml:13: onPremises.vpn.customerGatewayIp: must be an IPv4 address",
 	}},
 	{"list for date", e(replace("harbour.yaml", "startDate: 2026-03-01", "startDate: [2026-03-01]")), []string{
 		"productions/harbour.yaml:9: startDate: must be a date such as 2026-01-31",
@@ -391,19 +391,19 @@ var decodeCases = []ruleCase{
 		"productions/lighthouse.yaml:21: audit.s3DataEvents: \"false\" is quoted: write true or false without quotes",
 	}},
 	{"bad CIDR", e(replace("studio.yaml", "managementVpcCidr: 10.0.0.0/16", "managementVpcCidr: 10.0.0.0/33")), []string{
-		"productions/studio.yaml:8: managementVpcCidr: \"10.0.0.0/33\" is not an IPv4 CIDR such as 10.0.0.0/16",
+		"productions/studio.yaml:9: managementVpcCidr: \"10.0.0.0/33\" is not an IPv4 CIDR such as 10.0.0.0/16",
 	}},
 	{"IPv6 CIDR", e(replace("harbour.yaml", "vpcCidr: 10.30.0.0/20", "vpcCidr: fd00:30::/48")), []string{
 		"productions/harbour.yaml:6: vpcCidr: \"fd00:30::/48\" is not an IPv4 CIDR such as 10.0.0.0/16",
 	}},
 	{"CIDR without length", e(replace("studio.yaml", "cidrs: [192.168.0.0/16]", "cidrs: [192.168.0.0]")), []string{
-		"productions/studio.yaml:10: onPremises.cidrs[0]: \"192.168.0.0\" is not an IPv4 CIDR such as 10.0.0.0/16",
+		"productions/studio.yaml:11: onPremises.cidrs[0]: \"192.168.0.0\" is not an IPv4 CIDR such as 10.0.0.0/16",
 	}},
 	{"CIDR with host bits", e(replace("nightfall.yaml", "vpcCidr: 10.20.0.0/16", "vpcCidr: 10.20.0.1/16")), []string{
 		"productions/nightfall.yaml:6: vpcCidr: \"10.20.0.1/16\" has host bits set: did you mean 10.20.0.0/16?",
 	}},
 	{"bad address", e(replace("studio.yaml", "customerGatewayIp: 203.0.113.10", "customerGatewayIp: 203.0.113")), []string{
-		"productions/studio.yaml:12: onPremises.vpn.customerGatewayIp: \"203.0.113\" is not an IPv4 address",
+		"productions/studio.yaml:13: onPremises.vpn.customerGatewayIp: \"203.0.113\" is not an IPv4 address",
 	}},
 	{"bad date", e(replace("nightfall.yaml", "startDate: 2026-01-05", "startDate: 2026-13-01")), []string{
 		"productions/nightfall.yaml:9: startDate: \"2026-13-01\" is not a date of the form YYYY-MM-DD",
@@ -490,214 +490,249 @@ var studioCases = []ruleCase{
 		"productions/studio.yaml:7: organizationId: \"o-ABC\" is not an AWS Organizations id such as o-a1b2c3d4e5",
 	}},
 	{"management VPC not RFC 1918", e(replace("studio.yaml", "managementVpcCidr: 10.0.0.0/16", "managementVpcCidr: 11.0.0.0/16")), []string{
-		"productions/studio.yaml:8: managementVpcCidr: 11.0.0.0/16 is not inside an RFC 1918 range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)",
+		"productions/studio.yaml:9: managementVpcCidr: 11.0.0.0/16 is not inside an RFC 1918 range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)",
 	}},
 	{"management VPC too small", e(replace("studio.yaml", "managementVpcCidr: 10.0.0.0/16", "managementVpcCidr: 10.0.0.0/24")), []string{
-		"productions/studio.yaml:8: managementVpcCidr: 10.0.0.0/24 must be between /16 and /22",
+		"productions/studio.yaml:9: managementVpcCidr: 10.0.0.0/24 must be between /16 and /22",
 	}},
 	{"management VPC too big", e(replace("studio.yaml", "managementVpcCidr: 10.0.0.0/16", "managementVpcCidr: 10.0.0.0/12")), []string{
-		"productions/studio.yaml:8: managementVpcCidr: 10.0.0.0/12 must be between /16 and /22",
+		"productions/studio.yaml:9: managementVpcCidr: 10.0.0.0/12 must be between /16 and /22",
 	}},
 	{"management VPC missing", e(replace("studio.yaml", "managementVpcCidr: 10.0.0.0/16\n", "")), []string{
 		"productions/studio.yaml:2: managementVpcCidr: is required",
 	}},
 	{"on-premises cidrs missing", e(replace("studio.yaml", "  cidrs: [192.168.0.0/16]\n", "")), []string{
-		"productions/studio.yaml:10: onPremises.cidrs: is required: list the on-premises ranges productions may reach",
+		"productions/studio.yaml:11: onPremises.cidrs: is required: list the on-premises ranges productions may reach",
 	}},
 	{"on-premises cidr null", e(replace("studio.yaml", "cidrs: [192.168.0.0/16]", "cidrs: [192.168.0.0/16, ~]")), []string{
-		"productions/studio.yaml:10: onPremises.cidrs[1]: is required",
+		"productions/studio.yaml:11: onPremises.cidrs[1]: is required",
 	}},
 	{"dns zones refused", e(replace("studio.yaml", "  cidrs: [192.168.0.0/16]\n", "  dnsZones: [acme.internal, internal, \"*.acme.com\", acme.com., Acme.Internal, acme.internal, \"\"]\n  cidrs: [192.168.0.0/16]\n")), []string{
-		"productions/studio.yaml:10: onPremises.dnsZones[1]: \"internal\" is a single label: it would let render nodes resolve every name of a top-level domain; name the studio's own zone, such as studio.internal",
-		"productions/studio.yaml:10: onPremises.dnsZones[2]: \"*.acme.com\": write the zone without \"*.\": every name below it is allowed with it",
-		"productions/studio.yaml:10: onPremises.dnsZones[3]: \"acme.com.\": write the zone without the trailing dot",
-		"productions/studio.yaml:10: onPremises.dnsZones[4]: \"Acme.Internal\" is not a DNS name: lower-case letters, digits and hyphens in dot-separated labels of at most 63, at most 251 in all",
-		"productions/studio.yaml:10: onPremises.dnsZones[5]: \"acme.internal\" repeats dnsZones[0]",
-		"productions/studio.yaml:10: onPremises.dnsZones[6]: is required",
+		"productions/studio.yaml:11: onPremises.dnsZones[1]: \"internal\" is a single label: it would let render nodes resolve every name of a top-level domain; name the studio's own zone, such as studio.internal",
+		"productions/studio.yaml:11: onPremises.dnsZones[2]: \"*.acme.com\": write the zone without \"*.\": every name below it is allowed with it",
+		"productions/studio.yaml:11: onPremises.dnsZones[3]: \"acme.com.\": write the zone without the trailing dot",
+		"productions/studio.yaml:11: onPremises.dnsZones[4]: \"Acme.Internal\" is not a DNS name: lower-case letters, digits and hyphens in dot-separated labels of at most 63, at most 251 in all",
+		"productions/studio.yaml:11: onPremises.dnsZones[5]: \"acme.internal\" repeats dnsZones[0]",
+		"productions/studio.yaml:11: onPremises.dnsZones[6]: is required",
 	}},
 	{"dns zone label too long", e(replace("studio.yaml", "  cidrs: [192.168.0.0/16]\n", "  dnsZones: [\"a-"+strings.Repeat("b", 62)+".internal\"]\n  cidrs: [192.168.0.0/16]\n")), []string{
-		"productions/studio.yaml:10: onPremises.dnsZones[0]: \"a-" + strings.Repeat("b", 62) + ".internal\" is not a DNS name: lower-case letters, digits and hyphens in dot-separated labels of at most 63, at most 251 in all",
+		"productions/studio.yaml:11: onPremises.dnsZones[0]: \"a-" + strings.Repeat("b", 62) + ".internal\" is not a DNS name: lower-case letters, digits and hyphens in dot-separated labels of at most 63, at most 251 in all",
 	}},
 	{"vpn gateway private", e(replace("studio.yaml", "customerGatewayIp: 203.0.113.10", "customerGatewayIp: 10.1.2.3")), []string{
-		"productions/studio.yaml:12: onPremises.vpn.customerGatewayIp: 10.1.2.3 is not a public address: the customer gateway is reached over the internet",
+		"productions/studio.yaml:13: onPremises.vpn.customerGatewayIp: 10.1.2.3 is not a public address: the customer gateway is reached over the internet",
 	}},
 	{"vpn gateway shared address space", e(replace("studio.yaml", "customerGatewayIp: 203.0.113.10", "customerGatewayIp: 100.64.0.10")), []string{
-		"productions/studio.yaml:12: onPremises.vpn.customerGatewayIp: 100.64.0.10 is not a public address: the customer gateway is reached over the internet",
+		"productions/studio.yaml:13: onPremises.vpn.customerGatewayIp: 100.64.0.10 is not a public address: the customer gateway is reached over the internet",
 	}},
 	{"vpn gateway missing", e(replace("studio.yaml", "    customerGatewayIp: 203.0.113.10\n", "")), []string{
-		"productions/studio.yaml:12: onPremises.vpn.customerGatewayIp: is required",
+		"productions/studio.yaml:13: onPremises.vpn.customerGatewayIp: is required",
 	}},
 	{"vpn bgp asn reserved", e(replace("studio.yaml", "bgpAsn: 65000", "bgpAsn: 7224")), []string{
-		"productions/studio.yaml:13: onPremises.vpn.bgpAsn: 7224 is not a usable BGP ASN (1 to 4294967294, not one AWS reserves)",
+		"productions/studio.yaml:14: onPremises.vpn.bgpAsn: 7224 is not a usable BGP ASN (1 to 4294967294, not one AWS reserves)",
 	}},
 	{"vpn bgp asn zero", e(replace("studio.yaml", "bgpAsn: 65000", "bgpAsn: 0")), []string{
-		"productions/studio.yaml:13: onPremises.vpn.bgpAsn: 0 is not a usable BGP ASN (1 to 4294967294, not one AWS reserves)",
+		"productions/studio.yaml:14: onPremises.vpn.bgpAsn: 0 is not a usable BGP ASN (1 to 4294967294, not one AWS reserves)",
 	}},
 	{"vpn bgp asn too big", e(replace("studio.yaml", "bgpAsn: 65000", "bgpAsn: 4294967295")), []string{
-		"productions/studio.yaml:13: onPremises.vpn.bgpAsn: 4294967295 is not a usable BGP ASN (1 to 4294967294, not one AWS reserves)",
+		"productions/studio.yaml:14: onPremises.vpn.bgpAsn: 4294967295 is not a usable BGP ASN (1 to 4294967294, not one AWS reserves)",
 	}},
 	{"vpn bgp asn of the transit gateway", e(replace("studio.yaml", "bgpAsn: 65000", "bgpAsn: 64512")), []string{
-		"productions/studio.yaml:13: onPremises.vpn.bgpAsn: 64512 is the Transit Gateway's own ASN (transitGatewayAsn): the BGP session needs two different ASNs",
+		"productions/studio.yaml:14: onPremises.vpn.bgpAsn: 64512 is the Transit Gateway's own ASN (transitGatewayAsn): the BGP session needs two different ASNs",
 	}},
 	{"on-premises range public", e(replace("studio.yaml", "cidrs: [192.168.0.0/16]", "cidrs: [192.168.0.0/16, 198.18.0.0/15]")), []string{
-		"productions/studio.yaml:10: onPremises.cidrs[1]: 198.18.0.0/15 is not inside an RFC 1918 range: on-premises ranges are reached privately over the Transit Gateway",
+		"productions/studio.yaml:11: onPremises.cidrs[1]: 198.18.0.0/15 is not inside an RFC 1918 range: on-premises ranges are reached privately over the Transit Gateway",
 	}},
 	{"admin cidrs private", e(replace("studio.yaml", "adminSourceCidrs: [198.51.100.0/24]", "adminSourceCidrs: [198.51.100.0/24, 10.1.0.0/16]")), []string{
-		"productions/studio.yaml:15: adminSourceCidrs[1]: 10.1.0.0/16 is not a public range: the roles' aws:SourceIp condition sees the studio's public egress address, never a private one, so nobody could assume them",
+		"productions/studio.yaml:16: adminSourceCidrs[1]: 10.1.0.0/16 is not a public range: the roles' aws:SourceIp condition sees the studio's public egress address, never a private one, so nobody could assume them",
 	}},
 	{"scheduler port ssh", e(replace("studio.yaml", "ports: [4433]", "ports: [4433, 22, 3389]")), []string{
-		"productions/studio.yaml:24: scheduler.ports[1]: port 22 is SSH or RDP: render nodes reach the scheduler over TLS only, and people use Session Manager (ISE 4.1)",
-		"productions/studio.yaml:24: scheduler.ports[2]: port 3389 is SSH or RDP: render nodes reach the scheduler over TLS only, and people use Session Manager (ISE 4.1)",
+		"productions/studio.yaml:25: scheduler.ports[1]: port 22 is SSH or RDP: render nodes reach the scheduler over TLS only, and people use Session Manager (ISE 4.1)",
+		"productions/studio.yaml:25: scheduler.ports[2]: port 3389 is SSH or RDP: render nodes reach the scheduler over TLS only, and people use Session Manager (ISE 4.1)",
 	}},
 	{"vpn bgp asn missing", e(replace("studio.yaml", "    bgpAsn: 65000\n", "")), []string{
-		"productions/studio.yaml:12: onPremises.vpn.bgpAsn: is required",
+		"productions/studio.yaml:13: onPremises.vpn.bgpAsn: is required",
 	}},
 	{"transit gateway asn public", e(replace("studio.yaml", "transitGatewayAsn: 64512", "transitGatewayAsn: 16509")), []string{
-		"productions/studio.yaml:14: transitGatewayAsn: 16509 is not a private ASN (64512 to 65534, or 4200000000 to 4294967294)",
+		"productions/studio.yaml:15: transitGatewayAsn: 16509 is not a private ASN (64512 to 65534, or 4200000000 to 4294967294)",
 	}},
 	{"transit gateway asn just below range", e(replace("studio.yaml", "transitGatewayAsn: 64512", "transitGatewayAsn: 64511")), []string{
-		"productions/studio.yaml:14: transitGatewayAsn: 64511 is not a private ASN (64512 to 65534, or 4200000000 to 4294967294)",
+		"productions/studio.yaml:15: transitGatewayAsn: 64511 is not a private ASN (64512 to 65534, or 4200000000 to 4294967294)",
 	}},
 	{"transit gateway asn just above range", e(replace("studio.yaml", "transitGatewayAsn: 64512", "transitGatewayAsn: 65535")), []string{
-		"productions/studio.yaml:14: transitGatewayAsn: 65535 is not a private ASN (64512 to 65534, or 4200000000 to 4294967294)",
+		"productions/studio.yaml:15: transitGatewayAsn: 65535 is not a private ASN (64512 to 65534, or 4200000000 to 4294967294)",
 	}},
 	{"transit gateway asn missing", e(replace("studio.yaml", "transitGatewayAsn: 64512\n", "")), []string{
 		"productions/studio.yaml:2: transitGatewayAsn: is required",
 	}},
 	{"transit gateway id bad", e(replace("studio.yaml", "transitGatewayAsn: 64512\n", "transitGatewayAsn: 64512\ntransitGatewayId: tgw-main\n")), []string{
-		"productions/studio.yaml:15: transitGatewayId: \"tgw-main\" is not a Transit Gateway id such as tgw-0123456789abcdef0",
+		"productions/studio.yaml:16: transitGatewayId: \"tgw-main\" is not a Transit Gateway id such as tgw-0123456789abcdef0",
 	}},
 	{"admin cidrs empty", e(replace("studio.yaml", "adminSourceCidrs: [198.51.100.0/24]", "adminSourceCidrs: []")), []string{
-		"productions/studio.yaml:15: adminSourceCidrs: is required: the ranges administrators work from (ISE 1.3)",
+		"productions/studio.yaml:16: adminSourceCidrs: is required: the ranges administrators work from (ISE 1.3)",
 	}},
 	{"admin cidrs missing", e(replace("studio.yaml", "adminSourceCidrs: [198.51.100.0/24]\n", "")), []string{
 		"productions/studio.yaml:2: adminSourceCidrs: is required: the ranges administrators work from (ISE 1.3)",
 	}},
 	{"admin cidrs everything", e(replace("studio.yaml", "adminSourceCidrs: [198.51.100.0/24]", "adminSourceCidrs: [198.51.100.0/24, 0.0.0.0/0]")), []string{
-		"productions/studio.yaml:15: adminSourceCidrs[1]: 0.0.0.0/0 is wider than /8: list the studio's egress ranges (ISE 1.3)",
+		"productions/studio.yaml:16: adminSourceCidrs[1]: 0.0.0.0/0 is wider than /8: list the studio's egress ranges (ISE 1.3)",
 	}},
 	{"admin cidrs wider than a /8", e(replace("studio.yaml", "adminSourceCidrs: [198.51.100.0/24]", "adminSourceCidrs: [10.0.0.0/7]")), []string{
-		"productions/studio.yaml:15: adminSourceCidrs[0]: 10.0.0.0/7 is wider than /8: list the studio's egress ranges (ISE 1.3)",
+		"productions/studio.yaml:16: adminSourceCidrs[0]: 10.0.0.0/7 is wider than /8: list the studio's egress ranges (ISE 1.3)",
 	}},
-	{"organization management account malformed", e(replace("studio.yaml", "organizationId: o-a1b2c3d4e5", "organizationId: o-a1b2c3d4e5\norganizationManagementAccount: \"12345\"")), []string{
+	{"organization management account malformed", e(replace("studio.yaml", `organizationManagementAccount: "999999999999"`, `organizationManagementAccount: "12345"`)), []string{
 		"productions/studio.yaml:8: organizationManagementAccount: \"12345\" is not a 12-digit AWS account id (quote it in YAML)",
 	}},
-	{"organization management account without organization", e(replace("studio.yaml", "organizationId: o-a1b2c3d4e5", "organizationManagementAccount: \"999999999999\"")), []string{
+	{"organization management account without organization", e(replace("studio.yaml", "organizationId: o-a1b2c3d4e5\n", "")), []string{
 		"productions/studio.yaml:7: organizationManagementAccount: is only meaningful with organizationId",
 	}},
+	{"organization management account omitted", e(replace("studio.yaml", "organizationManagementAccount: \"999999999999\"\n", "")), []string{
+		"productions/studio.yaml:7: organizationId: needs organizationManagementAccount beside it: name the organization's management account, so that renderenv can keep the studio's hub, trail and productions out of it (no SCP applies there)",
+	}},
+	{"hub in the organization's management account", e(replace("studio.yaml", `organizationManagementAccount: "999999999999"`, `organizationManagementAccount: "111111111111"`)), []string{
+		"productions/studio.yaml:5: managementAccount: 111111111111 is the organization's management account: SCPs do not apply to it, so every guardrail the studio sets in the organization would miss the hub that reaches every production; run the hub in a member account",
+	}},
+	{"trail in the organization's management account", e(replace("studio.yaml", `organizationManagementAccount: "999999999999"`, `organizationManagementAccount: "222222222222"`)), []string{
+		"productions/studio.yaml:6: logArchiveAccount: 222222222222 is the organization's management account: SCPs do not apply to it, so nothing in the organization could stop its administrators altering the audit trail; keep the trail in a member account",
+	}},
+	{"people: a user, an account root, a wildcard, another account's role", e(appendTo("studio.yaml", "people:\n  keyAdmins: [\"arn:aws:iam::111111111111:user/alice\"]\n  dataOperators: [\"arn:aws:iam::111111111111:root\"]\n  logReaders: [\"arn:aws:iam::111111111111:role/logs-*\"]\n  auditors: [\"arn:aws:iam::333333333333:role/audit\"]\n")), []string{
+		"productions/studio.yaml:33: people.keyAdmins[0]: \"arn:aws:iam::111111111111:user/alice\" is neither sso:<permission set> nor an IAM role ARN (arn:aws:iam::<account>:role/<name>); people are named exactly: no users, account roots or wildcards",
+		"productions/studio.yaml:34: people.dataOperators[0]: \"arn:aws:iam::111111111111:root\" is neither sso:<permission set> nor an IAM role ARN (arn:aws:iam::<account>:role/<name>); people are named exactly: no users, account roots or wildcards",
+		"productions/studio.yaml:35: people.logReaders[0]: \"arn:aws:iam::111111111111:role/logs-*\" is neither sso:<permission set> nor an IAM role ARN (arn:aws:iam::<account>:role/<name>); people are named exactly: no users, account roots or wildcards",
+		"productions/studio.yaml:36: people.auditors[0]: \"arn:aws:iam::333333333333:role/audit\" is not a role of the management account 111111111111, where people sign in",
+	}},
+	{"people: an Identity Center role by ARN", e(appendTo("studio.yaml", "people:\n  auditors: [\"arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Audit_0123456789abcdef\"]\n")), []string{
+		"productions/studio.yaml:33: people.auditors[0]: \"arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Audit_0123456789abcdef\" is an Identity Center role: write sso:<permission set> instead, which survives the role's reprovisioning",
+	}},
+	{"people: placeholders", e(appendTo("studio.yaml", "people:\n  keyAdmins: [\"sso:{prod}-Keys\"]\n  poolKeyAdmins: [\"sso:{production}-PoolKeys\"]\n")), []string{
+		"productions/studio.yaml:33: people.keyAdmins[0]: \"sso:{prod}-Keys\": unknown placeholder {prod}; use {production} or {studio}",
+		"productions/studio.yaml:34: people.poolKeyAdmins[0]: \"sso:{production}-PoolKeys\": {production} has no meaning here; this role serves the whole studio",
+	}},
+	{"people: empty, repeated and too many", e(appendTo("studio.yaml", "people:\n  keyAdmins: []\n  logReaders: [sso:A, sso:A]\n  auditors: [sso:A, sso:B, sso:C, sso:D, sso:E, sso:F]\n")), []string{
+		"productions/studio.yaml:33: people.keyAdmins: is empty: name at least one principal, or leave the field out for the default",
+		"productions/studio.yaml:34: people.logReaders[1]: \"sso:A\" is listed twice",
+		"productions/studio.yaml:35: people.auditors: names 6 principals; at most 5 fit a role's trust policy: group people in fewer permission sets or roles",
+	}},
+	{"people: permission set names", e(appendTo("studio.yaml", "people:\n  auditors: [\"sso:Audit Team\", sso:ThisPermissionSetNameIsFarTooLong]\n")), []string{
+		"productions/studio.yaml:33: people.auditors[0]: \"sso:Audit Team\": an Identity Center permission set name has letters, digits and +=,.@_- only",
+		"productions/studio.yaml:33: people.auditors[1]: \"sso:ThisPermissionSetNameIsFarTooLong\": the permission set name is 33 characters; Identity Center allows at most 32: name a shorter one here",
+	}},
+	{"people: a studio pattern too long for a production", e(appendTo("studio.yaml", "people:\n  dataOperators: [\"sso:{production}-DataOperatorsGroupAll1\"]\n")), []string{
+		"productions/brightside.yaml:2: people.dataOperators: is not set, and studio.yaml's people.dataOperators \"sso:{production}-DataOperatorsGroupAll1\" gives the permission set name \"brightside-DataOperatorsGroupAll1\", 33 characters; Identity Center allows at most 32: name this production's principals in people.dataOperators",
+		"productions/lighthouse.yaml:2: people.dataOperators: is not set, and studio.yaml's people.dataOperators \"sso:{production}-DataOperatorsGroupAll1\" gives the permission set name \"lighthouse-DataOperatorsGroupAll1\", 33 characters; Identity Center allows at most 32: name this production's principals in people.dataOperators",
+	}},
 	{"license server private", e(replace("studio.yaml", "cidr: 203.0.113.50/32", "cidr: 10.9.9.9/32")), []string{
-		"productions/studio.yaml:18: licenseServers[0].cidr: 10.9.9.9/32 is not a public range: license servers are the internet egress",
+		"productions/studio.yaml:19: licenseServers[0].cidr: 10.9.9.9/32 is not a public range: license servers are the internet egress",
 	}},
 	{"license server too wide", e(replace("studio.yaml", "cidr: 203.0.113.50/32", "cidr: 203.0.0.0/16")), []string{
-		"productions/studio.yaml:18: licenseServers[0].cidr: 203.0.0.0/16 is wider than /24: license egress is to named servers only",
+		"productions/studio.yaml:19: licenseServers[0].cidr: 203.0.0.0/16 is wider than /24: license egress is to named servers only",
 	}},
 	{"license server cidr missing", e(replace("studio.yaml", "    cidr: 203.0.113.50/32\n", "")), []string{
-		"productions/studio.yaml:17: licenseServers[0].cidr: is required",
+		"productions/studio.yaml:18: licenseServers[0].cidr: is required",
 	}},
 	{"license server port 0", e(replace("studio.yaml", "port: 1715", "port: 0")), []string{
-		"productions/studio.yaml:19: licenseServers[0].port: 0 is not a port: use 1 to 65535",
+		"productions/studio.yaml:20: licenseServers[0].port: 0 is not a port: use 1 to 65535",
 	}},
 	{"license server port 65536", e(replace("studio.yaml", "port: 1715", "port: 65536")), []string{
-		"productions/studio.yaml:19: licenseServers[0].port: 65536 is not a port: use 1 to 65535",
+		"productions/studio.yaml:20: licenseServers[0].port: 65536 is not a port: use 1 to 65535",
 	}},
 	{"license server port missing", e(replace("studio.yaml", "    port: 1715\n", "")), []string{
-		"productions/studio.yaml:17: licenseServers[0].port: is required",
+		"productions/studio.yaml:18: licenseServers[0].port: is required",
 	}},
 	{"license server duplicate name", e(replace("studio.yaml", "name: nuke", "name: houdini")), []string{
-		"productions/studio.yaml:20: licenseServers[1].name: \"houdini\" is listed twice",
+		"productions/studio.yaml:21: licenseServers[1].name: \"houdini\" is listed twice",
 	}},
 	{"license server name missing", e(replace("studio.yaml", "  - name: nuke\n    cidr", "  - cidr")), []string{
-		"productions/studio.yaml:20: licenseServers[1].name: is required",
+		"productions/studio.yaml:21: licenseServers[1].name: is required",
 	}},
 	{"license server name uppercase", e(replace("studio.yaml", "name: nuke", "name: Nuke")), []string{
-		"productions/studio.yaml:20: licenseServers[1].name: \"Nuke\" must be DNS-safe: lower case letters, digits and hyphens, starting with a letter, at most 32 characters",
+		"productions/studio.yaml:21: licenseServers[1].name: \"Nuke\" must be DNS-safe: lower case letters, digits and hyphens, starting with a letter, at most 32 characters",
 	}},
 	{"scheduler ports empty", e(replace("studio.yaml", "ports: [4433]", "ports: []")), []string{
-		"productions/studio.yaml:24: scheduler.ports: is required: the TLS ports render nodes use to reach the scheduler",
+		"productions/studio.yaml:25: scheduler.ports: is required: the TLS ports render nodes use to reach the scheduler",
 	}},
 	{"scheduler missing", e(replace("studio.yaml", "scheduler:\n  ports: [4433]\n", "")), []string{
 		"productions/studio.yaml:2: scheduler.ports: is required: the TLS ports render nodes use to reach the scheduler",
 	}},
 	{"scheduler port duplicate", e(replace("studio.yaml", "ports: [4433]", "ports: [4433, 8443, 4433]")), []string{
-		"productions/studio.yaml:24: scheduler.ports[2]: port 4433 is listed twice",
+		"productions/studio.yaml:25: scheduler.ports[2]: port 4433 is listed twice",
 	}},
 	{"scheduler port 70000", e(replace("studio.yaml", "ports: [4433]", "ports: [70000]")), []string{
-		"productions/studio.yaml:24: scheduler.ports[0]: 70000 is not a port: use 1 to 65535",
+		"productions/studio.yaml:25: scheduler.ports[0]: 70000 is not a port: use 1 to 65535",
 	}},
 	{"worker port SSH", e(replace("studio.yaml", "ports: [4433]\n", "ports: [4433]\n  workerPorts: [8080, 22]\n")), []string{
-		"productions/studio.yaml:25: scheduler.workerPorts[1]: port 22 is SSH or RDP: render nodes are reached through Session Manager only (ISE 4.1)",
+		"productions/studio.yaml:26: scheduler.workerPorts[1]: port 22 is SSH or RDP: render nodes are reached through Session Manager only (ISE 4.1)",
 	}},
 	{"launcher not a role", e(replace("studio.yaml", "ports: [4433]\n", "ports: [4433]\n  launchers: [arn:aws:iam::111111111111:user/alice]\n")), []string{
-		"productions/studio.yaml:25: scheduler.launchers[0]: \"arn:aws:iam::111111111111:user/alice\" is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)",
+		"productions/studio.yaml:26: scheduler.launchers[0]: \"arn:aws:iam::111111111111:user/alice\" is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)",
 	}},
 	{"launcher in another account", e(replace("studio.yaml", "ports: [4433]\n", "ports: [4433]\n  launchers: [arn:aws:iam::999999999999:role/scheduler]\n")), []string{
-		"productions/studio.yaml:25: scheduler.launchers[0]: \"arn:aws:iam::999999999999:role/scheduler\" is not a role of the management account 111111111111, where the scheduler runs",
+		"productions/studio.yaml:26: scheduler.launchers[0]: \"arn:aws:iam::999999999999:role/scheduler\" is not a role of the management account 111111111111, where the scheduler runs",
 	}},
 	{"worker port privileged", e(replace("studio.yaml", "ports: [4433]\n", "ports: [4433]\n  workerPorts: [443]\n")), []string{
-		"productions/studio.yaml:25: scheduler.workerPorts[0]: port 443 is a privileged port: worker ports are 1024 to 65535",
+		"productions/studio.yaml:26: scheduler.workerPorts[0]: port 443 is a privileged port: worker ports are 1024 to 65535",
 	}},
 	{"worker port RDP", e(replace("studio.yaml", "ports: [4433]\n", "ports: [4433]\n  workerPorts: [3389]\n")), []string{
-		"productions/studio.yaml:25: scheduler.workerPorts[0]: port 3389 is SSH or RDP: render nodes are reached through Session Manager only (ISE 4.1)",
+		"productions/studio.yaml:26: scheduler.workerPorts[0]: port 3389 is SSH or RDP: render nodes are reached through Session Manager only (ISE 4.1)",
 	}},
 	{"worker port 0", e(replace("studio.yaml", "ports: [4433]\n", "ports: [4433]\n  workerPorts: [0]\n")), []string{
-		"productions/studio.yaml:25: scheduler.workerPorts[0]: 0 is not a port: use 1 to 65535",
+		"productions/studio.yaml:26: scheduler.workerPorts[0]: 0 is not a port: use 1 to 65535",
 	}},
 	{"pool declared twice", e(replace("studio.yaml", "alerts:", "  - account: \"555555555555\"\n    region: us-west-2\n    vpcCidr: 10.101.0.0/16\nalerts:")), []string{
-		"productions/studio.yaml:29: pools[1]: a pool for account 555555555555 in us-west-2 is already declared",
+		"productions/studio.yaml:30: pools[1]: a pool for account 555555555555 in us-west-2 is already declared",
 	}},
 	{"pool region not studio region", e(replace("studio.yaml", "    region: us-west-2\n", "    region: us-east-1\n")), []string{
 		"productions/brightside.yaml:2: isolation.dedicatedVpc: tier 3 production without a dedicated VPC joins its account's pool, but studio.yaml declares no pool for account 555555555555 in us-west-2: add one to pools or set isolation.dedicatedVpc: true",
-		"productions/studio.yaml:27: pools[0].region: must be the studio region us-west-2: the Transit Gateway is regional",
+		"productions/studio.yaml:28: pools[0].region: must be the studio region us-west-2: the Transit Gateway is regional",
 	}},
 	{"pool region invalid", e(replace("studio.yaml", "    region: us-west-2\n", "    region: us-west\n")), []string{
 		"productions/brightside.yaml:2: isolation.dedicatedVpc: tier 3 production without a dedicated VPC joins its account's pool, but studio.yaml declares no pool for account 555555555555 in us-west-2: add one to pools or set isolation.dedicatedVpc: true",
-		"productions/studio.yaml:27: pools[0].region: \"us-west\" is not an AWS region code such as us-west-2",
+		"productions/studio.yaml:28: pools[0].region: \"us-west\" is not an AWS region code such as us-west-2",
 	}},
 	{"pool account bad", e(replace("studio.yaml", `  - account: "555555555555"`, `  - account: "5555"`)), []string{
 		"productions/brightside.yaml:2: isolation.dedicatedVpc: tier 3 production without a dedicated VPC joins its account's pool, but studio.yaml declares no pool for account 555555555555 in us-west-2: add one to pools or set isolation.dedicatedVpc: true",
-		"productions/studio.yaml:26: pools[0].account: \"5555\" is not a 12-digit AWS account id (quote it in YAML)",
+		"productions/studio.yaml:27: pools[0].account: \"5555\" is not a 12-digit AWS account id (quote it in YAML)",
 	}},
 	{"pool vpc too small", e(replace("studio.yaml", "vpcCidr: 10.100.0.0/16", "vpcCidr: 10.100.0.0/23")), []string{
-		"productions/studio.yaml:28: pools[0].vpcCidr: 10.100.0.0/23 must be between /16 and /22",
+		"productions/studio.yaml:29: pools[0].vpcCidr: 10.100.0.0/23 must be between /16 and /22",
 	}},
 	{"pool vpc not RFC 1918", e(replace("studio.yaml", "vpcCidr: 10.100.0.0/16", "vpcCidr: 100.100.0.0/16")), []string{
-		"productions/studio.yaml:28: pools[0].vpcCidr: 100.100.0.0/16 is not inside an RFC 1918 range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)",
+		"productions/studio.yaml:29: pools[0].vpcCidr: 100.100.0.0/16 is not inside an RFC 1918 range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)",
 	}},
 	{"pool vpc missing", e(replace("studio.yaml", "    vpcCidr: 10.100.0.0/16\n", "")), []string{
-		"productions/studio.yaml:26: pools[0].vpcCidr: is required",
+		"productions/studio.yaml:27: pools[0].vpcCidr: is required",
 	}},
 	{"pool zones of another region", e(replace("studio.yaml", "    vpcCidr: 10.100.0.0/16\n", "    vpcCidr: 10.100.0.0/16\n    availabilityZones: [us-east-1a, us-east-1b]\n")), []string{
-		"productions/studio.yaml:29: pools[0].availabilityZones[0]: \"us-east-1a\" is not an availability zone of us-west-2",
-		"productions/studio.yaml:29: pools[0].availabilityZones[1]: \"us-east-1b\" is not an availability zone of us-west-2",
+		"productions/studio.yaml:30: pools[0].availabilityZones[0]: \"us-east-1a\" is not an availability zone of us-west-2",
+		"productions/studio.yaml:30: pools[0].availabilityZones[1]: \"us-east-1b\" is not an availability zone of us-west-2",
 	}},
 	{"pools not a list", e(replace("studio.yaml", "pools:\n  - account", "pools:\n  account"), replace("studio.yaml", "    region: us-west-2\n    vpcCidr", "  region: us-west-2\n  vpcCidr")), []string{
-		"productions/studio.yaml:26: pools: must be a list",
+		"productions/studio.yaml:27: pools: must be a list",
 	}},
 	{"break-glass role given as an ARN", e(replace("studio.yaml", "studio: acme\n", "studio: acme\nbreakGlassRole: arn:aws:iam::111111111111:role/BreakGlass\n")), []string{
 		"productions/studio.yaml:3: breakGlassRole: \"arn:aws:iam::111111111111:role/BreakGlass\" is not an IAM role name (letters, digits and +=,.@_-, at most 64): name the role, present in every account, not its ARN",
 	}},
 	{"trail retention too short", e(appendTo("studio.yaml", "audit:\n  trailRetentionDays: 30\n")), []string{
-		"productions/studio.yaml:32: audit.trailRetentionDays: 30 days: lock the trail's log files for 90 to 3650 days; COMPLIANCE mode cannot be shortened once set, so choose with care",
+		"productions/studio.yaml:33: audit.trailRetentionDays: 30 days: lock the trail's log files for 90 to 3650 days; COMPLIANCE mode cannot be shortened once set, so choose with care",
 	}},
 	{"studio owner not an email", e(replace("studio.yaml", "studio: acme\n", "studio: acme\nowner: platform team\n")), []string{
 		"productions/studio.yaml:3: owner: \"platform team\" is not an email address",
 	}},
 	{"alert email bad", e(replace("studio.yaml", "emails: [security@example.com]", "emails: [security@example.com, security]")), []string{
-		"productions/studio.yaml:30: alerts.emails[1]: \"security\" is not an email address",
+		"productions/studio.yaml:31: alerts.emails[1]: \"security\" is not an email address",
 	}},
 	{"pipeline connection bad", e(appendTo("studio.yaml", strings.Replace(pipeline, "arn:aws:codeconnections:us-west-2:111111111111:connection/0123abcd-0123-4567-89ab-0123456789ab", "my-github", 1))), []string{
-		"productions/studio.yaml:33: pipeline.connectionArn: \"my-github\" is not a CodeConnections connection ARN such as arn:aws:codeconnections:us-west-2:111111111111:connection/0a1b2c3d-4e5f-6789-abcd-ef0123456789",
+		"productions/studio.yaml:34: pipeline.connectionArn: \"my-github\" is not a CodeConnections connection ARN such as arn:aws:codeconnections:us-west-2:111111111111:connection/0a1b2c3d-4e5f-6789-abcd-ef0123456789",
 	}},
 	{"pipeline repository bad", e(appendTo("studio.yaml", strings.Replace(pipeline, "acme/renderenv", "renderenv", 1))), []string{
-		"productions/studio.yaml:34: pipeline.repository: \"renderenv\" is not a repository of the form owner/name",
+		"productions/studio.yaml:35: pipeline.repository: \"renderenv\" is not a repository of the form owner/name",
 	}},
 	{"pipeline branch empty", e(appendTo("studio.yaml", strings.Replace(pipeline, "branch: main", `branch: ""`, 1))), []string{
-		"productions/studio.yaml:35: pipeline.branch: is required when the pipeline is enabled",
+		"productions/studio.yaml:36: pipeline.branch: is required when the pipeline is enabled",
 	}},
 	{"pipeline enabled with nothing", e(appendTo("studio.yaml", "pipeline:\n  enabled: true\n")), []string{
-		"productions/studio.yaml:32: pipeline.branch: is required when the pipeline is enabled",
-		"productions/studio.yaml:32: pipeline.connectionArn: \"\" is not a CodeConnections connection ARN such as arn:aws:codeconnections:us-west-2:111111111111:connection/0a1b2c3d-4e5f-6789-abcd-ef0123456789",
-		"productions/studio.yaml:32: pipeline.repository: \"\" is not a repository of the form owner/name",
+		"productions/studio.yaml:33: pipeline.branch: is required when the pipeline is enabled",
+		"productions/studio.yaml:33: pipeline.connectionArn: \"\" is not a CodeConnections connection ARN such as arn:aws:codeconnections:us-west-2:111111111111:connection/0a1b2c3d-4e5f-6789-abcd-ef0123456789",
+		"productions/studio.yaml:33: pipeline.repository: \"\" is not a repository of the form owner/name",
 	}},
 }
 
@@ -921,12 +956,19 @@ var tierCases = []ruleCase{
 	{"tier 1 in the management account", e(replace("nightfall.yaml", `account: "333333333333"`, `account: "111111111111"`)), []string{
 		"productions/nightfall.yaml:4: account: 111111111111 is the management account, which holds the studio's network hub: productions run in accounts of their own (ISE 1.1)",
 	}},
+	{"tier 3 in the organization's management account", e(replace("lighthouse.yaml", `account: "555555555555"`, `account: "999999999999"`)), []string{
+		"productions/lighthouse.yaml:4: account: 999999999999 is the organization's management account, where no SCP applies: productions run in member accounts (ISE 1.1)",
+	}},
+	{"pool in the organization's management account", e(replace("studio.yaml", `  - account: "555555555555"`, `  - account: "999999999999"`)), []string{
+		"productions/brightside.yaml:2: isolation.dedicatedVpc: tier 3 production without a dedicated VPC joins its account's pool, but studio.yaml declares no pool for account 555555555555 in us-west-2: add one to pools or set isolation.dedicatedVpc: true",
+		"productions/studio.yaml:27: pools[0].account: 999999999999 holds the studio's hub or audit trail, or is the organization's management account: pools run in production accounts",
+	}},
 	{"tier 2 in the management account", e(replace("harbour.yaml", `account: "444444444444"`, `account: "111111111111"`)), []string{
 		"productions/harbour.yaml:4: account: 111111111111 is the management account, which holds the studio's network hub: productions run in accounts of their own (ISE 1.1)",
 	}},
 	{"pool in the log-archive account", e(replace("studio.yaml", `  - account: "555555555555"`, `  - account: "222222222222"`)), []string{
 		"productions/brightside.yaml:2: isolation.dedicatedVpc: tier 3 production without a dedicated VPC joins its account's pool, but studio.yaml declares no pool for account 555555555555 in us-west-2: add one to pools or set isolation.dedicatedVpc: true",
-		"productions/studio.yaml:26: pools[0].account: 222222222222 holds the studio's hub or audit trail: pools run in production accounts",
+		"productions/studio.yaml:27: pools[0].account: 222222222222 holds the studio's hub or audit trail, or is the organization's management account: pools run in production accounts",
 	}},
 	{"tier 1 in the log-archive account", e(replace("nightfall.yaml", `account: "333333333333"`, `account: "222222222222"`)), []string{
 		"productions/nightfall.yaml:4: account: 222222222222 is the log-archive account, which holds the studio's audit trail: productions run in accounts of their own (ISE 1.1)",
@@ -966,7 +1008,7 @@ var tierCases = []ruleCase{
 		"productions/lighthouse.yaml:6: vpcCidr: 10.40.0.0/22 overlaps 10.40.0.0/16 (productions/studio.yaml pools[0].vpcCidr)",
 	}},
 	{"on-premises overlaps management", e(replace("studio.yaml", "cidrs: [192.168.0.0/16]", "cidrs: [192.168.0.0/16, 10.0.128.0/24]")), []string{
-		"productions/studio.yaml:10: onPremises.cidrs[1]: 10.0.128.0/24 overlaps 10.0.0.0/16 (productions/studio.yaml managementVpcCidr)",
+		"productions/studio.yaml:11: onPremises.cidrs[1]: 10.0.128.0/24 overlaps 10.0.0.0/16 (productions/studio.yaml managementVpcCidr)",
 	}},
 	{"pooled tier 3 without pools", e(replace("studio.yaml", "pools:\n  - account: \"555555555555\"\n    region: us-west-2\n    vpcCidr: 10.100.0.0/16\n", "")), []string{
 		"productions/brightside.yaml:2: isolation.dedicatedVpc: tier 3 production without a dedicated VPC joins its account's pool, but studio.yaml declares no pool for account 555555555555 in us-west-2: add one to pools or set isolation.dedicatedVpc: true",
@@ -1038,7 +1080,8 @@ var validCases = []struct {
 	{"unquoted 12-digit account", e(replace("studio.yaml", `managementAccount: "111111111111"`, "managementAccount: 111111111111"), replace("harbour.yaml", `account: "444444444444"`, "account: 444444444444"))},
 	{"account with a leading zero", e(replace("harbour.yaml", `account: "444444444444"`, `account: "044444444444"`))},
 	{"log archive omitted", e(replace("studio.yaml", "logArchiveAccount: \"222222222222\"\n", ""))},
-	{"organization omitted", e(replace("studio.yaml", "organizationId: o-a1b2c3d4e5\n", ""))},
+	{"people named in studio.yaml and overridden by a production", e(appendTo("studio.yaml", "people:\n  keyAdmins: [\"sso:{studio}-{production}-Keys\", \"arn:aws:iam::111111111111:role/platform/key-custodian\"]\n  auditors: [sso:SecurityAudit]\n"), appendTo("nightfall.yaml", "people:\n  dataOperators: [sso:NightfallWrangler]\n"))},
+	{"organization omitted", e(replace("studio.yaml", "organizationId: o-a1b2c3d4e5\norganizationManagementAccount: \"999999999999\"\n", ""))},
 	{"vpn omitted", e(replace("studio.yaml", "  vpn:\n    customerGatewayIp: 203.0.113.10\n    bgpAsn: 65000\n", ""))},
 	{"existing transit gateway", e(replace("studio.yaml", "transitGatewayAsn: 64512\n", "transitGatewayAsn: 64512\ntransitGatewayId: tgw-0123456789abcdef0\n"))},
 	{"4-byte private transit gateway asn", e(replace("studio.yaml", "transitGatewayAsn: 64512", "transitGatewayAsn: 4200000000"))},
@@ -1104,7 +1147,7 @@ func TestAllErrorsInOneRun(t *testing.T) {
 		"productions/nightfall.yaml:4: colour: unknown field " + knownProduction,
 		"productions/nightfall.yaml:23: renderProfiles.gpu.rootVolumeGiB: must be between 20 and 16384",
 		"productions/studio.yaml:2: studio: \"ACME\" must be DNS-safe: lower case letters, digits and hyphens, starting with a letter, at most 12 characters",
-		"productions/studio.yaml:14: transitGatewayAsn: 7 is not a private ASN (64512 to 65534, or 4200000000 to 4294967294)",
+		"productions/studio.yaml:15: transitGatewayAsn: 7 is not a private ASN (64512 to 65534, or 4200000000 to 4294967294)",
 	})
 }
 

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
@@ -23,6 +24,9 @@ func init() {
 		Rule{ID: "RE-IAM-004", Controls: []string{"7.1", "10.8"},
 			Description: "Every role an instance profile gives to nodes is capped by a permissions boundary",
 			Check:       checkNodeRolesBounded},
+		Rule{ID: "RE-IAM-005", Controls: []string{"1.3", "7.1"},
+			Description: "Every role another account may assume names who in that account: an aws:PrincipalArn condition (ArnEquals or ArnLike, never IfExists) whose every value is a role of that account with a name, not a wildcard",
+			Check:       checkCrossAccountTrustNamesPrincipals},
 	)
 }
 
@@ -100,4 +104,66 @@ func checkNodeRolesBounded(a *cfn.Assembly, report Reporter) {
 			}
 		}
 	}
+}
+
+// checkCrossAccountTrustNamesPrincipals: a trust that names another
+// account's root lets every principal of that account whose own policies
+// allow sts:AssumeRole in; aws:PrincipalArn narrows it to named roles.
+func checkCrossAccountTrustNamesPrincipals(a *cfn.Assembly, report Reporter) {
+	for _, p := range a.Policies() {
+		if p.Kind != cfn.Trust || p.Resource.Stack.Account == "" {
+			continue
+		}
+		for _, st := range p.Statements {
+			if !st.Allow() || st.Principal == nil {
+				continue
+			}
+			for _, acct := range trustedAccounts(st.Principal) {
+				if acct == p.Resource.Stack.Account {
+					continue
+				}
+				if problem := namedPrincipals(st, acct); problem != "" {
+					report(p.Resource, p.StatementPath(st), "account %s may assume it: %s", acct, problem)
+				}
+			}
+		}
+	}
+}
+
+// trustedAccounts are the accounts a principal names whole: an account id
+// or its root (everyone is RE-IAM-003's).
+func trustedAccounts(p *cfn.Principal) []string {
+	var out []string
+	for _, v := range p.AWS {
+		switch {
+		case len(v) == 12 && strings.Trim(v, "0123456789") == "":
+			out = append(out, v)
+		case strings.HasPrefix(v, "arn:aws:iam::") && strings.HasSuffix(v, ":root"):
+			out = append(out, strings.TrimSuffix(strings.TrimPrefix(v, "arn:aws:iam::"), ":root"))
+		}
+	}
+	return out
+}
+
+// namedPrincipals says what is wrong with the statement's aws:PrincipalArn
+// condition for account, or "".
+func namedPrincipals(st cfn.Statement, acct string) string {
+	ifExists := st.Values(func(op string) bool { return strings.HasSuffix(op, "IfExists") }, "aws:PrincipalArn")
+	if len(ifExists) > 0 {
+		return "an IfExists operator on aws:PrincipalArn also lets a request without it in"
+	}
+	arns := st.Values(func(op string) bool { return op == "ArnEquals" || op == "ArnLike" }, "aws:PrincipalArn")
+	if len(arns) == 0 {
+		return "no aws:PrincipalArn condition (ArnEquals or ArnLike) names who"
+	}
+	for _, arn := range arns {
+		name := arn[strings.LastIndexByte(arn, '/')+1:]
+		switch {
+		case !strings.HasPrefix(arn, "arn:aws:iam::"+acct+":role/"):
+			return fmt.Sprintf("%s is not a role of account %s", arn, acct)
+		case strings.Contains(name, "*") || strings.Trim(name, "?") == "":
+			return fmt.Sprintf("%s names no role: its name is a wildcard", arn)
+		}
+	}
+	return ""
 }
