@@ -42,9 +42,6 @@ var knownOpen = []struct {
 	finding                   string
 	kind, action, target, via string
 }{
-	{"finding 4: the data operator trusts the management account's root (MFA and a source IP only)", access.ManagementAdmin, access.AssumeRole, "*-data-operator", "*"},
-	{"finding 4: the key admin trusts the management account's root (MFA and a source IP only)", access.ManagementAdmin, access.AssumeRole, "*-key-admin", "*"},
-	{"finding 4: the log reader trusts the management account's root (MFA and a source IP only)", access.ManagementAdmin, access.AssumeRole, "*-log-reader", "*"},
 	// Not among findings 1 to 11: the threat model's "admin of a shared
 	// account". EC2 has no resource policy, and the render role's trust
 	// (ec2.amazonaws.com) cannot say who passes it, so no template can stop

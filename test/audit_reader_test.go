@@ -10,7 +10,8 @@ import (
 
 // TestAuditorsCanReadTheTrailAndChangeNothing: somebody must be able to
 // read the central trail (an auditor, the security team), and that role
-// must not be able to alter it (ISE 8.1, 9.4).
+// must not be able to alter it (ISE 8.1, 9.4). Only people.auditors, from
+// the admin ranges, may assume it.
 func TestAuditorsCanReadTheTrailAndChangeNothing(t *testing.T) {
 	s := synth(t, acmeEstate)
 	stack := s.names().LoggingStack()
@@ -28,9 +29,17 @@ func TestAuditorsCanReadTheTrailAndChangeNothing(t *testing.T) {
 		if p.Kind != cfn.Trust {
 			continue
 		}
+		var want []string
+		for _, person := range s.Manifests.Studio.Auditors() {
+			want = append(want, person.PrincipalArns(s.Manifests.Studio.ManagementAccount)...)
+		}
 		for _, st := range p.Statements {
-			if mfa := st.Values(nil, "aws:MultiFactorAuthPresent"); len(mfa) == 0 || mfa[0] != "true" {
-				t.Errorf("%s is assumed without MFA: %s", name, st.Label())
+			got := st.Values(func(op string) bool { return op == "ArnLike" || op == "ArnEquals" }, "aws:PrincipalArn")
+			if !slices.Equal(got, want) {
+				t.Errorf("%s is assumed by %v, want only people.auditors %v: %s", name, got, want, st.Label())
+			}
+			if ip := st.Values(func(op string) bool { return op == "IpAddress" }, "aws:SourceIp"); len(ip) == 0 {
+				t.Errorf("%s is assumed from anywhere: %s", name, st.Label())
 			}
 		}
 	}

@@ -298,6 +298,7 @@ func (e *Estate) modelled() []*Principal {
 				Identity: []*Doc{keys}, Modelled: []string{"the role studio.yaml names in breakGlassRole, allowed kms:PutKeyPolicy on *"}})
 		}
 	}
+	out = append(out, e.people()...)
 	assume := &Doc{Name: "modelled/scheduler", Policy: map[string]any{"Version": "2012-10-17",
 		"Statement": []any{map[string]any{"Sid": "AssumeLaunchers", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}}}}
 	for _, arn := range e.Manifests.Studio.Scheduler.Launchers {
@@ -307,6 +308,59 @@ func (e *Estate) modelled() []*Principal {
 		}
 		out = append(out, &Principal{Label: "scheduler " + arn[strings.LastIndex(arn, "/")+1:], ARN: arn, Account: acct[4], Kind: Scheduler,
 			Identity: []*Doc{assume}, Modelled: []string{"a role studio.yaml names in scheduler.launchers, allowed sts:AssumeRole on *"}})
+	}
+	return out
+}
+
+// ssoSuffix stands for the suffix Identity Center ends its role names with.
+const ssoSuffix = "0123456789abcdef"
+
+// people are the principals the manifests' people lists name, one per
+// person and role they are named for: an Identity Center permission set's
+// role (with its instance's region in the path) or a named role of the
+// management account, allowed sts:AssumeRole on *.
+func (e *Estate) people() []*Principal {
+	st := &e.Manifests.Studio
+	assume := &Doc{Name: "modelled/person", Policy: map[string]any{"Version": "2012-10-17",
+		"Statement": []any{map[string]any{"Sid": "AssumeRoles", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}}}}
+	var out []*Principal
+	add := func(scope, suffix string, people []manifest.Person) {
+		for _, p := range people {
+			arn, label := p.RoleArn, p.RoleArn
+			if p.SSO() {
+				arn = fmt.Sprintf("arn:aws:iam::%s:role/aws-reserved/sso.amazonaws.com/%s/AWSReservedSSO_%s_%s", e.Management, st.Region, p.PermissionSet, ssoSuffix)
+				label = "permission set " + p.PermissionSet
+			}
+			out = append(out, &Principal{Label: label + " (" + scope + " " + suffix + ")", ARN: arn, Account: e.Management, Kind: Person,
+				Production: scope, Assumes: suffix, SSO: p.SSO(), Identity: []*Doc{assume},
+				Modelled: []string{"a person the manifests name for " + scope + "'s " + suffix + ", allowed sts:AssumeRole on *"}})
+		}
+	}
+	for _, r := range e.Manifests.Productions {
+		if e.Scopes[r.Name] == nil {
+			continue
+		}
+		crew := st.CrewOf(&r.Production)
+		add(r.Name, names.KeyAdmin, crew.KeyAdmins)
+		add(r.Name, names.DataOperator, crew.DataOperators)
+		add(r.Name, names.LogReader, crew.LogReaders)
+	}
+	for _, pool := range st.Pools {
+		if name := names.PoolPrefix + pool.Account; e.Scopes[name] != nil {
+			add(name, names.KeyAdmin, st.PoolKeyAdmins())
+		}
+	}
+	// Whoever administers Identity Center can create permission sets: one
+	// named like a person's, plus a suffix, matches no trust.
+	for _, p := range out {
+		if p.SSO {
+			like := *p
+			like.ARN = strings.Replace(p.ARN, "_"+ssoSuffix, "_x_"+ssoSuffix, 1)
+			like.Label, like.Production, like.Assumes = "permission set named like "+strings.TrimPrefix(p.Label, "permission set "), "", ""
+			like.Modelled = []string{"a permission set named like one the manifests name, plus a suffix, allowed sts:AssumeRole on *"}
+			out = append(out, &like)
+			break
+		}
 	}
 	return out
 }

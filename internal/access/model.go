@@ -73,6 +73,12 @@ type Principal struct {
 	// Modelled says how a principal the templates do not hold, or an
 	// AWS-managed policy, was modelled.
 	Modelled []string
+	// Assumes is, for a person, the suffix of the people role of
+	// Production that the manifests name them for (key-admin, ...).
+	Assumes string
+	// SSO: the person signs in through IAM Identity Center, whose
+	// sessions carry no MFA key.
+	SSO bool
 }
 
 // Modelled principal kinds.
@@ -83,6 +89,7 @@ const (
 	DeployRole      = "cfn-exec"         // the CDK bootstrap's CloudFormation execution role
 	Scheduler       = "scheduler"        // a role studio.yaml names in scheduler.launchers
 	BreakGlass      = "break-glass"      // the role studio.yaml names in breakGlassRole, in each account
+	Person          = "person"           // a principal of the management account a people list names
 )
 
 // Target is what a request acts on.

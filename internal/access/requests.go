@@ -77,6 +77,9 @@ func (e *Estate) Requests(opt Options) []*Request {
 				continue
 			}
 			for _, t := range sc.targets() {
+				if p.Kind == Person && t.Kind != "role" {
+					continue // people reach data only through the roles they assume
+				}
 				out = append(out, e.requestsFor(p, t)...)
 			}
 		}
@@ -159,6 +162,20 @@ func (e *Estate) origins(p *Principal, svc string, t *Target) []origin {
 	admin := e.adminHost()
 	people := origin{via: "from the admin range, with MFA", context: map[string]any{"aws:SourceIp": admin, "aws:MultiFactorAuthPresent": "true"}}
 	switch p.Kind {
+	case Person:
+		// Identity Center sessions carry no MFA key; a named role's
+		// session must carry it, and one without is refused.
+		at := origin{via: "from the admin range", context: map[string]any{"aws:SourceIp": admin}}
+		away := origin{via: "from outside the admin range", stolen: true, context: map[string]any{"aws:SourceIp": outsideIP}}
+		if p.SSO {
+			return []origin{at, away}
+		}
+		noMfa := origin{via: "from the admin range, without MFA", override: "a named role's session without MFA is refused (ISE 1.5)",
+			context: map[string]any{"aws:SourceIp": admin, "aws:MultiFactorAuthPresent": "false"}}
+		at.via += ", with MFA"
+		at.context["aws:MultiFactorAuthPresent"] = "true"
+		away.context["aws:MultiFactorAuthPresent"] = "true"
+		return []origin{at, away, noMfa}
 	case names.KeyAdmin, names.DataOperator, names.LogReader, ManagementAdmin, BreakGlass:
 		out := []origin{people}
 		if svc == "s3" && p.Kind != ManagementAdmin && p.Kind != BreakGlass {
@@ -330,6 +347,8 @@ func (e *Estate) expect(p *Principal, r *Request, o origin) (Expect, string) {
 		return Allow, "studio.yaml names it the break-glass key administrator"
 	case p.Kind == Scheduler && r.Action == AssumeRole && strings.HasSuffix(t.Label, "-"+names.Launcher):
 		return Allow, "studio.yaml names it in scheduler.launchers"
+	case p.Kind == Person && r.Action == AssumeRole && t.Label == names.Role(e.Studio+"-"+p.Production, p.Assumes):
+		return Allow, "the manifests name this person for " + p.Assumes
 	case p.Kind == "link-lookup" && r.Action == AssumeRole && t.Label == names.Role(e.Studio+"-"+p.Production, names.TgwReader):
 		return Allow, "the link stack's look-up reads its own network's attachment"
 	case !own:

@@ -26,6 +26,8 @@ const lookupReason = "CDK's AwsCustomResource provider: CloudFormation invokes i
 
 const pipelineReason = "Only with pipeline.enabled."
 
+const peopleDenyReason = "The people roles' OnlyFromTheStudiosRanges statement denies every action of a session outside adminSourceCidrs (ISE 1.3); the rule reads its Action * without its Effect. Rule RE-IAM-002 still fails any statement that allows every action."
+
 // Suppressions is the reviewed list of accepted findings.
 var Suppressions = []Suppression{
 	{regexp.MustCompile(`^AWS679f53fac002430cb0da5b7982bd2287/`), "AwsSolutions-IAM4", []string{`^Policy::.*AWSLambdaBasicExecutionRole$`}, lookupReason + " The managed policy only lets it write its own logs."},
@@ -44,6 +46,8 @@ var Suppressions = []Suppression{
 	{regexp.MustCompile(`^Render/Launcher/DefaultPolicy/Resource$`), "AwsSolutions-IAM5", []string{`^Resource::\*$`, `^Resource::arn:aws:ec2:.*:\*/\*$`, `^Resource::arn:aws:ec2:.*:instance/\*$`}, "Instances, volumes and interfaces a launch creates have no ids beforehand: launches are bound by the ec2:LaunchTemplate condition to the production's templates, tagging to launch time with the production tag, termination to instances carrying it; Describe actions have no resource-level permissions (ISE 7.1)."},
 	{regexp.MustCompile(`^Render/(RenderBoundary|Role)/Resource$`), "AwsSolutions-IAM5", []string{`^Resource::\*$`, `^Resource::<Assets.*\.Arn>/\*$`, `^Resource::<Render.*Logs.*\.Arn>:\*$`, `^Resource::arn:aws:logs:.*:log-group:\*$`}, "SSM Agent and Session Manager calls have no resource-level permissions, and the agent lists log groups to check that the session log group is encrypted; log streams and objects are created at run time inside the production's own log groups and bucket (ISE 4.1)."},
 	{regexp.MustCompile(`^Render/Role/Resource$`), "AwsSolutions-IAM4", []string{`^Policy::.*AmazonSSMManagedInstanceCore$`}, "ISE 4.1: Session Manager is the only way onto a render node; the permissions boundary caps this AWS-managed policy."},
+	{regexp.MustCompile(`^((People/)?(KeyAdmin|DataOperator|LogReader)|AuditReader)/DefaultPolicy/Resource$`), "NIST.800.53.R5-IAMPolicyNoStatementsWithAdminAccess", nil, peopleDenyReason},
+	{regexp.MustCompile(`^((People/)?(KeyAdmin|DataOperator|LogReader)|AuditReader)/DefaultPolicy/Resource$`), "NIST.800.53.R5-IAMPolicyNoStatementsWithFullAccess", nil, peopleDenyReason},
 	{regexp.MustCompile(`.`), "NIST.800.53.R5-IAMNoInlinePolicy", nil, "CDK gives each role its statements as an inline policy that is deployed and deleted with the role; no policy is shared between roles, and every statement is reviewed in the templates and snapshot tests."},
 	{regexp.MustCompile(`^(Assets|AccessLogs|Audit/TrailBucket|Audit/AccessLogs|Pipeline/Pipeline/ArtifactsBucket)/Resource$`), "NIST.800.53.R5-S3BucketReplicationEnabled", nil, "Content owners decide whether and where copies of their content may exist; buckets are versioned and retained, and a studio adds replication where its continuity policy allows."},
 	{regexp.MustCompile(`(^|/)AccessLogs/Resource$`), "NIST.800.53.R5-S3DefaultEncryptionKMS", nil, "S3 delivers server access logs only to buckets with S3-managed encryption (SSE-S3); these hold request metadata, never content."},
