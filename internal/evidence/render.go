@@ -32,6 +32,10 @@ var statusText = []struct {
 // keeps every value whole.
 const maxValue = 180
 
+// maxRequests is the most access matrix requests a check lists in the
+// Markdown; the JSON cites every one.
+const maxRequests = 8
+
 // Markdown renders the pack as a report for an auditor.
 func (p Pack) Markdown() string {
 	var b strings.Builder
@@ -87,6 +91,16 @@ func (p Pack) Markdown() string {
 					rules = " (" + strings.Join(r.Rules, ", ") + ")"
 				}
 				w("- **%s**: %s%s. *Found:* %s\n", outcomeText(r.Outcome), r.Check, rules, sentence(r.Detail))
+				if len(r.Requests) > 0 {
+					w("  - *Requests cited* (of `%s`, unexpected first):\n", r.Matrix)
+					for i, id := range r.Requests {
+						if i == maxRequests {
+							w("    - … and %d more: every one is in the JSON pack and in `%s`\n", len(r.Requests)-maxRequests, r.Matrix)
+							break
+						}
+						w("    - %s\n", code(id))
+					}
+				}
 			}
 			w("\n")
 		}
