@@ -107,7 +107,7 @@ func (v *view) accessVerdict(selects func(v *view, r AccessRow) bool) result {
 			}
 		}
 	}
-	res := result{matrix: m.File}
+	res := result{matrix: m.File, unexpected: len(wrong)}
 	for _, r := range wrong {
 		res.requests = append(res.requests, r.ID)
 	}

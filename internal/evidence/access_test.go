@@ -115,7 +115,7 @@ func TestAccessClaimsPassWhenEveryRequestMatches(t *testing.T) {
 		} else if c.Status != want {
 			t.Errorf("%s = %s, want %s: %v", id, c.Status, want, c.Problems())
 		}
-		if r.Matrix != "acme-nightfall.access.md" || len(r.Requests) == 0 || !strings.Contains(r.Detail, "of acme-nightfall.access.md") {
+		if r.Matrix != "acme-nightfall.access.md" || len(r.Requests) == 0 || r.Unexpected != 0 || !strings.Contains(r.Detail, "of acme-nightfall.access.md") {
 			t.Errorf("%s cites %q, %v: %s", id, r.Matrix, r.Requests, r.Detail)
 		}
 	}
@@ -166,7 +166,7 @@ func TestAccessClaimsFailOnAnUnexpectedDecision(t *testing.T) {
 			if c.Status == Implemented {
 				t.Errorf("%s with an %s is implemented", id, flip.name)
 			}
-			if len(r.Requests) == 0 || r.Requests[0] != rows[i].ID {
+			if len(r.Requests) == 0 || r.Requests[0] != rows[i].ID || r.Unexpected != 1 {
 				t.Errorf("%s with an %s does not cite %s first: %v", id, flip.name, rows[i].ID, r.Requests)
 			}
 			for _, want := range []string{rows[i].Principal, rows[i].Action, rows[i].Target, "expected " + rows[i].Expect, "1 request of "} {
@@ -230,13 +230,16 @@ func TestAccessCheckRendering(t *testing.T) {
 	p := Pack{Studio: "acme", Production: "nightfall", Controls: []Control{c}}
 	md := p.Markdown()
 	for _, want := range []string{"- **FAIL**: the access matrix lets only the production's launcher run its launch templates.",
-		"*Requests cited* (of `acme-nightfall.access.md`, unexpected first)", "`harbour-launcher-run`"} {
+		"  - unexpected: `harbour-launcher-run`\n", "  - *Cites* 2 requests of `acme-nightfall.access.md` (their IDs are in the JSON pack).\n"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("the Markdown does not show %q:\n%s", want, md)
 		}
 	}
 	js, err := p.JSON()
-	if err != nil || !strings.Contains(string(js), `"matrix": "acme-nightfall.access.md"`) || !strings.Contains(string(js), `"harbour-launcher-run"`) {
+	if strings.Contains(md, "unexpected: `launcher-run`") {
+		t.Errorf("the Markdown lists an expected request as unexpected:\n%s", md)
+	}
+	if err != nil || !strings.Contains(string(js), `"matrix": "acme-nightfall.access.md"`) || !strings.Contains(string(js), `"launcher-run"`) || !strings.Contains(string(js), `"unexpected": 1`) {
 		t.Errorf("the JSON does not cite the matrix (%v):\n%s", err, js)
 	}
 }
