@@ -11,7 +11,8 @@
 // With RENDERENV_ACCESS_EVALUATOR naming the folder of the IAM evaluator the
 // tests pin (test/access/evaluator, after npm ci there; a test tool that is
 // not shipped), it also writes each production's access matrix,
-// <stack>.access.md and <stack>.access.json.
+// <stack>.access.md and <stack>.access.json, first, and the evidence packs
+// cite it for the access claims (which are limited without it).
 package main
 
 import (
@@ -77,12 +78,10 @@ func run() (code int) {
 		fmt.Fprintf(os.Stderr, "renderenv: %d unsuppressed cdk-nag finding(s); fix them or add a reviewed suppression in internal/estate/suppressions.go\n", len(syn.Findings))
 		return 1
 	}
-	// The evidence compares each production with all the others, so it is
-	// given the whole estate even when only some productions are built.
-	if err := evidence.WritePacks(syn.Dir, e, slices.Sorted(maps.Keys(syn.Estate.Productions))); err != nil {
-		fmt.Fprintln(os.Stderr, "renderenv: writing the evidence packs:", err)
-		return 1
-	}
+	// The access matrix comes first: the evidence packs cite it for the
+	// claims about who may do what (1.3, 5.1, 7.1, 9.2, 9.3, 10.1), which
+	// stay limited without it.
+	var matrices map[string]evidence.AccessMatrix
 	if dir := os.Getenv(access.EnvEvaluator); dir != "" {
 		m, err := access.WriteMatrices(context.Background(), syn.Dir, e, access.NodeEvaluator{Dir: dir})
 		if err != nil {
@@ -92,6 +91,13 @@ func run() (code int) {
 		if n := len(m.Unexpected()); n > 0 {
 			fmt.Fprintf(os.Stderr, "renderenv: %d request(s) of the access matrix got another decision than expected; see the <stack>.access.md files\n", n)
 		}
+		matrices = m.EvidenceRows()
+	}
+	// The evidence compares each production with all the others, so it is
+	// given the whole estate even when only some productions are built.
+	if err := evidence.WritePacks(syn.Dir, e, slices.Sorted(maps.Keys(syn.Estate.Productions)), matrices); err != nil {
+		fmt.Fprintln(os.Stderr, "renderenv: writing the evidence packs:", err)
+		return 1
 	}
 	return 0
 }

@@ -16,8 +16,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/renderenv/renderenv/internal/access"
 	"github.com/renderenv/renderenv/internal/cfn"
 	"github.com/renderenv/renderenv/internal/estate"
+	"github.com/renderenv/renderenv/internal/evidence"
 	"github.com/renderenv/renderenv/internal/fixtures"
 	"github.com/renderenv/renderenv/internal/manifest"
 )
@@ -330,5 +332,49 @@ func TestWithoutManifestsContextSynthesizesProductions(t *testing.T) {
 	}
 	if want := []string{studio + "-" + first + ".evidence.md"}; !slices.Equal(r.written(t, ".evidence.md"), want) {
 		t.Errorf("evidence %v, want exactly %v", r.written(t, ".evidence.md"), want)
+	}
+}
+
+// TestEvaluatorMatrixIsCitedByTheEvidence: with RENDERENV_ACCESS_EVALUATOR,
+// the app computes the access matrix before the evidence packs, and the
+// pack's access claims cite it instead of being limited for want of it.
+func TestEvaluatorMatrixIsCitedByTheEvidence(t *testing.T) {
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Skip("the IAM evaluator needs Node.js")
+	}
+	dir := filepath.Join(root, "test", "access", "evaluator")
+	if err := access.Install(dir); err != nil {
+		t.Fatal(err)
+	}
+	r := synth(t, map[string]string{"only": "nightfall"}, access.EnvEvaluator+"="+dir)
+	if r.code != 0 {
+		t.Fatalf("exit code %d, want 0\n%s", r.code, r.stderr)
+	}
+	r.noCrash(t)
+	if got := r.written(t, ".access.md"); !slices.Equal(got, []string{"acme-nightfall.access.md"}) {
+		t.Errorf("access matrices %v, want acme-nightfall.access.md", got)
+	}
+	data, err := os.ReadFile(filepath.Join(r.outdir, "acme-nightfall.evidence.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pack evidence.Pack
+	if err := json.Unmarshal(data, &pack); err != nil {
+		t.Fatal(err)
+	}
+	cited := 0
+	for _, c := range pack.Controls {
+		for _, ch := range c.Checks {
+			if !strings.HasPrefix(ch.Check, "the access matrix ") {
+				continue
+			}
+			cited++
+			if ch.Outcome == evidence.Limited || ch.Matrix != "acme-nightfall.access.md" || len(ch.Requests) == 0 {
+				t.Errorf("%s %q = %s, citing %q %d requests: %s", c.ID, ch.Check, ch.Outcome, ch.Matrix, len(ch.Requests), ch.Detail)
+			}
+		}
+	}
+	if cited != 6 {
+		t.Errorf("%d access checks in the pack, want 6 (1.3, 5.1, 7.1, 9.2, 9.3, 10.1)", cited)
 	}
 }

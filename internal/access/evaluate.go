@@ -200,7 +200,9 @@ func (r Row) Unexpected() bool {
 
 // Matrix is an evaluated estate.
 type Matrix struct {
-	Estate    *Estate
+	Estate *Estate
+	// Options are those the matrix was evaluated with.
+	Options   Options
 	Rows      []Row
 	Evaluator string
 	Elapsed   time.Duration
@@ -214,7 +216,7 @@ func Evaluate(ctx context.Context, e *Estate, ev Evaluator, opt Options) (*Matri
 	if err != nil {
 		return nil, err
 	}
-	m := &Matrix{Estate: e, Evaluator: name}
+	m := &Matrix{Estate: e, Evaluator: name, Options: opt}
 	for i, r := range reqs {
 		m.Rows = append(m.Rows, Row{Request: r, Decision: ds[i]})
 	}

@@ -154,7 +154,8 @@ func (e *Estate) scopes(list []string) []*Scope {
 func service(action string) string { return action[:strings.IndexByte(action, ':')] }
 
 // origins are where a principal calls a service from: people from the
-// admin range with MFA (and, for data, a stolen session from elsewhere),
+// admin range with MFA (and, for data and for the management account's
+// people on roles, a stolen session from elsewhere),
 // render nodes through their VPC's endpoint, launchers and schedulers from
 // the management VPC, administrators of a shared account from outside and
 // through the endpoints of the productions in their account.
@@ -178,7 +179,10 @@ func (e *Estate) origins(p *Principal, svc string, t *Target) []origin {
 		return []origin{at, away, noMfa}
 	case names.KeyAdmin, names.DataOperator, names.LogReader, ManagementAdmin, BreakGlass:
 		out := []origin{people}
-		if svc == "s3" && p.Kind != ManagementAdmin && p.Kind != BreakGlass {
+		// A stolen session is tried on data by people of the productions,
+		// and on roles by people of the management account, who are the
+		// ones the people roles trust (ISE 1.3).
+		if (svc == "s3" && p.Kind != ManagementAdmin && p.Kind != BreakGlass) || (svc == "sts" && p.Kind == ManagementAdmin) {
 			out = append(out, origin{via: "stolen session, from outside the admin range", stolen: true,
 				context: map[string]any{"aws:SourceIp": outsideIP, "aws:MultiFactorAuthPresent": "true"}})
 		}

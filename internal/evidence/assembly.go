@@ -13,8 +13,9 @@ import (
 // and .evidence.json. e is the whole estate, also when only some
 // productions were synthesized: the checks compare each with the others.
 // The assembly is read and the rule set run over it once, whatever the
-// number of productions.
-func WritePacks(dir string, e *manifest.Estate, productions []string) error {
+// number of productions. matrices is the access matrix by production (see
+// Index.SetAccess); without it, nil, the access checks are limited.
+func WritePacks(dir string, e *manifest.Estate, productions []string, matrices map[string]AccessMatrix) error {
 	a, err := cfn.ReadAssembly(dir)
 	if err != nil {
 		return err
@@ -23,6 +24,7 @@ func WritePacks(dir string, e *manifest.Estate, productions []string) error {
 	if err != nil {
 		return err
 	}
+	ix.SetAccess(matrices)
 	for _, name := range productions {
 		pack, err := ix.Report(name)
 		if err != nil {

@@ -145,7 +145,7 @@ var catalogue = []definition{
 	{
 		id: "1.3", area: areaConsole, title: "Restrict access to known locations", scope: scopeShared,
 		how:    "Only the people the manifests name can assume the production's people roles, only from adminSourceCidrs, and every call of their sessions must come from those ranges or through the production's VPC, so a stolen session is useless from elsewhere; the templates cannot stop a person holding sessions in two places.",
-		checks: []check{ckPeople, ckSourceIP},
+		checks: []check{ckPeople, ckSourceIP, ckAccessOrigins},
 		studio: []string{
 			"Enable Amazon GuardDuty in every account (with a delegated administrator) and alert on findings such as UnauthorizedAccess:IAMUser/ConsoleLoginSuccess.B and UnauthorizedAccess:IAMUser/MaliciousIPCaller.",
 			"Apply the same source-range condition to the management account's own roles or permission sets, and review adminSourceCidrs when offices or VPN egress addresses change.",
@@ -310,7 +310,7 @@ var catalogue = []definition{
 	{
 		id: "5.1", area: areaStorage, title: "Dedicated identities for storage access", scope: scopeTemplates,
 		how:    "The asset bucket is private, TLS-only and reachable only through the production's VPC endpoint; only the data-operator role (ingest and delivery) and the render role may use it.",
-		checks: []check{ckBucketLocked, ckBucketTLS, ckBucketEndpoint, ckBucketGrants, ckNoKeys},
+		checks: []check{ckBucketLocked, ckBucketTLS, ckBucketEndpoint, ckBucketGrants, ckNoKeys, ckAccessAssets},
 		studio: []string{
 			"Decide in the identity provider who may assume the data-operator role: only the staff who ingest and deliver content.",
 			"When the studio adds an asset cache (FSx for Lustre, EFS, a parallel file system), encrypt it with the content-asset key and give it its own role.",
@@ -349,7 +349,7 @@ var catalogue = []definition{
 	{
 		id: "7.1", area: areaAccess, title: "Custom roles for automated users", scope: scopeTemplates,
 		how:    "Automation gets narrow roles: the scheduler's launcher role may launch only this production's templates and pass only its render role; the render role is capped by a permissions boundary; nothing is an IAM user.",
-		checks: []check{ckLauncher, ckPeople, ckBoundary, ckNoAdminGrants, ckNoKeys},
+		checks: []check{ckLauncher, ckPeople, ckBoundary, ckNoAdminGrants, ckNoKeys, ckAccessRoles},
 		studio: []string{
 			"Run the scheduler in the management account with an instance role that may assume only the launcher roles of the productions it serves.",
 			"Review role activity each quarter (IAM Access Analyzer unused-access findings) and remove what is unused.",
@@ -394,7 +394,7 @@ var catalogue = []definition{
 	{
 		id: "9.2", area: areaKeys, title: "Control access with KMS permissions", scope: scopeTemplates,
 		how:    "Key policies delegate administration to IAM but never use; every use is bound to a service (EC2, S3, CloudWatch Logs) or named roles; the key administrator may manage only the production's aliased keys.",
-		checks: []check{ckKeyPolicies},
+		checks: []check{ckKeyPolicies, ckAccessKeys},
 		studio: []string{
 			"Review the grants on the keys periodically (EC2 creates and retires grants for volumes).",
 			"For content kept in the content owner's account, use a role in that account with decrypt permission on its key, assumed from the production.",
@@ -403,7 +403,7 @@ var catalogue = []definition{
 	{
 		id: "9.3", area: areaKeys, title: "Separate key administrators from key users", scope: scopeTemplates,
 		how:    "The key-admin role administers keys and cannot use them; the data-operator, render and log-reader roles use keys and cannot administer them.",
-		checks: []check{ckSeparation},
+		checks: []check{ckSeparation, ckAccessKeyAdmin},
 		studio: []string{
 			"Map the key-admin role to security staff who do not handle content and the data-operator role to production data staff; never both to one person.",
 			"At the production's end remove everyone from the role mappings, then schedule the content key's deletion when the contract allows.",
@@ -428,7 +428,7 @@ var catalogue = []definition{
 	{
 		id: "10.1", area: areaDeadline, title: "Account for the render scheduler", scope: scopeShared,
 		how:    "renderenv assumes one scheduler in the management account that launches into each production's account through that production's launcher role; the scheduler itself is the studio's.",
-		checks: []check{ckLauncher, ckAccount},
+		checks: []check{ckLauncher, ckAccount, ckAccessLaunch},
 		studio: []string{
 			"Decide, per tier, whether the shared scheduler is acceptable; fully segregated Tier 1 work needs a scheduler (repository and database) of its own in the production's account.",
 			"Keep a record of the productions each scheduler serves, and push the scheduler's logs to the log-archive account (10.11).",

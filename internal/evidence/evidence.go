@@ -117,6 +117,13 @@ type CheckResult struct {
 	Outcome Outcome  `json:"outcome"`
 	// Detail says what was found; for a failure, which resources fail.
 	Detail string `json:"detail"`
+	// Matrix is the access matrix report an access check read
+	// (<stack>.access.md), and Requests the IDs of the requests of it the
+	// check cites: the Unexpected first, those with another decision than
+	// expected.
+	Matrix     string   `json:"matrix,omitempty"`
+	Requests   []string `json:"requests,omitempty"`
+	Unexpected int      `json:"unexpected,omitempty"`
 
 	evidence []Evidence
 }
@@ -210,6 +217,9 @@ type Index struct {
 	intoTable map[*cfn.Resource][]rules.Finding
 	// shapes are the production stacks by shape (see checkGenerated).
 	shapes map[string]*shape
+	// access is the access matrix by production (see SetAccess); nil when
+	// it was not computed.
+	access map[string]AccessMatrix
 }
 
 // NewIndex runs the rule set over a once and indexes it (see Report).
@@ -353,6 +363,12 @@ type result struct {
 	outcome  Outcome
 	detail   string
 	evidence []Evidence
+	// matrix, requests and unexpected: the access matrix report, the IDs
+	// of its requests an access check cites, and how many of the first
+	// are unexpected.
+	matrix     string
+	requests   []string
+	unexpected int
 }
 
 // controlRules are the rules that serve each control, from the rules' own
@@ -402,7 +418,7 @@ func (v *view) runCheck(ch check) CheckResult {
 		r.outcome, r.detail = Fail, strings.Join(lines, "; ")
 		r.evidence = slices.DeleteFunc(r.evidence, func(e Evidence) bool { return failing[[2]string{e.Stack, e.LogicalID}] })
 	}
-	return CheckResult{Check: ch.name, Rules: ch.rules, Outcome: r.outcome, Detail: r.detail, evidence: r.evidence}
+	return CheckResult{Check: ch.name, Rules: ch.rules, Outcome: r.outcome, Detail: r.detail, Matrix: r.matrix, Requests: r.requests, Unexpected: r.unexpected, evidence: r.evidence}
 }
 
 func (d definition) evaluate(v *view) Control {

@@ -257,6 +257,34 @@ func TestEveryControlExactlyOnce(t *testing.T) {
 	}
 }
 
+// implementedByTemplates reports whether the templates implement a control
+// as far as a pack without the access matrix can tell: implemented, or
+// partial only because its access check is limited for want of the matrix
+// (these tests compute none; test/evidence_access_test.go does).
+func implementedByTemplates(c evidence.Control) bool {
+	if c.Status == evidence.Implemented {
+		return true
+	}
+	if c.Status != evidence.Partial || c.Scope != "templates" {
+		return false
+	}
+	limited := 0
+	for _, r := range c.Checks {
+		switch {
+		case r.Outcome == evidence.Limited && strings.HasPrefix(r.Check, "the access matrix ") && strings.Contains(r.Detail, "unproven until the access matrix is computed"):
+			limited++
+		case r.Outcome != evidence.Pass:
+			return false
+		}
+	}
+	for _, r := range c.Rules {
+		if r.Outcome == evidence.Fail {
+			return false
+		}
+	}
+	return limited > 0
+}
+
 // TestShippedEstate pins what the acme fixture estate must show: the controls
 // renderenv implements are implemented for the Tier 1 production, and the
 // tier table's allowances show as limitations, not failures.
@@ -282,7 +310,7 @@ func TestShippedEstate(t *testing.T) {
 			status evidence.Status
 		}{{implemented, evidence.Implemented}, {studio, evidence.Studio}, {partial, evidence.Partial}} {
 			for _, id := range want.ids {
-				if c := control(t, p, id); c.Status != want.status {
+				if c := control(t, p, id); want.status == evidence.Implemented && !implementedByTemplates(c) || want.status != evidence.Implemented && c.Status != want.status {
 					t.Errorf("nightfall %s %s = %s, want %s; problems: %v", id, c.Title, c.Status, want.status, c.Problems())
 				}
 			}
@@ -713,7 +741,7 @@ func TestClaimsFlip(t *testing.T) {
 			if r := checkResult(t, before, tc.check); r.Outcome != evidence.Pass && !(tc.limited && r.Outcome == evidence.Limited) {
 				t.Fatalf("before the change, %s %q = %s: %s", tc.control, tc.check, r.Outcome, r.Detail)
 			}
-			if tc.implemented && before.Status != evidence.Implemented {
+			if tc.implemented && !implementedByTemplates(before) {
 				t.Fatalf("before the change, %s = %s, want implemented: %v", tc.control, before.Status, before.Problems())
 			}
 			tpls := s.parsed(t)
@@ -765,7 +793,7 @@ func TestBucketPolicyOwnRoles(t *testing.T) {
 		map[string]any{"Fn::GetAtt": []any{role, "Arn"}},
 	}}})
 	c := control(t, s.report(t, tpls, "nightfall"), "5.1")
-	if r := checkResult(t, c, "only the production's data roles may use the asset bucket"); r.Outcome != evidence.Pass || c.Status != evidence.Implemented {
+	if r := checkResult(t, c, "only the production's data roles may use the asset bucket"); r.Outcome != evidence.Pass || !implementedByTemplates(c) {
 		t.Errorf("5.1 = %s, check %s: %s", c.Status, r.Outcome, r.Detail)
 	}
 	found := false

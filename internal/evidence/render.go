@@ -32,6 +32,11 @@ var statusText = []struct {
 // keeps every value whole.
 const maxValue = 180
 
+// maxRequests is the most unexpected access matrix requests a check lists
+// by ID in the Markdown (its detail describes each); the JSON cites every
+// request.
+const maxRequests = 20
+
 // Markdown renders the pack as a report for an auditor.
 func (p Pack) Markdown() string {
 	var b strings.Builder
@@ -87,6 +92,16 @@ func (p Pack) Markdown() string {
 					rules = " (" + strings.Join(r.Rules, ", ") + ")"
 				}
 				w("- **%s**: %s%s. *Found:* %s\n", outcomeText(r.Outcome), r.Check, rules, sentence(r.Detail))
+				if len(r.Requests) > 0 {
+					for i, id := range r.Requests[:r.Unexpected] {
+						if i == maxRequests {
+							w("  - … and %d more unexpected: every one is in the JSON pack and in `%s`\n", r.Unexpected-maxRequests, r.Matrix)
+							break
+						}
+						w("  - unexpected: `%s`\n", id)
+					}
+					w("  - *Cites* %s of `%s` (their IDs are in the JSON pack).\n", count(len(r.Requests), "request", "requests"), r.Matrix)
+				}
 			}
 			w("\n")
 		}

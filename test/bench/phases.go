@@ -75,7 +75,7 @@ func runPhases(repo, manifests, outdir string, only []string, checks bool) error
 		return fmt.Errorf("%d unsuppressed finding(s), first: %s", len(f), f[0])
 	}
 	t = time.Now()
-	if err := evidence.WritePacks(syn.Dir, e, slices.Sorted(maps.Keys(syn.Estate.Productions))); err != nil {
+	if err := evidence.WritePacks(syn.Dir, e, slices.Sorted(maps.Keys(syn.Estate.Productions)), nil); err != nil {
 		return err
 	}
 	lap(&p.Evidence)
