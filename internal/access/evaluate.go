@@ -195,8 +195,12 @@ func (r Row) Allowed() bool { return r.Decision.Decision == "Allowed" }
 // Unexpected reports whether the decision differs from the expectation (an
 // evaluator error counts).
 func (r Row) Unexpected() bool {
-	return r.Decision.Decision == "Error" || r.Allowed() != (r.Expect == Allow)
+	return r.Decision.Decision == "Error" || (r.Allowed() != (r.Expect == Allow) && !r.Residual())
 }
+
+// Residual reports whether the request is allowed though it should not be,
+// where no template can decide it (Outside says whose it is).
+func (r Row) Residual() bool { return r.Outside != "" && r.Allowed() && r.Expect == Deny }
 
 // Matrix is an evaluated estate.
 type Matrix struct {

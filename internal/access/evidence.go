@@ -24,7 +24,7 @@ func (m *Matrix) EvidenceRows() map[string]evidence.AccessMatrix {
 				ID: r.Request.ID, Principal: r.Principal.Label, Kind: r.Principal.Kind, Action: r.Action,
 				TargetKind: r.Target.Kind, Target: r.Target.Label, TargetRole: m.Estate.roleKindOf(r.Target), Resource: r.Resource,
 				Via: r.Via, SourceIP: text(r.Context["aws:SourceIp"]), SourceVpce: text(r.Context["aws:SourceVpce"]),
-				Expect: string(r.Expect), Why: r.Why, Decision: r.Decision.Decision,
+				Expect: string(r.Expect), Why: r.Why, Decision: r.Decision.Decision, Outside: r.Outside,
 			})
 		}
 		out[p] = am

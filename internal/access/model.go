@@ -122,6 +122,10 @@ type Request struct {
 	Endpoint  *Doc
 	Expect    Expect
 	Why       string
+	// Outside, when not empty, says why no template can decide the
+	// request and who must: an allow is then not a failure of the
+	// templates but a residual risk, reported as such.
+	Outside string
 }
 
 // Endpoint is a VPC endpoint a production's calls go through.

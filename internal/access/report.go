@@ -63,6 +63,7 @@ type jsonRow struct {
 	Why          string         `json:"why"`
 	Decision     string         `json:"decision"`
 	Unexpected   bool           `json:"unexpected"`
+	Outside      string         `json:"outsideTheTemplates,omitempty"`
 	Decisive     []Statement    `json:"decisive"`
 	Ignored      []string       `json:"ignoredContextKeys,omitempty"`
 }
@@ -75,6 +76,8 @@ type Report struct {
 	Modelling  []string `json:"modelling"`
 	Requests   int      `json:"requests"`
 	Unexpected int      `json:"unexpected"`
+	// Residual counts the allows no template can refuse (Row.Residual).
+	Residual int   `json:"residual"`
 	Rows       []Row    `json:"-"`
 }
 
@@ -86,6 +89,9 @@ func (m *Matrix) Report(production string) *Report {
 	for _, r := range rows {
 		if r.Unexpected() {
 			rep.Unexpected++
+		}
+		if r.Residual() {
+			rep.Residual++
 		}
 	}
 	return rep
@@ -119,7 +125,7 @@ func (rep *Report) JSON() ([]byte, error) {
 	for _, r := range rep.Rows {
 		out.Rows = append(out.Rows, jsonRow{Principal: r.Principal.Label, PrincipalArn: r.Principal.ARN, Kind: r.Principal.Kind, Action: r.Action,
 			Target: r.Target.Label, Resource: r.Resource, Via: r.Via, Context: r.Context, Expected: r.Expect, Why: r.Why,
-			Decision: r.Decision.Decision, Unexpected: r.Unexpected(), Decisive: r.Decisive, Ignored: r.Ignored})
+			Decision: r.Decision.Decision, Unexpected: r.Unexpected(), Outside: r.Outside, Decisive: r.Decisive, Ignored: r.Ignored})
 	}
 	return json.MarshalIndent(out, "", "  ")
 }
@@ -129,7 +135,7 @@ func (rep *Report) Markdown() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Access matrix: %s\n\n", rep.Stack)
 	fmt.Fprintf(&b, "Every request below was decided by %s over the synthesized templates. ", rep.Evaluator)
-	fmt.Fprintf(&b, "%d requests on %s's resources; %d with a decision other than the expected one.\n\n", rep.Requests, rep.Production, rep.Unexpected)
+	fmt.Fprintf(&b, "%d requests on %s's resources; %d with a decision other than the expected one; %d allowed where no template can refuse them (the studio's to close, see \"Outside the templates\").\n\n", rep.Requests, rep.Production, rep.Unexpected, rep.Residual)
 	b.WriteString("## How it is modelled\n\n")
 	for _, m := range rep.Modelling {
 		fmt.Fprintf(&b, "- %s\n", m)
@@ -155,6 +161,16 @@ func (rep *Report) Markdown() string {
 		}
 	}
 	table("Unexpected decisions", unexpected)
+	var residual []Row
+	for _, r := range rep.Rows {
+		if r.Residual() {
+			residual = append(residual, r)
+		}
+	}
+	table("Outside the templates", residual)
+	if len(residual) > 0 {
+		fmt.Fprintf(&b, "\nWhy: %s.\n", residual[0].Outside)
+	}
 	table("Every request", rep.Rows)
 	return b.String()
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/renderenv/renderenv/internal/manifest"
 	"github.com/renderenv/renderenv/internal/names"
 )
 
@@ -267,6 +268,7 @@ func (e *Estate) requestsFor(p *Principal, t *Target) []*Request {
 			r.Endpoint = o.endpoint.Doc
 		}
 		r.Expect, r.Why = e.expect(p, r, o)
+		r.Outside = e.outside(p, r)
 		out = append(out, r)
 	}
 	switch t.Kind {
@@ -401,4 +403,23 @@ func nonEmpty(s string) []string {
 		return nil
 	}
 	return []string{s}
+}
+
+// outside says why a request the templates cannot decide is the studio's:
+// an administrator of an account the tier lets productions share, or a
+// role it creates, runs the account's launch templates. EC2 has no
+// resource policy and the render role's trust names only the EC2 service,
+// so only a service control policy or a dedicated account separates them.
+func (e *Estate) outside(p *Principal, r *Request) string {
+	if r.Expect != Deny || r.Action != RunInstances || (p.Kind != SharedAdmin && p.Kind != LookAlike) || r.Target.Account != p.Account {
+		return ""
+	}
+	for _, owner := range r.Target.Owners {
+		for _, prod := range e.Manifests.Productions {
+			if prod.Name == owner && (manifest.Tiers[prod.Tier].DedicatedAccount || prod.Isolation.DedicatedAccount) {
+				return "" // a dedicated account has no neighbour's administrator
+			}
+		}
+	}
+	return fmt.Sprintf("the studio's: account %s holds productions of tiers that may share an account (ISE 1.1), so its administrators administer each of them; EC2 has no resource policy, so only a service control policy (ec2:RunInstances on the studio's launch templates and iam:PassRole of its render roles, for every principal but the launchers) or a dedicated account separates them", p.Account)
 }

@@ -43,6 +43,9 @@ type AccessRow struct {
 	SourceIP   string `json:"sourceIp,omitempty"`
 	SourceVpce string `json:"sourceVpce,omitempty"`
 	Expect     string `json:"expected"` // allow or deny
+	// Outside, when not empty, says why no template can decide the
+	// request and whose it is: an allow is a residual risk, not a failure.
+	Outside string `json:"outsideTheTemplates,omitempty"`
 	Why        string `json:"why"`
 	// Decision is the evaluator's: Allowed, ExplicitlyDenied,
 	// ImplicitlyDenied or Error.
@@ -55,8 +58,12 @@ func (r AccessRow) allowed() bool { return r.Decision == "Allowed" }
 // unexpected reports whether the decision is not the expected one (an
 // evaluator error counts).
 func (r AccessRow) unexpected() bool {
-	return r.Decision == "Error" || r.allowed() != (r.Expect == "allow")
+	return r.Decision == "Error" || (r.allowed() != (r.Expect == "allow") && !r.residual())
 }
+
+// residual reports whether the request is allowed where no template can
+// refuse it (Outside says whose it is).
+func (r AccessRow) residual() bool { return r.Outside != "" && r.allowed() && r.Expect == "deny" }
 
 func (r AccessRow) String() string {
 	got := "denied"
@@ -136,10 +143,24 @@ func (v *view) accessVerdict(selects func(v *view, r AccessRow) bool) result {
 			count(len(wrong), "request", "requests"), count(len(picked), "request", "requests"), m.File, strings.Join(lines, "; "))
 		return res
 	}
+	var residual []AccessRow
+	for _, r := range picked {
+		if r.residual() {
+			residual = append(residual, r)
+		}
+	}
 	res.outcome = Pass
 	res.detail = fmt.Sprintf("%s of %s, decided by %s: %s, %s",
 		count(len(picked), "request", "requests"), m.File, m.Evaluator,
-		count(allows, "expected allow allowed", "expected allows allowed"), count(denies, "expected deny denied", "expected denies denied"))
+		count(allows, "expected allow allowed", "expected allows allowed"), count(denies-len(residual), "expected deny denied", "expected denies denied"))
+	if len(residual) > 0 {
+		lines := make([]string, 0, len(residual))
+		for _, r := range residual {
+			lines = append(lines, r.String())
+		}
+		res.outcome = Limited
+		res.detail += fmt.Sprintf("; %s allowed where no template can refuse them, %s: %s", count(len(residual), "request", "requests"), residual[0].Outside, strings.Join(lines, "; "))
+	}
 	return res
 }
 

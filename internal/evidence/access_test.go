@@ -243,3 +243,21 @@ func TestAccessCheckRendering(t *testing.T) {
 		t.Errorf("the JSON does not cite the matrix (%v):\n%s", err, js)
 	}
 }
+
+// A request no template can refuse (an administrator of a shared account
+// running its launch templates) is reported as the studio's residual risk:
+// the claim is limited, not passed, and not failed; marking a request
+// outside the templates never hides one that should have been allowed.
+func TestAccessClaimsLimitedByResidualAllows(t *testing.T) {
+	rows := append(syntheticRows(), AccessRow{ID: "shared-admin-run", Principal: "admin of shared account 333333333333", Kind: "shared-admin",
+		Action: "ec2:RunInstances", TargetKind: "launch-template", Target: "acme-nightfall-render-c6i", Expect: "deny", Why: "not a principal of nightfall",
+		Decision: "Allowed", Outside: "the studio's: an SCP"})
+	c, r := evaluateAccess(t, "10.1", rows)
+	if r.Outcome != Limited || c.Status == Implemented || !strings.Contains(r.Detail, "1 request allowed where no template can refuse them, the studio's: an SCP") || !strings.Contains(r.Detail, "shared-admin-run") && !strings.Contains(r.Detail, "admin of shared account") {
+		t.Errorf("10.1 with a residual allow: %s (%s): %s", r.Outcome, c.Status, r.Detail)
+	}
+	rows[len(rows)-1].Expect, rows[len(rows)-1].Decision = "allow", "ImplicitlyDenied"
+	if _, r := evaluateAccess(t, "10.1", rows); r.Outcome != Fail {
+		t.Errorf("an expected allow denied, marked outside the templates: %s: %s", r.Outcome, r.Detail)
+	}
+}
