@@ -78,7 +78,7 @@ type Report struct {
 	Unexpected int      `json:"unexpected"`
 	// Residual counts the allows no template can refuse (Row.Residual).
 	Residual int   `json:"residual"`
-	Rows       []Row    `json:"-"`
+	Rows     []Row `json:"-"`
 }
 
 // Report returns a production's part of the matrix.

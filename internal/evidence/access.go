@@ -46,7 +46,7 @@ type AccessRow struct {
 	// Outside, when not empty, says why no template can decide the
 	// request and whose it is: an allow is a residual risk, not a failure.
 	Outside string `json:"outsideTheTemplates,omitempty"`
-	Why        string `json:"why"`
+	Why     string `json:"why"`
 	// Decision is the evaluator's: Allowed, ExplicitlyDenied,
 	// ImplicitlyDenied or Error.
 	Decision string `json:"decision"`
