@@ -209,12 +209,11 @@ func validatePerson(s *Studio, r reporter, f Path, v string) {
 		}
 		return
 	}
-	m := roleArn.FindStringSubmatch(v)
-	switch {
-	case m == nil:
+	switch problem := managementRole(s, v, "people sign in"); {
+	case !roleArn.MatchString(v):
 		r.add(f, "%q is neither sso:<permission set> nor an IAM role ARN (arn:aws:iam::<account>:role/<name>); people are named exactly: no users, account roots or wildcards", v)
-	case m[1] != s.ManagementAccount && accountID.MatchString(s.ManagementAccount):
-		r.add(f, "%q is not a role of the management account %s, where people sign in", v, s.ManagementAccount)
+	case problem != "":
+		r.add(f, "%s", problem)
 	case strings.Contains(v, "/aws-reserved/"):
 		r.add(f, "%q is an Identity Center role: write sso:<permission set> instead, which survives the role's reprovisioning", v)
 	}

@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"fmt"
 	"github.com/renderenv/renderenv/internal/names"
 	"maps"
 	"net/netip"
@@ -233,13 +234,8 @@ func validateStudio(s *Studio, r reporter) {
 		}
 	}
 	for i, arn := range s.Scheduler.Launchers {
-		pp := Path("scheduler.launchers").Index(i)
-		m := roleArn.FindStringSubmatch(arn)
-		switch {
-		case m == nil:
-			r.add(pp, "%q is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)", arn)
-		case m[1] != s.ManagementAccount && accountID.MatchString(s.ManagementAccount):
-			r.add(pp, "%q is not a role of the management account %s, where the scheduler runs", arn, s.ManagementAccount)
+		if problem := managementRole(s, arn, "the scheduler runs"); problem != "" {
+			r.add(Path("scheduler.launchers").Index(i), "%s", problem)
 		}
 	}
 	pools := map[string]bool{}
@@ -722,4 +718,17 @@ func validateZones(r reporter, f Path, zones []string, region string) {
 		}
 		seen[z] = true
 	}
+}
+
+// managementRole says what keeps arn from being a role of the management
+// account, where what follows "where" happens; "" when it is one.
+func managementRole(s *Studio, arn, where string) string {
+	m := roleArn.FindStringSubmatch(arn)
+	switch {
+	case m == nil:
+		return fmt.Sprintf("%q is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)", arn)
+	case m[1] != s.ManagementAccount && accountID.MatchString(s.ManagementAccount):
+		return fmt.Sprintf("%q is not a role of the management account %s, where %s", arn, s.ManagementAccount, where)
+	}
+	return ""
 }
