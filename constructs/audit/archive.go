@@ -120,11 +120,14 @@ func newArchive(c constructs.Construct, key *keys.Key, logs awss3.IBucket, props
 		roles = append(roles, w.RoleArn)
 		// One statement per production: its render role, by exact ARN,
 		// writes under its own prefix and nowhere else; it never reads,
-		// lists or deletes.
+		// lists or deletes. SSM Agent uploads with the canned ACL
+		// bucket-owner-full-control, which S3 authorizes as
+		// s3:PutObjectAcl too; with ACLs disabled (BucketOwnerEnforced)
+		// that ACL is the only one S3 accepts, and it changes nothing.
 		b.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:        jsii.String("SessionsOf" + sidSuffix(w.Name)),
 			Principals: &[]awsiam.IPrincipal{awsiam.NewAccountPrincipal(jsii.String(w.Account))},
-			Actions:    jsii.Strings("s3:PutObject"),
+			Actions:    jsii.Strings("s3:PutObject", "s3:PutObjectAcl"),
 			Resources:  &[]*string{b.ArnForObjects(jsii.String(w.Prefix + "/*"))},
 			Conditions: &map[string]any{"ArnEquals": map[string]any{"aws:PrincipalArn": w.RoleArn}},
 		}))

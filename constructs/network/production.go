@@ -183,7 +183,7 @@ func (p *ProductionVpc) addEndpoints(scope constructs.Construct, props Productio
 		p.S3Endpoint.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:        jsii.String("ArchiveSessionsInTheLogArchive"),
 			Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
-			Actions:    jsii.Strings("s3:PutObject", "s3:GetEncryptionConfiguration"),
+			Actions:    jsii.Strings("s3:PutObject", "s3:PutObjectAcl", "s3:GetEncryptionConfiguration"),
 			Resources:  jsii.Strings("arn:aws:s3:::"+b, "arn:aws:s3:::"+b+"/sessions/"+props.Account+"/*"),
 			Conditions: &map[string]any{"StringEquals": map[string]any{"aws:PrincipalAccount": props.Account}},
 		}))

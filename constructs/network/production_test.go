@@ -289,7 +289,7 @@ func TestS3EndpointAdmitsOwnBucketsAndOnlyReadsAwsOwnedBuckets(t *testing.T) {
 				if got, _ := s.Condition("StringEquals", "aws:PrincipalAccount"); !cdktest.SameSet(got, []string{production}) {
 					t.Errorf("statement %q admits %s to aws:PrincipalAccount %v, want %s", s.Sid(), r, got, production)
 				}
-				if !cdktest.SameSet(s.Actions(), []string{"s3:PutObject", "s3:GetEncryptionConfiguration"}) {
+				if !cdktest.SameSet(s.Actions(), []string{"s3:PutObject", "s3:PutObjectAcl", "s3:GetEncryptionConfiguration"}) {
 					t.Errorf("statement %q lets %v on the log-archive bucket: sessions are only written there", s.Sid(), s.Actions())
 				}
 			case contains(aws, r):

@@ -483,8 +483,10 @@ func archiveSessions(props FleetProps) []awsiam.PolicyStatement {
 	bucket := "arn:aws:s3:::" + a.Bucket
 	return []awsiam.PolicyStatement{
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:       jsii.String("ArchiveOwnSessions"),
-			Actions:   jsii.Strings("s3:PutObject"),
+			Sid: jsii.String("ArchiveOwnSessions"),
+			// SSM Agent uploads with the canned ACL bucket-owner-full-control,
+			// which S3 authorizes as s3:PutObjectAcl too.
+			Actions:   jsii.Strings("s3:PutObject", "s3:PutObjectAcl"),
 			Resources: jsii.Strings(bucket + "/" + a.Prefix + "/*"),
 		}),
 		// SSM Agent checks the bucket encrypts by default (s3EncryptionEnabled).

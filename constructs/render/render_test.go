@@ -498,6 +498,10 @@ func TestSessionsAreAlsoArchivedUnderTheProductionsOwnPrefix(t *testing.T) {
 					if r != "arn:aws:s3:::"+archiveBucket+"/sessions/333333333333/nightfall/*" {
 						t.Errorf("statement %q writes %s, want the production's own prefix only", s.Sid(), r)
 					}
+				case "s3:PutObjectAcl":
+					if r != "arn:aws:s3:::"+archiveBucket+"/sessions/333333333333/nightfall/*" {
+						t.Errorf("statement %q sets ACLs on %s, want the production's own prefix only", s.Sid(), r)
+					}
 				case "s3:GetEncryptionConfiguration":
 				case "kms:GenerateDataKey", "kms:Decrypt":
 					kms = true
