@@ -38,9 +38,9 @@ var (
 	// archiveBucket is the log-archive account's: Production and Hub copy
 	// their flow logs there; Small and PlainHub have no log archive.
 	archiveBucket = "acme-audit-archive-222222222222-us-west-2"
-	dnsZones    = []string{"acme.internal"}
-	shareWith   = []string{production, "444444444444"}
-	attachTags  = map[string]string{"renderenv:studio": "acme", "renderenv:network": "acme-nightfall"}
+	dnsZones      = []string{"acme.internal"}
+	shareWith     = []string{production, "444444444444"}
+	attachTags    = map[string]string{"renderenv:studio": "acme", "renderenv:network": "acme-nightfall"}
 )
 
 // fixture is every stack this package's tests read, built in one App:
@@ -126,7 +126,7 @@ func build(t *testing.T) *fixture {
 				Principals: map[string]any{"StringEquals": map[string]any{"aws:PrincipalOrgID": "o-a1b2c3d4e5"}},
 				Resources:  map[string]any{"StringEquals": map[string]any{"aws:ResourceOrgID": "o-a1b2c3d4e5"}},
 			},
-			FlowLogKey:   awskms.NewKey(s, jsii.String("LogKey"), nil),
+			FlowLogKey:     awskms.NewKey(s, jsii.String("LogKey"), nil),
 			FlowLogGroup:   "/acme/management/flow-logs",
 			FlowLogArchive: archive,
 			Parameters:     params,
