@@ -87,12 +87,16 @@ func (s *Synthesized) pipelinePositions() map[string][2]float64 {
 // them from the pool stack; a pool looks up the same network; a link attaches its
 // production's or pool's VPC to the network's route tables; without an
 // organization a network in its own account trails into the log archive too.
+// With a log-archive account of its own, every stack with a VPC (network,
+// pool, production) copies its flow logs into the log-archive bucket, whose
+// policy must admit them before the flow log is created.
 func (s *Synthesized) deployNeeds() map[string][]string {
 	st := &s.Manifests.Studio
 	logging, network := s.names().LoggingStack(), s.NetworkStack()
 	noOrganization := st.OrganizationID == ""
+	archive := st.LogArchive() != st.ManagementAccount
 	needs := map[string][]string{}
-	if noOrganization && st.LogArchive() != st.ManagementAccount {
+	if archive {
 		needs[network] = []string{logging}
 	}
 	for _, r := range s.Manifests.Resolved() {
@@ -101,7 +105,7 @@ func (s *Synthesized) deployNeeds() map[string][]string {
 			continue
 		}
 		needs[stack] = []string{network}
-		if noOrganization {
+		if noOrganization || archive {
 			needs[stack] = append(needs[stack], logging)
 		}
 		if r.PooledVpc || r.PooledRootKey || r.PooledAssetKey || r.PooledLoggingKey {
@@ -114,6 +118,9 @@ func (s *Synthesized) deployNeeds() map[string][]string {
 			needs[stack] = []string{network, strings.TrimSuffix(stack, names.LinkSuffix)}
 		case strings.HasPrefix(stack, st.Studio+"-"+names.PoolPrefix):
 			needs[stack] = []string{network}
+			if archive {
+				needs[stack] = append(needs[stack], logging)
+			}
 		}
 	}
 	return needs

@@ -90,6 +90,14 @@ func faultyProduction(t *testing.T, s *Synthesized) string {
 }
 
 // inGroup selects the resources of one ResourceGroup.
+// toLogGroup holds for a flow log to CloudWatch Logs (the account's own
+// copy), not for its copy to the log-archive bucket.
+func toLogGroup(r *cfn.Resource) bool { return r.Properties["LogGroupName"] != nil }
+
+func not(f func(*cfn.Resource) bool) func(*cfn.Resource) bool {
+	return func(r *cfn.Resource) bool { return !f(r) }
+}
+
 func inGroup(group string) func(*cfn.Resource) bool {
 	return func(r *cfn.Resource) bool { tags, _ := r.Tags(); return tags["ResourceGroup"] == group }
 }
@@ -188,7 +196,7 @@ func TestRulesCatchInjectedFaults(t *testing.T) {
 			return ""
 		}},
 		{name: "flow log of rejected traffic only", rule: "RE-AUD-003", typ: "AWS::EC2::FlowLog", inject: set("TrafficType", "REJECT")},
-		{name: "flow log group without a key", rule: "RE-AUD-003", typ: "AWS::EC2::FlowLog", inject: func(t *testing.T, d draft, fl *cfn.Resource) string {
+		{name: "flow log group without a key", rule: "RE-AUD-003", typ: "AWS::EC2::FlowLog", which: toLogGroup, inject: func(t *testing.T, d draft, fl *cfn.Resource) string {
 			g := fl.Resolve("LogGroupName")
 			if g == nil {
 				g = fl.Resolve("LogDestination")
@@ -196,6 +204,16 @@ func TestRulesCatchInjectedFaults(t *testing.T) {
 			delete(g.Properties, "KmsKeyId")
 			return fl.Resolve("ResourceId").String()
 		}},
+		{name: "flow logs kept only in the production's account", rule: "RE-AUD-006", typ: "AWS::EC2::FlowLog", which: not(toLogGroup), inject: func(t *testing.T, d draft, fl *cfn.Resource) string {
+			delete(cfn.AsMap(fl.Stack.Raw["Resources"]), fl.ID)
+			return fl.Resolve("ResourceId").String()
+		}},
+		{name: "flow log copy to a bucket outside the log-archive account", rule: "RE-AUD-006", typ: "AWS::EC2::FlowLog", which: not(toLogGroup), inject: func(t *testing.T, d draft, fl *cfn.Resource) string {
+			fl.Properties["LogDestination"] = "arn:aws:s3:::acme-nightfall-flow-logs/"
+			return fl.Resolve("ResourceId").String()
+		}},
+		{name: "sessions kept only in the production's account", rule: "RE-RND-009", typ: "AWS::SSM::Document", inject: set("Content.inputs.s3BucketName", nil)},
+		{name: "sessions archived under a prefix no policy gives the production", rule: "RE-RND-009", typ: "AWS::SSM::Document", inject: set("Content.inputs.s3KeyPrefix", "sessions/000000000000/elsewhere")},
 		{name: "DNS Firewall rule group that ends by allowing", rule: "RE-NET-014", typ: "AWS::Route53Resolver::FirewallRuleGroup",
 			inject: lastDNSRule(func(rule map[string]any) { rule["Action"] = "ALLOW" })},
 		{name: "DNS Firewall that answers blocked names with an override", rule: "RE-NET-014", typ: "AWS::Route53Resolver::FirewallRuleGroup",

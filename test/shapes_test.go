@@ -294,6 +294,7 @@ var shapeInvariants = []invariant{
 	checkEveryProductionIsBuiltAsItsManifestAsks,
 	checkTemplatesStayWithinCloudFormationLimits,
 	checkEveryAccountOfTheEstateIsTrailed,
+	checkLogsReachTheLogArchiveWhereThereIsOne,
 }
 
 // funcName is the name of a package-level function value.

@@ -52,13 +52,44 @@ type CentralProps struct {
 	// KeyAlias, BucketName and TrailName are fixed so production accounts
 	// can name them.
 	KeyAlias, BucketName, AccessLogBucketName, TrailName string
+	// Archive, when set, adds the bucket that keeps the copies of the logs
+	// other accounts also keep themselves (flow logs, sessions).
+	Archive *ArchiveProps
+}
+
+// ArchiveProps is the log-archive bucket: the copies of VPC flow logs and
+// Session Manager sessions that the production accounts' administrators,
+// who can delete their own log groups, cannot touch (ISE 8.1).
+type ArchiveProps struct {
+	// BucketName is fixed, so that stacks of other accounts name it without
+	// a cross-stack reference.
+	BucketName string
+	// FlowLogPrefix is where VPC Flow Logs delivers (it adds
+	// AWSLogs/<account>/vpcflowlogs/...).
+	FlowLogPrefix string
+	// FlowLogAccounts are the accounts whose VPCs deliver flow logs here.
+	FlowLogAccounts []string
+	// SessionWriters are the render roles that archive their production's
+	// sessions, each under its own prefix only.
+	SessionWriters []SessionWriter
+}
+
+// SessionWriter is one production's render role and the one prefix of the
+// log-archive bucket it may write sessions to.
+type SessionWriter struct {
+	Name    string // the production, for statement ids
+	Account string
+	RoleArn string
+	Prefix  string // sessions/<account>/<production>, no trailing slash
 }
 
 // Central is the logging key, trail bucket, trail, log group and alarms.
 type Central struct {
 	constructs.Construct
-	Key      *keys.Key
-	Bucket   awss3.Bucket
+	Key    *keys.Key
+	Bucket awss3.Bucket
+	// Archive is the log-archive bucket, nil without CentralProps.Archive.
+	Archive  awss3.Bucket
 	Trail    awscloudtrail.CfnTrail
 	LogGroup awslogs.LogGroup
 	Topic    awssns.Topic
@@ -153,6 +184,10 @@ func NewCentral(scope constructs.Construct, id string, props CentralProps) *Cent
 			"StringEquals": map[string]any{"s3:x-amz-acl": "bucket-owner-full-control"},
 		},
 	}))
+
+	if props.Archive != nil {
+		a.Archive = newArchive(c, a.Key, logs, props)
+	}
 
 	mon := newMonitor(c, MonitorProps{
 		Prefix:       props.Studio,

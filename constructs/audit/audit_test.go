@@ -382,7 +382,7 @@ func TestAlarmsCoverTheCisMonitoringChecks(t *testing.T) {
 		"UnauthorizedApiCalls", "ConsoleSignInWithoutMfa", "RootAccountUsage", "IamPolicyChanges",
 		"CloudTrailChanges", "KmsKeyDisabledOrScheduledForDeletion", "S3BucketPolicyChanges",
 		"NetworkGatewayChanges", "RouteTableChanges", "NetworkAclChanges", "SecurityGroupChanges",
-		"TransitGatewayChanges", "VpcChanges",
+		"TransitGatewayChanges", "VpcChanges", "LogDeliveryChanges",
 	}
 	have := map[string]string{}
 	for _, a := range audit.Alarms {
@@ -668,6 +668,23 @@ func TestAlarmFiltersMatchTheEventsTheyAreFor(t *testing.T) {
 				"CreateVpcEndpoint":        api(ec2, "CreateVpcEndpoint"),
 			},
 			ignore: map[string]map[string]any{"DescribeVpcs": api(ec2, "DescribeVpcs")},
+		},
+		// An account's admin who stops the copies to the log archive, or
+		// shortens the account's own logs.
+		"LogDeliveryChanges": {
+			match: map[string]map[string]any{
+				"DeleteFlowLogs":               api(ec2, "DeleteFlowLogs"),
+				"DeleteLogGroup":               api("logs.amazonaws.com", "DeleteLogGroup"),
+				"PutRetentionPolicy":           api("logs.amazonaws.com", "PutRetentionPolicy"),
+				"UpdateDocument":               api("ssm.amazonaws.com", "UpdateDocument"),
+				"UpdateDocumentDefaultVersion": api("ssm.amazonaws.com", "UpdateDocumentDefaultVersion"),
+			},
+			ignore: map[string]map[string]any{
+				"CreateFlowLogs":         api(ec2, "CreateFlowLogs"),
+				"PutLogEvents":           api("logs.amazonaws.com", "PutLogEvents"),
+				"StartSession":           api("ssm.amazonaws.com", "StartSession"),
+				"another DeleteLogGroup": api(ec2, "DeleteLogGroup"),
+			},
 		},
 		"UnauthorizedApiCalls": {
 			match: map[string]map[string]any{

@@ -22,9 +22,23 @@ import (
 // FlowLogRetention keeps flow logs for a year (ISE 8.1).
 const FlowLogRetention = awslogs.RetentionDays_ONE_YEAR
 
+// ArchiveFlowLogs is a copy of a VPC's flow logs in the log-archive
+// account's bucket (names.LogArchiveBucket), under Prefix.
+type ArchiveFlowLogs struct {
+	Bucket, Prefix string
+}
+
+// Destination is the S3 ARN VPC Flow Logs delivers to.
+func (a ArchiveFlowLogs) Destination() string {
+	return "arn:aws:s3:::" + a.Bucket + "/" + a.Prefix
+}
+
 // NewFlowLogs records ALL traffic of vpc to a log group encrypted with key.
-// The log group is retained: it is evidence.
-func NewFlowLogs(scope constructs.Construct, vpc awsec2.IVpc, key awskms.IKey, logGroupName string) awslogs.LogGroup {
+// The log group is retained: it is evidence. With an archive (Bucket set)
+// a second flow log delivers the same records straight to the log-archive
+// account, where the VPC account's administrators, who can delete the log
+// group, cannot delete them (ISE 8.1).
+func NewFlowLogs(scope constructs.Construct, vpc awsec2.IVpc, key awskms.IKey, logGroupName string, archive ArchiveFlowLogs) awslogs.LogGroup {
 	group := evidenceLogGroup(scope, "FlowLogGroup", logGroupName, key)
 	// The delivery role serves the account's own flow logs only: the
 	// service may not assume it for a flow log of another account.
@@ -42,6 +56,18 @@ func NewFlowLogs(scope constructs.Construct, vpc awsec2.IVpc, key awskms.IKey, l
 		Destination:  awsec2.FlowLogDestination_ToCloudWatchLogs(group, role),
 		TrafficType:  awsec2.FlowLogTrafficType_ALL,
 	})
+	if archive.Bucket != "" {
+		// The bucket is another account's: named, never imported, and its
+		// policy (not a delivery role) admits this account's log delivery.
+		awsec2.NewCfnFlowLog(scope, jsii.String("ArchiveFlowLog"), &awsec2.CfnFlowLogProps{
+			ResourceId:         vpc.VpcId(),
+			ResourceType:       jsii.String("VPC"),
+			TrafficType:        jsii.String("ALL"),
+			LogDestinationType: jsii.String("s3"),
+			LogDestination:     jsii.String(archive.Destination()),
+			DestinationOptions: map[string]any{"FileFormat": "plain-text", "HiveCompatiblePartitions": false, "PerHourPartition": true},
+		})
+	}
 	return group
 }
 

@@ -62,6 +62,9 @@ type HubProps struct {
 	Endpoints    Perimeter
 	FlowLogKey   awskms.IKey
 	FlowLogGroup string
+	// FlowLogArchive, when its Bucket is set, copies the flow logs to the
+	// log-archive account.
+	FlowLogArchive ArchiveFlowLogs
 	// Parameters is the SSM path under which the hub publishes the ids that
 	// link stacks read, e.g. /renderenv/acme.
 	Parameters string
@@ -136,7 +139,7 @@ func (h *Hub) vpc(c constructs.Construct, props HubProps) {
 			isolatedTier(TransitTier, m[3]),
 		},
 	})
-	NewFlowLogs(c, h.Vpc, props.FlowLogKey, props.FlowLogGroup)
+	NewFlowLogs(c, h.Vpc, props.FlowLogKey, props.FlowLogGroup, props.FlowLogArchive)
 
 	mgmt := props.Cidr.String()
 	onPrem := strs(props.OnPrem)

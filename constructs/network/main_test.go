@@ -35,9 +35,12 @@ var (
 	workerPorts = []int{7000}
 	endpoints   = []string{"ec2messages", "kms", "logs", "ssm", "ssmmessages", "sts"}
 	bucketArn   = "arn:aws:s3:::acme-nightfall-assets-333333333333"
-	dnsZones    = []string{"acme.internal"}
-	shareWith   = []string{production, "444444444444"}
-	attachTags  = map[string]string{"renderenv:studio": "acme", "renderenv:network": "acme-nightfall"}
+	// archiveBucket is the log-archive account's: Production and Hub copy
+	// their flow logs there; Small and PlainHub have no log archive.
+	archiveBucket = "acme-audit-archive-222222222222-us-west-2"
+	dnsZones      = []string{"acme.internal"}
+	shareWith     = []string{production, "444444444444"}
+	attachTags    = map[string]string{"renderenv:studio": "acme", "renderenv:network": "acme-nightfall"}
 )
 
 // fixture is every stack this package's tests read, built in one App:
@@ -85,6 +88,8 @@ func build(t *testing.T) *fixture {
 		BucketArns:       []string{bucketArn},
 		DNSZones:         dnsZones,
 		QueryLogGroup:    "/acme-nightfall/dns-queries",
+		Archive:          network.ArchiveFlowLogs{Bucket: archiveBucket, Prefix: "flow-logs/"},
+		SessionArchive:   archiveBucket,
 	})
 	network.NewAttachmentReader(ps, "acme-nightfall", management)
 
@@ -98,6 +103,10 @@ func build(t *testing.T) *fixture {
 
 	hub := func(id string, vpn *network.Vpn, inside bool, workers []int) awscdk.Stack {
 		s := cdktest.AddStack(t, app, id, mgmt)
+		var archive network.ArchiveFlowLogs
+		if id == "Hub" {
+			archive = network.ArchiveFlowLogs{Bucket: archiveBucket, Prefix: "flow-logs/"}
+		}
 		network.NewHub(s, "Hub", network.HubProps{
 			Studio:             "acme",
 			Account:            management,
@@ -117,9 +126,10 @@ func build(t *testing.T) *fixture {
 				Principals: map[string]any{"StringEquals": map[string]any{"aws:PrincipalOrgID": "o-a1b2c3d4e5"}},
 				Resources:  map[string]any{"StringEquals": map[string]any{"aws:ResourceOrgID": "o-a1b2c3d4e5"}},
 			},
-			FlowLogKey:   awskms.NewKey(s, jsii.String("LogKey"), nil),
-			FlowLogGroup: "/acme/management/flow-logs",
-			Parameters:   params,
+			FlowLogKey:     awskms.NewKey(s, jsii.String("LogKey"), nil),
+			FlowLogGroup:   "/acme/management/flow-logs",
+			FlowLogArchive: archive,
+			Parameters:     params,
 		})
 		return s
 	}

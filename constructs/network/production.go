@@ -44,6 +44,13 @@ type ProductionVpcProps struct {
 	// FlowLogKey encrypts the flow log group (the logging key).
 	FlowLogKey   awskms.IKey
 	FlowLogGroup string
+	// Archive, when its Bucket is set, copies the flow logs to the
+	// log-archive account.
+	Archive ArchiveFlowLogs
+	// SessionArchive, when set, is the log-archive bucket render nodes
+	// write their sessions to (under sessions/<account>/): the S3 endpoint
+	// admits those writes besides the production's own buckets.
+	SessionArchive string
 	// Endpoints are the interface endpoint services, e.g. kms, ecr.api.
 	Endpoints []string
 	// BucketArns are the only buckets (and their objects) the S3 gateway
@@ -94,7 +101,7 @@ func NewProductionVpc(scope constructs.Construct, id string, props ProductionVpc
 		},
 	})
 	p := &ProductionVpc{Construct: c, Vpc: vpc, Props: props}
-	NewFlowLogs(c, vpc, props.FlowLogKey, props.FlowLogGroup)
+	NewFlowLogs(c, vpc, props.FlowLogKey, props.FlowLogGroup, props.Archive)
 
 	// ISE 2.6: allow the VPC itself, management and on-premises; then deny
 	// every private range, which holds every other production whatever its
@@ -120,7 +127,7 @@ func NewProductionVpc(scope constructs.Construct, id string, props ProductionVpc
 	p.DNSFirewall = NewDNSFirewall(c, "Dns", DNSFirewallProps{
 		Name:        props.Name,
 		VpcID:       vpc.VpcId(),
-		AwsDomains:  AwsDomains(props.Region, props.Endpoints, props.BucketArns),
+		AwsDomains:  AwsDomains(props.Region, props.Endpoints, props.reachedBuckets()),
 		StudioZones: props.DNSZones,
 		LogKey:      props.FlowLogKey,
 		LogGroup:    props.QueryLogGroup,
@@ -169,6 +176,18 @@ func (p *ProductionVpc) addEndpoints(scope constructs.Construct, props Productio
 			Conditions: &map[string]any{"StringEquals": map[string]any{"aws:PrincipalAccount": props.Account}},
 		}))
 	}
+	if b := props.SessionArchive; b != "" {
+		// Sessions go to the log-archive account: its bucket's policy names
+		// each render role and its prefix; here only this account's
+		// principals, only writes, only under the account's prefix.
+		p.S3Endpoint.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String("ArchiveSessionsInTheLogArchive"),
+			Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+			Actions:    jsii.Strings("s3:PutObject", "s3:PutObjectAcl", "s3:GetEncryptionConfiguration"),
+			Resources:  jsii.Strings("arn:aws:s3:::"+b, "arn:aws:s3:::"+b+"/sessions/"+props.Account+"/*"),
+			Conditions: &map[string]any{"StringEquals": map[string]any{"aws:PrincipalAccount": props.Account}},
+		}))
+	}
 	p.S3Endpoint.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("ReadAwsOwnedBucketsForSsmAndUpdates"),
 		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
@@ -197,6 +216,15 @@ func AwsOwnedBuckets(region string) []string {
 		out[i] = "arn:aws:s3:::" + fmt.Sprintf(n, region) + "/*"
 	}
 	return out
+}
+
+// reachedBuckets are the buckets the VPC's names resolve for: its own and
+// the log-archive bucket it writes sessions to.
+func (props ProductionVpcProps) reachedBuckets() []string {
+	if props.SessionArchive == "" {
+		return props.BucketArns
+	}
+	return append(slices.Clone(props.BucketArns), "arn:aws:s3:::"+props.SessionArchive)
 }
 
 func toAny(s *[]*string) *[]any {

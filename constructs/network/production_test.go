@@ -271,7 +271,8 @@ func TestS3EndpointAdmitsOwnBucketsAndOnlyReadsAwsOwnedBuckets(t *testing.T) {
 	e := cdktest.One(t, tpl, "AWS::EC2::VPCEndpoint", map[string]any{"Properties": map[string]any{"VpcEndpointType": "Gateway"}})
 	own := []string{bucketArn, bucketArn + "/*"}
 	aws := network.AwsOwnedBuckets(region)
-	var gotOwn, gotAws []string
+	archive := []string{"arn:aws:s3:::" + archiveBucket, "arn:aws:s3:::" + archiveBucket + "/sessions/" + production + "/*"}
+	var gotOwn, gotAws, gotArchive []string
 	for _, s := range cdktest.Statements(e.Properties["PolicyDocument"]) {
 		if s.Effect() != "Allow" {
 			continue
@@ -282,6 +283,14 @@ func TestS3EndpointAdmitsOwnBucketsAndOnlyReadsAwsOwnedBuckets(t *testing.T) {
 				gotOwn = append(gotOwn, r)
 				if got, _ := s.Condition("StringEquals", "aws:PrincipalAccount"); !cdktest.SameSet(got, []string{production}) {
 					t.Errorf("statement %q admits %s to aws:PrincipalAccount %v, want %s", s.Sid(), r, got, production)
+				}
+			case contains(archive, r):
+				gotArchive = append(gotArchive, r)
+				if got, _ := s.Condition("StringEquals", "aws:PrincipalAccount"); !cdktest.SameSet(got, []string{production}) {
+					t.Errorf("statement %q admits %s to aws:PrincipalAccount %v, want %s", s.Sid(), r, got, production)
+				}
+				if !cdktest.SameSet(s.Actions(), []string{"s3:PutObject", "s3:PutObjectAcl", "s3:GetEncryptionConfiguration"}) {
+					t.Errorf("statement %q lets %v on the log-archive bucket: sessions are only written there", s.Sid(), s.Actions())
 				}
 			case contains(aws, r):
 				gotAws = append(gotAws, r)
@@ -297,6 +306,9 @@ func TestS3EndpointAdmitsOwnBucketsAndOnlyReadsAwsOwnedBuckets(t *testing.T) {
 	}
 	if !cdktest.SameSet(gotOwn, own) {
 		t.Errorf("own buckets admitted %v, want %v", gotOwn, own)
+	}
+	if !cdktest.SameSet(gotArchive, archive) {
+		t.Errorf("log-archive bucket admitted %v, want %v: the account's own session prefix only", gotArchive, archive)
 	}
 	if !cdktest.SameSet(gotAws, aws) {
 		t.Errorf("AWS-owned buckets admitted %v, want %v", cdktest.Sorted(gotAws), cdktest.Sorted(aws))

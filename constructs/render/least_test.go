@@ -27,6 +27,12 @@ func ownResources(t testing.TB, tpl assertions.Template) map[string]bool {
 		"${" + key(t, tpl, "logging") + ".Arn}":       true,
 		"${" + render + ".Arn}":                       true, "${" + render + ".Arn}:*": true,
 		"${" + sessions + ".Arn}": true, "${" + sessions + ".Arn}:*": true,
+		// Its own prefix of the log-archive bucket, and the bucket itself
+		// for its encryption settings.
+		"arn:aws:s3:::" + archiveBucket + "/sessions/" + account + "/nightfall/*": true,
+		"arn:aws:s3:::" + archiveBucket:                                           true,
+		// The log-archive account's logging key, by alias, through S3.
+		"arn:aws:kms:" + region + ":" + logArchive + ":key/*": true,
 	}
 }
 

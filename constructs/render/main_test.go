@@ -30,6 +30,8 @@ const (
 	vpcArn           = "arn:aws:ec2:us-west-2:333333333333:vpc/vpc-0123456789abcdef0"
 	prefixList       = "pl-68a54001"
 	bucketArn        = "arn:aws:s3:::acme-nightfall-assets"
+	archiveBucket    = "acme-audit-archive-222222222222-us-west-2"
+	logArchive       = "222222222222"
 )
 
 var (
@@ -44,7 +46,10 @@ var (
 	}
 	// spot has a scratch volume; onDemand has none, and the root device of
 	// an Ubuntu or RHEL AMI.
-	spot     = render.Profile{Name: "default", Ami: "ssm:/acme/render/ami", InstanceTypes: []string{"c6i.32xlarge", "m6i.32xlarge"}, Spot: true, RootVolumeGiB: 100, ScratchVolumeGiB: 500, RootDevice: "/dev/xvda"}
+	spot = render.Profile{Name: "default", Ami: "ssm:/acme/render/ami", InstanceTypes: []string{"c6i.32xlarge", "m6i.32xlarge"}, Spot: true, RootVolumeGiB: 100, ScratchVolumeGiB: 500, RootDevice: "/dev/xvda"}
+	// archive is the log-archive account's copy of the sessions: Fleet
+	// writes there, Workers (a studio without a log archive) does not.
+	archive  = render.SessionArchive{Bucket: archiveBucket, Prefix: "sessions/333333333333/nightfall", Account: logArchive, KeyAlias: "alias/acme/audit/logging"}
 	onDemand = render.Profile{Name: "preview", Ami: "ami-0123456789abcdef0", InstanceTypes: []string{"m6i.4xlarge"}, Spot: false, RootVolumeGiB: 50, RootDevice: "/dev/sda1"}
 )
 
@@ -62,13 +67,13 @@ func templates(t *testing.T) *fixture {
 	return shared.Get(t, func() *fixture {
 		env := cdktest.Env{Account: account, Region: region}
 		app := cdktest.NewApp(t, env)
-		fleet := build(t, app, "Fleet", env, nil, []string{networkScheduler})
-		workers := build(t, app, "Workers", env, workerPorts, []string{schedulerRole})
+		fleet := build(t, app, "Fleet", env, nil, []string{networkScheduler}, &archive)
+		workers := build(t, app, "Workers", env, workerPorts, []string{schedulerRole}, nil)
 		return &fixture{Fleet: cdktest.Template(t, fleet), Workers: cdktest.Template(t, workers)}
 	})
 }
 
-func build(t *testing.T, app awscdk.App, id string, env cdktest.Env, worker []int, launchers []string) awscdk.Stack {
+func build(t *testing.T, app awscdk.App, id string, env cdktest.Env, worker []int, launchers []string, archive *render.SessionArchive) awscdk.Stack {
 	s := cdktest.AddStack(t, app, id, env)
 	vpc := awsec2.NewVpc(s, jsii.String("Vpc"), &awsec2.VpcProps{
 		IpAddresses:           awsec2.IpAddresses_Cidr(jsii.String(vpcCidr.String())),
@@ -117,6 +122,7 @@ func build(t *testing.T, app awscdk.App, id string, env cdktest.Env, worker []in
 		RoleName:       roleName,
 		Profiles:       []render.Profile{spot, onDemand},
 		Tags:           tags,
+		Archive:        archive,
 	})
 	return s
 }

@@ -72,6 +72,21 @@ type FleetProps struct {
 	RoleName string
 	Profiles []Profile
 	Tags     map[string]string
+	// Archive, when set, also uploads every session log to the
+	// log-archive account, where the production's administrators cannot
+	// delete it.
+	Archive *SessionArchive
+}
+
+// SessionArchive is the production's prefix of the log-archive bucket and
+// the log-archive account's logging key that encrypts it.
+type SessionArchive struct {
+	Bucket  string
+	Prefix  string // sessions/<account>/<production>, no trailing slash
+	Account string // the log-archive account, which owns the key
+	// KeyAlias names the logging key (alias/...): its id is not known
+	// where this stack is synthesized.
+	KeyAlias string
 }
 
 // Fleet is the render side of a production.
@@ -135,6 +150,7 @@ func (f *Fleet) role(c constructs.Construct, props FleetProps) {
 		}),
 	}
 	allowed = append(allowed, storage.ObjectAccess(props.BucketArn, props.AssetKey.KeyArn(), props.Region)...)
+	allowed = append(allowed, archiveSessions(props)...)
 	ssm := awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String("AmazonSSMManagedInstanceCore"))
 	boundary := awsiam.NewManagedPolicy(c, jsii.String("RenderBoundary"), &awsiam.ManagedPolicyProps{
 		ManagedPolicyName: jsii.String(props.RoleName + "-boundary"),
@@ -419,7 +435,8 @@ func sidSuffix(name string) string {
 }
 
 // sessions records every Session Manager session to the encrypted session
-// log group (ISE 4.1): start sessions with --document-name <prefix>-sessions.
+// log group and, with an archive, to the log-archive account (ISE 4.1,
+// 8.1): start sessions with --document-name <prefix>-sessions.
 func (f *Fleet) sessions(c constructs.Construct, props FleetProps) {
 	awsssm.NewCfnDocument(c, jsii.String("SessionPreferences"), &awsssm.CfnDocumentProps{
 		Name:           jsii.String(props.Prefix + "-sessions"),
@@ -430,16 +447,68 @@ func (f *Fleet) sessions(c constructs.Construct, props FleetProps) {
 			"schemaVersion": "1.0",
 			"description":   props.Prefix + " Session Manager sessions, logged and encrypted",
 			"sessionType":   "Standard_Stream",
-			"inputs": map[string]any{
-				"cloudWatchLogGroupName":      *f.SessionLogGroup.LogGroupName(),
-				"cloudWatchEncryptionEnabled": true,
-				"cloudWatchStreamingEnabled":  true,
-				"kmsKeyId":                    *props.LoggingKey.KeyArn(),
-				"idleSessionTimeout":          "20",
-				"runAsEnabled":                false,
-			},
+			"inputs":        f.sessionInputs(props),
 		},
 	})
+}
+
+// sessionInputs are the session document's inputs: the encrypted log
+// group, and with an archive the production's prefix of the log-archive
+// bucket, which SSM Agent uploads each session to when it ends.
+func (f *Fleet) sessionInputs(props FleetProps) map[string]any {
+	in := map[string]any{
+		"cloudWatchLogGroupName":      *f.SessionLogGroup.LogGroupName(),
+		"cloudWatchEncryptionEnabled": true,
+		"cloudWatchStreamingEnabled":  true,
+		"kmsKeyId":                    *props.LoggingKey.KeyArn(),
+		"idleSessionTimeout":          "20",
+		"runAsEnabled":                false,
+	}
+	if a := props.Archive; a != nil {
+		in["s3BucketName"] = a.Bucket
+		in["s3KeyPrefix"] = a.Prefix
+		in["s3EncryptionEnabled"] = true
+	}
+	return in
+}
+
+// archiveSessions lets a render node upload its sessions to its own prefix
+// of the log-archive bucket and nothing else: no reads, lists or deletes.
+// The bucket's and key's policies name this role alone for that prefix.
+func archiveSessions(props FleetProps) []awsiam.PolicyStatement {
+	a := props.Archive
+	if a == nil {
+		return nil
+	}
+	bucket := "arn:aws:s3:::" + a.Bucket
+	return []awsiam.PolicyStatement{
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid: jsii.String("ArchiveOwnSessions"),
+			// SSM Agent uploads with the canned ACL bucket-owner-full-control,
+			// which S3 authorizes as s3:PutObjectAcl too.
+			Actions:   jsii.Strings("s3:PutObject", "s3:PutObjectAcl"),
+			Resources: jsii.Strings(bucket + "/" + a.Prefix + "/*"),
+		}),
+		// SSM Agent checks the bucket encrypts by default (s3EncryptionEnabled).
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("SeeArchiveEncryption"),
+			Actions:   jsii.Strings("s3:GetEncryptionConfiguration"),
+			Resources: jsii.Strings(bucket),
+		}),
+		// The logging key of the log-archive account, whose id this stack
+		// cannot know: only the key behind its alias, only through S3, only
+		// for objects of the archive bucket.
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("EncryptArchivedSessionsThroughS3"),
+			Actions:   jsii.Strings("kms:GenerateDataKey", "kms:Decrypt"),
+			Resources: jsii.Strings(fmt.Sprintf("arn:aws:kms:%s:%s:key/*", props.Region, a.Account)),
+			Conditions: &map[string]any{
+				"StringEquals":             map[string]any{"kms:ViaService": fmt.Sprintf("s3.%s.amazonaws.com", props.Region)},
+				"StringLike":               map[string]any{"kms:EncryptionContext:aws:s3:arn": []string{bucket, bucket + "/sessions/*"}},
+				"ForAnyValue:StringEquals": map[string]any{"kms:ResourceAliases": a.KeyAlias},
+			},
+		}),
+	}
 }
 
 func withStatements(first awsiam.PolicyStatement, rest []awsiam.PolicyStatement) *[]awsiam.PolicyStatement {

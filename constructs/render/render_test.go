@@ -468,3 +468,74 @@ func TestLauncherStartsOnlyTheInstanceTypesEachProfileLists(t *testing.T) {
 		}
 	}
 }
+
+// TestSessionsAreAlsoArchivedUnderTheProductionsOwnPrefix: with a log
+// archive, SSM Agent uploads each session, encrypted, to the production's
+// prefix of the log-archive bucket; the render role may write there and
+// nowhere else of that bucket, never read or delete, and use the
+// log-archive logging key only through S3 for that bucket.
+func TestSessionsAreAlsoArchivedUnderTheProductionsOwnPrefix(t *testing.T) {
+	tpl := templates(t).Fleet
+	cdktest.HasProperties(t, tpl, "AWS::SSM::Document", map[string]any{
+		"DocumentType": "Session",
+		"Content": cdktest.Obj(map[string]any{"inputs": cdktest.Obj(map[string]any{
+			"s3BucketName":        archiveBucket,
+			"s3KeyPrefix":         "sessions/333333333333/nightfall",
+			"s3EncryptionEnabled": true,
+		})}),
+	})
+	inline, _ := renderRolePolicies(t, tpl)
+	var put, kms bool
+	for _, s := range inline {
+		for _, r := range s.Resources() {
+			if !strings.Contains(r, archiveBucket) && !strings.Contains(r, ":"+logArchive+":") {
+				continue
+			}
+			for _, a := range s.Actions() {
+				switch a {
+				case "s3:PutObject":
+					put = true
+					if r != "arn:aws:s3:::"+archiveBucket+"/sessions/333333333333/nightfall/*" {
+						t.Errorf("statement %q writes %s, want the production's own prefix only", s.Sid(), r)
+					}
+				case "s3:PutObjectAcl":
+					if r != "arn:aws:s3:::"+archiveBucket+"/sessions/333333333333/nightfall/*" {
+						t.Errorf("statement %q sets ACLs on %s, want the production's own prefix only", s.Sid(), r)
+					}
+				case "s3:GetEncryptionConfiguration":
+				case "kms:GenerateDataKey", "kms:Decrypt":
+					kms = true
+					via, _ := s.Condition("StringEquals", "kms:ViaService")
+					alias, _ := s.Condition("ForAnyValue:StringEquals", "kms:ResourceAliases")
+					ctx, _ := s.Condition("StringLike", "kms:EncryptionContext:aws:s3:arn")
+					if !cdktest.SameSet(via, []string{"s3." + region + ".amazonaws.com"}) || !cdktest.SameSet(alias, []string{"alias/acme/audit/logging"}) || len(ctx) == 0 {
+						t.Errorf("statement %q uses the log-archive key via %v, alias %v, context %v", s.Sid(), via, alias, ctx)
+					}
+				default:
+					t.Errorf("statement %q lets render nodes %s on %s: they only write the archive", s.Sid(), a, r)
+				}
+			}
+		}
+	}
+	if !put || !kms {
+		t.Errorf("the render role cannot archive its sessions: write %v, encrypt %v", put, kms)
+	}
+}
+
+func TestWithoutALogArchiveSessionsStayInTheProductionsLogGroup(t *testing.T) {
+	tpl := templates(t).Workers
+	cdktest.HasProperties(t, tpl, "AWS::SSM::Document", map[string]any{
+		"DocumentType": "Session",
+		"Content": cdktest.Obj(map[string]any{"inputs": cdktest.Obj(map[string]any{
+			"s3BucketName": assertions.Match_Absent(),
+		})}),
+	})
+	inline, _ := renderRolePolicies(t, tpl)
+	for _, s := range inline {
+		for _, r := range s.Resources() {
+			if strings.Contains(r, archiveBucket) || strings.Contains(r, ":"+logArchive+":") {
+				t.Errorf("statement %q reaches %s without a log archive", s.Sid(), r)
+			}
+		}
+	}
+}

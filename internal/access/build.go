@@ -43,6 +43,7 @@ func Build(a *cfn.Assembly, m *manifest.Estate, edit func(stack string, template
 	if hub := fresh.Stack(n.NetworkStack()); hub != nil {
 		e.Hub = e.endpoints(hub)
 	}
+	e.archives(fresh, m)
 	// A production that has no network of its own uses its pool's, and
 	// the pool's keys its stack reads.
 	for _, name := range slices.Sorted(maps.Keys(e.Scopes)) {
@@ -74,6 +75,37 @@ func Build(a *cfn.Assembly, m *manifest.Estate, edit func(stack string, template
 	}
 	e.Principals = append(e.Principals, e.modelled()...)
 	return e, nil
+}
+
+// archives gives each production its prefix of the log-archive bucket as a
+// target: a bucket of another account, which only the bucket's policy
+// opens to the production's principals.
+func (e *Estate) archives(fresh *cfn.Assembly, m *manifest.Estate) {
+	n := names.Names{Studio: m.Studio.Studio, Region: m.Studio.Region, LogArchive: m.Studio.LogArchive()}
+	logging := fresh.Stack(n.LoggingStack())
+	if logging == nil {
+		return
+	}
+	for _, b := range logging.OfType("AWS::S3::Bucket") {
+		if b.Name() != n.LogArchiveBucket() {
+			continue
+		}
+		var policy *Doc
+		for _, p := range fresh.Policies() {
+			if p.Kind == cfn.Bucket && slices.Contains(p.Targets, b) {
+				policy = docOf(p)
+			}
+		}
+		for _, p := range m.Productions {
+			sc := e.Scopes[p.Name]
+			if sc == nil {
+				continue
+			}
+			prefix := names.SessionLogPrefix(p.Account, p.Name)
+			sc.Archives = append(sc.Archives, &Target{Kind: "session-archive", ARN: "arn:aws:s3:::" + b.Name() + "/" + prefix,
+				Label: b.Name() + "/" + prefix, Account: logging.Account, Region: logging.Region, Owners: []string{p.Name}, Resource: b, Policy: policy})
+		}
+	}
 }
 
 // scope reads one production's or pool's stack.

@@ -94,7 +94,7 @@ const (
 
 // Target is what a request acts on.
 type Target struct {
-	Kind    string // assets, key, role, launch-template
+	Kind    string // assets, key, role, launch-template, session-archive
 	ARN     string
 	Label   string // the bucket, the key's aliases, the role's or template's name
 	Account string
@@ -148,6 +148,10 @@ type Scope struct {
 	Assets    []*Target
 	Roles     []*Target
 	Templates []*Target
+	// Archives are the production's prefix of the log-archive bucket,
+	// where its render role alone archives sessions; none without a
+	// log-archive account.
+	Archives []*Target
 	// VolumeKeys are the ARNs of the keys its launch templates' volumes use.
 	VolumeKeys []string
 }

@@ -106,7 +106,7 @@ func (sc *Scope) targets() []*Target {
 			out = append(out, k)
 		}
 	}
-	return slices.Concat(sc.Assets, out, sc.Roles, sc.Templates)
+	return slices.Concat(sc.Assets, out, sc.Roles, sc.Templates, sc.Archives)
 }
 
 // targetScopes are the scopes whose resources a principal is tried on.
@@ -309,6 +309,12 @@ func (e *Estate) requestsFor(p *Principal, t *Target) []*Request {
 				}
 			}
 		}
+	case "session-archive":
+		object := t.ARN + "/i-0123456789abcdef0-0123456789abcdef.log"
+		for _, o := range e.origins(p, "s3", t) {
+			add(PutObject, object, o, nil)
+			add(GetObject, object, o, nil)
+		}
 	case "role":
 		for _, o := range e.origins(p, "sts", t) {
 			add(AssumeRole, t.ARN, o, nil)
@@ -382,6 +388,8 @@ func (e *Estate) expect(p *Principal, r *Request, o origin) (Expect, string) {
 			return need("the render role's S3 calls use the asset key")
 		case logging(Decrypt):
 			return need("the render node decrypts the sessions it hosts with the logging key")
+		case t.Kind == "session-archive" && r.Action == PutObject && o.endpoint != nil:
+			return need("the render node archives its sessions under its production's prefix of the log-archive bucket")
 		}
 	case names.Launcher:
 		switch {

@@ -177,7 +177,7 @@ func (b *builder) pool(pl *manifest.Pool) *Pool {
 			members = append(members, r)
 		}
 	}
-	p := NewPoolStack(b.scope(sharedGroup), PoolStackProps{Studio: b.studio, Names: b.names, Pool: pl, Network: b.out.Network, Members: members})
+	p := NewPoolStack(b.scope(sharedGroup), PoolStackProps{Studio: b.studio, Names: b.names, Pool: pl, Network: b.out.Network, Logging: b.out.Logging, Members: members})
 	b.out.Pools[pl.Account] = p
 	b.link(sharedGroup, LinkStackProps{Owner: *p.Stack.StackName(), Account: pl.Account, Cidr: pl.VpcCidr, Tags: p.Tags, Target: p.Stack})
 	return p

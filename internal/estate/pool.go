@@ -36,8 +36,9 @@ type PoolStackProps struct {
 	Studio *manifest.Studio
 	Names  Names
 	Pool   *manifest.Pool
-	// Network is the hub whose Transit Gateway the pool attaches to.
-	Network awscdk.Stack
+	// Network is the hub whose Transit Gateway the pool attaches to;
+	// Logging holds the log-archive bucket its flow logs are copied to.
+	Network, Logging awscdk.Stack
 	// Members are the productions of the whole estate that use the pool's
 	// VPC or keys: its key and endpoint policies name their roles and
 	// buckets exactly.
@@ -79,7 +80,13 @@ func NewPoolStack(scope constructs.Construct, props PoolStackProps) *Pool {
 		Deny:    manifest.Tiers[manifest.PoolTier].DenyCidrs(),
 		LogKey:  set[keys.Logging].Key,
 		Buckets: poolBuckets(n, props.Members),
+		Names:   n,
+		// Its pooled productions' render nodes archive their sessions.
+		SessionArchive: sessionArchive(s, n),
 	})
+	if hasLogArchive(s) {
+		dependsOn(st, props.Logging, "copies its flow logs and sessions to the log-archive bucket")
+	}
 	publishPool(st, n.PoolParameters(pl.Account), p)
 	return p
 }

@@ -99,6 +99,9 @@ func NewProductionStack(scope constructs.Construct, props ProductionStackProps) 
 	}
 	p.storage(endpoint)
 	p.render()
+	if hasLogArchive(s) {
+		dependsOn(p.Stack, props.Logging, "copies its flow logs and sessions to the log-archive bucket")
+	}
 	if ownTrail(s, r.Account) {
 		// Without an organization trail the production records its own
 		// account's activity into the central bucket.
@@ -163,11 +166,13 @@ func (p *Production) ownNetwork() (endpoint *string) {
 	r := p.Resolved
 	p.Network = newProductionNetwork(p.Stack, productionNetworkProps{
 		Studio: p.props.Studio, Owner: p.prefix, Account: r.Account, Region: r.Region, Cidr: r.VpcCidr,
-		Zones:     manifest.Zones(r.AvailabilityZones, r.Region),
-		Endpoints: r.Endpoints,
-		Deny:      r.Policy.DenyCidrs(),
-		LogKey:    p.Keys[keys.Logging],
-		Buckets:   []string{p.bucketArn()},
+		Zones:          manifest.Zones(r.AvailabilityZones, r.Region),
+		Endpoints:      r.Endpoints,
+		Deny:           r.Policy.DenyCidrs(),
+		LogKey:         p.Keys[keys.Logging],
+		Buckets:        []string{p.bucketArn()},
+		Names:          p.props.Names,
+		SessionArchive: sessionArchive(p.props.Studio, p.props.Names),
 	})
 	p.Vpc = p.Network.Vpc
 	p.StorageCidrs = storageCidrs(p.Vpc)
@@ -197,6 +202,15 @@ func (p *Production) storage(endpoint *string) {
 	for _, st := range access.SessionAccess(p.prefix, r.Name, r.Account, r.Region, p.Keys[keys.Logging].KeyArn()) {
 		p.Roles.DataOperator.AddToPolicy(st)
 	}
+}
+
+// sessionArchive is the log-archive bucket render nodes archive their
+// sessions to, or "" without a log-archive account.
+func sessionArchive(s *manifest.Studio, n Names) string {
+	if !hasLogArchive(s) {
+		return ""
+	}
+	return n.LogArchiveBucket()
 }
 
 // render adds the production's render fleet.
@@ -230,6 +244,15 @@ func (p *Production) render() {
 		VpcArn:         jsii.String(fmt.Sprintf("arn:aws:ec2:%s:%s:vpc/%s", r.Region, r.Account, *p.Vpc.VpcId())),
 		RoleName:       names.Role(p.prefix, names.Render),
 		Tags:           tags,
+	}
+	if b := sessionArchive(s, p.props.Names); b != "" {
+		n := p.props.Names
+		props.Archive = &render.SessionArchive{
+			Bucket:   b,
+			Prefix:   names.SessionLogPrefix(r.Account, r.Name),
+			Account:  s.LogArchive(),
+			KeyAlias: "alias/" + n.LoggingKeyAlias(),
+		}
 	}
 	for _, l := range s.LicenseServers {
 		props.LicensePorts = append(props.LicensePorts, int(l.Port))

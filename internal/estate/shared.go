@@ -69,6 +69,7 @@ func centralProps(props SharedStackProps) audit.CentralProps {
 		TrailName:           n.TrailName(),
 		KeyAdmins:           keyAdmins(s, s.LogArchive(), s.Region),
 		RetentionDays:       s.TrailRetention(),
+		Archive:             archiveProps(props),
 	}
 	if s.OrganizationID == "" {
 		// Outside an organization each production account, and the
@@ -91,6 +92,48 @@ func centralProps(props SharedStackProps) audit.CentralProps {
 		}
 	}
 	return c
+}
+
+// hasLogArchive says whether the studio has a log-archive account of its
+// own. Without one the logging stack lives in the management account, and
+// a copy there would be as deletable as the logs it copies: production
+// accounts keep their flow logs and sessions locally only, and the
+// evidence pack says so.
+func hasLogArchive(s *manifest.Studio) bool {
+	return s.LogArchive() != s.ManagementAccount
+}
+
+// archiveProps is the log-archive bucket for the copies of every VPC's
+// flow logs (management, pools, productions) and every production's
+// sessions, or nil without a log-archive account.
+func archiveProps(props SharedStackProps) *audit.ArchiveProps {
+	s, n := props.Studio, props.Names
+	if !hasLogArchive(s) {
+		return nil
+	}
+	a := &audit.ArchiveProps{
+		BucketName:      n.LogArchiveBucket(),
+		FlowLogPrefix:   names.FlowLogPrefix,
+		FlowLogAccounts: append([]string{s.ManagementAccount}, productionAccounts(s, props.Productions)...),
+	}
+	for _, r := range props.Productions {
+		a.SessionWriters = append(a.SessionWriters, audit.SessionWriter{
+			Name:    r.Name,
+			Account: r.Account,
+			RoleArn: names.RoleArn(r.Account, names.Role(n.ProductionStack(r.Name), names.Render)),
+			Prefix:  names.SessionLogPrefix(r.Account, r.Name),
+		})
+	}
+	return a
+}
+
+// flowLogArchive is where every VPC copies its flow logs: the log-archive
+// bucket, or nowhere without a log-archive account.
+func flowLogArchive(s *manifest.Studio, n Names) network.ArchiveFlowLogs {
+	if !hasLogArchive(s) {
+		return network.ArchiveFlowLogs{}
+	}
+	return network.ArchiveFlowLogs{Bucket: n.LogArchiveBucket(), Prefix: names.FlowLogPrefix}
 }
 
 // newAuditReader is the role auditors and the security team assume to read
@@ -143,6 +186,9 @@ func NewNetworkStack(scope constructs.Construct, props SharedStackProps, logging
 	hub := network.NewHub(st, "Hub", hubProps(props, logKey))
 	tagging.Group(hub.Construct, tagging.Network)
 	newSchedulerRole(st, s, n)
+	if hasLogArchive(s) {
+		dependsOn(st, logging, "copies the management VPC's flow logs to the log-archive bucket")
+	}
 	if ownTrail(s, s.ManagementAccount) {
 		// Without an organization trail the management account records
 		// its own activity (the hub, the Transit Gateway, the link stacks)
@@ -210,6 +256,7 @@ func hubProps(props SharedStackProps, logKey awskms.IKey) network.HubProps {
 		InsideOrganization: s.OrganizationID != "",
 		FlowLogKey:         logKey,
 		FlowLogGroup:       "/" + s.Studio + "/management/flow-logs",
+		FlowLogArchive:     flowLogArchive(s, n),
 		Parameters:         n.Parameters(),
 		SchedulerPorts:     ints(s.Scheduler.Ports),
 		WorkerPorts:        ints(s.Scheduler.WorkerPorts),

@@ -139,6 +139,10 @@ type productionNetworkProps struct {
 	Deny    []netip.Prefix
 	LogKey  awskms.IKey
 	Buckets []string
+	Names   Names
+	// SessionArchive is the log-archive bucket its render nodes archive
+	// sessions to, or "" (no log-archive account, or no render nodes).
+	SessionArchive string
 }
 
 // newProductionNetwork creates a private production (or pool) network that
@@ -161,6 +165,8 @@ func newProductionNetwork(st awscdk.Stack, props productionNetworkProps) *networ
 		AttachmentTags: attachmentTags(s, props.Owner),
 		FlowLogKey:     props.LogKey,
 		FlowLogGroup:   "/" + props.Owner + "/flow-logs",
+		Archive:        flowLogArchive(s, props.Names),
+		SessionArchive: props.SessionArchive,
 		Endpoints:      append(manifest.BuiltinEndpoints(), props.Endpoints...),
 		BucketArns:     props.Buckets,
 		DNSZones:       s.OnPremises.DNSZones,

@@ -77,6 +77,8 @@ var (
 	ckBucketAlarm      = check{"bucket policy changes raise an alarm", checkBucketPolicyAlarm, nil}
 	ckTrail            = check{"a multi-region, validated, encrypted trail records the account", checkTrail, []string{"RE-AUD-001", "RE-AUD-002"}}
 	ckFlowLogs         = check{"VPC flow logs record all traffic, encrypted", checkFlowLogs, []string{"RE-AUD-003"}}
+	ckFlowLogCopy      = check{"VPC flow logs are copied to the log-archive account", checkFlowLogCopy, []string{"RE-AUD-006"}}
+	ckSessionLogCopy   = check{"sessions are copied to the log-archive account", checkSessionCopy, []string{"RE-RND-009"}}
 	ckLogGroups        = check{"log groups are encrypted and retained", checkLogGroupsEncrypted, []string{"RE-AUD-004"}}
 	ckAlarms           = check{"security metric filters raise alarms to an encrypted topic", checkAlarmsDelivered, []string{"RE-AUD-005"}}
 	ckDedicatedKeys    = check{"the production's data is encrypted with its own keys", checkDedicatedKeys, nil}
@@ -283,8 +285,8 @@ var catalogue = []definition{
 	},
 	{
 		id: "4.1", area: areaCompute, title: "Access instances without passwords or open SSH", scope: scopeTemplates,
-		how:    "Render nodes have no key pair and no SSH or RDP port; administrators reach them through Session Manager over private endpoints, and every session is logged to an encrypted log group.",
-		checks: []check{ckNoKeyPair, ckSsmRole, ckNoAdminPorts, ckSsmEndpoints, ckSessionLogs},
+		how:    "Render nodes have no key pair and no SSH or RDP port; administrators reach them through Session Manager over private endpoints, and every session is logged to an encrypted log group and copied to the log-archive account, where the production's administrators cannot delete it.",
+		checks: []check{ckNoKeyPair, ckSsmRole, ckNoAdminPorts, ckSsmEndpoints, ckSessionLogs, ckSessionLogCopy},
 		studioFor: func(v *view) []string {
 			doc := v.prod + "-sessions"
 			if d := v.sessionDocument(); d != nil {
@@ -369,8 +371,8 @@ var catalogue = []definition{
 	},
 	{
 		id: "8.1", area: areaMonitor, title: "Log and monitor API calls, traffic and events", scope: scopeShared,
-		how:    "A multi-region organization trail in the log-archive account records every API call; the VPC's flow logs record all traffic and Resolver query logs every DNS query; every log group is encrypted and retained; security metric filters raise alarms.",
-		checks: []check{ckTrail, ckFlowLogs, ckDNSQueryLogs, ckLogGroups, ckAlarms},
+		how:    "A multi-region organization trail in the log-archive account records every API call; the VPC's flow logs record all traffic, with a copy in the log-archive account that nobody can delete before its retention ends, and Resolver query logs every DNS query; every log group is encrypted and retained; security metric filters raise alarms.",
+		checks: []check{ckTrail, ckFlowLogs, ckFlowLogCopy, ckDNSQueryLogs, ckLogGroups, ckAlarms},
 		studio: []string{
 			"Enable Amazon GuardDuty in every account, with the security or log-archive account as delegated administrator.",
 			"Enable AWS Config recording and a conformance pack in every account and region, aggregated in the security account.",

@@ -725,6 +725,20 @@ func TestClaimsFlip(t *testing.T) {
 			addStatement(r, map[string]any{"Effect": "Allow", "Principal": map[string]any{"AWS": "*"}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::acme-nightfall-assets-333333333333-us-west-2/*"})
 			return id
 		}},
+		{"flow logs kept only in the production's account", "8.1", "VPC flow logs are copied to the log-archive account", false, false, func(t *testing.T, tpls map[string]map[string]any) string {
+			for id, r := range tpls[prod]["Resources"].(map[string]any) {
+				if r.(map[string]any)["Type"] == "AWS::EC2::FlowLog" && props(r.(map[string]any))["LogDestinationType"] == "s3" {
+					delete(tpls[prod]["Resources"].(map[string]any), id)
+				}
+			}
+			vpc, _ := find(t, tpls[prod], "AWS::EC2::VPC", nil)
+			return vpc
+		}},
+		{"sessions kept only in the production's account", "4.1", "sessions are copied to the log-archive account", false, false, func(t *testing.T, tpls map[string]map[string]any) string {
+			id, r := find(t, tpls[prod], "AWS::SSM::Document", nil)
+			delete(props(r)["Content"].(map[string]any)["inputs"].(map[string]any), "s3BucketName")
+			return id
+		}},
 		{"bucket policy grants another account", "5.1", "only the production's data roles may use the asset bucket", true, false, func(t *testing.T, tpls map[string]map[string]any) string {
 			id, r := assetPolicy(t, tpls[prod])
 			addStatement(r, map[string]any{"Effect": "Allow", "Principal": map[string]any{"AWS": "arn:aws:iam::444444444444:root"}, "Action": []any{"s3:GetObject", "s3:ListBucket"}, "Resource": "*"})
@@ -836,6 +850,36 @@ func TestStandaloneTrail(t *testing.T) {
 		}
 		if !found || trail.Status != evidence.Partial || len(trail.Problems()) > 0 {
 			t.Errorf("%s 8.1 = %s and cites no trail of acme-%s: %v", tc.production, trail.Status, tc.production, trail.Evidence)
+		}
+	}
+}
+
+// TestWithoutALogArchiveTheCopiesAreLimited: a studio whose logging stack
+// lives in the management account has nowhere to copy flow logs and
+// sessions to; the pack says so rather than passing.
+func TestWithoutALogArchiveTheCopiesAreLimited(t *testing.T) {
+	dir := t.TempDir()
+	for name, b := range fixtures.AcmeFiles() {
+		if name == "studio.yaml" {
+			b = regexp.MustCompile(`(?m)^logArchiveAccount:.*\n`).ReplaceAll(b, nil)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := synth(t, dir)
+	p := s.report(t, s.parsed(t), "nightfall")
+	for _, c := range []struct{ control, check string }{
+		{"8.1", "VPC flow logs are copied to the log-archive account"},
+		{"4.1", "sessions are copied to the log-archive account"},
+	} {
+		ctl := control(t, p, c.control)
+		r := checkResult(t, ctl, c.check)
+		if r.Outcome != evidence.Limited || !strings.Contains(r.Detail, "logArchiveAccount") {
+			t.Errorf("%s %q = %s, want limited, naming logArchiveAccount: %s", c.control, c.check, r.Outcome, r.Detail)
+		}
+		if ctl.Status == evidence.Implemented {
+			t.Errorf("%s is implemented although its logs have no copy out of reach", c.control)
 		}
 	}
 }

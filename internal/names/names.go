@@ -88,6 +88,24 @@ func (n Names) TrailAccessLogBucket() string {
 	return fmt.Sprintf("%s-s3logs-audit-%s-%s", n.Studio, n.LogArchive, n.Region)
 }
 func (n Names) LoggingKeyAlias() string { return n.Studio + "/audit/logging" }
+
+// LogArchiveBucket holds the log-archive account's copies of the logs a
+// production account keeps itself (VPC flow logs, Session Manager
+// sessions), where that account's administrators cannot erase them.
+func (n Names) LogArchiveBucket() string {
+	return fmt.Sprintf("%s-audit-archive-%s-%s", n.Studio, n.LogArchive, n.Region)
+}
+
+// Prefixes of the log-archive bucket: VPC Flow Logs adds
+// AWSLogs/<account>/vpcflowlogs/... below FlowLogPrefix; each production's
+// render nodes write their sessions under SessionLogPrefix, and only there.
+const FlowLogPrefix = "flow-logs/"
+
+// SessionLogPrefix is where a production's sessions are archived (no
+// trailing slash: Session Manager adds one before the file name).
+func SessionLogPrefix(account, production string) string {
+	return "sessions/" + account + "/" + production
+}
 func (n Names) LoggingKeyAliasArn() string {
 	return fmt.Sprintf("arn:aws:kms:%s:%s:alias/%s", n.Region, n.LogArchive, n.LoggingKeyAlias())
 }

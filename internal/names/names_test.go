@@ -18,6 +18,8 @@ func TestNamesOfTheExampleStudio(t *testing.T) {
 		{n.TrailBucket(), "acme-audit-trail-222222222222-us-west-2"},
 		{n.TrailAccessLogBucket(), "acme-s3logs-audit-222222222222-us-west-2"},
 		{n.LoggingKeyAliasArn(), "arn:aws:kms:us-west-2:222222222222:alias/acme/audit/logging"},
+		{n.LogArchiveBucket(), "acme-audit-archive-222222222222-us-west-2"},
+		{SessionLogPrefix("333333333333", "nightfall"), "sessions/333333333333/nightfall"},
 		{n.KeyAlias("nightfall", "logging"), "acme/nightfall/logging"},
 		{n.PoolParameters("555555555555"), "/renderenv/acme/pool/555555555555"},
 		{n.Parameters(), "/renderenv/acme/network"},

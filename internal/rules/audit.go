@@ -25,6 +25,9 @@ func init() {
 		Rule{ID: "RE-AUD-005", Controls: []string{"8.1", "9.1"},
 			Description: "Every SNS topic is encrypted with a customer-managed key",
 			Check:       checkTopicsEncrypted},
+		Rule{ID: "RE-AUD-006", Controls: []string{"8.1", "9.4"},
+			Description: "With a log-archive account of its own, every VPC also sends a flow log of ALL traffic straight to a bucket of that account that locks it (Object Lock, COMPLIANCE) and lets the VPC's account deliver there",
+			Check:       checkFlowLogArchive},
 	)
 }
 
@@ -123,6 +126,51 @@ func checkTopicsEncrypted(a *cfn.Assembly, report Reporter) {
 	for _, t := range a.Resources("AWS::SNS::Topic") {
 		if p := kmsKeyProblem(t.Stack, t.Properties["KmsMasterKeyId"]); p != "" {
 			report(t, "KmsMasterKeyId", "%s", p)
+		}
+	}
+}
+
+// checkFlowLogArchive: the flow logs a VPC's account keeps itself can be
+// deleted by that account's administrators; a copy in the log-archive
+// account cannot.
+func checkFlowLogArchive(a *cfn.Assembly, report Reporter) {
+	archive := logArchive(a)
+	if archive == nil {
+		return
+	}
+	logs := map[*cfn.Resource][]*cfn.Resource{}
+	for _, fl := range a.Resources("AWS::EC2::FlowLog") {
+		if vpc := fl.Resolve("ResourceId"); vpc != nil {
+			logs[vpc] = append(logs[vpc], fl)
+		}
+	}
+	for _, vpc := range a.Resources("AWS::EC2::VPC") {
+		var why []string
+		good := false
+		for _, fl := range logs[vpc] {
+			if fl.Stack.String(fl.Properties["LogDestinationType"]) != "s3" {
+				continue
+			}
+			if v := fl.Stack.String(fl.Properties["TrafficType"]); v != "ALL" {
+				why = append(why, fl.ID+": TrafficType "+orUnset(fl.Properties["TrafficType"])+", want ALL")
+				continue
+			}
+			dest, _ := fl.Stack.Literal(fl.Properties["LogDestination"])
+			bucket, prefix, problem := archiveBucket(archive, dest)
+			if problem == "" && !bucketAllowsWrite(bucket, prefix+"AWSLogs/"+vpc.Stack.Account+"/vpcflowlogs/x", "delivery.logs.amazonaws.com", vpc.Stack.Account) {
+				problem = "the policy of bucket " + bucket.Name() + " does not let delivery.logs.amazonaws.com write account " + vpc.Stack.Account + "'s flow logs"
+			}
+			if problem != "" {
+				why = append(why, fl.ID+": LogDestination "+problem)
+				continue
+			}
+			good = true
+		}
+		if !good {
+			if len(why) == 0 {
+				why = []string{"no AWS::EC2::FlowLog of it delivers to S3"}
+			}
+			report(vpc, "", "no copy of its flow logs reaches the log-archive account %s: %s", archive.Account, strings.Join(why, "; "))
 		}
 	}
 }

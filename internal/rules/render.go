@@ -35,6 +35,9 @@ func init() {
 		Rule{ID: "RE-RND-008", Controls: []string{"1.4", "4.1", "10.10"},
 			Description: "Session Manager preferences stream every session, encrypted, to an encrypted log group, and end sessions idle for more than 30 minutes",
 			Check:       checkSessionPreferences},
+		Rule{ID: "RE-RND-009", Controls: []string{"4.1", "8.1"},
+			Description: "With a log-archive account of its own, every Session Manager preferences document also uploads sessions, encrypted, under a prefix of a bucket of that account that locks them (Object Lock, COMPLIANCE) and lets the document's account write there",
+			Check:       checkSessionArchive},
 	)
 }
 
@@ -209,6 +212,40 @@ func checkSessionPreferences(a *cfn.Assembly, report Reporter) {
 		}
 		if n, ok := cfn.Number(d.Prop(in + ".idleSessionTimeout")); !ok || n > maxIdleMinutes {
 			report(d, in+".idleSessionTimeout", "is %s, want at most %d minutes", orUnset(d.Prop(in+".idleSessionTimeout")), maxIdleMinutes)
+		}
+	}
+}
+
+// checkSessionArchive: the session log group of a production account can
+// be deleted by its administrators; the copy in the log-archive account
+// cannot.
+func checkSessionArchive(a *cfn.Assembly, report Reporter) {
+	archive := logArchive(a)
+	if archive == nil {
+		return
+	}
+	for _, d := range a.Resources("AWS::SSM::Document") {
+		if d.Stack.String(d.Properties["DocumentType"]) != "Session" {
+			continue
+		}
+		const in = "Content.inputs"
+		name, _ := d.Stack.Literal(d.Prop(in + ".s3BucketName"))
+		if name == "" {
+			report(d, in+".s3BucketName", "is %s: no copy of the sessions reaches the log-archive account %s", orUnset(d.Prop(in+".s3BucketName")), archive.Account)
+			continue
+		}
+		prefix, _ := d.Stack.Literal(d.Prop(in + ".s3KeyPrefix"))
+		bucket, _, problem := archiveBucket(archive, "arn:aws:s3:::"+name)
+		switch {
+		case problem != "":
+			report(d, in+".s3BucketName", "%s", problem)
+		case prefix == "":
+			report(d, in+".s3KeyPrefix", "is %s: sessions of every production would share the bucket's root, where no policy can keep one production's writer to its own", orUnset(d.Prop(in+".s3KeyPrefix")))
+		case !bucketAllowsWrite(bucket, strings.TrimSuffix(prefix, "/")+"/x.log", "", d.Stack.Account):
+			report(d, in+".s3KeyPrefix", "the policy of bucket %s lets no principal of account %s write under %s", name, d.Stack.Account, prefix)
+		}
+		if !cfn.Truthy(d.Prop(in + ".s3EncryptionEnabled")) {
+			report(d, in+".s3EncryptionEnabled", "is %s, want true", orUnset(d.Prop(in+".s3EncryptionEnabled")))
 		}
 	}
 }

@@ -128,7 +128,10 @@ type (
 		VpcEndpointId, VpcId, ServiceName, VpcEndpointType string
 		PrivateDnsEnabled                                  bool
 	}
-	flowLog         struct{ FlowLogId, ResourceId, TrafficType, LogGroupName string }
+	flowLog struct {
+		FlowLogId, ResourceId, TrafficType, LogGroupName string
+		LogDestinationType, LogDestination               string
+	}
 	internetGateway struct {
 		InternetGatewayId string
 		Attachments       []struct{ VpcId string }
@@ -437,6 +440,14 @@ func checkStack(t *testing.T, s *stack, a *account) {
 				continue
 			}
 			f := a.FlowLogs[i]
+			if str(props, "LogDestinationType") == "s3" {
+				// The copy in the log-archive account's bucket.
+				if f.ResourceId != resolved("ResourceId") || f.TrafficType != str(props, "TrafficType") || f.LogDestination != str(props, "LogDestination") {
+					t.Errorf("%s: %s of %s to %s, want %s of %s to %s", where, f.TrafficType, f.ResourceId, f.LogDestination,
+						str(props, "TrafficType"), resolved("ResourceId"), str(props, "LogDestination"))
+				}
+				continue
+			}
 			if f.ResourceId != resolved("ResourceId") || f.TrafficType != str(props, "TrafficType") || f.LogGroupName != resolved("LogGroupName") {
 				t.Errorf("%s: %s of %s to %s, want %s of %s to %s", where, f.TrafficType, f.ResourceId, f.LogGroupName,
 					str(props, "TrafficType"), resolved("ResourceId"), resolved("LogGroupName"))
@@ -663,9 +674,9 @@ func checkInvariants(t *testing.T, s *stack, r resolver, a *account) {
 		// ISE 8.1: every VPC logs all its traffic to an encrypted group.
 		logged := false
 		for _, f := range a.FlowLogs {
-			if f.ResourceId == vpc && f.TrafficType == "ALL" {
+			if f.ResourceId == vpc && f.TrafficType == "ALL" && f.LogGroupName != "" {
 				i := slices.IndexFunc(a.LogGroups, func(x logGroup) bool { return x.Name == f.LogGroupName })
-				logged = i >= 0 && a.LogGroups[i].KmsKeyId != ""
+				logged = logged || (i >= 0 && a.LogGroups[i].KmsKeyId != "")
 			}
 		}
 		if !logged {
@@ -860,9 +871,18 @@ func checkShapes(t *testing.T, asm []*stack) {
 			t.Fatalf("%s: no test estate of studio %s", s.Name, s.Studio)
 		}
 		e := testEstates[i]
-		trails, shares := 0, 0
+		trails, shares, vpcs, copies := 0, 0, 0, 0
 		for logical, r := range s.Resources {
 			switch r.Type {
+			case "AWS::EC2::VPC":
+				vpcs++
+			case "AWS::EC2::FlowLog":
+				if str(r.Properties, "LogDestinationType") == "s3" {
+					copies++
+					if want := "arn:aws:s3:::" + s.Studio + "-audit-archive-"; !strings.HasPrefix(str(r.Properties, "LogDestination"), want) {
+						t.Errorf("%s/%s: flow logs copied to %s, want the log-archive bucket %s...", s.Name, logical, str(r.Properties, "LogDestination"), want)
+					}
+				}
 			case "AWS::CloudTrail::Trail":
 				trails++
 			case "AWS::RAM::ResourceShare":
@@ -895,6 +915,11 @@ func checkShapes(t *testing.T, asm []*stack) {
 		}
 		if trails != wantTrails {
 			t.Errorf("%s: %d CloudTrail trails, want %d (organization: %v)", s.Name, trails, wantTrails, !e.withoutOrganization)
+		}
+		// With a log-archive account every VPC copies its flow logs there;
+		// without one there is nowhere to copy to.
+		if wantCopies := map[bool]int{false: vpcs}[e.withoutLogArchive]; copies != wantCopies {
+			t.Errorf("%s: %d flow logs copied to the log-archive bucket for %d VPCs, want %d (log-archive account: %v)", s.Name, copies, vpcs, wantCopies, !e.withoutLogArchive)
 		}
 		if wantShares := map[bool]int{true: 1}[name == "network"]; shares != wantShares {
 			t.Errorf("%s: %d RAM shares, want %d", s.Name, shares, wantShares)

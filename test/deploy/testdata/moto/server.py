@@ -31,6 +31,12 @@ CloudFormation does, and none of them invents a resource:
 6. Errors: an exception inside moto while it creates a stack's resources is
    answered with HTTP 500, which the SDK retries, and the retry reports only
    AlreadyExistsException; it is answered as a ValidationError that names it.
+7. VPC flow logs to S3: moto looks the destination up as a bucket of the
+   flow log's own account named by the ARN's whole resource part, prefix
+   included (acme-audit-archive-.../flow-logs/), finds none, and its
+   CloudFormation then fails with IndexError. AWS delivers to a bucket of
+   any account (the bucket's policy decides) under a key prefix: here the
+   bucket is looked up by its name, in whichever account holds it.
 """
 
 import io
@@ -63,8 +69,11 @@ from moto.cloudformation.exceptions import ValidationError  # noqa: E402
 from moto.cloudformation.responses import CloudFormationResponse  # noqa: E402
 from moto.core.common_models import CloudFormationModel  # noqa: E402
 from moto.ec2.models import ec2_backends  # noqa: E402
+from moto.ec2.models.flow_logs import FlowLogsBackend  # noqa: E402
 from moto.kms import models as kms  # noqa: E402
 from moto.logs import models as logs  # noqa: E402
+from moto.s3.exceptions import MissingBucket  # noqa: E402
+from moto.s3.models import s3_backends  # noqa: E402
 from moto.ssm import models as ssm  # noqa: E402
 from moto.sts.models import sts_backends  # noqa: E402
 from moto.utilities.utils import get_partition  # noqa: E402
@@ -239,6 +248,35 @@ def create_custom_resource(cls, resource_name, cloudformation_json, account_id, 
 
 
 custom_model.CustomModel.create_from_cloudformation_json = classmethod(create_custom_resource)
+
+
+# 7. Flow logs to a bucket of another account, under a prefix.
+_create_flow_logs = FlowLogsBackend.create_flow_logs
+
+
+def create_flow_logs(self, resource_type, resource_ids, traffic_type, deliver_logs_permission_arn, log_destination_type, log_destination, *args, **kwargs):
+    if log_destination_type != "s3" or not log_destination:
+        return _create_flow_logs(self, resource_type, resource_ids, traffic_type, deliver_logs_permission_arn, log_destination_type, log_destination, *args, **kwargs)
+    own = s3_backends[self.account_id][self.partition]
+
+    def get_bucket(name):
+        name = name.split("/", 1)[0]
+        for account in [self.account_id] + [a for a in list(s3_backends.keys()) if a != self.account_id]:
+            try:
+                return type(own).get_bucket(s3_backends[account][self.partition], name)
+            except MissingBucket:
+                continue
+        raise MissingBucket(bucket=name)
+
+    # Only for this call: moto's flow logs import s3_backends when called.
+    own.get_bucket = get_bucket
+    try:
+        return _create_flow_logs(self, resource_type, resource_ids, traffic_type, deliver_logs_permission_arn, log_destination_type, log_destination, *args, **kwargs)
+    finally:
+        del own.get_bucket
+
+
+FlowLogsBackend.create_flow_logs = create_flow_logs
 
 
 # 6. Errors while creating a stack's resources, as ValidationErrors.

@@ -1,0 +1,72 @@
+package test
+
+import (
+	"testing"
+
+	"github.com/renderenv/renderenv/internal/names"
+)
+
+// TestLogsReachTheLogArchiveWhereThereIsOne: what RE-AUD-006 and
+// RE-RND-009 cannot say, as they see only the assembly: that a studio whose
+// manifests name a log-archive account apart from the management account
+// copies every VPC's flow logs and each production's sessions there, each
+// production under its own prefix, and that a studio without one copies
+// nothing (the evidence pack says so instead).
+func TestLogsReachTheLogArchiveWhereThereIsOne(t *testing.T) {
+	checkEach(t, append([]estateSpec{acmeEstate}, studioShapes()...), checkLogsReachTheLogArchiveWhereThereIsOne)
+}
+
+func checkLogsReachTheLogArchiveWhereThereIsOne(s *Synthesized, logf func(string, ...any)) (f findings) {
+	st := &s.Manifests.Studio
+	bucket := s.names().LogArchiveBucket()
+	archive := st.LogArchive() != st.ManagementAccount
+	copied := map[string]bool{} // VPC, as stack/LogicalId
+	for _, fl := range s.Assembly.Resources("AWS::EC2::FlowLog") {
+		if fl.Stack.String(fl.Properties["LogDestinationType"]) != "s3" {
+			continue
+		}
+		dest := fl.Stack.String(fl.Properties["LogDestination"])
+		switch {
+		case !archive:
+			f.add("%s copies flow logs to %s, but the studio has no log-archive account of its own", fl, dest)
+		case dest != "arn:aws:s3:::"+bucket+"/"+names.FlowLogPrefix:
+			f.add("%s copies flow logs to %s, want arn:aws:s3:::%s/%s", fl, dest, bucket, names.FlowLogPrefix)
+		default:
+			if vpc := fl.Resolve("ResourceId"); vpc != nil {
+				copied[vpc.String()] = true
+			}
+		}
+	}
+	if archive {
+		for _, vpc := range s.Assembly.Resources("AWS::EC2::VPC") {
+			if !copied[vpc.String()] {
+				f.add("%s copies no flow logs to the log-archive bucket %s", vpc, bucket)
+			}
+		}
+	}
+	for _, r := range s.Manifests.Resolved() {
+		stack := s.Assembly.Stack(s.names().ProductionStack(r.Name))
+		if stack == nil {
+			continue
+		}
+		sessions := 0
+		for _, d := range stack.OfType("AWS::SSM::Document") {
+			if d.Stack.String(d.Properties["DocumentType"]) != "Session" {
+				continue
+			}
+			sessions++
+			to, prefix := d.Stack.String(d.Prop("Content.inputs.s3BucketName")), d.Stack.String(d.Prop("Content.inputs.s3KeyPrefix"))
+			want := names.SessionLogPrefix(r.Account, r.Name)
+			switch {
+			case !archive && to != "":
+				f.add("%s uploads sessions to %s, but the studio has no log-archive account of its own", d, to)
+			case archive && (to != bucket || prefix != want):
+				f.add("%s uploads sessions to %s/%s, want %s/%s", d, to, prefix, bucket, want)
+			}
+		}
+		if sessions == 0 {
+			f.add("%s has no Session Manager document", stack.Name)
+		}
+	}
+	return f
+}
