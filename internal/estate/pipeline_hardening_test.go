@@ -309,3 +309,18 @@ func TestNoPipelineRoleStartsBuildsOrApprovesEverywhere(t *testing.T) {
 		}
 	}
 }
+
+func TestEveryPipelineStageFitsCodePipelinesActionLimit(t *testing.T) {
+	_, stages := pipelineStages(t)
+	for name, actions := range stages {
+		if len(actions) > 50 {
+			t.Errorf("stage %s has %d actions; CodePipeline allows 50", name, len(actions))
+		}
+	}
+	// The wave sizes leave room for their productions' actions: Tier 1
+	// runs 10 per production (broadening 2, two stacks of prepare,
+	// approval, check and execute), the others 6.
+	if estate.Tier1WaveSize*10 > 50 || estate.WaveSize*6 > 50 {
+		t.Errorf("wave sizes %d and %d overflow a stage", estate.Tier1WaveSize, estate.WaveSize)
+	}
+}
