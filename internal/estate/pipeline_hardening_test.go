@@ -185,25 +185,35 @@ func TestSharedStacksAndTier1DeployChangeSetsApprovedBeforeExecution(t *testing.
 
 func TestEveryDeployStageConfirmsPermissionsBroadening(t *testing.T) {
 	order, stages := pipelineStages(t)
+	checked := 0
 	for _, name := range order {
-		groups := map[string]bool{}
+		// A production's actions in a wave of several are prefixed with
+		// its stage's name.
+		groups := map[string]float64{}
 		for _, a := range stages[name] {
-			if stack, ok := strings.CutSuffix(a.Name, ".Prepare"); ok {
-				group := name
-				if i := strings.Index(stack, "."); i > 0 {
-					group = stack[:i]
-				}
-				groups[group] = true
+			if a.Category != "Deploy" {
+				continue
+			}
+			group := name
+			if parts := strings.Split(a.Name, "."); len(parts) == 3 {
+				group = parts[0]
+			}
+			if first, ok := groups[group]; !ok || a.RunOrder < first {
+				groups[group] = a.RunOrder
 			}
 		}
-		for group := range groups {
+		for group, first := range groups {
+			checked++
 			check, hasCheck := find(stages[name], "Broadening-"+group+".Check")
 			confirm, hasConfirm := find(stages[name], "Broadening-"+group+".Confirm")
-			prepare, _ := find(stages[name], ".Prepare")
-			if !hasCheck || !hasConfirm || confirm.Category != "Approval" || !(check.RunOrder < confirm.RunOrder && confirm.RunOrder < prepare.RunOrder) {
-				t.Errorf("stage %s (%s) does not confirm broadened permissions before its change sets: %v", name, group, stages[name])
+			if !hasCheck || !hasConfirm || confirm.Category != "Approval" || !(check.RunOrder < confirm.RunOrder && confirm.RunOrder < first) {
+				t.Errorf("stage %s (%s) does not confirm broadened permissions before it deploys: %v", name, group, stages[name])
 			}
 		}
+	}
+	// shared, nightfall, harbour, brightside and lighthouse.
+	if checked != 5 {
+		t.Errorf("checked %d deploying stages, want 5", checked)
 	}
 }
 

@@ -88,6 +88,8 @@ func (b *builder) approved(group, what string) *[]*pipelines.StackSteps {
 			Comment: jsii.String("Review the change set PipelineChange of the stack " + name + " (" + what + "), in the CloudFormation console of account " +
 				*st.Account() + ", before it executes. Only " + approverList(b.studio) + " may approve; any other approval fails the stage."),
 			NotificationTopic: p.Approvals,
+			ReviewUrl: jsii.String(fmt.Sprintf("https://%s.console.aws.amazon.com/cloudformation/home?region=%s#/stacks?filteringText=%s&filteringStatus=active",
+				*st.Region(), *st.Region(), name)),
 		})
 		check := b.approverCheck(approvalID(name))
 		check.AddStepDependency(approve)
