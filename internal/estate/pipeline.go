@@ -20,9 +20,9 @@ import (
 // stage. Each production deploys two stacks, each by a change set prepared
 // and then executed (4 actions), after its permissions-broadening check (2);
 // in Tier 1 each change set also waits for its approval and approver check
-// (4 more).
+// (4 more), elsewhere the confirmation's approver is checked (1 more).
 const (
-	WaveSize      = 8
+	WaveSize      = 7
 	Tier1WaveSize = 5
 )
 
@@ -129,9 +129,11 @@ func (b *builder) finishPipeline(resolved []manifest.Resolved) {
 			id := fmt.Sprintf("tier-%d-%d", tier, i/size+1)
 			wave := p.Pipeline.AddWave(jsii.String(id), nil)
 			for _, n := range names[i:min(i+size, len(names))] {
-				opts := &pipelines.AddStageOpts{Pre: &[]pipelines.Step{b.broadening(n)}}
+				// Tier 1's change-set approvals follow its broadening
+				// check; elsewhere the confirmation's approver is checked.
+				opts := &pipelines.AddStageOpts{Pre: b.checkedBroadening(n)}
 				if tier == 1 {
-					opts.StackSteps = b.approved(n, "Tier 1 (pre-release) production "+n)
+					opts = &pipelines.AddStageOpts{Pre: &[]pipelines.Step{b.broadening(n)}, StackSteps: b.approved(n, "Tier 1 (pre-release) production "+n)}
 				}
 				wave.AddStage(p.Stages[n], opts)
 			}
@@ -141,6 +143,7 @@ func (b *builder) finishPipeline(resolved []manifest.Resolved) {
 	// Build now rather than at synthesis, so that the pipeline's resources
 	// exist when the suppressions are attached.
 	p.Pipeline.BuildPipeline()
+	b.allowAutoConfirmation()
 	b.reviewSelfMutation()
 	b.hardenArtifacts()
 }

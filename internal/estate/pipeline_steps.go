@@ -56,17 +56,6 @@ func newApprovalTopic(st awscdk.Stack, s *manifest.Studio) awssns.Topic {
 	return t
 }
 
-// broadening is the stage's permissions-broadening confirmation: CDK
-// Pipelines diffs the stage's security changes (IAM, security groups) and
-// waits for a person when any permission widens.
-func (b *builder) broadening(group string) pipelines.Step {
-	p := b.out.Pipeline
-	return pipelines.NewConfirmPermissionsBroadening(jsii.String("Broadening-"+group), &pipelines.PermissionsBroadeningCheckProps{
-		Stage:             p.Stages[group],
-		NotificationTopic: p.Approvals,
-	})
-}
-
 // approved puts an approval between the preparation of each change set
 // of the group's stage and its execution: the approver reads the change
 // set (PipelineChange, in the stack's account) before anything changes,
@@ -91,7 +80,7 @@ func (b *builder) approved(group, what string) *[]*pipelines.StackSteps {
 			ReviewUrl: jsii.String(fmt.Sprintf("https://%s.console.aws.amazon.com/cloudformation/home?region=%s#/stacks?filteringText=%s&filteringStatus=active",
 				*st.Region(), *st.Region(), name)),
 		})
-		check := b.approverCheck(approvalID(name))
+		check := b.approverCheck("CheckApprover-"+name, approvalID(name))
 		check.AddStepDependency(approve)
 		out = append(out, &pipelines.StackSteps{Stack: st, ChangeSet: &[]pipelines.Step{approve, check}})
 	}
@@ -113,10 +102,10 @@ func approverList(s *manifest.Studio) string {
 // pipeline.approvers. CodePipeline has no resource policy, so IAM alone
 // cannot keep codepipeline:PutApprovalResult from the account's
 // administrators; this makes their approval worthless instead.
-func (b *builder) approverCheck(action string) pipelines.CodeBuildStep {
+func (b *builder) approverCheck(id, action string, extra ...string) pipelines.CodeBuildStep {
 	s := b.studio
-	return pipelines.NewCodeBuildStep(jsii.String("CheckApprover-"+strings.TrimPrefix(action, "Approve-")), &pipelines.CodeBuildStepProps{
-		Commands: jsii.Strings(approverCheckCommands(b.pipelineName(), action, s.ManagementAccount, s.PipelineApprovers())...),
+	return pipelines.NewCodeBuildStep(jsii.String(id), &pipelines.CodeBuildStepProps{
+		Commands: jsii.Strings(approverCheckCommands(b.pipelineName(), action, s.ManagementAccount, s.PipelineApprovers(), extra...)...),
 		RolePolicyStatements: &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Actions:   jsii.Strings("codepipeline:GetPipelineState"),
 			Resources: jsii.Strings(fmt.Sprintf("arn:aws:codepipeline:%s:%s:%s", s.Region, s.ManagementAccount, b.pipelineName())),
@@ -126,8 +115,9 @@ func (b *builder) approverCheck(action string) pipelines.CodeBuildStep {
 
 // approverCheckCommands are the check's shell commands: the approval's
 // lastUpdatedBy is the approver's session ARN, which must match a session
-// of an approver role (an Identity Center role for sso:NAME).
-func approverCheckCommands(pipeline, action, account string, approvers []manifest.Person) []string {
+// of an approver role (an Identity Center role for sso:NAME) or one of the
+// extra shell patterns.
+func approverCheckCommands(pipeline, action, account string, approvers []manifest.Person, extra ...string) []string {
 	var patterns []string
 	for _, p := range approvers {
 		role := p.RoleArn[strings.LastIndex(p.RoleArn, "/")+1:]
@@ -136,6 +126,7 @@ func approverCheckCommands(pipeline, action, account string, approvers []manifes
 		}
 		patterns = append(patterns, fmt.Sprintf("arn:aws:sts::%s:assumed-role/%s/*", account, role))
 	}
+	patterns = append(patterns, extra...)
 	get := func(field string) string {
 		return fmt.Sprintf(`aws codepipeline get-pipeline-state --name %s --query "stageStates[].actionStates[] | [?ends_with(actionName, '%s')] | [0].latestExecution.%s" --output text`, pipeline, action, field)
 	}
