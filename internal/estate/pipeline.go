@@ -93,6 +93,16 @@ func (b *builder) startPipeline() error {
 	return nil
 }
 
+// productionSteps are the steps of a production's stage: Tier 1's
+// change-set approvals follow its broadening check; elsewhere the
+// broadening confirmation's approver is checked.
+func (b *builder) productionSteps(tier int64, name string) *pipelines.AddStageOpts {
+	if tier == 1 {
+		return &pipelines.AddStageOpts{Pre: &[]pipelines.Step{b.broadening(name)}, StackSteps: b.approved(name, "Tier 1 (pre-release) production "+name)}
+	}
+	return &pipelines.AddStageOpts{Pre: b.checkedBroadening(name)}
+}
+
 // pipelineName is the CodePipeline pipeline's name.
 func (b *builder) pipelineName() string { return b.studio.Studio + "-estate" }
 
@@ -129,13 +139,7 @@ func (b *builder) finishPipeline(resolved []manifest.Resolved) {
 			id := fmt.Sprintf("tier-%d-%d", tier, i/size+1)
 			wave := p.Pipeline.AddWave(jsii.String(id), nil)
 			for _, n := range names[i:min(i+size, len(names))] {
-				// Tier 1's change-set approvals follow its broadening
-				// check; elsewhere the confirmation's approver is checked.
-				opts := &pipelines.AddStageOpts{Pre: b.checkedBroadening(n)}
-				if tier == 1 {
-					opts = &pipelines.AddStageOpts{Pre: &[]pipelines.Step{b.broadening(n)}, StackSteps: b.approved(n, "Tier 1 (pre-release) production "+n)}
-				}
-				wave.AddStage(p.Stages[n], opts)
+				wave.AddStage(p.Stages[n], b.productionSteps(tier, n))
 			}
 			p.Waves = append(p.Waves, id)
 		}
