@@ -28,7 +28,7 @@ func pipelineTools(app awscdk.App) (Tools, error) {
 // buildImage is the CodeBuild image of every project of the pipeline.
 // CodeBuild's curated images are named by a tag AWS patches in place and
 // cannot be pinned by digest; what runs on it is pinned instead: the CDK
-// CLI and cdk-assets (package-lock.json), Go (go.mod's toolchain line) and
+// CLI and cdk-assets (package-lock.json), Go (at least go.mod's version) and
 // cfn-lint (.ci/run).
 func buildImage() awscodebuild.IBuildImage { return awscodebuild.LinuxBuildImage_STANDARD_7_0() }
 
