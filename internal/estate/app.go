@@ -18,6 +18,12 @@ func NewApp(root string, outdir string) (awscdk.App, error) {
 	if err != nil {
 		return nil, err
 	}
+	if flags == nil {
+		flags = map[string]any{}
+	}
+	if err := addTools(root, flags); err != nil {
+		return nil, err
+	}
 	props := &awscdk.AppProps{Context: &flags}
 	if outdir != "" {
 		props.Outdir = jsii.String(outdir)

@@ -105,7 +105,9 @@ func BuildWith(app awscdk.App, e *manifest.Estate, opts Options) (*Estate, error
 	b.scope = func(string) constructs.Construct { return app }
 	seedZones(app, s, resolved)
 	if s.Pipeline.Enabled {
-		b.startPipeline()
+		if err := b.startPipeline(); err != nil {
+			return nil, err
+		}
 	}
 	shared := SharedStackProps{Studio: s, Names: b.names, Productions: every}
 	b.out.Logging = NewLoggingStack(b.scope(sharedGroup), shared).Stack

@@ -5,24 +5,26 @@ import (
 	"sort"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscodebuild"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodepipeline"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/pipelines"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/renderenv/renderenv/constructs/keys"
 	"github.com/renderenv/renderenv/constructs/tagging"
 	"github.com/renderenv/renderenv/internal/manifest"
-	"github.com/renderenv/renderenv/internal/names"
 )
 
-// WaveSize is the most productions one pipeline wave deploys. CodePipeline
-// allows 50 actions in a stage; a production deploys two stacks, so twenty
-// productions leave room for the wave's approval and checks.
-const WaveSize = 20
+// Wave sizes: CodePipeline allows 50 actions in a stage, and a wave is one
+// stage. Each production deploys two stacks, each by a change set prepared
+// and then executed (4 actions), after its permissions-broadening check (2);
+// in Tier 1 each change set also waits for its approval and approver check
+// (4 more), elsewhere the confirmation's approver is checked (1 more).
+const (
+	WaveSize      = 7
+	Tier1WaveSize = 5
+)
 
 // Pipeline is the optional CDK Pipelines delivery of the whole estate.
 type Pipeline struct {
@@ -30,12 +32,20 @@ type Pipeline struct {
 	Pipeline pipelines.CodePipeline
 	Stages   map[string]awscdk.Stage
 	Waves    []string
+	// Approvals is the topic every approval the pipeline waits for
+	// notifies.
+	Approvals awssns.Topic
+	Tools     Tools
 }
 
 // startPipeline creates the pipeline stack and makes every later stack go
 // into a stage: "shared" for the studio-wide stacks, one per production.
-func (b *builder) startPipeline() {
+func (b *builder) startPipeline() error {
 	s := b.studio
+	tools, err := pipelineTools(b.app)
+	if err != nil {
+		return err
+	}
 	name := b.names.PipelineStack()
 	st := awscdk.NewStack(b.app, jsii.String(name), &awscdk.StackProps{
 		StackName:             jsii.String(name),
@@ -47,25 +57,29 @@ func (b *builder) startPipeline() {
 	tagging.Apply(st, sharedTags(tagging.Security))
 	source := pipelines.CodePipelineSource_Connection(jsii.String(s.Pipeline.Repository), jsii.String(s.Pipeline.Branch),
 		&pipelines.ConnectionSourceOptions{ConnectionArn: jsii.String(s.Pipeline.Connection)})
-	env := &map[string]*string{
-		"GOTOOLCHAIN": jsii.String("auto"),
-		"JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": jsii.String("20"),
-	}
 	pipe := pipelines.NewCodePipeline(st, jsii.String("Pipeline"), &pipelines.CodePipelineProps{
-		PipelineName: jsii.String(s.Studio + "-estate"),
+		PipelineName: jsii.String(b.pipelineName()),
 		// The synth step runs the app, so cdk-nag findings stop the pipeline
-		// before anything deploys.
+		// before anything deploys; npm ci installs the lock file's CLI.
 		Synth: pipelines.NewShellStep(jsii.String("Synth"), &pipelines.ShellStepProps{
 			Input:    source,
-			Env:      env,
+			Env:      buildEnv(),
 			Commands: jsii.Strings("npm ci", "npx cdk synth"),
 		}),
-		CrossAccountKeys:  jsii.Bool(true),
-		EnableKeyRotation: jsii.Bool(true),
-		UseChangeSets:     jsii.Bool(false),
-		PipelineType:      awscodepipeline.PipelineType_V2,
+		// The steps CDK Pipelines writes itself install exactly the
+		// versions of package-lock.json (ReadTools).
+		CliVersion:          jsii.String(tools.CLI),
+		CdkAssetsCliVersion: jsii.String(tools.Assets),
+		CodeBuildDefaults:   &pipelines.CodeBuildOptions{BuildEnvironment: &awscodebuild.BuildEnvironment{BuildImage: buildImage()}},
+		CrossAccountKeys:    jsii.Bool(true),
+		EnableKeyRotation:   jsii.Bool(true),
+		// Every stack deploys through a change set, so that approvals are
+		// given on the change itself (see finishPipeline).
+		UseChangeSets: jsii.Bool(true),
+		PipelineType:  awscodepipeline.PipelineType_V2,
 	})
-	p := &Pipeline{Stack: st, Pipeline: pipe, Stages: map[string]awscdk.Stage{}}
+	p := &Pipeline{Stack: st, Pipeline: pipe, Stages: map[string]awscdk.Stage{}, Tools: tools}
+	p.Approvals = newApprovalTopic(st, s)
 	b.out.Pipeline = p
 	b.pipelineSource = source
 	b.scope = func(group string) constructs.Construct {
@@ -76,20 +90,40 @@ func (b *builder) startPipeline() {
 		p.Stages[group] = stage
 		return stage
 	}
+	return nil
 }
 
-// finishPipeline adds the stages: the shared stacks after the tests, then a
-// wave per tier (chunked to WaveSize), Tier 1 behind a manual approval.
+// productionSteps are the steps of a production's stage: Tier 1's
+// change-set approvals follow its broadening check; elsewhere the
+// broadening confirmation's approver is checked.
+func (b *builder) productionSteps(tier int64, name string) *pipelines.AddStageOpts {
+	if tier == 1 {
+		return &pipelines.AddStageOpts{Pre: &[]pipelines.Step{b.broadening(name)}, StackSteps: b.approved(name, "Tier 1 (pre-release) production "+name)}
+	}
+	return &pipelines.AddStageOpts{Pre: b.checkedBroadening(name)}
+}
+
+// pipelineName is the CodePipeline pipeline's name.
+func (b *builder) pipelineName() string { return b.studio.Studio + "-estate" }
+
+// finishPipeline adds the stages: the shared stacks after the tests and
+// behind an approval of their change sets, then a wave per tier (chunked to
+// the wave size), each Tier 1 production behind an approval of its own
+// change sets. Every stage first confirms any broadening of permissions.
 func (b *builder) finishPipeline(resolved []manifest.Resolved) {
 	p := b.out.Pipeline
 	checks := pipelines.NewShellStep(jsii.String("Checks"), &pipelines.ShellStepProps{
 		Input: b.pipelineSource,
-		Env:   &map[string]*string{"GOTOOLCHAIN": jsii.String("auto")},
+		Env:   buildEnv(),
 		// The CI entry point: it installs the pinned cfn-lint and requires
 		// the template linters to run, as CI does.
 		Commands: jsii.Strings("bash .ci/run"),
 	})
-	p.Pipeline.AddStage(p.Stages["shared"], &pipelines.AddStageOpts{Pre: &[]pipelines.Step{checks}})
+	shared := p.Stages[sharedGroup]
+	p.Pipeline.AddStage(shared, &pipelines.AddStageOpts{
+		Pre:        &[]pipelines.Step{checks, b.broadening(sharedGroup)},
+		StackSteps: b.approved(sharedGroup, "the shared stacks (logging, network, pools and their links), which every production's security rests on"),
+	})
 	byTier := map[int64][]string{}
 	for _, r := range resolved {
 		byTier[r.Tier] = append(byTier[r.Tier], r.Name)
@@ -97,18 +131,15 @@ func (b *builder) finishPipeline(resolved []manifest.Resolved) {
 	for _, tier := range []int64{1, 2, 3} {
 		names := byTier[tier]
 		sort.Strings(names)
-		for i := 0; i < len(names); i += WaveSize {
-			chunk := names[i:min(i+WaveSize, len(names))]
-			id := fmt.Sprintf("tier-%d-%d", tier, i/WaveSize+1)
-			opts := &pipelines.WaveOptions{}
-			if tier == 1 {
-				opts.Pre = &[]pipelines.Step{pipelines.NewManualApprovalStep(jsii.String("Approve"+id), &pipelines.ManualApprovalStepProps{
-					Comment: jsii.String("Tier 1 (pre-release) productions: review the change before it deploys"),
-				})}
-			}
-			wave := p.Pipeline.AddWave(jsii.String(id), opts)
-			for _, n := range chunk {
-				wave.AddStage(p.Stages[n], nil)
+		size := WaveSize
+		if tier == 1 {
+			size = Tier1WaveSize
+		}
+		for i := 0; i < len(names); i += size {
+			id := fmt.Sprintf("tier-%d-%d", tier, i/size+1)
+			wave := p.Pipeline.AddWave(jsii.String(id), nil)
+			for _, n := range names[i:min(i+size, len(names))] {
+				wave.AddStage(p.Stages[n], b.productionSteps(tier, n))
 			}
 			p.Waves = append(p.Waves, id)
 		}
@@ -116,48 +147,7 @@ func (b *builder) finishPipeline(resolved []manifest.Resolved) {
 	// Build now rather than at synthesis, so that the pipeline's resources
 	// exist when the suppressions are attached.
 	p.Pipeline.BuildPipeline()
+	b.allowAutoConfirmation()
+	b.reviewSelfMutation()
 	b.hardenArtifacts()
-}
-
-// hardenArtifacts holds the bucket CDK Pipelines makes for its artifacts
-// to the estate's bucket rules: ACLs off (bucket owner enforced) and
-// versioned, so a template waiting for approval cannot be swapped without
-// a trace; and its key to the key rules (hardenArtifactKey).
-func (b *builder) hardenArtifacts() {
-	bucket := b.out.Pipeline.Pipeline.Pipeline().ArtifactBucket()
-	cfn := bucket.Node().DefaultChild().(awss3.CfnBucket)
-	cfn.SetOwnershipControls(&awss3.CfnBucket_OwnershipControlsProperty{
-		Rules: []any{&awss3.CfnBucket_OwnershipControlsRuleProperty{ObjectOwnership: jsii.String("BucketOwnerEnforced")}},
-	})
-	cfn.SetVersioningConfiguration(&awss3.CfnBucket_VersioningConfigurationProperty{Status: jsii.String("Enabled")})
-	b.hardenArtifactKey()
-}
-
-// hardenArtifactKey holds the key CDK Pipelines makes for its artifact
-// bucket to the rules of every other key of the estate (ISE 9.1 to 9.5): it
-// is retained with its bucket, waits 30 days before deletion, and its policy
-// no longer hands the account kms:*. The account administers it through IAM;
-// only the pipeline stack's own roles (CloudFormation names them
-// <studio>-pipeline-...) may use it through IAM; the deployment roles of the
-// target accounts keep the statements CDK Pipelines adds for them.
-func (b *builder) hardenArtifactKey() {
-	s := b.studio
-	key := b.out.Pipeline.Pipeline.Pipeline().ArtifactBucket().EncryptionKey()
-	cfn := key.Node().DefaultChild().(awskms.CfnKey)
-	cfn.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN, nil)
-	cfn.AddPropertyOverride(jsii.String("PendingWindowInDays"), 30)
-	root := map[string]any{"AWS": "arn:aws:iam::" + s.ManagementAccount + ":root"}
-	// CDK's Key puts the account statement first.
-	cfn.AddPropertyOverride(jsii.String("KeyPolicy.Statement.0"), map[string]any{
-		"Sid": "NamedAdministratorsOnly", "Effect": "Allow", "Principal": root,
-		"Action": keys.AdminActions, "Resource": "*",
-		"Condition": map[string]any{"ArnLike": map[string]any{"aws:PrincipalArn": keyAdmins(s, s.ManagementAccount, s.Region)}},
-	})
-	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("PipelineRolesUseThroughIam"),
-		Principals: &[]awsiam.IPrincipal{awsiam.NewAccountPrincipal(jsii.String(s.ManagementAccount))},
-		Actions:    jsii.Strings(keys.UseActions...),
-		Resources:  jsii.Strings("*"),
-		Conditions: &map[string]any{"ArnLike": map[string]any{"aws:PrincipalArn": names.RoleArn(s.ManagementAccount, b.names.PipelineStack()+"-*")}},
-	}), jsii.Bool(false))
 }

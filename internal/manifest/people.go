@@ -45,6 +45,10 @@ var (
 	DefaultLogReaders    = []string{"sso:{production}-Logs"}
 	DefaultAuditors      = []string{"sso:{studio}-Audit"}
 	DefaultPoolKeyAdmins = []string{"sso:{studio}-PoolKeys"}
+	// DefaultPipelineApprovers is one permission set for the studio's
+	// release approvers: without pipeline.approvers, nobody else's
+	// approval releases a change, whatever IAM lets them click.
+	DefaultPipelineApprovers = []string{"sso:{studio}-PipelineApprovers"}
 )
 
 // Limits on people lists: each principal adds up to two patterns to a trust
@@ -128,6 +132,12 @@ func (s *Studio) Auditors() []Person {
 // PoolKeyAdmins may assume every pool's key administrator.
 func (s *Studio) PoolKeyAdmins() []Person {
 	return s.persons(orDefault(s.People.PoolKeyAdmins, DefaultPoolKeyAdmins), "")
+}
+
+// PipelineApprovers are the only principals whose manual approvals the
+// delivery pipeline accepts.
+func (s *Studio) PipelineApprovers() []Person {
+	return s.persons(orDefault(s.Pipeline.Approvers, DefaultPipelineApprovers), "")
 }
 
 func orDefault(list, def []string) []string {

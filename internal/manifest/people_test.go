@@ -55,3 +55,17 @@ func TestPrincipalArns(t *testing.T) {
 		t.Errorf("role: got %q", role)
 	}
 }
+
+// Without pipeline.approvers nobody but one permission set, named after
+// the studio, may release a pipeline change.
+func TestPipelineApproversDefaultToOnePermissionSet(t *testing.T) {
+	s := &Studio{Studio: "acme"}
+	if got := s.PipelineApprovers(); len(got) != 1 || got[0].String() != "sso:acme-PipelineApprovers" {
+		t.Errorf("default approvers %v", got)
+	}
+	s.Pipeline.Approvers = []string{"sso:{studio}-Release", "arn:aws:iam::111111111111:role/Approver"}
+	got := s.PipelineApprovers()
+	if len(got) != 2 || got[0].PermissionSet != "acme-Release" || got[1].RoleArn != "arn:aws:iam::111111111111:role/Approver" {
+		t.Errorf("approvers %v", got)
+	}
+}

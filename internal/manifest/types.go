@@ -125,6 +125,9 @@ type Pipeline struct {
 	Connection string `yaml:"connectionArn"`
 	Repository string `yaml:"repository"`
 	Branch     string `yaml:"branch"`
+	// Approvers are the only principals whose approvals release a change
+	// (see Studio.PipelineApprovers); a people list as in People.
+	Approvers []string `yaml:"approvers"`
 }
 
 // Production is productions/<name>.yaml.

@@ -276,6 +276,7 @@ func validateStudio(s *Studio, r reporter) {
 		if pl.Branch == "" {
 			r.add(pp.Child("branch"), "is required when the pipeline is enabled")
 		}
+		validatePeople(s, r, pp.Child("approvers"), pl.Approvers, "")
 	}
 }
 

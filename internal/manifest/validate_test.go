@@ -734,6 +734,17 @@ var studioCases = []ruleCase{
 		"productions/studio.yaml:33: pipeline.connectionArn: \"\" is not a CodeConnections connection ARN such as arn:aws:codeconnections:us-west-2:111111111111:connection/0a1b2c3d-4e5f-6789-abcd-ef0123456789",
 		"productions/studio.yaml:33: pipeline.repository: \"\" is not a repository of the form owner/name",
 	}},
+	{"pipeline approver of another account", e(appendTo("studio.yaml", pipeline+"  approvers: [sso:Release, arn:aws:iam::999999999999:role/Release]\n")), []string{
+		"productions/studio.yaml:37: pipeline.approvers[1]: \"arn:aws:iam::999999999999:role/Release\" is not a role of the management account 111111111111, where people sign in",
+	}},
+	{"pipeline approvers wildcard, empty name, production placeholder", e(appendTo("studio.yaml", pipeline+"  approvers: [\"arn:aws:iam::111111111111:role/*\", \"sso:\", \"sso:{production}-Release\"]\n")), []string{
+		"productions/studio.yaml:37: pipeline.approvers[0]: \"arn:aws:iam::111111111111:role/*\" is neither sso:<permission set> nor an IAM role ARN (arn:aws:iam::<account>:role/<name>); people are named exactly: no users, account roots or wildcards",
+		"productions/studio.yaml:37: pipeline.approvers[1]: \"sso:\": an Identity Center permission set name has letters, digits and +=,.@_- only",
+		"productions/studio.yaml:37: pipeline.approvers[2]: \"sso:{production}-Release\": {production} has no meaning here; this role serves the whole studio",
+	}},
+	{"pipeline approvers empty", e(appendTo("studio.yaml", pipeline+"  approvers: []\n")), []string{
+		"productions/studio.yaml:37: pipeline.approvers: is empty: name at least one principal, or leave the field out for the default",
+	}},
 }
 
 // productionCases break one rule of one production file.
@@ -1093,6 +1104,7 @@ var validCases = []struct {
 	{"studio dns zones", e(replace("studio.yaml", "  cidrs: [192.168.0.0/16]\n", "  cidrs: [192.168.0.0/16]\n  dnsZones: [acme.internal, render.acme.com, license-1.vendor.example, 10.168.192.in-addr.arpa]\n"))},
 	{"worker ports", e(replace("studio.yaml", "ports: [4433]\n", "ports: [4433]\n  workerPorts: [8080, 9000]\n"))},
 	{"pipeline enabled", e(appendTo("studio.yaml", pipeline))},
+	{"pipeline approvers", e(appendTo("studio.yaml", pipeline+"  approvers: [\"sso:{studio}-Release\", arn:aws:iam::111111111111:role/release/Approver]\n"))},
 	{"pipeline with the codestar prefix", e(appendTo("studio.yaml", strings.Replace(pipeline, "codeconnections", "codestar-connections", 1)))},
 	{"pipeline disabled is not checked", e(appendTo("studio.yaml", "pipeline:\n  enabled: false\n  repository: not checked\n"))},
 	{"comments and document markers", e(replace("harbour.yaml", "# Tier 2", "---\n# Tier 2"), appendTo("harbour.yaml", "...\n"))},
