@@ -6,6 +6,8 @@
 //	                              jsii, so it needs Node.js
 //	renderenv check [flags] [DIR] every security rule over a cloud assembly
 //	                              (default cdk.out); pure Go
+//	renderenv drift [flags] FILE  deployed stacks the manifests no longer
+//	                              produce; pure Go
 //
 // Exit status: 0 on success, 1 when any manifest is invalid (or synthesis
 // fails, or check finds a rule broken), 2 on bad usage.
@@ -27,6 +29,11 @@ const usage = `usage:
                              run every security rule over a synthesized cloud assembly
                              (default: cdk.out); prints stack/LogicalId: RULE-ID: message
                              and exits 1 on a finding; --rules lists the rules
+  renderenv drift [--dir DIR] DESCRIBE_STACKS.json...
+                             list the deployed stacks tagged with the studio that the
+                             manifests no longer produce (each file: the output of
+                             aws cloudformation describe-stacks in one account and region);
+                             exits 1 when there is one
 `
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -43,6 +50,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return controls(args[1:], stdout, stderr)
 	case "check":
 		return check(args[1:], stdout, stderr)
+	case "drift":
+		return drift(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -41,6 +41,8 @@ type Studio struct {
 	Alerts         Alerts          `yaml:"alerts"`
 	Audit          StudioAudit     `yaml:"audit"`
 	Pipeline       Pipeline        `yaml:"pipeline"`
+	// Retired are the productions that were closed (see Retired).
+	Retired []Retired `yaml:"retired"`
 }
 
 // SharedOwner is the Owner tag of the studio's shared stacks.
@@ -149,6 +151,9 @@ type Production struct {
 	Audit             Audit                    `yaml:"audit"`
 	// People override the studio's people lists for this production.
 	People People `yaml:"people"`
+	// ReusesRangeOf names the retired production whose range vpcCidr
+	// reuses, on purpose.
+	ReusesRangeOf string `yaml:"reusesRangeOf"`
 }
 
 // RenderProfile is one kind of burst-render node.

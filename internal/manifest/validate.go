@@ -112,6 +112,7 @@ func Validate(e *Estate) ErrorList {
 		}
 	}
 	validateAccounts(e, &errs)
+	validateRetiredNames(e, &errs)
 	validateOverlaps(e, &errs)
 	return errs
 }
@@ -188,6 +189,7 @@ func validateStudio(s *Studio, r reporter) {
 		r.add("breakGlassRole", "%q is not an IAM role name (letters, digits and +=,.@_-, at most 64): name the role, present in every account, not its ARN", s.BreakGlassRole)
 	}
 	validateStudioPeople(s, r)
+	validateRetired(s, r)
 	names := map[string]bool{}
 	for i, l := range s.LicenseServers {
 		lp := Path("licenseServers").Index(i)
@@ -557,6 +559,10 @@ type network struct {
 	cidr  netip.Prefix
 	src   *Source
 	field Path
+	// retired is the retired production that held the range; reuses, the
+	// retired production a production says it reuses the range of.
+	retired *Retired
+	reuses  string
 }
 
 // validateOverlaps finds every pair of overlapping ranges. Ranges are sorted
@@ -566,7 +572,7 @@ func validateOverlaps(e *Estate, errs *ErrorList) {
 	var nets []network
 	add := func(c netip.Prefix, src *Source, f Path) {
 		if c.IsValid() {
-			nets = append(nets, network{c.Masked(), src, f})
+			nets = append(nets, network{cidr: c.Masked(), src: src, field: f})
 		}
 	}
 	s := &e.Studio
@@ -579,6 +585,15 @@ func validateOverlaps(e *Estate, errs *ErrorList) {
 	}
 	for i := range e.Productions {
 		add(e.Productions[i].VpcCidr, e.Productions[i].Source, "vpcCidr")
+		if len(nets) > 0 && nets[len(nets)-1].src == e.Productions[i].Source {
+			nets[len(nets)-1].reuses = e.Productions[i].ReusesRangeOf
+		}
+	}
+	for i := range s.Retired {
+		add(s.Retired[i].VpcCidr, e.StudioSource, Path("retired").Index(i).Child("vpcCidr"))
+		if len(nets) > 0 && nets[len(nets)-1].field == Path("retired").Index(i).Child("vpcCidr") {
+			nets[len(nets)-1].retired = &s.Retired[i]
+		}
 	}
 	sort.SliceStable(nets, func(i, j int) bool { return nets[i].cidr.Addr().Less(nets[j].cidr.Addr()) })
 	// Sweep: a range overlaps an earlier one only if it starts before the
@@ -591,8 +606,18 @@ func validateOverlaps(e *Estate, errs *ErrorList) {
 				continue
 			}
 			kept = append(kept, o)
-			r := reporter{src: n.src, errs: errs}
-			r.add(n.field, "%s overlaps %s (%s %s)", n.cidr, o.cidr, o.src.Name, o.field)
+			switch msg := retiredOverlap(n, o); {
+			case msg == "-":
+				r := reporter{src: n.src, errs: errs}
+				r.add(n.field, "%s overlaps %s (%s %s)", n.cidr, o.cidr, o.src.Name, o.field)
+			case msg != "":
+				at := n
+				if n.retired != nil {
+					at = o
+				}
+				r := reporter{src: at.src, errs: errs}
+				r.add(at.field, "%s", msg)
+			}
 		}
 		open = append(kept, n)
 	}

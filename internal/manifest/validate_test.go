@@ -301,8 +301,8 @@ const pipeline = `pipeline:
 
 // knownStudio and knownProduction end every unknown-field message.
 const (
-	knownStudio     = "(known fields: adminSourceCidrs, alerts, audit, availabilityZones, breakGlassRole, licenseServers, logArchiveAccount, managementAccount, managementVpcCidr, onPremises, organizationId, organizationManagementAccount, owner, people, pipeline, pools, region, scheduler, studio, transitGatewayAsn, transitGatewayId)"
-	knownProduction = "(known fields: account, audit, availabilityZones, costCentre, endDate, endpoints, isolation, name, owner, people, region, render, renderProfiles, startDate, tier, vpcCidr)"
+	knownStudio     = "(known fields: adminSourceCidrs, alerts, audit, availabilityZones, breakGlassRole, licenseServers, logArchiveAccount, managementAccount, managementVpcCidr, onPremises, organizationId, organizationManagementAccount, owner, people, pipeline, pools, region, retired, scheduler, studio, transitGatewayAsn, transitGatewayId)"
+	knownProduction = "(known fields: account, audit, availabilityZones, costCentre, endDate, endpoints, isolation, name, owner, people, region, render, renderProfiles, reusesRangeOf, startDate, tier, vpcCidr)"
 )
 
 type ruleCase struct {
@@ -974,6 +974,23 @@ var tierCases = []ruleCase{
 		"productions/brightside.yaml:2: isolation.dedicatedVpc: tier 3 production without a dedicated VPC joins its account's pool, but studio.yaml declares no pool for account 555555555555 in us-west-2: add one to pools or set isolation.dedicatedVpc: true",
 		"productions/studio.yaml:27: pools[0].account: 999999999999 holds the studio's hub or audit trail, or is the organization's management account: pools run in production accounts",
 	}},
+	{"retired range reused without saying so", e(appendTo("studio.yaml", "retired:\n  - name: oldshow\n    account: \"666666666666\"\n    vpcCidr: 10.20.0.0/16\n    closed: 2026-06-30\n")), []string{
+		"productions/nightfall.yaml:6: vpcCidr: 10.20.0.0/16 overlaps 10.20.0.0/16, the range of oldshow, retired on 2026-06-30 (productions/studio.yaml retired[0].vpcCidr): a retired production's stacks may still hold it, so it is reused only on purpose; once they are deleted, set reusesRangeOf: oldshow",
+	}},
+	{"retired name given again", e(appendTo("studio.yaml", "retired:\n  - name: oldshow\n    account: \"666666666666\"\n    vpcCidr: 10.250.0.0/16\n    closed: 2026-06-30\n"), replace("nightfall.yaml", "vpcCidr: 10.20.0.0/16", "vpcCidr: 10.21.0.0/16"), replace("harbour.yaml", "name: harbour", "name: oldshow")), []string{
+		"productions/harbour.yaml:2: name: \"oldshow\" does not match the file name harbour.yaml",
+		"productions/harbour.yaml:2: name: \"oldshow\" was retired on 2026-06-30 (studio.yaml retired[0]): its stacks, roles and buckets may still exist, so the name is never given again; choose another",
+	}},
+	{"reusesRangeOf names no retired production, or one whose range it does not overlap", e(appendTo("studio.yaml", "retired:\n  - name: oldshow\n    account: \"666666666666\"\n    vpcCidr: 10.250.0.0/16\n    closed: 2026-06-30\n"), appendTo("nightfall.yaml", "reusesRangeOf: oldshow\n"), appendTo("harbour.yaml", "reusesRangeOf: newshow\n")), []string{
+		"productions/harbour.yaml:17: reusesRangeOf: \"newshow\" is not a retired production of studio.yaml",
+		"productions/nightfall.yaml:25: reusesRangeOf: oldshow's range 10.250.0.0/16 does not overlap vpcCidr 10.20.0.0/16: remove the field",
+	}},
+	{"retired entries incomplete and repeated", e(appendTo("studio.yaml", "retired:\n  - name: oldshow\n    account: \"66\"\n  - name: oldshow\n    account: \"666666666666\"\n    vpcCidr: 10.250.0.0/16\n    closed: 2026-06-30\n")), []string{
+		"productions/studio.yaml:33: retired[0].closed: is required: the day the production was closed",
+		"productions/studio.yaml:33: retired[0].vpcCidr: is required: the range the production held, which stays taken",
+		"productions/studio.yaml:34: retired[0].account: \"66\" is not a 12-digit AWS account id (quote it in YAML)",
+		"productions/studio.yaml:35: retired[1].name: \"oldshow\" is listed twice",
+	}},
 	{"tier 2 in the management account", e(replace("harbour.yaml", `account: "444444444444"`, `account: "111111111111"`)), []string{
 		"productions/harbour.yaml:4: account: 111111111111 is the management account, which holds the studio's network hub: productions run in accounts of their own (ISE 1.1)",
 	}},
@@ -1092,6 +1109,7 @@ var validCases = []struct {
 	{"account with a leading zero", e(replace("harbour.yaml", `account: "444444444444"`, `account: "044444444444"`))},
 	{"log archive omitted", e(replace("studio.yaml", "logArchiveAccount: \"222222222222\"\n", ""))},
 	{"people named in studio.yaml and overridden by a production", e(appendTo("studio.yaml", "people:\n  keyAdmins: [\"sso:{studio}-{production}-Keys\", \"arn:aws:iam::111111111111:role/platform/key-custodian\"]\n  auditors: [sso:SecurityAudit]\n"), appendTo("nightfall.yaml", "people:\n  dataOperators: [sso:NightfallWrangler]\n"))},
+	{"retired range reused on purpose", e(appendTo("studio.yaml", "retired:\n  - name: oldshow\n    account: \"666666666666\"\n    vpcCidr: 10.20.0.0/16\n    closed: 2026-06-30\n"), appendTo("nightfall.yaml", "reusesRangeOf: oldshow\n"))},
 	{"organization omitted", e(replace("studio.yaml", "organizationId: o-a1b2c3d4e5\norganizationManagementAccount: \"999999999999\"\n", ""))},
 	{"vpn omitted", e(replace("studio.yaml", "  vpn:\n    customerGatewayIp: 203.0.113.10\n    bgpAsn: 65000\n", ""))},
 	{"existing transit gateway", e(replace("studio.yaml", "transitGatewayAsn: 64512\n", "transitGatewayAsn: 64512\ntransitGatewayId: tgw-0123456789abcdef0\n"))},
