@@ -29,6 +29,11 @@ const usage = `usage:
                              run every security rule over a synthesized cloud assembly
                              (default: cdk.out); prints stack/LogicalId: RULE-ID: message
                              and exits 1 on a finding; --rules lists the rules
+  renderenv new NAME --tier N --account ID --cost-centre CC [--region R] [--size /20]
+                [--owner EMAIL] [--ami AMI] [--dir DIR]
+                             write DIR/NAME.yaml (default productions/): the first free
+                             range, the studio's defaults, a commented manifest that
+                             validates with the folder; nothing is written otherwise
   renderenv drift [--dir DIR] DESCRIBE_STACKS.json...
                              list the deployed stacks tagged with the studio that the
                              manifests no longer produce (each file: the output of
@@ -52,6 +57,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return check(args[1:], stdout, stderr)
 	case "drift":
 		return drift(args[1:], stdout, stderr)
+	case "new":
+		return newProduction(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
