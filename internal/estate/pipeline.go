@@ -121,7 +121,7 @@ func (b *builder) finishPipeline(resolved []manifest.Resolved) {
 	})
 	shared := p.Stages[sharedGroup]
 	p.Pipeline.AddStage(shared, &pipelines.AddStageOpts{
-		Pre:        &[]pipelines.Step{checks, b.broadening(sharedGroup)},
+		Pre:        &[]pipelines.Step{checks, b.driftCheck(resolved), b.broadening(sharedGroup)},
 		StackSteps: b.approved(sharedGroup, "the shared stacks (logging, network, pools and their links), which every production's security rests on"),
 	})
 	byTier := map[int64][]string{}

@@ -347,3 +347,51 @@ func TestEveryPipelineStageFitsCodePipelinesActionLimit(t *testing.T) {
 		t.Errorf("wave sizes %d and %d overflow a stage", estate.Tier1WaveSize, estate.WaveSize)
 	}
 }
+
+// Before the shared stacks deploy, a build reads every account's deployed
+// stacks through its read-only CDK lookup role and fails on a stack of the
+// studio the manifests no longer produce (renderenv drift); it may assume
+// those lookup roles and nothing else.
+func TestDriftCheckRunsBeforeTheSharedStacksDeploy(t *testing.T) {
+	_, stages := pipelineStages(t)
+	drift, ok := find(stages["shared"], "Drift")
+	if !ok {
+		t.Fatal("the shared stage has no Drift action")
+	}
+	for _, a := range stages["shared"] {
+		if a.Category == "Deploy" && a.RunOrder <= drift.RunOrder {
+			t.Errorf("%s deploys before the drift check", a.Name)
+		}
+	}
+	accounts := []string{"111111111111", "222222222222", "333333333333", "444444444444", "555555555555"}
+	var spec string
+	for _, p := range ofType(pipelineTemplate(t), "AWS::CodeBuild::Project") {
+		if s := asJSON(p["Source"]); strings.Contains(s, "renderenv drift") {
+			spec = s
+		}
+	}
+	for _, acct := range accounts {
+		if role := fmt.Sprintf("arn:aws:iam::%s:role/cdk-hnb659fds-lookup-role-%s-us-west-2", acct, acct); !strings.Contains(spec, role) {
+			t.Errorf("the drift build does not read account %s", acct)
+		}
+	}
+	if !strings.Contains(spec, "go run ./bin/renderenv drift --dir productions drift/111111111111-us-west-2.json") {
+		t.Errorf("the drift build does not run renderenv drift over what it read: %s", spec)
+	}
+	var assumes []string
+	for _, p := range ofType(pipelineTemplate(t), "AWS::IAM::Policy") {
+		doc := p["PolicyDocument"].(map[string]any)
+		for _, s := range doc["Statement"].([]any) {
+			st := s.(map[string]any)
+			if st["Action"] == "sts:AssumeRole" && strings.Contains(asJSON(st["Resource"]), "lookup-role") {
+				assumes = append(assumes, asJSON(st["Resource"]))
+				if strings.Contains(asJSON(st["Resource"]), "*") {
+					t.Errorf("the drift role may assume %s", asJSON(st["Resource"]))
+				}
+			}
+		}
+	}
+	if len(assumes) == 0 {
+		t.Error("no policy lets the drift build assume the lookup roles")
+	}
+}
