@@ -34,6 +34,11 @@ const usage = `usage:
                              write DIR/NAME.yaml (default productions/): the first free
                              range, the studio's defaults, a commented manifest that
                              validates with the folder; nothing is written otherwise
+  renderenv diagram [--dir DIR] [--assembly cdk.out] [--production NAME]
+                    [--format svg|dot] [--out FILE]
+                             draw the estate, or one production, from the synthesized
+                             templates: subnet tiers, endpoints, keys, ports, and the
+                             Transit Gateway's route tables as who reaches whom
   renderenv drift [--dir DIR] DESCRIBE_STACKS.json...
                              list the deployed stacks tagged with the studio that the
                              manifests no longer produce (each file: the output of
@@ -59,6 +64,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return drift(args[1:], stdout, stderr)
 	case "new":
 		return newProduction(args[1:], stdout, stderr)
+	case "diagram":
+		return diagramCommand(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
