@@ -1,0 +1,102 @@
+package plan
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+const (
+	red   = "\x1b[31;1m"
+	reset = "\x1b[0m"
+)
+
+// Write writes the plan for a reviewer: per stack, one line per resource
+// added (+), changed (~, with the properties), replaced (-/+, with the
+// properties that force it) and removed (-); a stateful resource replaced
+// or removed reads REPLACE or REMOVE, in red when color is set. Then the
+// change of the fixed monthly cost.
+func (p *Plan) Write(w io.Writer, color bool) {
+	for _, s := range p.Stacks {
+		where := ""
+		if s.Account != "" || s.Region != "" {
+			where = fmt.Sprintf(" (%s %s)", s.Account, s.Region)
+		}
+		what := s.Summary()
+		switch {
+		case s.Added:
+			what = fmt.Sprintf("new stack, %d resources", len(s.Resources))
+		case s.Removed:
+			what = fmt.Sprintf("stack removed, %d resources", len(s.Resources))
+		}
+		cost := ""
+		if d := s.After.Monthly - s.Before.Monthly; round(d) != 0 {
+			cost = fmt.Sprintf("; %s a month", Delta(d))
+		}
+		fmt.Fprintf(w, "%s%s: %s%s\n", s.Name, where, what, cost)
+		for _, r := range s.Resources {
+			// A new or removed stack lists only its stateful resources:
+			// the rest is in its template.
+			if (s.Added || s.Removed) && !r.Stateful {
+				continue
+			}
+			line := r.line()
+			if r.Danger() && color {
+				line = red + line + reset
+			}
+			fmt.Fprintf(w, "  %s\n", line)
+		}
+		if n := len(s.Resources) - countStateful(s.Resources); (s.Added || s.Removed) && n > 0 {
+			sign := "+"
+			if s.Removed {
+				sign = "-"
+			}
+			fmt.Fprintf(w, "  %s %d other resources\n", sign, n)
+		}
+	}
+	if len(p.Stacks) == 0 {
+		fmt.Fprintln(w, "no changes")
+	}
+	fmt.Fprintf(w, "fixed monthly cost: %s -> %s (%s)\n", Dollars(p.Before.Monthly), Dollars(p.After.Monthly), Delta(p.After.Monthly-p.Before.Monthly))
+}
+
+func countStateful(rs []Resource) int {
+	n := 0
+	for _, r := range rs {
+		if r.Stateful {
+			n++
+		}
+	}
+	return n
+}
+
+func (r Resource) line() string {
+	head := fmt.Sprintf("%s %s", r.Type, r.ID)
+	switch r.Action {
+	case Add:
+		return "+ " + head
+	case Change:
+		return fmt.Sprintf("~ %s: %s", head, strings.Join(r.Properties, ", "))
+	case Replace:
+		why := strings.Join(r.Causes, ", ")
+		if len(r.Because) > 0 {
+			why += " (refers to replaced " + strings.Join(r.Because, ", ") + ")"
+		}
+		if !r.Danger() {
+			return fmt.Sprintf("-/+ %s: replaced: %s", head, why)
+		}
+		what := "a new one is created and the old one is deleted"
+		if r.Retained {
+			what = "a new, empty one is created; the old one is orphaned, not deleted (UpdateReplacePolicy Retain)"
+		}
+		return fmt.Sprintf("REPLACE %s: %s: %s", head, why, what)
+	default:
+		if !r.Stateful {
+			return "- " + head
+		}
+		if r.Retained {
+			return fmt.Sprintf("REMOVE %s: orphaned, not deleted (DeletionPolicy Retain): it keeps its data and cost, outside every stack", head)
+		}
+		return fmt.Sprintf("REMOVE %s: deleted with its data", head)
+	}
+}
