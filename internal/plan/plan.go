@@ -172,38 +172,53 @@ func compareStack(old, new *cfn.Stack) []Resource {
 			out = append(out, Resource{Action: Add, ID: id, Type: news[id].Type, Stateful: stateful[news[id].Type]})
 		}
 	}
-	cascade(out, news, replaced)
+	out = cascade(out, olds, news, replaced)
 	slices.SortStableFunc(out, func(x, y Resource) int { return strings.Compare(x.ID, y.ID) })
 	return out
 }
 
-// cascade replaces the changed resources whose replacing properties refer
-// (Ref, Fn::GetAtt) to a replaced resource: the reference resolves to the
-// new resource's id at deploy time, so a subnet of a replaced VPC is
-// replaced too, and so on down.
-func cascade(out []Resource, news map[string]*cfn.Resource, replaced map[string]bool) {
+// cascade replaces the resources whose replacing properties refer (Ref,
+// Fn::GetAtt) to a replaced resource, changed in the template or not: the
+// reference resolves to the new resource's id at deploy time, so a subnet
+// of a replaced VPC is replaced too, and so on down.
+func cascade(out []Resource, olds, news map[string]*cfn.Resource, replaced map[string]bool) []Resource {
 	for grew := true; grew; {
 		grew = false
-		for i := range out {
-			r := &out[i]
-			if r.Action != Change {
+		for _, id := range slices.Sorted(maps.Keys(news)) {
+			n := news[id]
+			if olds[id] == nil || replaced[id] {
 				continue
 			}
-			n := news[r.ID]
+			var because, causes []string
 			for _, k := range replacing[n.Type] {
 				for _, ref := range refs(n.Properties[k]) {
-					if replaced[ref] && !slices.Contains(r.Because, ref) {
-						r.Action = Replace
-						r.Because = append(r.Because, ref)
-						if !slices.Contains(r.Causes, k) {
-							r.Causes = append(r.Causes, k)
+					if replaced[ref] && !slices.Contains(because, ref) {
+						because = append(because, ref)
+						if !slices.Contains(causes, k) {
+							causes = append(causes, k)
 						}
-						replaced[r.ID], grew = true, true
 					}
+				}
+			}
+			if len(because) == 0 {
+				continue
+			}
+			replaced[id], grew = true, true
+			i := slices.IndexFunc(out, func(r Resource) bool { return r.ID == id })
+			if i < 0 {
+				out = append(out, Resource{Action: Change, ID: id, Type: n.Type, Stateful: stateful[n.Type]})
+				i = len(out) - 1
+			}
+			r := &out[i]
+			r.Action, r.Because, r.Retained = Replace, because, olds[id].UpdateReplacePolicy == "Retain"
+			for _, k := range causes {
+				if !slices.Contains(r.Causes, k) {
+					r.Causes = append(r.Causes, k)
 				}
 			}
 		}
 	}
+	return out
 }
 
 // refs are the logical ids a value refers to with Ref or Fn::GetAtt.

@@ -51,13 +51,31 @@ func (p *Plan) Write(w io.Writer, color bool) {
 			if s.Removed {
 				sign = "-"
 			}
-			fmt.Fprintf(w, "  %s %d other resources\n", sign, n)
+			fmt.Fprintf(w, "  %s %s\n", sign, others(n))
 		}
 	}
 	if len(p.Stacks) == 0 {
 		fmt.Fprintln(w, "no changes")
 	}
 	fmt.Fprintf(w, "fixed monthly cost: %s -> %s (%s)\n", Dollars(p.Before.Monthly), Dollars(p.After.Monthly), Delta(p.After.Monthly-p.Before.Monthly))
+}
+
+func others(n int) string {
+	if n == 1 {
+		return "1 other resource"
+	}
+	return fmt.Sprintf("%d other resources", n)
+}
+
+// fresh says what replaces a stateful resource.
+var fresh = map[string]string{
+	"AWS::S3::Bucket":          "a new, empty bucket",
+	"AWS::KMS::Key":            "a new key, with new key material (what the old key encrypted needs the old key)",
+	"AWS::Logs::LogGroup":      "a new, empty log group",
+	"AWS::EC2::Volume":         "a new, empty volume",
+	"AWS::EC2::VPC":            "a new VPC (what it holds is replaced with it)",
+	"AWS::CloudTrail::Trail":   "a new trail",
+	"AWS::EC2::TransitGateway": "a new Transit Gateway, with no attachment",
 }
 
 func countStateful(rs []Resource) int {
@@ -80,14 +98,14 @@ func (r Resource) line() string {
 	case Replace:
 		why := strings.Join(r.Causes, ", ")
 		if len(r.Because) > 0 {
-			why += " (refers to replaced " + strings.Join(r.Because, ", ") + ")"
+			why += " (refers to " + strings.Join(r.Because, ", ") + ", replaced)"
 		}
 		if !r.Danger() {
 			return fmt.Sprintf("-/+ %s: replaced: %s", head, why)
 		}
-		what := "a new one is created and the old one is deleted"
+		what := fresh[r.Type] + "; the old one is deleted"
 		if r.Retained {
-			what = "a new, empty one is created; the old one is orphaned, not deleted (UpdateReplacePolicy Retain)"
+			what = fresh[r.Type] + "; the old one is orphaned, not deleted (UpdateReplacePolicy Retain)"
 		}
 		return fmt.Sprintf("REPLACE %s: %s: %s", head, why, what)
 	default:
