@@ -18,6 +18,7 @@ var replacing = map[string][]string{
 	"AWS::EC2::CustomerGateway":             {"BgpAsn", "IpAddress", "Type", "DeviceName", "CertificateArn"},
 	"AWS::EC2::EIP":                         {"Domain", "NetworkBorderGroup", "PublicIpv4Pool", "IpamPoolId", "Address"},
 	"AWS::EC2::FlowLog":                     {"DeliverCrossAccountRole", "DeliverLogsPermissionArn", "DestinationOptions", "LogDestination", "LogDestinationType", "LogFormat", "LogGroupName", "MaxAggregationInterval", "ResourceId", "ResourceType", "TrafficType"},
+	"AWS::EC2::InternetGateway":             {},
 	"AWS::EC2::LaunchTemplate":              {"LaunchTemplateName"},
 	"AWS::EC2::NatGateway":                  {"AllocationId", "ConnectivityType", "PrivateIpAddress", "SubnetId"},
 	"AWS::EC2::NetworkAcl":                  {"VpcId"},
@@ -46,6 +47,7 @@ var replacing = map[string][]string{
 	// addresses, and the customer gateway must be reconfigured.
 	"AWS::EC2::VPNConnection":   {"CustomerGatewayId", "StaticRoutesOnly", "TransitGatewayId", "Type", "VpnGatewayId", "VpnTunnelOptionsSpecifications"},
 	"AWS::IAM::InstanceProfile": {"InstanceProfileName", "Path"},
+	"AWS::IAM::Policy":          {},
 	"AWS::IAM::ManagedPolicy":   {"ManagedPolicyName", "Path"},
 	"AWS::IAM::Role":            {"Path", "RoleName"},
 	"AWS::KMS::Alias":           {"AliasName"},
