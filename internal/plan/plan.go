@@ -41,6 +41,9 @@ type Resource struct {
 	Because []string
 	// Stateful: replacing or removing it loses data or what depends on it.
 	Stateful bool
+	// FixedName is the physical name a replaced resource keeps: CloudFormation
+	// cannot create the new one beside the old, and the update fails.
+	FixedName string
 	// Retained: the resource outlives its removal or replacement
 	// (DeletionPolicy or UpdateReplacePolicy Retain): it is orphaned, not
 	// deleted.
@@ -173,6 +176,13 @@ func compareStack(old, new *cfn.Stack) []Resource {
 		}
 	}
 	out = cascade(out, olds, news, replaced)
+	for i, r := range out {
+		if r.Action == Replace {
+			if name := news[r.ID].Name(); name != "" && name == olds[r.ID].Name() {
+				out[i].FixedName = name
+			}
+		}
+	}
 	slices.SortStableFunc(out, func(x, y Resource) int { return strings.Compare(x.ID, y.ID) })
 	return out
 }

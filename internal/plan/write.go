@@ -18,9 +18,9 @@ const (
 // change of the fixed monthly cost.
 func (p *Plan) Write(w io.Writer, color bool) {
 	for _, s := range p.Stacks {
-		where := ""
-		if s.Account != "" || s.Region != "" {
-			where = fmt.Sprintf(" (%s %s)", s.Account, s.Region)
+		where := strings.TrimSpace(s.Account + " " + s.Region)
+		if where != "" {
+			where = " (" + where + ")"
 		}
 		what := s.Summary()
 		switch {
@@ -100,14 +100,18 @@ func (r Resource) line() string {
 		if len(r.Because) > 0 {
 			why += " (refers to " + strings.Join(r.Because, ", ") + ", replaced)"
 		}
+		named := ""
+		if r.FixedName != "" {
+			named = fmt.Sprintf("; but its name %s stays, so the update fails (CloudFormation replaces a named resource only under a new name)", r.FixedName)
+		}
 		if !r.Danger() {
-			return fmt.Sprintf("-/+ %s: replaced: %s", head, why)
+			return fmt.Sprintf("-/+ %s: replaced: %s%s", head, why, named)
 		}
 		what := fresh[r.Type] + "; the old one is deleted"
 		if r.Retained {
 			what = fresh[r.Type] + "; the old one is orphaned, not deleted (UpdateReplacePolicy Retain)"
 		}
-		return fmt.Sprintf("REPLACE %s: %s: %s", head, why, what)
+		return fmt.Sprintf("REPLACE %s: %s: %s%s", head, why, what, named)
 	default:
 		if !r.Stateful {
 			return "- " + head
