@@ -41,8 +41,9 @@ type Prices struct {
 // To update: open each Source page, select US West (Oregon), change the
 // numbers and Date, add a type renderenv's constructs start to create (see
 // `grep -ho '"Type": "AWS::[^"]*"' test/testdata/snapshots/*.json | sort -u`),
-// then rewrite the golden files (`go test ./internal/plan ./bin/renderenv
-// -update`) and read their diff. A type missing here costs nothing in the
+// then rewrite the golden files (`go test ./bin/renderenv -run
+// 'TestPlan|TestCost' -update`), read their diff, and set the figures
+// TestShippedEstateCostsAbout800AMonth pins. A type missing here costs nothing in the
 // report; a price that depends on how a resource is set (an endpoint's
 // subnets, a VPN on a Transit Gateway) is computed in Resource below.
 var ListPrices = Prices{
