@@ -239,6 +239,12 @@ func TestCostGolden(t *testing.T) {
 	if code != 1 || !strings.Contains(stderr, filepath.Join(dir, "nowhere")) {
 		t.Errorf("renderenv cost on a missing folder = %d, %q; want 1 and the folder named", code, stderr)
 	}
+	if code, _, stderr := runCLI("cost", dir); code != 2 || !strings.Contains(stderr, "--assembly") {
+		t.Errorf("renderenv cost DIR = %d, %q; want 2 (bad usage) and --assembly named", code, stderr)
+	}
+	if code, _, stderr := runCLI("cost", "--assembly", dir, "--production", "nobody"); code != 1 || !strings.Contains(stderr, `no stack of production "nobody"`) {
+		t.Errorf("renderenv cost --production nobody = %d, %q; want 1", code, stderr)
+	}
 }
 
 // golden compares got with the file, or rewrites it with -update.

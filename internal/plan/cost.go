@@ -36,7 +36,9 @@ type Prices struct {
 
 // ListPrices are AWS's public on-demand list prices in us-west-2 (US West,
 // Oregon), in US dollars, without tax, discounts, Savings Plans or the free
-// tier, as the cited pages gave them on Date.
+// tier, recorded on Date from the cited pages. (The first recording was
+// not read off the live pages: the rates were cross-checked against
+// published write-ups of them. Check each page on the first update.)
 //
 // To update: open each Source page, select US West (Oregon), change the
 // numbers and Date, add a type renderenv's constructs start to create (see
