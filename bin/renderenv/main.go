@@ -8,6 +8,8 @@
 //	                              (default cdk.out); pure Go
 //	renderenv drift [flags] FILE  deployed stacks the manifests no longer
 //	                              produce; pure Go
+//	renderenv plan --base OLD     what a change does to each stack; pure Go
+//	renderenv cost [flags]        the fixed monthly cost; pure Go
 //
 // Exit status: 0 on success, 1 when any manifest is invalid (or synthesis
 // fails, or check finds a rule broken), 2 on bad usage.
@@ -44,6 +46,14 @@ const usage = `usage:
                              manifests no longer produce (each file: the output of
                              aws cloudformation describe-stacks in one account and region);
                              exits 1 when there is one
+  renderenv plan --base OLD_DIR [--assembly NEW_DIR] [--production NAME] [--color auto|always|never]
+                             what deploying NEW_DIR (default: cdk.out) does to each stack of
+                             OLD_DIR: resources added, changed, replaced, removed, and the
+                             monthly cost; exits 2 when a bucket, key, VPC, log group or
+                             trail is replaced or removed, 1 on unreadable input
+  renderenv cost [--assembly DIR] [--production NAME]
+                             the fixed monthly cost of the stacks at list prices, per stack
+                             and in total, naming the costs that depend on use
 `
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -66,6 +76,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return newProduction(args[1:], stdout, stderr)
 	case "diagram":
 		return diagramCommand(args[1:], stdout, stderr)
+	case "plan":
+		return planCommand(args[1:], stdout, stderr)
+	case "cost":
+		return costCommand(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
