@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -67,30 +66,9 @@ func newArchive(c constructs.Construct, key *keys.Key, logs awss3.IBucket, props
 		}), jsii.Bool(false))
 	}
 
-	b := awss3.NewBucket(c, jsii.String("ArchiveBucket"), &awss3.BucketProps{
-		BucketName:             jsii.String(ar.BucketName),
-		Encryption:             awss3.BucketEncryption_KMS,
-		EncryptionKey:          key.Key,
-		BucketKeyEnabled:       jsii.Bool(true),
-		BlockPublicAccess:      awss3.BlockPublicAccess_BLOCK_ALL(),
-		ObjectOwnership:        awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
-		EnforceSSL:             jsii.Bool(true),
-		Versioned:              jsii.Bool(true),
-		ServerAccessLogsBucket: logs,
-		ServerAccessLogsPrefix: jsii.String("archive/"),
-		RemovalPolicy:          awscdk.RemovalPolicy_RETAIN,
-		// As the trail bucket: nobody, the log-archive account's root
-		// included, deletes or overwrites a copy before the retention ends.
-		ObjectLockEnabled:          jsii.Bool(true),
-		ObjectLockDefaultRetention: awss3.ObjectLockRetention_Compliance(awscdk.Duration_Days(jsii.Number(float64(props.RetentionDays)))),
-		LifecycleRules: &[]*awss3.LifecycleRule{{
-			Id: jsii.String("archive"),
-			Transitions: &[]*awss3.Transition{{
-				StorageClass:    awss3.StorageClass_GLACIER(),
-				TransitionAfter: awscdk.Duration_Days(jsii.Number(90)),
-			}},
-		}},
-	})
+	// As the trail bucket: nobody, the log-archive account's root included,
+	// deletes or overwrites a copy before the retention ends.
+	b := lockedBucket(c, "ArchiveBucket", ar.BucketName, key.Key, logs, "archive/", props.RetentionDays)
 	if len(ar.FlowLogAccounts) > 0 {
 		logs := &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String(FlowLogDelivery), nil)}
 		b.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudtrail"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
@@ -136,32 +137,11 @@ func NewCentral(scope constructs.Construct, id string, props CentralProps) *Cent
 	a.Key.AllowAlarms(props.Account)
 
 	logs := storage.NewAccessLogBucket(c, "AccessLogs", props.AccessLogBucketName)
-	a.Bucket = awss3.NewBucket(c, jsii.String("TrailBucket"), &awss3.BucketProps{
-		BucketName:             jsii.String(props.BucketName),
-		Encryption:             awss3.BucketEncryption_KMS,
-		EncryptionKey:          a.Key.Key,
-		BucketKeyEnabled:       jsii.Bool(true),
-		BlockPublicAccess:      awss3.BlockPublicAccess_BLOCK_ALL(),
-		ObjectOwnership:        awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
-		EnforceSSL:             jsii.Bool(true),
-		Versioned:              jsii.Bool(true),
-		ServerAccessLogsBucket: logs,
-		ServerAccessLogsPrefix: jsii.String("trail/"),
-		RemovalPolicy:          awscdk.RemovalPolicy_RETAIN,
-		// Audit logs cannot be overwritten or deleted for the retention
-		// period by anyone, the log-archive account's root included:
-		// COMPLIANCE mode cannot be shortened or bypassed, where GOVERNANCE
-		// yields to s3:BypassGovernanceRetention (ISE 8.1, 9.4).
-		ObjectLockEnabled:          jsii.Bool(true),
-		ObjectLockDefaultRetention: awss3.ObjectLockRetention_Compliance(awscdk.Duration_Days(jsii.Number(float64(props.RetentionDays)))),
-		LifecycleRules: &[]*awss3.LifecycleRule{{
-			Id: jsii.String("archive"),
-			Transitions: &[]*awss3.Transition{{
-				StorageClass:    awss3.StorageClass_GLACIER(),
-				TransitionAfter: awscdk.Duration_Days(jsii.Number(90)),
-			}},
-		}},
-	})
+	// Audit logs cannot be overwritten or deleted for the retention period
+	// by anyone, the log-archive account's root included: COMPLIANCE mode
+	// cannot be shortened or bypassed, where GOVERNANCE yields to
+	// s3:BypassGovernanceRetention (ISE 8.1, 9.4).
+	a.Bucket = lockedBucket(c, "TrailBucket", props.BucketName, a.Key.Key, logs, "trail/", props.RetentionDays)
 	cloudtrail := &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudtrail.amazonaws.com"), nil)}
 	a.Bucket.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("CloudTrailAclCheck"),
@@ -260,5 +240,34 @@ func NewTrail(scope constructs.Construct, id string, props TrailProps) awscloudt
 		CloudWatchLogsLogGroupArn:  props.LogGroupArn,
 		CloudWatchLogsRoleArn:      props.LogsRoleArn,
 		AdvancedEventSelectors:     selectors,
+	})
+}
+
+// lockedBucket is a bucket of audit logs: encrypted with key, versioned,
+// TLS only, public access blocked, ACLs off, its access logged to logs
+// under prefix, retained, every object locked in COMPLIANCE mode for
+// retentionDays, moved to Glacier after 90 days.
+func lockedBucket(c constructs.Construct, id, name string, key awskms.IKey, logs awss3.IBucket, prefix string, retentionDays int) awss3.Bucket {
+	return awss3.NewBucket(c, jsii.String(id), &awss3.BucketProps{
+		BucketName:                 jsii.String(name),
+		Encryption:                 awss3.BucketEncryption_KMS,
+		EncryptionKey:              key,
+		BucketKeyEnabled:           jsii.Bool(true),
+		BlockPublicAccess:          awss3.BlockPublicAccess_BLOCK_ALL(),
+		ObjectOwnership:            awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+		EnforceSSL:                 jsii.Bool(true),
+		Versioned:                  jsii.Bool(true),
+		ServerAccessLogsBucket:     logs,
+		ServerAccessLogsPrefix:     jsii.String(prefix),
+		RemovalPolicy:              awscdk.RemovalPolicy_RETAIN,
+		ObjectLockEnabled:          jsii.Bool(true),
+		ObjectLockDefaultRetention: awss3.ObjectLockRetention_Compliance(awscdk.Duration_Days(jsii.Number(float64(retentionDays)))),
+		LifecycleRules: &[]*awss3.LifecycleRule{{
+			Id: jsii.String("archive"),
+			Transitions: &[]*awss3.Transition{{
+				StorageClass:    awss3.StorageClass_GLACIER(),
+				TransitionAfter: awscdk.Duration_Days(jsii.Number(90)),
+			}},
+		}},
 	})
 }
