@@ -3,7 +3,6 @@ package audit
 import (
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
@@ -11,6 +10,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/renderenv/renderenv/constructs/keys"
+	"github.com/renderenv/renderenv/internal/names"
 )
 
 // FlowLogDelivery is the service that writes VPC flow logs to S3.
@@ -103,7 +103,7 @@ func newArchive(c constructs.Construct, key *keys.Key, logs awss3.IBucket, props
 		// s3:PutObjectAcl too; with ACLs disabled (BucketOwnerEnforced)
 		// that ACL is the only one S3 accepts, and it changes nothing.
 		b.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:        jsii.String("SessionsOf" + sidSuffix(w.Name)),
+			Sid:        jsii.String("SessionsOf" + names.Sid(w.Name)),
 			Principals: &[]awsiam.IPrincipal{awsiam.NewAccountPrincipal(jsii.String(w.Account))},
 			Actions:    jsii.Strings("s3:PutObject", "s3:PutObjectAcl"),
 			Resources:  &[]*string{b.ArnForObjects(jsii.String(w.Prefix + "/*"))},
@@ -130,16 +130,4 @@ func newArchive(c constructs.Construct, key *keys.Key, logs awss3.IBucket, props
 		}))
 	}
 	return b
-}
-
-// sidSuffix turns a production name (lower case, digits, hyphens) into the
-// letters and digits a statement id allows: far-away becomes FarAway.
-func sidSuffix(name string) string {
-	var b strings.Builder
-	for _, part := range strings.Split(name, "-") {
-		if part != "" {
-			b.WriteString(strings.ToUpper(part[:1]) + part[1:])
-		}
-	}
-	return b.String()
 }

@@ -410,7 +410,7 @@ func (f *Fleet) hardenLaunches(props FleetProps) {
 	for _, p := range props.Profiles {
 		lt := f.LaunchTemplates[p.Name]
 		f.Launcher.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:       jsii.String("ListedInstanceTypesOnly" + sidSuffix(p.Name)),
+			Sid:       jsii.String("ListedInstanceTypesOnly" + names.Sid(p.Name)),
 			Effect:    awsiam.Effect_DENY,
 			Actions:   launch,
 			Resources: arn("instance"),
@@ -422,17 +422,6 @@ func (f *Fleet) hardenLaunches(props FleetProps) {
 	}
 }
 
-// sidSuffix turns a profile name (lower case, digits, hyphens) into the
-// letters and digits a statement id allows: gpu-large becomes GpuLarge.
-func sidSuffix(name string) string {
-	var b strings.Builder
-	for _, part := range strings.Split(name, "-") {
-		if part != "" {
-			b.WriteString(strings.ToUpper(part[:1]) + part[1:])
-		}
-	}
-	return b.String()
-}
 
 // sessions records every Session Manager session to the encrypted session
 // log group and, with an archive, to the log-archive account (ISE 4.1,

@@ -5,7 +5,10 @@
 // name each other's resources without looking anything up.
 package names
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Names are the names of one studio's estate.
 type Names struct{ Studio, Region, LogArchive string }
@@ -128,4 +131,16 @@ func (n Names) AccessLogBucket(owner, account, region string) string {
 // KeyAlias is the alias (without alias/) of owner's key for purpose.
 func (n Names) KeyAlias(owner string, purpose string) string {
 	return n.Studio + "/" + owner + "/" + purpose
+}
+
+// Sid turns a name (lower case letters, digits, hyphens) into the letters
+// and digits a policy statement id allows: gpu-large becomes GpuLarge.
+func Sid(name string) string {
+	var b strings.Builder
+	for _, part := range strings.Split(name, "-") {
+		if part != "" {
+			b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+		}
+	}
+	return b.String()
 }
