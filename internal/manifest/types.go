@@ -41,6 +41,11 @@ type Studio struct {
 	Alerts         Alerts          `yaml:"alerts"`
 	Audit          StudioAudit     `yaml:"audit"`
 	Pipeline       Pipeline        `yaml:"pipeline"`
+	// Deployers are the management account's roles (ARNs) that may assume
+	// the CDK bootstrap roles (deploy, file and image publishing, lookup)
+	// of every account of the estate; `renderenv bootstrap` refuses to run
+	// until it names someone, so that no bootstrap trusts a whole account.
+	Deployers []string `yaml:"deployers"`
 }
 
 // SharedOwner is the Owner tag of the studio's shared stacks.
