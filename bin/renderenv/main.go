@@ -6,6 +6,9 @@
 //	                              jsii, so it needs Node.js
 //	renderenv check [flags] [DIR] every security rule over a cloud assembly
 //	                              (default cdk.out); pure Go
+//	renderenv bootstrap [flags] [DIR]
+//	                              the CDK bootstrap of every account of the
+//	                              estate: printed, or run with --apply
 //
 // Exit status: 0 on success, 1 when any manifest is invalid (or synthesis
 // fails, or check finds a rule broken), 2 on bad usage.
@@ -27,6 +30,11 @@ const usage = `usage:
                              run every security rule over a synthesized cloud assembly
                              (default: cdk.out); prints stack/LogicalId: RULE-ID: message
                              and exits 1 on a finding; --rules lists the rules
+  renderenv bootstrap [--apply] [--template FILE] [DIR]
+                             write renderenv's CDK bootstrap template (default
+                             cdk.out/bootstrap-template.json) and print, or with --apply
+                             run, the cdk bootstrap of every account and region of the
+                             estate; refuses until studio.yaml names its deployers
 `
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -43,6 +51,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return controls(args[1:], stdout, stderr)
 	case "check":
 		return check(args[1:], stdout, stderr)
+	case "bootstrap":
+		return bootstrapCmd(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
