@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/renderenv/renderenv/internal/bootstrap"
 	"github.com/renderenv/renderenv/internal/cfn"
 	"github.com/renderenv/renderenv/internal/manifest"
 	"github.com/renderenv/renderenv/internal/names"
@@ -286,9 +287,7 @@ func (e *Estate) modelled() []*Principal {
 					Account: acct, Kind: LookAlike, Identity: []*Doc{admin},
 					Modelled: []string{"a role the admin of " + acct + " creates, named like a production's render role: " + adminHow}})
 		}
-		out = append(out, &Principal{Label: "CDK deploy role of " + acct, ARN: names.RoleArn(acct, fmt.Sprintf("cdk-hnb659fds-cfn-exec-role-%s-%s", acct, regions[acct])),
-			Account: acct, Kind: DeployRole, Identity: []*Doc{admin},
-			Modelled: []string{"the CDK bootstrap's CloudFormation execution role, with its default policy: " + adminHow}})
+		out = append(out, e.deployRole(acct, regions[acct]))
 	}
 	if bg := e.Manifests.Studio.BreakGlassRole; bg != "" {
 		keys := &Doc{Name: "modelled/break-glass", Policy: map[string]any{"Version": "2012-10-17",
@@ -310,6 +309,19 @@ func (e *Estate) modelled() []*Principal {
 			Identity: []*Doc{assume}, Modelled: []string{"a role studio.yaml names in scheduler.launchers, allowed sts:AssumeRole on *"}})
 	}
 	return out
+}
+
+// deployRole is the CloudFormation execution role of renderenv's bootstrap
+// (internal/bootstrap, `renderenv bootstrap`) in an account: the generated
+// execution policy inside the generated boundary, as IAM holds them there.
+func (e *Estate) deployRole(acct, region string) *Principal {
+	q := bootstrap.DefaultQualifier
+	studio := e.Manifests.Studio.Studio
+	return &Principal{Label: "CDK deploy role of " + acct, ARN: names.RoleArn(acct, fmt.Sprintf("cdk-%s-cfn-exec-role-%s-%s", q, acct, region)),
+		Account: acct, Kind: DeployRole,
+		Identity: []*Doc{{Name: "bootstrap/execution-policy", Policy: bootstrap.Substitute(bootstrap.ExecutionPolicy(studio, q), acct, region, q)}},
+		Boundary: []*Doc{{Name: "bootstrap/boundary", Policy: bootstrap.Substitute(bootstrap.Boundary(studio, q), acct, region, q)}},
+		Modelled: []string{"the CDK bootstrap's CloudFormation execution role as renderenv bootstrap makes it: the generated execution policy inside the generated boundary"}}
 }
 
 // ssoSuffix stands for the suffix Identity Center ends its role names with.
