@@ -1,8 +1,10 @@
 package deploy
 
 // The deployment test ("Proof"). It starts moto, bootstraps every account of
-// the deployed stacks with the real pinned CDK CLI (trusting the management
-// account, as the README's "Adding a production" does), synthesizes three
+// the deployed stacks with the real pinned CDK CLI and renderenv's bootstrap
+// template, with the arguments `renderenv bootstrap` prints (the deploy
+// roles trusting acme's deployers in the management account, CloudFormation
+// deploying with the generated execution policy), synthesizes three
 // estates made from the acme fixture (internal/fixtures), deploys from the
 // management account
 //
@@ -94,7 +96,9 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/renderenv/renderenv/internal/bootstrap"
 	"github.com/renderenv/renderenv/internal/fixtures"
+	"github.com/renderenv/renderenv/internal/manifest"
 )
 
 const (
@@ -218,18 +222,34 @@ func TestEstateDeploysToMoto(t *testing.T) {
 	}
 	step(fmt.Sprintf("synthesize the %d test estates", len(testEstates)), <-synthesized)
 
+	// renderenv bootstrap's template and commands, for the acme estate (the
+	// accounts' one bootstrap serves the three studios here; moto does not
+	// evaluate IAM, so the execution policy's <studio>-* scoping to acme
+	// is not exercised).
+	acme, errs := manifest.LoadDir(fixtures.AcmeDir())
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	bo := bootstrap.OptionsOf(acme)
+	body, err := bootstrap.Template(bo)
+	if err == nil {
+		err = os.WriteFile(filepath.Join(tmp, bootstrap.TemplateFile), body, 0o644)
+	}
+	step("write renderenv's bootstrap template", err)
 	var bootstraps []func() error
 	for _, a := range accounts {
 		bootstraps = append(bootstraps, func() error {
+			argv := bootstrap.Command(bo, bootstrap.Env{Account: a, Region: region}, filepath.Join(tmp, bootstrap.TemplateFile))
+			if !slices.Equal(argv[:3], []string{"npx", "cdk", "bootstrap"}) {
+				return fmt.Errorf("not a cdk bootstrap: %v", argv)
+			}
 			// --app: without an app the CLI synthesizes cdk.json's app, for
 			// nothing (the environments are given).
-			return run(ctx, root, cliEnv(m.env(creds[a])), filepath.Join(tmp, "bootstrap-"+a+".log"),
-				cdkCLI, "bootstrap", "aws://"+a+"/"+region, "--app", assembly(testEstates[0]), "--no-notices",
-				"--trust", management,
-				"--cloudformation-execution-policies", "arn:aws:iam::aws:policy/AdministratorAccess")
+			args := append([]string{"bootstrap", "--app", assembly(testEstates[0]), "--no-notices"}, argv[3:]...)
+			return run(ctx, root, cliEnv(m.env(creds[a])), filepath.Join(tmp, "bootstrap-"+a+".log"), cdkCLI, args...)
 		})
 	}
-	step(fmt.Sprintf("bootstrap %d accounts, trusting %s", len(accounts), management), parallel(bootstraps...))
+	step(fmt.Sprintf("bootstrap %d accounts with renderenv's template, trusting %v", len(accounts), bootstrap.Trust(bo)), parallel(bootstraps...))
 
 	var asm []*stack
 	for _, e := range testEstates {
