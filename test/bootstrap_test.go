@@ -80,3 +80,32 @@ func TestBootstrapRolesAdmitOnlyTheNamedDeployers(t *testing.T) {
 		}
 	}
 }
+
+// Every role the estate's stacks create carries renderenv bootstrap's
+// boundary, which the execution role's boundary demands of each role it
+// creates, or a boundary of the estate's own (the render nodes' and the
+// scheduler's, tighter); no stack creates a user.
+func TestEveryRoleCarriesABoundaryTheBootstrapAdmits(t *testing.T) {
+	specs := slices.Clone(checkedEstates)
+	for _, sh := range studioShapes() {
+		if strings.Contains(sh.name, "pipeline") {
+			specs = append(specs, sh)
+			break
+		}
+	}
+	eachEstate(t, specs, func(t *testing.T, s *Synthesized) {
+		if users := s.Assembly.Resources("AWS::IAM::User"); len(users) > 0 {
+			t.Errorf("the estate creates users: %v", users)
+		}
+		for _, r := range s.Assembly.Resources("AWS::IAM::Role") {
+			pb := r.Properties["PermissionsBoundary"]
+			own := r.Stack.Resolve(pb)
+			switch {
+			case r.Stack.String(pb) == "arn:aws:iam::"+r.Stack.Account+":policy/"+bootstrap.BoundaryName(bootstrap.DefaultQualifier):
+			case own != nil && own.Type == "AWS::IAM::ManagedPolicy" && strings.HasPrefix(own.Name(), s.studio()+"-"):
+			default:
+				t.Errorf("%s: PermissionsBoundary %v is neither the bootstrap's nor one of the estate's", r, pb)
+			}
+		}
+	})
+}

@@ -223,6 +223,9 @@ func (e *Estate) rolePrincipals(sc *Scope, s *cfn.Stack, kind string) []*Princip
 				p.Boundary = append(p.Boundary, docOf(pol))
 			}
 		}
+		if d := e.bootstrapBoundary(s, r); d != nil {
+			p.Boundary = append(p.Boundary, d)
+		}
 		out = append(out, p)
 	}
 	return out
@@ -319,9 +322,20 @@ func (e *Estate) deployRole(acct, region string) *Principal {
 	studio := e.Manifests.Studio.Studio
 	return &Principal{Label: "CDK deploy role of " + acct, ARN: names.RoleArn(acct, fmt.Sprintf("cdk-%s-cfn-exec-role-%s-%s", q, acct, region)),
 		Account: acct, Kind: DeployRole,
-		Identity: []*Doc{{Name: "bootstrap/execution-policy", Policy: bootstrap.Substitute(bootstrap.ExecutionPolicy(studio, q), acct, region, q)}},
-		Boundary: []*Doc{{Name: "bootstrap/boundary", Policy: bootstrap.Substitute(bootstrap.Boundary(studio, q), acct, region, q)}},
+		Identity: []*Doc{{Name: "bootstrap/execution-policy/" + acct, Policy: bootstrap.Substitute(bootstrap.ExecutionPolicy(studio, q), acct, region, q)}},
+		Boundary: []*Doc{{Name: "bootstrap/boundary/" + acct, Policy: bootstrap.Substitute(bootstrap.Boundary(studio, q), acct, region, q)}},
 		Modelled: []string{"the CDK bootstrap's CloudFormation execution role as renderenv bootstrap makes it: the generated execution policy inside the generated boundary"}}
+}
+
+// bootstrapBoundary is the boundary renderenv bootstrap creates in the
+// role's account, when the role names it (every role of the estate but
+// those with a boundary of their own), or nil.
+func (e *Estate) bootstrapBoundary(s *cfn.Stack, r *cfn.Resource) *Doc {
+	q := bootstrap.DefaultQualifier
+	if s.String(r.Properties["PermissionsBoundary"]) != "arn:aws:iam::"+s.Account+":policy/"+bootstrap.BoundaryName(q) {
+		return nil
+	}
+	return &Doc{Name: "bootstrap/boundary/" + s.Account, Policy: bootstrap.Substitute(bootstrap.Boundary(e.Studio, q), s.Account, s.Region, q)}
 }
 
 // ssoSuffix stands for the suffix Identity Center ends its role names with.

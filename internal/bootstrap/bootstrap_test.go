@@ -127,7 +127,7 @@ func TestExecutionRoleHasOnlyTheGeneratedPolicyInsideTheBoundary(t *testing.T) {
 	if got := exec["Policies"]; got != nil {
 		t.Errorf("execution role has inline policies: %v", got)
 	}
-	for id, name := range map[string]string{ExecPolicyID: "cdk-hnb659fds-renderenv-exec-${AWS::Region}", BoundaryID: "cdk-hnb659fds-renderenv-boundary-${AWS::Region}"} {
+	for id, name := range map[string]string{ExecPolicyID: "cdk-hnb659fds-renderenv-exec", BoundaryID: "cdk-hnb659fds-renderenv-boundary"} {
 		if got := resource(t, tpl, id)["ManagedPolicyName"]; !reflect.DeepEqual(got, map[string]any{"Fn::Sub": name}) {
 			t.Errorf("%s is named %v, want %s", id, got, name)
 		}

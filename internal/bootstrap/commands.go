@@ -3,7 +3,6 @@ package bootstrap
 import (
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/renderenv/renderenv/internal/manifest"
 )
@@ -60,12 +59,11 @@ func Command(o Options, env Env, templatePath string) []string {
 	if q == "" {
 		q = DefaultQualifier
 	}
-	fill := strings.NewReplacer(account, env.Account, region, env.Region)
 	cmd := []string{"npx", "cdk", "bootstrap", env.String(),
 		"--template", templatePath,
 		"--trust", o.ManagementAccount,
-		"--cloudformation-execution-policies", fmt.Sprintf("arn:aws:iam::%s:policy/%s", env.Account, fill.Replace(execPolicyName(q))),
-		"--custom-permissions-boundary", fill.Replace(boundaryName(q)),
+		"--cloudformation-execution-policies", fmt.Sprintf("arn:aws:iam::%s:policy/%s", env.Account, execPolicyName(q)),
+		"--custom-permissions-boundary", BoundaryName(q),
 		"--force",
 	}
 	if q != DefaultQualifier {

@@ -15,10 +15,16 @@ const (
 	region    = "${AWS::Region}"
 )
 
-// Policy names: fixed per qualifier and region, so that the printed
-// commands can name them and every account holds one of each per region.
-func execPolicyName(q string) string { return "cdk-" + q + "-renderenv-exec-" + region }
-func boundaryName(q string) string   { return "cdk-" + q + "-renderenv-boundary-" + region }
+// Policy names: fixed per qualifier, so that the printed commands and the
+// app (@aws-cdk/core:permissionsBoundary, which substitutes ${Qualifier}
+// but no region) can name them. IAM names are per account: an estate has
+// one region, so an account holds one renderenv bootstrap.
+func execPolicyName(q string) string { return "cdk-" + q + "-renderenv-exec" }
+
+// BoundaryName is the name of the permissions boundary the bootstrap
+// creates, for the qualifier q (or "${Qualifier}", as the app's context
+// names it).
+func BoundaryName(q string) string { return "cdk-" + q + "-renderenv-boundary" }
 
 func iamArn(kind, name string) string {
 	return "arn:" + partition + ":iam::" + account + ":" + kind + "/" + name
@@ -78,9 +84,12 @@ func ExecutionPolicy(studio, q string) map[string]any {
 }
 
 // Boundary is the permissions boundary of the CloudFormation execution
-// role: it allows what the execution policy allows and denies, whatever a
-// later policy grants: changing the bootstrap's roles and policies,
-// removing a boundary, bypassing S3 Object Lock governance retention,
+// role and of every role the estate's stacks create (the app sets
+// @aws-cdk/core:permissionsBoundary to it; the render nodes' roles keep
+// their own, stricter one): it allows what the role's policies allow and
+// denies, whatever a later policy grants: creating a role without a
+// boundary, or any user; changing the bootstrap's roles and policies;
+// removing a boundary; bypassing S3 Object Lock governance retention,
 // stopping or deleting the studio's trails, updating them or writing the
 // studio's SSM parameters (/renderenv/<studio>/...) other than as the
 // execution role itself (which deploys them).
@@ -94,6 +103,12 @@ func Boundary(studio, q string) map[string]any {
 	return map[string]any{"Version": "2012-10-17", "Statement": []any{
 		statement("AllowWhatPoliciesAllow", "Allow", []string{"*"}, []string{"*"}),
 		statement("NeverEditTheBootstrap", "Deny", bootstrapEdits, bootstrapResources(q)),
+		// Every role the deployments create carries this boundary (the
+		// app's @aws-cdk/core:permissionsBoundary), or one of the estate's
+		// own (<studio>-*: the render nodes' roles), and no user is made.
+		withCondition(statement("RolesCarryABoundary", "Deny", []string{"iam:CreateRole", "iam:PutRolePermissionsBoundary"}, []string{"*"}),
+			"StringNotLike", "iam:PermissionsBoundary", []string{iamArn("policy", BoundaryName(q)), iamArn("policy", studio+"-*")}),
+		statement("NoUsers", "Deny", []string{"iam:CreateUser", "iam:CreateAccessKey", "iam:CreateLoginProfile"}, []string{"*"}),
 		statement("NeverRemoveBoundaries", "Deny", []string{"iam:DeleteRolePermissionsBoundary", "iam:DeleteUserPermissionsBoundary"}, []string{"*"}),
 		statement("NeverBypassGovernanceRetention", "Deny", []string{"s3:BypassGovernanceRetention"}, []string{"*"}),
 		statement("NeverStopTheTrail", "Deny", []string{"cloudtrail:StopLogging", "cloudtrail:DeleteTrail"}, trails),

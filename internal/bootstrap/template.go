@@ -105,7 +105,7 @@ func Edited(o Options) (map[string]any, error) {
 		props["AssumeRolePolicyDocument"] = TrustPolicy(o)
 	}
 	res[ExecPolicyID] = managedPolicy(execPolicyName(q), "What CloudFormation may do when renderenv deploys", ExecutionPolicy(o.Studio, q))
-	res[BoundaryID] = managedPolicy(boundaryName(q), "The boundary of renderenv's CloudFormation execution role", Boundary(o.Studio, q))
+	res[BoundaryID] = managedPolicy(BoundaryName(q), "The boundary of renderenv's CloudFormation execution role", Boundary(o.Studio, q))
 	exec := res["CloudFormationExecutionRole"].(map[string]any)
 	props := exec["Properties"].(map[string]any)
 	props["ManagedPolicyArns"] = []any{map[string]any{"Ref": ExecPolicyID}}
