@@ -72,7 +72,7 @@ func ExecutionPolicy(studio, q string) map[string]any {
 	st = append(st,
 		statement("PassEstateRoles", "Allow", []string{"iam:PassRole"}, []string{iamArn("role", studio+"-*")}),
 		withCondition(statement("CreateServiceLinkedRoles", "Allow", []string{"iam:CreateServiceLinkedRole"}, []string{iamArn("role", "aws-service-role/*")}),
-			"StringEquals", "iam:AWSServiceName", []string{"transitgateway.amazonaws.com", "route53resolver.amazonaws.com", "ram.amazonaws.com"}),
+			"StringEquals", "iam:AWSServiceName", []string{"transitgateway.amazonaws.com", "route53resolver.amazonaws.com", "ram.amazonaws.com", "cloudtrail.amazonaws.com"}),
 		statement("ReadStagedAssets", "Allow", []string{"s3:GetObject", "s3:GetObjectVersion", "s3:GetBucketLocation"},
 			[]string{"arn:" + partition + ":s3:::cdk-" + q + "-assets-" + account + "-" + region + "/*"}),
 		statement("ResolveParameters", "Allow", []string{"ssm:GetParameter", "ssm:GetParameters"},

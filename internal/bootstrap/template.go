@@ -7,6 +7,7 @@
 package bootstrap
 
 import (
+	"bytes"
 	_ "embed"
 	"encoding/json"
 	"fmt"
@@ -110,7 +111,27 @@ func Edited(o Options) (map[string]any, error) {
 	props := exec["Properties"].(map[string]any)
 	props["ManagedPolicyArns"] = []any{map[string]any{"Ref": ExecPolicyID}}
 	props["PermissionsBoundary"] = map[string]any{"Ref": BoundaryID}
-	return t, nil
+	return t, pruneConditions(t)
+}
+
+// pruneConditions removes the conditions the edits left unused (those of
+// the trust statements they replaced), which cfn-lint flags.
+func pruneConditions(t map[string]any) error {
+	conds, _ := t["Conditions"].(map[string]any)
+	for changed := true; changed; {
+		changed = false
+		body, err := json.Marshal(t)
+		if err != nil {
+			return err
+		}
+		for name := range conds {
+			if bytes.Count(body, []byte(`"`+name+`"`)) == 1 {
+				delete(conds, name)
+				changed = true
+			}
+		}
+	}
+	return nil
 }
 
 // Trust returns the principals the bootstrap roles trust: the deployers,
@@ -141,7 +162,7 @@ func TrustPolicy(o Options) map[string]any {
 
 func managedPolicy(name, description string, doc map[string]any) map[string]any {
 	return map[string]any{"Type": "AWS::IAM::ManagedPolicy", "Properties": map[string]any{
-		"ManagedPolicyName": map[string]any{"Fn::Sub": name},
+		"ManagedPolicyName": name,
 		"Description":       description,
 		"PolicyDocument":    sub(doc),
 	}}
