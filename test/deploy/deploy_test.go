@@ -56,6 +56,13 @@ package deploy
 //     keeps the resource's, we believe), so where the stack sets a key too,
 //     either value is accepted. (It also fails on a Transit Gateway without a
 //     Description; the network stack's has one.)
+//   - Its CloudFormation attaches no ManagedPolicyArns to a role, so the
+//     bootstrap's execution role shows no policy here: the test checks that
+//     the bootstrap created the execution policy and the boundary, and that
+//     the role and the estate's roles carry the boundary
+//     (internal/bootstrap checks the attachment in the template). Moto does
+//     not evaluate IAM either, so the deployers' trust and the execution
+//     policy's scope are not exercised (test/ evaluates them).
 //   - Its CloudFormation creates no VPN connection or customer gateway, so the
 //     network stack's look-up of the VPN's Transit Gateway attachment finds
 //     nothing (and CloudFormation would fail it): the test estate has no VPN.
@@ -289,6 +296,9 @@ func TestEstateDeploysToMoto(t *testing.T) {
 	inv, err := readInventory(ctx, m, tmp, accounts)
 	step("read back every account through the AWS API", err)
 
+	for _, a := range accounts {
+		t.Run("bootstrap-"+a, func(t *testing.T) { checkBootstrap(t, a, region, inv[a]) })
+	}
 	for _, s := range asm {
 		t.Run(s.Name, func(t *testing.T) { checkStack(t, s, inv[s.Account]) })
 	}
