@@ -51,8 +51,9 @@ func TestBootstrapRolesAdmitOnlyTheNamedDeployers(t *testing.T) {
 	anything := &access.Doc{Name: "modelled/admin", Policy: map[string]any{"Version": "2012-10-17",
 		"Statement": []any{map[string]any{"Effect": "Allow", "Action": "*", "Resource": "*"}}}}
 	const prod = "333333333333"
-	role := &access.Target{Kind: "role", ARN: "arn:aws:iam::" + prod + ":role/cdk-hnb659fds-deploy-role-" + prod + "-us-west-2",
-		Label: "cdk-hnb659fds-deploy-role", Account: prod, Region: "us-west-2", Policy: trust}
+	q := e.Studio.BootstrapQualifier()
+	role := &access.Target{Kind: "role", ARN: "arn:aws:iam::" + prod + ":role/cdk-" + q + "-deploy-role-" + prod + "-us-west-2",
+		Label: "cdk-" + q + "-deploy-role", Account: prod, Region: "us-west-2", Policy: trust}
 	cases := []struct {
 		who, arn, account string
 		allowed           bool
@@ -101,7 +102,7 @@ func TestEveryRoleCarriesABoundaryTheBootstrapAdmits(t *testing.T) {
 			pb := r.Properties["PermissionsBoundary"]
 			own := r.Stack.Resolve(pb)
 			switch {
-			case r.Stack.String(pb) == "arn:aws:iam::"+r.Stack.Account+":policy/"+bootstrap.BoundaryName(bootstrap.DefaultQualifier):
+			case r.Stack.String(pb) == "arn:aws:iam::"+r.Stack.Account+":policy/"+bootstrap.BoundaryName(s.Manifests.Studio.BootstrapQualifier()):
 			case own != nil && own.Type == "AWS::IAM::ManagedPolicy" && strings.HasPrefix(own.Name(), s.studio()+"-"):
 			default:
 				t.Errorf("%s: PermissionsBoundary %v is neither the bootstrap's nor one of the estate's", r, pb)

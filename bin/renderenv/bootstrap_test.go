@@ -17,15 +17,15 @@ import (
 // with TEMPLATE for the template's path.
 const acmeBootstrap = `# TEMPLATE: renderenv's CDK bootstrap of studio acme's 5 environments, trusting arn:aws:iam::111111111111:role/acme-deployer
 # aws://111111111111/us-west-2: management
-npx cdk bootstrap aws://111111111111/us-west-2 --template TEMPLATE --trust 111111111111 --cloudformation-execution-policies arn:aws:iam::111111111111:policy/cdk-hnb659fds-renderenv-exec --custom-permissions-boundary cdk-hnb659fds-renderenv-boundary --force
+npx cdk bootstrap aws://111111111111/us-west-2 --template TEMPLATE --qualifier acme --toolkit-stack-name CDKToolkit-acme --trust 111111111111 --cloudformation-execution-policies arn:aws:iam::111111111111:policy/cdk-acme-renderenv-exec --custom-permissions-boundary cdk-acme-renderenv-boundary --force
 # aws://222222222222/us-west-2: log archive
-npx cdk bootstrap aws://222222222222/us-west-2 --template TEMPLATE --trust 111111111111 --cloudformation-execution-policies arn:aws:iam::222222222222:policy/cdk-hnb659fds-renderenv-exec --custom-permissions-boundary cdk-hnb659fds-renderenv-boundary --force
+npx cdk bootstrap aws://222222222222/us-west-2 --template TEMPLATE --qualifier acme --toolkit-stack-name CDKToolkit-acme --trust 111111111111 --cloudformation-execution-policies arn:aws:iam::222222222222:policy/cdk-acme-renderenv-exec --custom-permissions-boundary cdk-acme-renderenv-boundary --force
 # aws://555555555555/us-west-2: pool, brightside, lighthouse
-npx cdk bootstrap aws://555555555555/us-west-2 --template TEMPLATE --trust 111111111111 --cloudformation-execution-policies arn:aws:iam::555555555555:policy/cdk-hnb659fds-renderenv-exec --custom-permissions-boundary cdk-hnb659fds-renderenv-boundary --force
+npx cdk bootstrap aws://555555555555/us-west-2 --template TEMPLATE --qualifier acme --toolkit-stack-name CDKToolkit-acme --trust 111111111111 --cloudformation-execution-policies arn:aws:iam::555555555555:policy/cdk-acme-renderenv-exec --custom-permissions-boundary cdk-acme-renderenv-boundary --force
 # aws://444444444444/us-west-2: harbour
-npx cdk bootstrap aws://444444444444/us-west-2 --template TEMPLATE --trust 111111111111 --cloudformation-execution-policies arn:aws:iam::444444444444:policy/cdk-hnb659fds-renderenv-exec --custom-permissions-boundary cdk-hnb659fds-renderenv-boundary --force
+npx cdk bootstrap aws://444444444444/us-west-2 --template TEMPLATE --qualifier acme --toolkit-stack-name CDKToolkit-acme --trust 111111111111 --cloudformation-execution-policies arn:aws:iam::444444444444:policy/cdk-acme-renderenv-exec --custom-permissions-boundary cdk-acme-renderenv-boundary --force
 # aws://333333333333/us-west-2: nightfall
-npx cdk bootstrap aws://333333333333/us-west-2 --template TEMPLATE --trust 111111111111 --cloudformation-execution-policies arn:aws:iam::333333333333:policy/cdk-hnb659fds-renderenv-exec --custom-permissions-boundary cdk-hnb659fds-renderenv-boundary --force
+npx cdk bootstrap aws://333333333333/us-west-2 --template TEMPLATE --qualifier acme --toolkit-stack-name CDKToolkit-acme --trust 111111111111 --cloudformation-execution-policies arn:aws:iam::333333333333:policy/cdk-acme-renderenv-exec --custom-permissions-boundary cdk-acme-renderenv-boundary --force
 `
 
 // fakeRunner records the commands --apply runs, failing the one whose

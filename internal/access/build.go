@@ -318,7 +318,7 @@ func (e *Estate) modelled() []*Principal {
 // (internal/bootstrap, `renderenv bootstrap`) in an account: the generated
 // execution policy inside the generated boundary, as IAM holds them there.
 func (e *Estate) deployRole(acct, region string) *Principal {
-	q := bootstrap.DefaultQualifier
+	q := e.Manifests.Studio.BootstrapQualifier()
 	studio := e.Manifests.Studio.Studio
 	return &Principal{Label: "CDK deploy role of " + acct, ARN: names.RoleArn(acct, fmt.Sprintf("cdk-%s-cfn-exec-role-%s-%s", q, acct, region)),
 		Account: acct, Kind: DeployRole,
@@ -331,7 +331,7 @@ func (e *Estate) deployRole(acct, region string) *Principal {
 // role's account, when the role names it (every role of the estate but
 // those with a boundary of their own), or nil.
 func (e *Estate) bootstrapBoundary(s *cfn.Stack, r *cfn.Resource) *Doc {
-	q := bootstrap.DefaultQualifier
+	q := e.Manifests.Studio.BootstrapQualifier()
 	if s.String(r.Properties["PermissionsBoundary"]) != "arn:aws:iam::"+s.Account+":policy/"+bootstrap.BoundaryName(q) {
 		return nil
 	}

@@ -52,8 +52,8 @@ const TemplateFile = "bootstrap-template.json"
 // parameters, the trusted account, the execution policy and the boundary
 // the template creates (the template uses its own, whatever these say,
 // and the CLI refuses --trust without an execution policy). --force
-// replaces a bootstrap of another variant, such as the CDK's default with
-// AdministratorAccess, which the CLI would otherwise silently keep.
+// replaces a bootstrap of another variant, which the CLI would otherwise
+// silently keep.
 func Command(o Options, env Env, templatePath string) []string {
 	q := o.Qualifier
 	if q == "" {
@@ -61,19 +61,22 @@ func Command(o Options, env Env, templatePath string) []string {
 	}
 	cmd := []string{"npx", "cdk", "bootstrap", env.String(),
 		"--template", templatePath,
+		"--qualifier", q,
+		"--toolkit-stack-name", ToolkitStackName(q),
 		"--trust", o.ManagementAccount,
 		"--cloudformation-execution-policies", fmt.Sprintf("arn:aws:iam::%s:policy/%s", env.Account, execPolicyName(q)),
 		"--custom-permissions-boundary", BoundaryName(q),
 		"--force",
 	}
-	if q != DefaultQualifier {
-		cmd = append(cmd, "--qualifier", q)
-	}
 	return cmd
 }
+
+// ToolkitStackName is the bootstrap stack of qualifier q: a stack of its
+// own, beside the account's default CDKToolkit if it has one.
+func ToolkitStackName(q string) string { return "CDKToolkit-" + q }
 
 // OptionsOf are the template's options for an estate.
 func OptionsOf(e *manifest.Estate) Options {
 	return Options{Studio: e.Studio.Studio, ManagementAccount: e.Studio.ManagementAccount,
-		Deployers: e.Studio.Deployers, Pipeline: e.Studio.Pipeline.Enabled, Qualifier: DefaultQualifier}
+		Deployers: e.Studio.Deployers, Pipeline: e.Studio.Pipeline.Enabled, Qualifier: e.Studio.BootstrapQualifier()}
 }

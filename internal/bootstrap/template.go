@@ -27,9 +27,9 @@ import (
 //go:embed template.yaml
 var Upstream []byte
 
-// DefaultQualifier is the CDK's bootstrap qualifier. renderenv keeps it:
-// the key policies, the access matrix and the evidence name the bootstrap
-// roles with it.
+// DefaultQualifier is the CDK's bootstrap qualifier, the template's
+// default. An estate's is manifest.Studio.BootstrapQualifier: the stacks'
+// synthesizer, the key policies and the access matrix name it.
 const DefaultQualifier = "hnb659fds"
 
 // Variant names renderenv's template for the CDK CLI, which refuses to

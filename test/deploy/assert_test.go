@@ -9,6 +9,7 @@ import (
 
 	"github.com/renderenv/renderenv/internal/bootstrap"
 	"github.com/renderenv/renderenv/internal/cfn"
+	"github.com/renderenv/renderenv/internal/manifest"
 )
 
 // motoSkips are the resource types that moto's CloudFormation does not
@@ -773,8 +774,8 @@ func checkInvariants(t *testing.T, s *stack, r resolver, a *account) {
 // checkBootstrap checks what renderenv's bootstrap made in an account: the
 // generated execution policy and boundary, and the CloudFormation execution
 // role inside that boundary.
-func checkBootstrap(t *testing.T, account, region string, a *account) {
-	q := bootstrap.DefaultQualifier
+func checkBootstrap(t *testing.T, studio, account, region string, a *account) {
+	q := (&manifest.Studio{Studio: studio}).BootstrapQualifier()
 	name := "cdk-" + q + "-cfn-exec-role-" + account + "-" + region
 	i := slices.IndexFunc(a.Roles, func(x role) bool { return x.RoleName == name })
 	if i < 0 {
@@ -814,7 +815,7 @@ func checkProduction(t *testing.T, s *stack, production string, a *account) {
 		}
 		// Every role carries renderenv bootstrap's boundary but the render
 		// nodes', which keeps its own.
-		want := "arn:aws:iam::" + s.Account + ":policy/" + bootstrap.BoundaryName(bootstrap.DefaultQualifier)
+		want := "arn:aws:iam::" + s.Account + ":policy/" + bootstrap.BoundaryName((&manifest.Studio{Studio: s.Studio}).BootstrapQualifier())
 		if suffix == "render" {
 			want = "arn:aws:iam::" + s.Account + ":policy/" + name + "-boundary"
 		}

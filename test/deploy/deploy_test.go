@@ -229,34 +229,43 @@ func TestEstateDeploysToMoto(t *testing.T) {
 	}
 	step(fmt.Sprintf("synthesize the %d test estates", len(testEstates)), <-synthesized)
 
-	// renderenv bootstrap's template and commands, for the acme estate (the
-	// accounts' one bootstrap serves the three studios here; moto does not
-	// evaluate IAM, so the execution policy's <studio>-* scoping to acme
-	// is not exercised).
-	acme, errs := manifest.LoadDir(fixtures.AcmeDir())
-	if len(errs) > 0 {
-		t.Fatal(errs)
-	}
-	bo := bootstrap.OptionsOf(acme)
-	body, err := bootstrap.Template(bo)
-	if err == nil {
-		err = os.WriteFile(filepath.Join(tmp, bootstrap.TemplateFile), body, 0o644)
-	}
-	step("write renderenv's bootstrap template", err)
-	var bootstraps []func() error
-	for _, a := range accounts {
-		bootstraps = append(bootstraps, func() error {
-			argv := bootstrap.Command(bo, bootstrap.Env{Account: a, Region: region}, filepath.Join(tmp, bootstrap.TemplateFile))
-			if !slices.Equal(argv[:3], []string{"npx", "cdk", "bootstrap"}) {
-				return fmt.Errorf("not a cdk bootstrap: %v", argv)
+	// renderenv bootstrap of each studio: its template and the commands it
+	// prints, run for every account and region of the studio's estate. Each
+	// studio has its own qualifier and bootstrap stack in the accounts they
+	// share. (Moto does not evaluate IAM: the deployers' trust and the
+	// execution policy's scope are not exercised here.)
+	bootstrapped := map[string][]bootstrap.Env{}
+	for _, e := range testEstates {
+		est, errs := manifest.LoadDir(filepath.Join(tmp, e.studio+"-manifests"))
+		if len(errs) > 0 {
+			t.Fatal(errs)
+		}
+		bo := bootstrap.OptionsOf(est)
+		tpl := filepath.Join(tmp, e.studio+"-"+bootstrap.TemplateFile)
+		body, err := bootstrap.Template(bo)
+		if err == nil {
+			err = os.WriteFile(tpl, body, 0o644)
+		}
+		step("write "+e.studio+"'s bootstrap template", err)
+		var bootstraps []func() error
+		for _, env := range bootstrap.Envs(est) {
+			if _, ok := creds[env.Account]; !ok || env.Region != region {
+				t.Fatalf("%s: %s is not an account of the test", e.studio, env)
 			}
-			// --app: without an app the CLI synthesizes cdk.json's app, for
-			// nothing (the environments are given).
-			args := append([]string{"bootstrap", "--app", assembly(testEstates[0]), "--no-notices"}, argv[3:]...)
-			return run(ctx, root, cliEnv(m.env(creds[a])), filepath.Join(tmp, "bootstrap-"+a+".log"), cdkCLI, args...)
-		})
+			bootstraps = append(bootstraps, func() error {
+				argv := bootstrap.Command(bo, env, tpl)
+				if !slices.Equal(argv[:3], []string{"npx", "cdk", "bootstrap"}) {
+					return fmt.Errorf("not a cdk bootstrap: %v", argv)
+				}
+				// --app: without an app the CLI synthesizes cdk.json's app, for
+				// nothing (the environments are given).
+				args := append([]string{"bootstrap", "--app", assembly(e), "--no-notices"}, argv[3:]...)
+				return run(ctx, root, cliEnv(m.env(creds[env.Account])), filepath.Join(tmp, "bootstrap-"+e.studio+"-"+env.Account+".log"), cdkCLI, args...)
+			})
+		}
+		bootstrapped[e.studio] = bootstrap.Envs(est)
+		step(fmt.Sprintf("bootstrap %s's %d accounts (qualifier %s), trusting %v", e.studio, len(bootstraps), bo.Qualifier, bootstrap.Trust(bo)), parallel(bootstraps...))
 	}
-	step(fmt.Sprintf("bootstrap %d accounts with renderenv's template, trusting %v", len(accounts), bootstrap.Trust(bo)), parallel(bootstraps...))
 
 	var asm []*stack
 	for _, e := range testEstates {
@@ -296,8 +305,10 @@ func TestEstateDeploysToMoto(t *testing.T) {
 	inv, err := readInventory(ctx, m, tmp, accounts)
 	step("read back every account through the AWS API", err)
 
-	for _, a := range accounts {
-		t.Run("bootstrap-"+a, func(t *testing.T) { checkBootstrap(t, a, region, inv[a]) })
+	for _, e := range testEstates {
+		for _, env := range bootstrapped[e.studio] {
+			t.Run("bootstrap-"+e.studio+"-"+env.Account, func(t *testing.T) { checkBootstrap(t, e.studio, env.Account, env.Region, inv[env.Account]) })
+		}
 	}
 	for _, s := range asm {
 		t.Run(s.Name, func(t *testing.T) { checkStack(t, s, inv[s.Account]) })
