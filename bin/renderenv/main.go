@@ -10,6 +10,9 @@
 //	                              produce; pure Go
 //	renderenv plan --base OLD     what a change does to each stack; pure Go
 //	renderenv cost [flags]        the fixed monthly cost; pure Go
+//	renderenv bootstrap [flags] [DIR]
+//	                              the CDK bootstrap of every account of the
+//	                              estate: printed, or run with --apply
 //
 // Exit status: 0 on success, 1 when any manifest is invalid (or synthesis
 // fails, or check finds a rule broken), 2 on bad usage.
@@ -54,6 +57,11 @@ const usage = `usage:
   renderenv cost [--assembly DIR] [--production NAME]
                              the fixed monthly cost of the stacks at list prices, per stack
                              and in total, naming the costs that depend on use
+  renderenv bootstrap [--apply] [--template FILE] [DIR]
+                             write renderenv's CDK bootstrap template (default
+                             cdk.out/bootstrap-template.json) and print, or with --apply
+                             run, the cdk bootstrap of every account and region of the
+                             estate; refuses until studio.yaml names its deployers
 `
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -80,6 +88,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return planCommand(args[1:], stdout, stderr)
 	case "cost":
 		return costCommand(args[1:], stdout, stderr)
+	case "bootstrap":
+		return bootstrapCmd(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

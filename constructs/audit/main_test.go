@@ -39,7 +39,7 @@ func props(org bool) audit.CentralProps {
 		BucketName:          "acme-audit-222222222222",
 		AccessLogBucketName: "acme-audit-s3logs-222222222222",
 		TrailName:           trailName,
-		KeyAdmins:           []string{keys.DeploymentRole(logArchive, region)},
+		KeyAdmins:           []string{keys.DeploymentRole(keys.DefaultQualifier, logArchive, region)},
 		RetentionDays:       400,
 	}
 	if org {

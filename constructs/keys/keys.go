@@ -276,8 +276,12 @@ func (k *Key) AllowService(sid, service string, actions []string, conditions map
 }
 
 // DeploymentRole is the CloudFormation execution role the CDK bootstrap
-// (qualifier hnb659fds) creates in an account and region: the role that
-// creates and updates every stack there, and so every key.
-func DeploymentRole(account, region string) string {
-	return fmt.Sprintf("arn:aws:iam::%s:role/cdk-hnb659fds-cfn-exec-role-%s-%s", account, account, region)
+// of qualifier creates in an account and region: the role that creates and
+// updates every stack there, and so every key.
+func DeploymentRole(qualifier, account, region string) string {
+	return fmt.Sprintf("arn:aws:iam::%s:role/cdk-%s-cfn-exec-role-%s-%s", account, qualifier, account, region)
 }
+
+// DefaultQualifier is the CDK's default bootstrap qualifier, which the
+// construct tests use.
+const DefaultQualifier = "hnb659fds"

@@ -28,7 +28,7 @@ var (
 	launcher  = names.RoleArn(account, "acme-nightfall-launcher")
 	root      = "arn:aws:iam::" + account + ":root"
 	keyAdmin  = names.RoleArn(account, "acme-nightfall-key-admin")
-	deployer  = keys.DeploymentRole(account, region)
+	deployer  = keys.DeploymentRole(keys.DefaultQualifier, account, region)
 	admins    = []string{keyAdmin, deployer}
 )
 

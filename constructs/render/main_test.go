@@ -98,7 +98,7 @@ func build(t *testing.T, app awscdk.App, id string, env cdktest.Env, worker []in
 		// Render nodes decrypt Session Manager sessions that people start.
 		SessionHosts:    []string{names.RoleArn(account, roleName)},
 		SessionStarters: []string{names.RoleArn(account, prefix+"-data-operator")},
-		Admins:          []string{names.RoleArn(account, prefix+"-key-admin"), keys.DeploymentRole(account, region)},
+		Admins:          []string{names.RoleArn(account, prefix+"-key-admin"), keys.DeploymentRole(keys.DefaultQualifier, account, region)},
 	})
 	render.NewFleet(s, "Render", render.FleetProps{
 		Prefix:         prefix,

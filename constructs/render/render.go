@@ -172,6 +172,15 @@ func (f *Fleet) role(c constructs.Construct, props FleetProps) {
 			"render": awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{Statements: &allowed}),
 		},
 	})
+	KeepBoundary(f.Role, boundary)
+}
+
+// KeepBoundary makes a role keep its own boundary where the app gives every
+// role the bootstrap's (@aws-cdk/core:permissionsBoundary, which the CDK
+// applies over a role's own): a node's boundary is the tighter one, and the
+// bootstrap's admits it (a boundary of the estate's own, <studio>-*).
+func KeepBoundary(role awsiam.Role, boundary awsiam.IManagedPolicy) {
+	awsiam.PermissionsBoundary_Of(role).Apply(boundary)
 }
 
 // SessionManagerActions are what SSM Agent needs on an instance for Session

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/renderenv/renderenv/internal/bootstrap"
 	"github.com/renderenv/renderenv/internal/cfn"
 	"github.com/renderenv/renderenv/internal/manifest"
 	"github.com/renderenv/renderenv/internal/names"
@@ -254,6 +255,9 @@ func (e *Estate) rolePrincipals(sc *Scope, s *cfn.Stack, kind string) []*Princip
 				p.Boundary = append(p.Boundary, docOf(pol))
 			}
 		}
+		if d := e.bootstrapBoundary(s, r); d != nil {
+			p.Boundary = append(p.Boundary, d)
+		}
 		out = append(out, p)
 	}
 	return out
@@ -318,9 +322,7 @@ func (e *Estate) modelled() []*Principal {
 					Account: acct, Kind: LookAlike, Identity: []*Doc{admin},
 					Modelled: []string{"a role the admin of " + acct + " creates, named like a production's render role: " + adminHow}})
 		}
-		out = append(out, &Principal{Label: "CDK deploy role of " + acct, ARN: names.RoleArn(acct, fmt.Sprintf("cdk-hnb659fds-cfn-exec-role-%s-%s", acct, regions[acct])),
-			Account: acct, Kind: DeployRole, Identity: []*Doc{admin},
-			Modelled: []string{"the CDK bootstrap's CloudFormation execution role, with its default policy: " + adminHow}})
+		out = append(out, e.deployRole(acct, regions[acct]))
 	}
 	if bg := e.Manifests.Studio.BreakGlassRole; bg != "" {
 		keys := &Doc{Name: "modelled/break-glass", Policy: map[string]any{"Version": "2012-10-17",
@@ -342,6 +344,30 @@ func (e *Estate) modelled() []*Principal {
 			Identity: []*Doc{assume}, Modelled: []string{"a role studio.yaml names in scheduler.launchers, allowed sts:AssumeRole on *"}})
 	}
 	return out
+}
+
+// deployRole is the CloudFormation execution role of renderenv's bootstrap
+// (internal/bootstrap, `renderenv bootstrap`) in an account: the generated
+// execution policy inside the generated boundary, as IAM holds them there.
+func (e *Estate) deployRole(acct, region string) *Principal {
+	q := e.Manifests.Studio.BootstrapQualifier()
+	studio := e.Manifests.Studio.Studio
+	return &Principal{Label: "CDK deploy role of " + acct, ARN: names.RoleArn(acct, fmt.Sprintf("cdk-%s-cfn-exec-role-%s-%s", q, acct, region)),
+		Account: acct, Kind: DeployRole,
+		Identity: []*Doc{{Name: "bootstrap/execution-policy/" + acct, Policy: bootstrap.Substitute(bootstrap.ExecutionPolicy(studio, q), acct, region, q)}},
+		Boundary: []*Doc{{Name: "bootstrap/boundary/" + acct, Policy: bootstrap.Substitute(bootstrap.Boundary(studio, q), acct, region, q)}},
+		Modelled: []string{"the CDK bootstrap's CloudFormation execution role as renderenv bootstrap makes it: the generated execution policy inside the generated boundary"}}
+}
+
+// bootstrapBoundary is the boundary renderenv bootstrap creates in the
+// role's account, when the role names it (every role of the estate but
+// those with a boundary of their own), or nil.
+func (e *Estate) bootstrapBoundary(s *cfn.Stack, r *cfn.Resource) *Doc {
+	q := e.Manifests.Studio.BootstrapQualifier()
+	if s.String(r.Properties["PermissionsBoundary"]) != "arn:aws:iam::"+s.Account+":policy/"+bootstrap.BoundaryName(q) {
+		return nil
+	}
+	return &Doc{Name: "bootstrap/boundary/" + s.Account, Policy: bootstrap.Substitute(bootstrap.Boundary(e.Studio, q), s.Account, s.Region, q)}
 }
 
 // ssoSuffix stands for the suffix Identity Center ends its role names with.

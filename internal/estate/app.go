@@ -8,6 +8,8 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/renderenv/renderenv/internal/bootstrap"
 )
 
 // NewApp creates a CDK app with the feature flags of the project's cdk.json,
@@ -24,12 +26,19 @@ func NewApp(root string, outdir string) (awscdk.App, error) {
 	if err := addTools(root, flags); err != nil {
 		return nil, err
 	}
+	// Every role the stacks create carries renderenv bootstrap's boundary,
+	// which the execution role's boundary requires of each new role.
+	flags[PermissionsBoundaryContext] = map[string]any{"name": bootstrap.BoundaryName("${Qualifier}")}
 	props := &awscdk.AppProps{Context: &flags}
 	if outdir != "" {
 		props.Outdir = jsii.String(outdir)
 	}
 	return awscdk.NewApp(props), nil
 }
+
+// PermissionsBoundaryContext is the CDK's context key of the permissions
+// boundary it gives every role of a scope.
+const PermissionsBoundaryContext = "@aws-cdk/core:permissionsBoundary"
 
 // Flags reads the context of root/cdk.json.
 func Flags(root string) (map[string]any, error) {

@@ -52,6 +52,7 @@ func (b *builder) startPipeline() error {
 		Env:                   &awscdk.Environment{Account: jsii.String(s.ManagementAccount), Region: jsii.String(s.Region)},
 		Description:           jsii.String(s.Studio + " delivery: deploys every stack of the estate into its own account and region, one wave per tier"),
 		TerminationProtection: jsii.Bool(true),
+		Synthesizer:           Synthesizer(s),
 	})
 	tagging.Apply(st, map[string]string{tagging.KeyStudio: s.Studio, tagging.KeyOwner: s.SharedOwner()})
 	tagging.Apply(st, sharedTags(tagging.Security))

@@ -12,10 +12,6 @@ import (
 	"github.com/renderenv/renderenv/internal/manifest"
 )
 
-// bootstrapQualifier is the CDK bootstrap's qualifier the estate's accounts
-// are bootstrapped with.
-const bootstrapQualifier = "hnb659fds"
-
 // driftCheck is a build, before anything deploys, that lists the deployed
 // stacks of every account and region of the estate, read through each
 // account's CDK lookup role (read-only), and fails when one tagged with the
@@ -24,10 +20,11 @@ const bootstrapQualifier = "hnb659fds"
 // them.
 func (b *builder) driftCheck(resolved []manifest.Resolved) pipelines.Step {
 	targets := estateTargets(b.studio, resolved)
+	q := b.studio.BootstrapQualifier()
 	var commands, roles, files []string
 	for _, t := range targets {
 		acct, region := t[0], t[1]
-		role := fmt.Sprintf("arn:aws:iam::%s:role/cdk-%s-lookup-role-%s-%s", acct, bootstrapQualifier, acct, region)
+		role := fmt.Sprintf("arn:aws:iam::%s:role/cdk-%s-lookup-role-%s-%s", acct, q, acct, region)
 		file := fmt.Sprintf("drift/%s-%s.json", acct, region)
 		roles, files = append(roles, role), append(files, file)
 		commands = append(commands, fmt.Sprintf(`c=$(aws sts assume-role --role-arn %s --role-session-name renderenv-drift --query "Credentials.[AccessKeyId,SecretAccessKey,SessionToken]" --output text) && set -- $c && AWS_ACCESS_KEY_ID=$1 AWS_SECRET_ACCESS_KEY=$2 AWS_SESSION_TOKEN=$3 aws cloudformation describe-stacks --region %s > %s`, role, region, file))

@@ -371,7 +371,7 @@ func TestDriftCheckRunsBeforeTheSharedStacksDeploy(t *testing.T) {
 		}
 	}
 	for _, acct := range accounts {
-		if role := fmt.Sprintf("arn:aws:iam::%s:role/cdk-hnb659fds-lookup-role-%s-us-west-2", acct, acct); !strings.Contains(spec, role) {
+		if role := fmt.Sprintf("arn:aws:iam::%s:role/cdk-acme-lookup-role-%s-us-west-2", acct, acct); !strings.Contains(spec, role) {
 			t.Errorf("the drift build does not read account %s", acct)
 		}
 	}

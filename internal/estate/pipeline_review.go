@@ -95,6 +95,6 @@ func (b *builder) allowDiff(diff awscodebuild.PipelineProject) {
 	}))
 	diff.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions:   jsii.Strings("sts:AssumeRole"),
-		Resources: jsii.Strings(fmt.Sprintf("arn:aws:iam::%s:role/cdk-hnb659fds-lookup-role-%s-%s", s.ManagementAccount, s.ManagementAccount, s.Region)),
+		Resources: jsii.Strings(fmt.Sprintf("arn:aws:iam::%s:role/cdk-%s-lookup-role-%s-%s", s.ManagementAccount, s.BootstrapQualifier(), s.ManagementAccount, s.Region)),
 	}))
 }

@@ -232,6 +232,7 @@ func newSchedulerRole(st awscdk.Stack, s *manifest.Studio, n Names) {
 		MaxSessionDuration:  awscdk.Duration_Hours(jsii.Number(1)),
 		PermissionsBoundary: boundary,
 	})
+	render.KeepBoundary(role, boundary)
 	role.AddToPolicy(launchers)
 	awsiam.NewCfnInstanceProfile(st, jsii.String("SchedulerProfile"), &awsiam.CfnInstanceProfileProps{
 		InstanceProfileName: jsii.String(n.Scheduler()),

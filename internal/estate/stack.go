@@ -38,6 +38,7 @@ func NewEstateStack(scope constructs.Construct, props StackProps) awscdk.Stack {
 		// Termination protection: a stack that holds an estate's network or
 		// evidence is never deleted by one careless command.
 		TerminationProtection: jsii.Bool(true),
+		Synthesizer:           Synthesizer(props.Studio),
 	})
 	all := map[string]string{tagging.KeyStudio: props.Studio.Studio, tagging.KeyOwner: props.Studio.SharedOwner()}
 	for k, v := range props.Tags {
@@ -46,6 +47,12 @@ func NewEstateStack(scope constructs.Construct, props StackProps) awscdk.Stack {
 	tagging.Apply(st, all)
 	tagging.CoverPlainResources(st, all)
 	return st
+}
+
+// Synthesizer deploys a stack through the studio's own CDK bootstrap
+// (renderenv bootstrap, qualifier Studio.BootstrapQualifier).
+func Synthesizer(s *manifest.Studio) awscdk.IStackSynthesizer {
+	return awscdk.NewDefaultStackSynthesizer(&awscdk.DefaultStackSynthesizerProps{Qualifier: jsii.String(s.BootstrapQualifier())})
 }
 
 // sharedTags are the tags of the studio-wide stacks.
@@ -88,7 +95,7 @@ func ownTrail(s *manifest.Studio, account string) bool {
 // role that deploys the key's stack, so the next deploy can still update
 // it, and the studio's break-glass role when studio.yaml names one.
 func keyAdmins(s *manifest.Studio, account, region string, roles ...string) []string {
-	out := append(slices.Clone(roles), keys.DeploymentRole(account, region))
+	out := append(slices.Clone(roles), keys.DeploymentRole(s.BootstrapQualifier(), account, region))
 	if s.BreakGlassRole != "" {
 		out = append(out, names.RoleArn(account, s.BreakGlassRole))
 	}

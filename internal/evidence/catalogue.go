@@ -180,7 +180,7 @@ var catalogue = []definition{
 		checks: []check{ckGenerated, ckDeployAuthority},
 		studio: []string{
 			"Deploy only with cdk deploy or the renderenv pipeline from reviewed commits, never by hand; use CloudFormation drift detection to find manual changes.",
-			"Limit who may assume the CDK bootstrap roles (cdk-hnb659fds-*) of each account to the pipeline and the platform team.",
+			"Bootstrap every account with renderenv bootstrap, so that the CDK bootstrap roles (cdk-<qualifier>-*, the studio's own qualifier) trust only the roles studio.yaml names in deployers (and the pipeline's), and keep that list to the platform team.",
 		},
 	},
 	{

@@ -5,6 +5,7 @@ package manifest
 
 import (
 	"net/netip"
+	"strings"
 	"time"
 )
 
@@ -43,6 +44,21 @@ type Studio struct {
 	Pipeline       Pipeline        `yaml:"pipeline"`
 	// Retired are the productions that were closed (see Retired).
 	Retired []Retired `yaml:"retired"`
+	// Deployers are the management account's roles (ARNs) that may assume
+	// the CDK bootstrap roles (deploy, file and image publishing, lookup)
+	// of every account of the estate; `renderenv bootstrap` refuses to run
+	// until it names someone, so that no bootstrap trusts a whole account.
+	Deployers []string `yaml:"deployers"`
+}
+
+// BootstrapQualifier is the CDK bootstrap qualifier of the studio's
+// accounts: its name without hyphens, at most 10 characters (the CDK's
+// limit; lower case, as it names S3 buckets). A bootstrap of its own per
+// studio: another CDK app's default-qualifier deployments never use the
+// studio's deployers, execution policy or boundary.
+func (s *Studio) BootstrapQualifier() string {
+	q := strings.ReplaceAll(s.Studio, "-", "")
+	return q[:min(len(q), 10)]
 }
 
 // SharedOwner is the Owner tag of the studio's shared stacks.

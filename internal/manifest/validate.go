@@ -267,6 +267,23 @@ func validateStudio(s *Studio, r reporter) {
 			r.add(Path("alerts.emails").Index(i), "%q is not an email address", m)
 		}
 	}
+	seen := map[string]bool{}
+	for i, arn := range s.Deployers {
+		pp := Path("deployers").Index(i)
+		m := roleArn.FindStringSubmatch(arn)
+		switch {
+		case m == nil:
+			r.add(pp, "%q is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)", arn)
+		case m[1] != s.ManagementAccount && accountID.MatchString(s.ManagementAccount):
+			r.add(pp, "%q is not a role of the management account %s, where deployments start", arn, s.ManagementAccount)
+		case seen[arn]:
+			r.add(pp, "%q is listed twice", arn)
+		}
+		seen[arn] = true
+	}
+	if len(s.Deployers) > 10 {
+		r.add("deployers", "%d roles: at most 10 (each is one ARN in every bootstrap role's trust)", len(s.Deployers))
+	}
 	if pl := s.Pipeline; pl.Enabled {
 		pp := Path("pipeline")
 		if !connArn.MatchString(pl.Connection) {

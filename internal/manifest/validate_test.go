@@ -301,7 +301,7 @@ const pipeline = `pipeline:
 
 // knownStudio and knownProduction end every unknown-field message.
 const (
-	knownStudio     = "(known fields: adminSourceCidrs, alerts, audit, availabilityZones, breakGlassRole, licenseServers, logArchiveAccount, managementAccount, managementVpcCidr, onPremises, organizationId, organizationManagementAccount, owner, people, pipeline, pools, region, retired, scheduler, studio, transitGatewayAsn, transitGatewayId)"
+	knownStudio     = "(known fields: adminSourceCidrs, alerts, audit, availabilityZones, breakGlassRole, deployers, licenseServers, logArchiveAccount, managementAccount, managementVpcCidr, onPremises, organizationId, organizationManagementAccount, owner, people, pipeline, pools, region, retired, scheduler, studio, transitGatewayAsn, transitGatewayId)"
 	knownProduction = "(known fields: account, audit, availabilityZones, costCentre, endDate, endpoints, isolation, name, owner, people, region, render, renderProfiles, reusesRangeOf, startDate, tier, vpcCidr)"
 )
 
@@ -667,6 +667,15 @@ var studioCases = []ruleCase{
 	}},
 	{"launcher in another account", e(replace("studio.yaml", "ports: [4433]\n", "ports: [4433]\n  launchers: [arn:aws:iam::999999999999:role/scheduler]\n")), []string{
 		"productions/studio.yaml:26: scheduler.launchers[0]: \"arn:aws:iam::999999999999:role/scheduler\" is not a role of the management account 111111111111, where the scheduler runs",
+	}},
+	{"deployer not a role", e(appendTo("studio.yaml", "deployers: [arn:aws:iam::111111111111:role/acme-deployer, arn:aws:iam::111111111111:user/bob]\n")), []string{
+		"productions/studio.yaml:32: deployers[1]: \"arn:aws:iam::111111111111:user/bob\" is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)",
+	}},
+	{"deployer in another account", e(appendTo("studio.yaml", "deployers: [arn:aws:iam::111111111111:role/acme-deployer, arn:aws:iam::333333333333:role/deployer]\n")), []string{
+		"productions/studio.yaml:32: deployers[1]: \"arn:aws:iam::333333333333:role/deployer\" is not a role of the management account 111111111111, where deployments start",
+	}},
+	{"deployer twice", e(appendTo("studio.yaml", "deployers: [arn:aws:iam::111111111111:role/acme-deployer, arn:aws:iam::111111111111:role/acme-deployer]\n")), []string{
+		"productions/studio.yaml:32: deployers[1]: \"arn:aws:iam::111111111111:role/acme-deployer\" is listed twice",
 	}},
 	{"worker port privileged", e(replace("studio.yaml", "ports: [4433]\n", "ports: [4433]\n  workerPorts: [443]\n")), []string{
 		"productions/studio.yaml:26: scheduler.workerPorts[0]: port 443 is a privileged port: worker ports are 1024 to 65535",

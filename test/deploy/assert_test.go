@@ -7,7 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/renderenv/renderenv/internal/bootstrap"
 	"github.com/renderenv/renderenv/internal/cfn"
+	"github.com/renderenv/renderenv/internal/manifest"
 )
 
 // motoSkips are the resource types that moto's CloudFormation does not
@@ -101,6 +103,7 @@ type account struct {
 	Buckets                   []bucket
 	LogGroups                 []logGroup
 	Roles                     []role
+	LocalPolicies             []string // customer-managed policies' ARNs
 	Parameters                map[string]string
 }
 
@@ -183,8 +186,10 @@ type (
 		RetentionInDays int    `json:"retentionInDays"`
 	}
 	role struct {
-		RoleName           string
-		MaxSessionDuration int
+		RoleName            string
+		MaxSessionDuration  int
+		PermissionsBoundary struct{ PermissionsBoundaryArn string }
+		AttachedPolicies    []string
 	}
 )
 
@@ -777,6 +782,34 @@ func checkInvariants(t *testing.T, s *stack, r resolver, a *account) {
 	checkProduction(t, s, production, a)
 }
 
+// checkBootstrap checks what renderenv's bootstrap made in an account: the
+// generated execution policy and boundary, and the CloudFormation execution
+// role inside that boundary.
+func checkBootstrap(t *testing.T, studio, account, region string, a *account) {
+	q := (&manifest.Studio{Studio: studio}).BootstrapQualifier()
+	name := "cdk-" + q + "-cfn-exec-role-" + account + "-" + region
+	i := slices.IndexFunc(a.Roles, func(x role) bool { return x.RoleName == name })
+	if i < 0 {
+		t.Fatalf("no role %s", name)
+	}
+	r := a.Roles[i]
+	exec := "arn:aws:iam::" + account + ":policy/cdk-" + q + "-renderenv-exec"
+	boundary := "arn:aws:iam::" + account + ":policy/" + bootstrap.BoundaryName(q)
+	for _, p := range []string{exec, boundary} {
+		if !slices.Contains(a.LocalPolicies, p) {
+			t.Errorf("no policy %s", p)
+		}
+	}
+	// Moto's CloudFormation attaches no ManagedPolicyArns to a role (a
+	// role without any is accepted here; the template test checks them).
+	if len(r.AttachedPolicies) > 0 && !slices.Equal(r.AttachedPolicies, []string{exec}) {
+		t.Errorf("%s has policies %v, want only %s", name, r.AttachedPolicies, exec)
+	}
+	if r.PermissionsBoundary.PermissionsBoundaryArn != boundary {
+		t.Errorf("%s has boundary %q, want %q", name, r.PermissionsBoundary.PermissionsBoundaryArn, boundary)
+	}
+}
+
 // checkProduction checks the names and keys of one production's resources.
 func checkProduction(t *testing.T, s *stack, production string, a *account) {
 	prefix := s.Studio + "-" + production
@@ -790,6 +823,15 @@ func checkProduction(t *testing.T, s *stack, production string, a *account) {
 			t.Errorf("no role %s", name)
 		} else if a.Roles[i].MaxSessionDuration != 3600 {
 			t.Errorf("role %s: sessions of %ds, want 3600s", name, a.Roles[i].MaxSessionDuration)
+		}
+		// Every role carries renderenv bootstrap's boundary but the render
+		// nodes', which keeps its own.
+		want := "arn:aws:iam::" + s.Account + ":policy/" + bootstrap.BoundaryName((&manifest.Studio{Studio: s.Studio}).BootstrapQualifier())
+		if suffix == "render" {
+			want = "arn:aws:iam::" + s.Account + ":policy/" + name + "-boundary"
+		}
+		if i >= 0 && a.Roles[i].PermissionsBoundary.PermissionsBoundaryArn != want {
+			t.Errorf("role %s: boundary %q, want %q", name, a.Roles[i].PermissionsBoundary.PermissionsBoundaryArn, want)
 		}
 	}
 

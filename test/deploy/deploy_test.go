@@ -1,8 +1,10 @@
 package deploy
 
 // The deployment test ("Proof"). It starts moto, bootstraps every account of
-// the deployed stacks with the real pinned CDK CLI (trusting the management
-// account, as the README's "Adding a production" does), synthesizes three
+// the deployed stacks with the real pinned CDK CLI and renderenv's bootstrap
+// template, with the arguments `renderenv bootstrap` prints (the deploy
+// roles trusting acme's deployers in the management account, CloudFormation
+// deploying with the generated execution policy), synthesizes three
 // estates made from the acme fixture (internal/fixtures), deploys from the
 // management account
 //
@@ -54,6 +56,13 @@ package deploy
 //     keeps the resource's, we believe), so where the stack sets a key too,
 //     either value is accepted. (It also fails on a Transit Gateway without a
 //     Description; the network stack's has one.)
+//   - Its CloudFormation attaches no ManagedPolicyArns to a role, so the
+//     bootstrap's execution role shows no policy here: the test checks that
+//     the bootstrap created the execution policy and the boundary, and that
+//     the role and the estate's roles carry the boundary
+//     (internal/bootstrap checks the attachment in the template). Moto does
+//     not evaluate IAM either, so the deployers' trust and the execution
+//     policy's scope are not exercised (test/ evaluates them).
 //   - Its CloudFormation creates no VPN connection or customer gateway, so the
 //     network stack's look-up of the VPN's Transit Gateway attachment finds
 //     nothing (and CloudFormation would fail it): the test estate has no VPN.
@@ -94,7 +103,9 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/renderenv/renderenv/internal/bootstrap"
 	"github.com/renderenv/renderenv/internal/fixtures"
+	"github.com/renderenv/renderenv/internal/manifest"
 )
 
 const (
@@ -218,18 +229,43 @@ func TestEstateDeploysToMoto(t *testing.T) {
 	}
 	step(fmt.Sprintf("synthesize the %d test estates", len(testEstates)), <-synthesized)
 
-	var bootstraps []func() error
-	for _, a := range accounts {
-		bootstraps = append(bootstraps, func() error {
-			// --app: without an app the CLI synthesizes cdk.json's app, for
-			// nothing (the environments are given).
-			return run(ctx, root, cliEnv(m.env(creds[a])), filepath.Join(tmp, "bootstrap-"+a+".log"),
-				cdkCLI, "bootstrap", "aws://"+a+"/"+region, "--app", assembly(testEstates[0]), "--no-notices",
-				"--trust", management,
-				"--cloudformation-execution-policies", "arn:aws:iam::aws:policy/AdministratorAccess")
-		})
+	// renderenv bootstrap of each studio: its template and the commands it
+	// prints, run for every account and region of the studio's estate. Each
+	// studio has its own qualifier and bootstrap stack in the accounts they
+	// share. (Moto does not evaluate IAM: the deployers' trust and the
+	// execution policy's scope are not exercised here.)
+	bootstrapped := map[string][]bootstrap.Env{}
+	for _, e := range testEstates {
+		est, errs := manifest.LoadDir(filepath.Join(tmp, e.studio+"-manifests"))
+		if len(errs) > 0 {
+			t.Fatal(errs)
+		}
+		bo := bootstrap.OptionsOf(est)
+		tpl := filepath.Join(tmp, e.studio+"-"+bootstrap.TemplateFile)
+		body, err := bootstrap.Template(bo)
+		if err == nil {
+			err = os.WriteFile(tpl, body, 0o644)
+		}
+		step("write "+e.studio+"'s bootstrap template", err)
+		var bootstraps []func() error
+		for _, env := range bootstrap.Envs(est) {
+			if _, ok := creds[env.Account]; !ok || env.Region != region {
+				t.Fatalf("%s: %s is not an account of the test", e.studio, env)
+			}
+			bootstraps = append(bootstraps, func() error {
+				argv := bootstrap.Command(bo, env, tpl)
+				if !slices.Equal(argv[:3], []string{"npx", "cdk", "bootstrap"}) {
+					return fmt.Errorf("not a cdk bootstrap: %v", argv)
+				}
+				// --app: without an app the CLI synthesizes cdk.json's app, for
+				// nothing (the environments are given).
+				args := append([]string{"bootstrap", "--app", assembly(e), "--no-notices"}, argv[3:]...)
+				return run(ctx, root, cliEnv(m.env(creds[env.Account])), filepath.Join(tmp, "bootstrap-"+e.studio+"-"+env.Account+".log"), cdkCLI, args...)
+			})
+		}
+		bootstrapped[e.studio] = bootstrap.Envs(est)
+		step(fmt.Sprintf("bootstrap %s's %d accounts (qualifier %s), trusting %v", e.studio, len(bootstraps), bo.Qualifier, bootstrap.Trust(bo)), parallel(bootstraps...))
 	}
-	step(fmt.Sprintf("bootstrap %d accounts, trusting %s", len(accounts), management), parallel(bootstraps...))
 
 	var asm []*stack
 	for _, e := range testEstates {
@@ -269,6 +305,11 @@ func TestEstateDeploysToMoto(t *testing.T) {
 	inv, err := readInventory(ctx, m, tmp, accounts)
 	step("read back every account through the AWS API", err)
 
+	for _, e := range testEstates {
+		for _, env := range bootstrapped[e.studio] {
+			t.Run("bootstrap-"+e.studio+"-"+env.Account, func(t *testing.T) { checkBootstrap(t, e.studio, env.Account, env.Region, inv[env.Account]) })
+		}
+	}
 	for _, s := range asm {
 		t.Run(s.Name, func(t *testing.T) { checkStack(t, s, inv[s.Account]) })
 	}

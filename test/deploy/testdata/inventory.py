@@ -107,8 +107,14 @@ def inventory(session, endpoint):
 
     out["Roles"] = []
     for role in iam.list_roles()["Roles"]:
-        role["Tags"] = iam.list_role_tags(RoleName=role["RoleName"])["Tags"]
+        name = role["RoleName"]
+        role["Tags"] = iam.list_role_tags(RoleName=name)["Tags"]
+        role["PermissionsBoundary"] = iam.get_role(RoleName=name)["Role"].get("PermissionsBoundary", {})
+        role["AttachedPolicies"] = [
+            p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]
+        ]
         out["Roles"].append(role)
+    out["LocalPolicies"] = [p["Arn"] for p in iam.list_policies(Scope="Local")["Policies"]]
 
     out["Parameters"] = {}
     for page in ssm.get_paginator("describe_parameters").paginate():
