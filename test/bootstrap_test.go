@@ -110,3 +110,51 @@ func TestEveryRoleCarriesABoundaryTheBootstrapAdmits(t *testing.T) {
 		}
 	})
 }
+
+// The boundary every role of the stacks (and the execution role) carries,
+// decided by the evaluator: only the execution role writes the studio's
+// parameters (the ids link and pooled stacks read at each deploy), nobody
+// inside it stops the trail or bypasses retention, and what the role's own
+// policy allows otherwise still works.
+func TestBoundaryKeepsDeployTimeValuesAndTheTrailFromBoundRoles(t *testing.T) {
+	e, errs := manifest.LoadDir(fixtures.AcmeDir())
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	const acct, region = "333333333333", "us-west-2"
+	q := e.Studio.BootstrapQualifier()
+	boundary := &access.Doc{Name: "bootstrap/boundary", Policy: bootstrap.Substitute(bootstrap.Boundary(e.Studio.Studio, q), acct, region, q)}
+	anything := &access.Doc{Name: "modelled/admin", Policy: map[string]any{"Version": "2012-10-17",
+		"Statement": []any{map[string]any{"Effect": "Allow", "Action": "*", "Resource": "*"}}}}
+	execRole := "arn:aws:iam::" + acct + ":role/cdk-" + q + "-cfn-exec-role-" + acct + "-" + region
+	bound := "arn:aws:iam::" + acct + ":role/acme-nightfall-SomeFunctionRole-0123ABCD"
+	param := "arn:aws:ssm:" + region + ":" + acct + ":parameter/renderenv/acme/network/production-route-table-id"
+	cases := []struct {
+		who, arn, action, resource string
+		allowed                    bool
+	}{
+		{"the execution role", execRole, "ssm:PutParameter", param, true},
+		{"a role the stacks create", bound, "ssm:PutParameter", param, false},
+		{"a role the stacks create", bound, "ssm:PutParameter", "arn:aws:ssm:" + region + ":" + acct + ":parameter/other/value", true},
+		{"a role the stacks create", bound, "cloudtrail:StopLogging", "arn:aws:cloudtrail:" + region + ":" + acct + ":trail/acme-central", false},
+		{"a role the stacks create", bound, "s3:BypassGovernanceRetention", "arn:aws:s3:::acme-audit-trail/x", false},
+		{"a role the stacks create", bound, "iam:CreateUser", "arn:aws:iam::" + acct + ":user/x", false},
+		{"a role the stacks create", bound, "s3:GetObject", "arn:aws:s3:::acme-nightfall-assets-333333333333-us-west-2/x", true},
+	}
+	var reqs []*access.Request
+	for i, c := range cases {
+		p := &access.Principal{Label: c.who, ARN: c.arn, Account: acct, Identity: []*access.Doc{anything}, Boundary: []*access.Doc{boundary}}
+		target := &access.Target{Kind: "resource", ARN: c.resource, Label: c.resource, Account: acct, Region: region}
+		reqs = append(reqs, &access.Request{ID: string(rune('a' + i)), Principal: p, Action: c.action, Target: target, Resource: c.resource,
+			Context: map[string]any{"aws:PrincipalArn": c.arn, "aws:PrincipalAccount": acct, "aws:ResourceAccount": acct, "aws:SecureTransport": "true"}})
+	}
+	ds, _, err := accessEvaluator(t).Evaluate(context.Background(), reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range cases {
+		if got := ds[i].Decision == "Allowed"; got != c.allowed || ds[i].Decision == "Error" {
+			t.Errorf("%s %s on %s: %s %v %s, want allowed=%t", c.who, c.action, c.resource, ds[i].Decision, ds[i].Decisive, ds[i].Error, c.allowed)
+		}
+	}
+}
