@@ -194,6 +194,7 @@ func (p *Production) storage(endpoint *string) {
 		Exempt:     []string{p.role(names.DataOperator)},
 		ExemptFrom: strs(p.props.Studio.AdminSourceCidrs),
 		Users:      []string{p.role(names.DataOperator), p.role(names.Render)},
+		Closing:    r.Closing(),
 	})
 	tagging.Group(p.Bucket, tagging.AssetStorage)
 	for _, st := range storage.ObjectAccess(p.Bucket.BucketArn(), p.Keys[keys.ContentAsset].KeyArn(), r.Region) {
@@ -244,6 +245,7 @@ func (p *Production) render() {
 		VpcArn:         jsii.String(fmt.Sprintf("arn:aws:ec2:%s:%s:vpc/%s", r.Region, r.Account, *p.Vpc.VpcId())),
 		RoleName:       names.Role(p.prefix, names.Render),
 		Tags:           tags,
+		Closed:         r.Closing(),
 	}
 	if b := sessionArchive(s, p.props.Names); b != "" {
 		n := p.props.Names

@@ -1,0 +1,115 @@
+package test
+
+import (
+	"bytes"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/renderenv/renderenv/constructs/storage"
+	"github.com/renderenv/renderenv/internal/cfn"
+	"github.com/renderenv/renderenv/internal/evidence"
+	"github.com/renderenv/renderenv/internal/fixtures"
+	"github.com/renderenv/renderenv/internal/names"
+	"github.com/renderenv/renderenv/internal/rules"
+)
+
+// acmeClosing is the acme fixture with nightfall closing.
+var acmeClosing = estateSpec{
+	name: "acme-nightfall-closing",
+	files: func() map[string][]byte {
+		files := fixtures.AcmeFiles()
+		files["nightfall.yaml"] = append(bytes.TrimRight(files["nightfall.yaml"], "\n"), []byte("\nstatus: closing\n")...)
+		return files
+	},
+}
+
+// TestClosingProductionKeepsDataButNoCompute: a closing production loses
+// its launch templates and launcher role (ISE 6.2), refuses new objects in
+// its asset bucket, and keeps the bucket and every key retained (ISE 9.1,
+// 10.9); the rule set finds nothing in the estate.
+func TestClosingProductionKeepsDataButNoCompute(t *testing.T) {
+	s := synth(t, acmeClosing)
+	n := s.names()
+	stack := n.ProductionStack("nightfall")
+	if !s.Has(stack) {
+		t.Fatalf("no stack %s (built %v)", stack, s.Stacks())
+	}
+	if lts := s.In(stack, "AWS::EC2::LaunchTemplate"); len(lts) != 0 {
+		t.Errorf("closing %s still has launch templates %v", stack, lts)
+	}
+	if ips := s.In(stack, "AWS::IAM::InstanceProfile"); len(ips) != 0 {
+		t.Errorf("closing %s still has instance profiles %v", stack, ips)
+	}
+	launcher := names.Role(stack, names.Launcher)
+	for _, r := range s.Assembly.Resources("AWS::IAM::Role") {
+		if r.Stack.String(r.Prop("RoleName")) == launcher {
+			t.Errorf("%s: the launcher role %s of the closing production remains", r, launcher)
+		}
+	}
+	// The other productions keep their compute: closing is per production.
+	if lts := s.In(n.ProductionStack("harbour"), "AWS::EC2::LaunchTemplate"); len(lts) == 0 {
+		t.Errorf("harbour, which is active, lost its launch templates")
+	}
+
+	bucketName := s.Manifests.Studio.Studio + "-nightfall-assets-"
+	var bucket string
+	for _, b := range s.In(stack, "AWS::S3::Bucket") {
+		if strings.HasPrefix(b.Stack.String(b.Prop("BucketName")), bucketName) {
+			bucket = b.ID
+			if b.DeletionPolicy != "Retain" {
+				t.Errorf("%s: asset bucket DeletionPolicy %q, want Retain", b, b.DeletionPolicy)
+			}
+		}
+	}
+	if bucket == "" {
+		t.Fatalf("%s has no asset bucket", stack)
+	}
+	denied := false
+	for _, p := range s.Assembly.Policies() {
+		if p.Kind != cfn.Bucket || p.Resource.Stack.Name != stack || !slices.ContainsFunc(p.Targets, func(r *cfn.Resource) bool { return r.ID == bucket }) {
+			continue
+		}
+		for _, st := range p.Statements {
+			if st.Sid == storage.ClosingSid && st.Deny() && st.Covers("s3:PutObject") && st.Principal != nil && st.Principal.Wildcard && len(st.Condition) == 0 {
+				denied = true
+			}
+		}
+	}
+	if !denied {
+		t.Errorf("the asset bucket policy of %s has no unconditional %s Deny of s3:PutObject for everyone", stack, storage.ClosingSid)
+	}
+	keys := s.In(stack, "AWS::KMS::Key")
+	if len(keys) == 0 {
+		t.Errorf("closing %s has no keys", stack)
+	}
+	for _, k := range keys {
+		if k.DeletionPolicy != "Retain" {
+			t.Errorf("%s: key DeletionPolicy %q, want Retain", k, k.DeletionPolicy)
+		}
+	}
+	for _, f := range rules.Run(s.Assembly) {
+		t.Error(f)
+	}
+}
+
+// TestClosingProductionEvidenceFailsNoCheck: the evidence pack of a
+// closing production says its compute checks are not applicable; no check
+// fails because the launch templates and launcher are gone.
+func TestClosingProductionEvidenceFailsNoCheck(t *testing.T) {
+	s := synth(t, acmeClosing)
+	pack, err := evidence.Report(s.Assembly, s.Manifests, "nightfall")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range pack.Controls {
+		for _, ch := range c.Checks {
+			if ch.Outcome == evidence.Fail {
+				t.Errorf("ISE %s: %s: %s", c.ID, ch.Check, ch.Detail)
+			}
+		}
+		if c.Status == evidence.Missing {
+			t.Errorf("ISE %s is missing: %v", c.ID, c.Problems())
+		}
+	}
+}
