@@ -8,6 +8,8 @@
 //	                              (default cdk.out); pure Go
 //	renderenv drift [flags] FILE  deployed stacks the manifests no longer
 //	                              produce; pure Go
+//	renderenv close NAME          the steps that close a production; pure Go
+//	renderenv status              every production's life-cycle state; pure Go
 //
 // Exit status: 0 on success, 1 when any manifest is invalid (or synthesis
 // fails, or check finds a rule broken), 2 on bad usage.
@@ -39,6 +41,12 @@ const usage = `usage:
                              manifests no longer produce (each file: the output of
                              aws cloudformation describe-stacks in one account and region);
                              exits 1 when there is one
+  renderenv close NAME [--dir DIR]
+                             print the reviewed steps that close a production, with the
+                             ISE controls they serve; runs and deletes nothing
+  renderenv status [--dir DIR]
+                             one line per production: tier, account, dates, life-cycle
+                             state; warns when an ended production is still active
 `
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -59,6 +67,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return drift(args[1:], stdout, stderr)
 	case "new":
 		return newProduction(args[1:], stdout, stderr)
+	case "close":
+		return closeProduction(args[1:], stdout, stderr)
+	case "status":
+		return status(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
