@@ -113,3 +113,25 @@ func TestClosingProductionEvidenceFailsNoCheck(t *testing.T) {
 		}
 	}
 }
+
+// TestClosingProductionIsNoLaunchTarget: the access matrix of the estate
+// with nightfall closing names no launch template or launcher of it, and
+// every decision is still the expected one.
+func TestClosingProductionIsNoLaunchTarget(t *testing.T) {
+	s := synth(t, acmeClosing)
+	m := matrixOf(t, s, nil, "nightfall", "harbour")
+	launches := 0
+	for _, r := range m.Rows {
+		if r.Target.Kind != "launch-template" && !strings.HasSuffix(r.Target.Label, "-"+names.Launcher) {
+			continue
+		}
+		if slices.Contains(r.Target.Owners, "nightfall") {
+			t.Errorf("closing nightfall is still a launch target: %s", r)
+		}
+		launches++
+	}
+	if launches == 0 {
+		t.Error("the matrix holds no launch request at all: it proves nothing about nightfall's")
+	}
+	checkMatrix(t, m, make([]int, len(knownOpen)))
+}
