@@ -17,6 +17,7 @@ import (
 // acmeClosing is the acme fixture with nightfall closing.
 var acmeClosing = estateSpec{
 	name: "acme-nightfall-closing",
+	nag:  true,
 	files: func() map[string][]byte {
 		files := fixtures.AcmeFiles()
 		files["nightfall.yaml"] = append(bytes.TrimRight(files["nightfall.yaml"], "\n"), []byte("\nstatus: closing\n")...)
@@ -90,6 +91,9 @@ func TestClosingProductionKeepsDataButNoCompute(t *testing.T) {
 	}
 	for _, f := range rules.Run(s.Assembly) {
 		t.Error(f)
+	}
+	for _, f := range s.Findings {
+		t.Errorf("cdk-nag: %v", f)
 	}
 }
 
