@@ -70,7 +70,7 @@ func NewProductionStack(scope constructs.Construct, props ProductionStackProps) 
 	}
 	p.Stack = NewEstateStack(scope, StackProps{
 		Studio: s, Name: p.prefix, Account: r.Account, Region: r.Region, Tags: p.Tags,
-		Description: fmt.Sprintf("%s production %s (tier %d, %s; %s to %s, owner %s): private VPC, keys, asset bucket and burst-render launch templates", s.Studio, r.Name, r.Tier, r.Policy.Label, r.StartDate, r.EndDate, r.Owner),
+		Description: fmt.Sprintf("%s production %s (tier %d, %s; %s to %s, owner %s): %s", s.Studio, r.Name, r.Tier, r.Policy.Label, r.StartDate, r.EndDate, r.Owner, contents(r)),
 	})
 	// Its VPC (or its pool's) attaches to the Transit Gateway that the
 	// network stack creates and shares.
@@ -115,6 +115,14 @@ func NewProductionStack(scope constructs.Construct, props ProductionStackProps) 
 		})
 	}
 	return p
+}
+
+// contents is what the stack holds, for its description.
+func contents(r manifest.Resolved) string {
+	if r.Closing() {
+		return r.State() + ": no render compute; its asset bucket takes no new objects, and its data and keys are retained"
+	}
+	return "private VPC, keys, asset bucket and burst-render launch templates"
 }
 
 // role is the ARN of one of the production's fixed-name roles.

@@ -1382,6 +1382,15 @@ func TestEndedWarnsOnlyAboutProductionsPastTheirEndDate(t *testing.T) {
 	if got := e.Ended(day("2026-09-30")); len(got) != 1 {
 		t.Errorf("on brightside's end date itself: %v, want only lighthouse's warning", got)
 	}
+	// A production that is closing is on its way: no warning.
+	for i := range e.Productions {
+		if e.Productions[i].Name == "lighthouse" {
+			e.Productions[i].Status = StatusClosing
+		}
+	}
+	if got := e.Ended(day("2026-09-30")); len(got) != 0 {
+		t.Errorf("with lighthouse closing: %v, want no warning", got)
+	}
 }
 
 func TestProductionStatusDefaultsToActive(t *testing.T) {
