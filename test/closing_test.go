@@ -14,13 +14,16 @@ import (
 	"github.com/renderenv/renderenv/internal/rules"
 )
 
-// acmeClosing is the acme fixture with nightfall closing.
+// acmeClosing is the acme fixture with nightfall (Tier 1, its own VPC and
+// keys) closing and brightside (Tier 3, pooled VPC and keys) closed.
 var acmeClosing = estateSpec{
 	name: "acme-nightfall-closing",
 	nag:  true,
 	files: func() map[string][]byte {
 		files := fixtures.AcmeFiles()
-		files["nightfall.yaml"] = append(bytes.TrimRight(files["nightfall.yaml"], "\n"), []byte("\nstatus: closing\n")...)
+		for name, status := range map[string]string{"nightfall.yaml": "closing", "brightside.yaml": "closed"} {
+			files[name] = append(bytes.TrimRight(files[name], "\n"), []byte("\nstatus: "+status+"\n")...)
+		}
 		return files
 	},
 }
@@ -97,23 +100,42 @@ func TestClosingProductionKeepsDataButNoCompute(t *testing.T) {
 	}
 }
 
-// TestClosingProductionEvidenceFailsNoCheck: the evidence pack of a
-// closing production says its compute checks are not applicable; no check
-// fails because the launch templates and launcher are gone.
-func TestClosingProductionEvidenceFailsNoCheck(t *testing.T) {
-	s := synth(t, acmeClosing)
-	pack, err := evidence.Report(s.Assembly, s.Manifests, "nightfall")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range pack.Controls {
-		for _, ch := range c.Checks {
-			if ch.Outcome == evidence.Fail {
-				t.Errorf("ISE %s: %s: %s", c.ID, ch.Check, ch.Detail)
+// TestClosingProductionEvidenceFailsNoNewCheck: the evidence pack of a
+// closing production says its compute checks are not applicable; closing
+// makes no check fail and no control missing that the same production's
+// pack does not already have while active.
+func TestClosingProductionEvidenceFailsNoNewCheck(t *testing.T) {
+	s, active := synth(t, acmeClosing), synth(t, acmeEstate)
+	problems := func(s *Synthesized, name string) (fails, missing map[string]string) {
+		pack, err := evidence.Report(s.Assembly, s.Manifests, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fails, missing = map[string]string{}, map[string]string{}
+		for _, c := range pack.Controls {
+			for _, ch := range c.Checks {
+				if ch.Outcome == evidence.Fail {
+					fails["ISE "+c.ID+": "+ch.Check] = ch.Detail
+				}
+			}
+			if c.Status == evidence.Missing {
+				missing["ISE "+c.ID] = strings.Join(c.Problems(), "; ")
 			}
 		}
-		if c.Status == evidence.Missing {
-			t.Errorf("ISE %s is missing: %v", c.ID, c.Problems())
+		return fails, missing
+	}
+	for _, name := range []string{"nightfall", "brightside"} {
+		fails, missing := problems(s, name)
+		wasFailing, wasMissing := problems(active, name)
+		for k, detail := range fails {
+			if _, ok := wasFailing[k]; !ok {
+				t.Errorf("%s closing: %s fails: %s", name, k, detail)
+			}
+		}
+		for k, detail := range missing {
+			if _, ok := wasMissing[k]; !ok {
+				t.Errorf("%s closing: %s is missing: %s", name, k, detail)
+			}
 		}
 	}
 }
@@ -123,14 +145,14 @@ func TestClosingProductionEvidenceFailsNoCheck(t *testing.T) {
 // every decision is still the expected one.
 func TestClosingProductionIsNoLaunchTarget(t *testing.T) {
 	s := synth(t, acmeClosing)
-	m := matrixOf(t, s, nil, "nightfall", "harbour")
+	m := matrixOf(t, s, nil, "nightfall", "harbour", "brightside", "lighthouse")
 	launches := 0
 	for _, r := range m.Rows {
 		if r.Target.Kind != "launch-template" && !strings.HasSuffix(r.Target.Label, "-"+names.Launcher) {
 			continue
 		}
-		if slices.Contains(r.Target.Owners, "nightfall") {
-			t.Errorf("closing nightfall is still a launch target: %s", r)
+		if slices.Contains(r.Target.Owners, "nightfall") || slices.Contains(r.Target.Owners, "brightside") {
+			t.Errorf("a closing production is still a launch target: %s", r)
 		}
 		launches++
 	}
