@@ -89,7 +89,11 @@ func closeSteps(e *manifest.Estate, pf *manifest.ProductionFile, dir string, tod
 		"Review and run each step in order; renderenv runs none of them and deletes nothing.\n",
 		r.Name, r.Tier, r.Account, r.Region, r.State(), r.StartDate, r.EndDate))
 
-	add("6.2, 10.9, 1.6", "Remove the compute: set status: closing in "+file+", then review and deploy",
+	first := "Remove the compute: set status: closing in " + file + ", then review and deploy"
+	if r.Closing() {
+		first = "Remove the compute: " + file + " already says status: " + r.State() + "; check the deployed stack is the reviewed one"
+	}
+	add("6.2, 10.9, 1.6", first,
 		"npx cdk diff "+ctx+" "+stack,
 		"npx cdk deploy "+ctx+" "+stack,
 		"The launch templates, their instance profiles and the launcher role "+names.Role(stack, names.Launcher)+" go, so the",

@@ -105,3 +105,12 @@ func TestStatusRejectsPositionalArguments(t *testing.T) {
 		t.Errorf("renderenv status productions = %d, stderr %q", code, stderr)
 	}
 }
+
+func TestCloseOfAClosingProductionSaysStepOneIsDone(t *testing.T) {
+	dir, _ := baseDir(t)
+	breakFile(t, filepath.Join(dir, "nightfall.yaml"), "endDate: 2026-12-18\n", "endDate: 2026-12-18\nstatus: closing\n")
+	code, stdout, stderr := runCLI("close", "nightfall", "--dir", dir)
+	if want := "already says status: closing"; code != 0 || stderr != "" || !strings.Contains(stdout, want) {
+		t.Errorf("renderenv close nightfall (closing) = %d, stderr %q; stdout does not say %q:\n%s", code, stderr, want, stdout)
+	}
+}
