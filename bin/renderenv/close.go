@@ -105,7 +105,7 @@ func closeSteps(e *manifest.Estate, pf *manifest.ProductionFile, dir string, tod
 		"Record where the content went and who received it.")
 	versions := "The bucket is versioned: earlier versions stay, unreadable once the content-asset key is deleted (step 5)."
 	if r.PooledAssetKey {
-		versions = "The bucket is versioned: earlier versions stay; the retained bucket and its versions are deleted after step 5, as the studio's data policy says."
+		versions = "The bucket is versioned: earlier versions stay; the retained bucket and its versions are deleted once the stacks are destroyed, as the studio's data policy says."
 	}
 	add("10.9", "Empty the asset bucket, as "+dataOp,
 		"aws s3 rm s3://"+bucket+" --recursive --region "+r.Region, versions)
