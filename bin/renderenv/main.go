@@ -13,6 +13,8 @@
 //	renderenv bootstrap [flags] [DIR]
 //	                              the CDK bootstrap of every account of the
 //	                              estate: printed, or run with --apply
+//	renderenv close NAME          the steps that close a production; pure Go
+//	renderenv status              every production's life-cycle state; pure Go
 //
 // Exit status: 0 on success, 1 when any manifest is invalid (or synthesis
 // fails, or check finds a rule broken), 2 on bad usage.
@@ -62,6 +64,12 @@ const usage = `usage:
                              cdk.out/bootstrap-template.json) and print, or with --apply
                              run, the cdk bootstrap of every account and region of the
                              estate; refuses until studio.yaml names its deployers
+  renderenv close NAME [--dir DIR]
+                             print the reviewed steps that close a production, with the
+                             ISE controls they serve; runs and deletes nothing
+  renderenv status [--dir DIR]
+                             one line per production: tier, account, dates, life-cycle
+                             state; warns when an ended production is still active
 `
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -90,6 +98,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return costCommand(args[1:], stdout, stderr)
 	case "bootstrap":
 		return bootstrapCmd(args[1:], stdout, stderr)
+	case "close":
+		return closeProduction(args[1:], stdout, stderr)
+	case "status":
+		return status(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

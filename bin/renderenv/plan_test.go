@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
 	"maps"
 	"os"
@@ -11,8 +10,6 @@ import (
 	"strings"
 	"testing"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden outputs in testdata/")
 
 // stackTags are the tags of the small assemblies' stacks: the production
 // stack carries Production, as renderenv's do.
@@ -244,25 +241,5 @@ func TestCostGolden(t *testing.T) {
 	}
 	if code, _, stderr := runCLI("cost", "--assembly", dir, "--production", "nobody"); code != 1 || !strings.Contains(stderr, `no stack of production "nobody"`) {
 		t.Errorf("renderenv cost --production nobody = %d, %q; want 1", code, stderr)
-	}
-}
-
-// golden compares got with the file, or rewrites it with -update.
-func golden(t *testing.T, path, got string) {
-	t.Helper()
-	// The temporary folders differ from run to run.
-	got = strings.ReplaceAll(got, os.TempDir(), "$TMP")
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./bin/renderenv -run '%s' -update)", err, t.Name())
-	}
-	if got != string(want) {
-		t.Errorf("%s differs (rewrite with -update, and read the diff):\ngot:\n%s\nwant:\n%s", path, got, want)
 	}
 }

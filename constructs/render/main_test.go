@@ -55,9 +55,10 @@ var (
 
 // fixture: one App. Fleet is a production's fleet with the production's
 // key set; Workers is the same with scheduler worker ports and a named
-// scheduler role as the only launcher.
+// scheduler role as the only launcher; Closed is Fleet of a closing
+// production.
 type fixture struct {
-	Fleet, Workers assertions.Template
+	Fleet, Workers, Closed assertions.Template
 }
 
 var shared cdktest.Once[*fixture]
@@ -67,13 +68,14 @@ func templates(t *testing.T) *fixture {
 	return shared.Get(t, func() *fixture {
 		env := cdktest.Env{Account: account, Region: region}
 		app := cdktest.NewApp(t, env)
-		fleet := build(t, app, "Fleet", env, nil, []string{networkScheduler}, &archive)
-		workers := build(t, app, "Workers", env, workerPorts, []string{schedulerRole}, nil)
-		return &fixture{Fleet: cdktest.Template(t, fleet), Workers: cdktest.Template(t, workers)}
+		fleet := build(t, app, "Fleet", env, nil, []string{networkScheduler}, &archive, false)
+		workers := build(t, app, "Workers", env, workerPorts, []string{schedulerRole}, nil, false)
+		closed := build(t, app, "Closed", env, nil, []string{networkScheduler}, &archive, true)
+		return &fixture{Fleet: cdktest.Template(t, fleet), Workers: cdktest.Template(t, workers), Closed: cdktest.Template(t, closed)}
 	})
 }
 
-func build(t *testing.T, app awscdk.App, id string, env cdktest.Env, worker []int, launchers []string, archive *render.SessionArchive) awscdk.Stack {
+func build(t *testing.T, app awscdk.App, id string, env cdktest.Env, worker []int, launchers []string, archive *render.SessionArchive, closed bool) awscdk.Stack {
 	s := cdktest.AddStack(t, app, id, env)
 	vpc := awsec2.NewVpc(s, jsii.String("Vpc"), &awsec2.VpcProps{
 		IpAddresses:           awsec2.IpAddresses_Cidr(jsii.String(vpcCidr.String())),
@@ -123,6 +125,7 @@ func build(t *testing.T, app awscdk.App, id string, env cdktest.Env, worker []in
 		Profiles:       []render.Profile{spot, onDemand},
 		Tags:           tags,
 		Archive:        archive,
+		Closed:         closed,
 	})
 	return s
 }

@@ -76,6 +76,12 @@ type FleetProps struct {
 	// log-archive account, where the production's administrators cannot
 	// delete it.
 	Archive *SessionArchive
+	// Closed removes the compute of a closing production (ISE 6.2): no
+	// launch template, so no instance profile, and no launcher role, so
+	// nothing in the estate can start a node or pass the render role. The
+	// render role, its group and its log groups stay until the stack is
+	// destroyed: the role then has no instance profile to reach it.
+	Closed bool
 }
 
 // SessionArchive is the production's prefix of the log-archive bucket and
@@ -95,6 +101,7 @@ type Fleet struct {
 	Role            awsiam.Role
 	Group           awsec2.SecurityGroup
 	LaunchTemplates map[string]awsec2.LaunchTemplate
+	// Launcher is nil when the production is closing.
 	Launcher        awsiam.Role
 	LogGroup        awslogs.LogGroup
 	SessionLogGroup awslogs.LogGroup
@@ -109,10 +116,12 @@ func NewFleet(scope constructs.Construct, id string, props FleetProps) *Fleet {
 	f.SessionLogGroup = logGroup(c, "SessionLogs", "/"+props.Prefix+"/sessions", props.LoggingKey)
 	f.role(c, props)
 	f.group(c, props)
-	for _, p := range props.Profiles {
-		f.LaunchTemplates[p.Name] = f.template(c, props, p)
+	if !props.Closed {
+		for _, p := range props.Profiles {
+			f.LaunchTemplates[p.Name] = f.template(c, props, p)
+		}
+		f.launcher(c, props)
 	}
-	f.launcher(c, props)
 	f.sessions(c, props)
 	return f
 }

@@ -539,3 +539,14 @@ func TestWithoutALogArchiveSessionsStayInTheProductionsLogGroup(t *testing.T) {
 		}
 	}
 }
+
+// A closing production's fleet has no launch template (so no instance
+// profile) and no launcher: nothing can start a node (ISE 6.2).
+func TestClosedFleetHasNoLaunchTemplateInstanceProfileOrLauncher(t *testing.T) {
+	tpl := templates(t).Closed
+	cdktest.Count(t, tpl, "AWS::EC2::LaunchTemplate", 0)
+	cdktest.Count(t, tpl, "AWS::IAM::InstanceProfile", 0)
+	cdktest.CountProperties(t, tpl, "AWS::IAM::Role", map[string]any{"RoleName": prefix + "-launcher"}, 0)
+	cdktest.HasProperties(t, tpl, "AWS::IAM::Role", map[string]any{"RoleName": roleName})
+	cdktest.CountProperties(t, templates(t).Fleet, "AWS::IAM::Role", map[string]any{"RoleName": prefix + "-launcher"}, 1)
+}

@@ -19,6 +19,10 @@ var DataActions = []string{
 	"s3:ListMultipartUploadParts", "s3:PutObject*", "s3:ReplicateObject", "s3:RestoreObject",
 }
 
+// ClosingSid is the bucket policy statement that refuses new objects in
+// a closing production's asset bucket.
+const ClosingSid = "ClosingNoNewWrites"
+
 // NewAccessLogBucket is the target of S3 server access logs. S3 delivers
 // access logs only to buckets with S3-managed encryption (SSE-S3), so this
 // is the one bucket kind without a customer-managed key; it holds request
@@ -63,6 +67,9 @@ type AssetBucketProps struct {
 	// shared account, or a role someone creates there, is refused whatever
 	// its IAM policy grants.
 	Users []string
+	// Closing refuses every new object, from every principal, while the
+	// data operator still reads and hands the content over (ISE 10.9).
+	Closing bool
 }
 
 // NewAssetBucket creates a versioned, KMS-encrypted, TLS-only bucket that
@@ -91,6 +98,16 @@ func NewAssetBucket(scope constructs.Construct, id string, props AssetBucketProp
 	})
 	anyone := &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()}
 	objects := b.ArnForObjects(jsii.String("*"))
+	if props.Closing {
+		// s3:PutObject also authorizes copies and multipart uploads.
+		b.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String(ClosingSid),
+			Effect:     awsiam.Effect_DENY,
+			Principals: anyone,
+			Actions:    jsii.Strings("s3:PutObject"),
+			Resources:  &[]*string{objects},
+		}))
+	}
 	b.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("DenyWritesWithoutKms"),
 		Effect:     awsiam.Effect_DENY,

@@ -363,3 +363,38 @@ func TestExemptRolesReachDataOnlyFromTheStudiosRanges(t *testing.T) {
 		t.Errorf("%s %v, want a Deny of the data actions", s.Effect(), s.Actions())
 	}
 }
+
+var closing cdktest.Once[assertions.Template]
+
+// A closing production's asset bucket refuses every new object from
+// everyone, without condition; an active one has no such statement.
+func TestClosingAssetBucketDeniesEveryNewObject(t *testing.T) {
+	tpl := closing.Get(t, func() assertions.Template {
+		s := cdktest.NewStack(t, account, region)
+		key := awskms.NewKey(s, jsii.String("AssetKey"), nil)
+		storage.NewAssetBucket(s, "Assets", storage.AssetBucketProps{
+			Name: assets, Key: key, AccessLogs: storage.NewAccessLogBucket(s, "AccessLogs", logs), LogPrefix: "assets/",
+			Endpoint: jsii.String(endpoint), Exempt: exempt, Users: users, Closing: true,
+		})
+		return cdktest.Template(t, s)
+	})
+	id := bucket(t, tpl, assets).ID
+	cdktest.HasResource(t, tpl, "AWS::S3::Bucket", map[string]any{"Properties": map[string]any{"BucketName": assets}, "DeletionPolicy": "Retain"})
+	cdktest.HasProperties(t, tpl, "AWS::S3::BucketPolicy", map[string]any{
+		"Bucket": cdktest.Ref(id),
+		"PolicyDocument": cdktest.Obj(map[string]any{"Statement": cdktest.ArrayWith(map[string]any{
+			"Sid":       storage.ClosingSid,
+			"Effect":    "Deny",
+			"Principal": map[string]any{"AWS": "*"},
+			"Action":    "s3:PutObject",
+			"Condition": assertions.Match_Absent(),
+			"Resource":  map[string]any{"Fn::Join": []any{"", []any{cdktest.GetAtt(id, "Arn"), "/*"}}},
+		})}),
+	})
+	active := buckets(t)
+	for _, st := range bucketPolicy(t, active, bucket(t, active, assets).ID) {
+		if st["Sid"] == storage.ClosingSid {
+			t.Errorf("an active asset bucket carries %s", storage.ClosingSid)
+		}
+	}
+}

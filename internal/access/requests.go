@@ -339,6 +339,16 @@ func withoutEndpoint(ctx map[string]any) map[string]any {
 	return out
 }
 
+// closing reports whether the production named is closing or closed.
+func (e *Estate) closing(production string) bool {
+	for _, pf := range e.Manifests.Productions {
+		if pf.Name == production {
+			return pf.Closing()
+		}
+	}
+	return false
+}
+
 // expect decides what a request should get, and why. Every request on
 // another production's resources is denied; a production's own roles get
 // exactly what they need (the positive controls), and nothing else of the
@@ -365,6 +375,8 @@ func (e *Estate) expect(p *Principal, r *Request, o origin) (Expect, string) {
 		return Allow, "the link stack's look-up reads its own network's attachment"
 	case !own:
 		return Deny, "not a principal of " + strings.Join(slices.Concat(t.Owners, nonEmpty(t.Pool)), ", ")
+	case t.Kind == "assets" && r.Action == PutObject && e.closing(p.Production):
+		return Deny, p.Production + " is closing: its asset bucket takes no new object, reads still work (ISE 10.9)"
 	}
 	need := func(why string) (Expect, string) { return Allow, why }
 	// S3 uses the asset key on behalf of whoever reads or writes assets.

@@ -196,7 +196,9 @@ func pooledResources(st awscdk.Stack, n Names, r manifest.Resolved, p *Productio
 		endpoint = read("s3-endpoint-id")
 	}
 	for _, k := range keyPurposes(r) {
-		if k.pooled {
+		// Only launch templates use the root-volume key: a closing
+		// production, which has none, does not read the pool's.
+		if k.pooled && !(k.purpose == keys.RootVolume && r.Closing()) {
 			p.Keys[k.purpose] = awskms.Key_FromKeyArn(st, jsii.String("Pool-"+string(k.purpose)), read(string(k.purpose)+"-key-arn"))
 		}
 	}

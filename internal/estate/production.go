@@ -70,7 +70,7 @@ func NewProductionStack(scope constructs.Construct, props ProductionStackProps) 
 	}
 	p.Stack = NewEstateStack(scope, StackProps{
 		Studio: s, Name: p.prefix, Account: r.Account, Region: r.Region, Tags: p.Tags,
-		Description: fmt.Sprintf("%s production %s (tier %d, %s; %s to %s, owner %s): private VPC, keys, asset bucket and burst-render launch templates", s.Studio, r.Name, r.Tier, r.Policy.Label, r.StartDate, r.EndDate, r.Owner),
+		Description: fmt.Sprintf("%s production %s (tier %d, %s; %s to %s, owner %s): %s", s.Studio, r.Name, r.Tier, r.Policy.Label, r.StartDate, r.EndDate, r.Owner, contents(r)),
 	})
 	// Its VPC (or its pool's) attaches to the Transit Gateway that the
 	// network stack creates and shares.
@@ -115,6 +115,14 @@ func NewProductionStack(scope constructs.Construct, props ProductionStackProps) 
 		})
 	}
 	return p
+}
+
+// contents is what the stack holds, for its description.
+func contents(r manifest.Resolved) string {
+	if r.Closing() {
+		return r.State() + ": no render compute; its asset bucket takes no new objects, and its data and keys are retained"
+	}
+	return "private VPC, keys, asset bucket and burst-render launch templates"
 }
 
 // role is the ARN of one of the production's fixed-name roles.
@@ -194,6 +202,7 @@ func (p *Production) storage(endpoint *string) {
 		Exempt:     []string{p.role(names.DataOperator)},
 		ExemptFrom: strs(p.props.Studio.AdminSourceCidrs),
 		Users:      []string{p.role(names.DataOperator), p.role(names.Render)},
+		Closing:    r.Closing(),
 	})
 	tagging.Group(p.Bucket, tagging.AssetStorage)
 	for _, st := range storage.ObjectAccess(p.Bucket.BucketArn(), p.Keys[keys.ContentAsset].KeyArn(), r.Region) {
@@ -244,6 +253,7 @@ func (p *Production) render() {
 		VpcArn:         jsii.String(fmt.Sprintf("arn:aws:ec2:%s:%s:vpc/%s", r.Region, r.Account, *p.Vpc.VpcId())),
 		RoleName:       names.Role(p.prefix, names.Render),
 		Tags:           tags,
+		Closed:         r.Closing(),
 	}
 	if b := sessionArchive(s, p.props.Names); b != "" {
 		n := p.props.Names

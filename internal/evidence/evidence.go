@@ -398,10 +398,24 @@ func (d definition) ruleIDs() []string {
 	return slices.Compact(ids)
 }
 
+// computeChecks are the checks of render compute: launch templates, the
+// launcher and the render nodes. A closing production has none, by design,
+// so they do not apply to it; the rules still judge whatever remains.
+var computeChecks = map[string]bool{
+	ckNoPublicIP.name: true, ckNoKeyPair.name: true, ckSsmRole.name: true, ckImage.name: true,
+	ckImds.name: true, ckVolumesEncrypted.name: true, ckLauncher.name: true, ckBoundary.name: true,
+	ckRenderEgress.name: true, ckDeleteVolumes.name: true, ckNodesTerminate.name: true, ckRenderLogs.name: true,
+}
+
 // runCheck runs a check and lets its rules' findings decide: a finding fails
 // it, and the evidence of a resource with a finding is left out.
 func (v *view) runCheck(ch check) CheckResult {
-	r := ch.run(v)
+	var r result
+	if v.r.Closing() && computeChecks[ch.name] {
+		r = result{outcome: NotUsed, detail: fmt.Sprintf("%s is %s: its launch templates and launcher role are removed, so it has no render compute (ISE 6.2)", v.r.Name, v.r.State())}
+	} else {
+		r = ch.run(v)
+	}
 	if r.outcome == "" {
 		r.outcome = Pass
 	}

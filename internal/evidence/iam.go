@@ -386,9 +386,10 @@ func checkGenerated(v *view) result {
 }
 
 // shapeOf is what makes productions alike for checkGenerated: whether they
-// use a pooled VPC and pooled keys.
+// use a pooled VPC and pooled keys, and whether they are closing (no
+// compute).
 func shapeOf(r manifest.Resolved) string {
-	return fmt.Sprint(r.PooledVpc, r.PooledRootKey || r.PooledAssetKey || r.PooledLoggingKey)
+	return fmt.Sprint(r.PooledVpc, r.PooledRootKey || r.PooledAssetKey || r.PooledLoggingKey, r.Closing())
 }
 
 // shape is the production stacks of one shape and their resource types.

@@ -107,7 +107,11 @@ func checkDedicatedKeys(v *view) result {
 			}
 		}
 		if len(these) == 0 {
-			problems = append(problems, fmt.Sprintf("nothing of %s is encrypted with a %s key", v.prod, p))
+			// A closing production has no launch templates, the only
+			// users of its root-volume key, which stays retained.
+			if !(p == "root-volume" && v.r.Closing()) {
+				problems = append(problems, fmt.Sprintf("nothing of %s is encrypted with a %s key", v.prod, p))
+			}
 			continue
 		}
 		pooled := map[string]bool{}

@@ -7,14 +7,15 @@ import (
 )
 
 // Ended lists, as warnings in the errors' file:line: field: form, the
-// productions whose endDate is before today: their environments should be
-// sanitised and closed (ISE 6.2, 10.9), not left running. A warning never
-// stops synthesis.
+// active productions whose endDate is before today: their environments
+// should be sanitised and closed (ISE 6.2, 10.9), not left running. One
+// that is closing or closed is already on its way. A warning never stops
+// synthesis.
 func (e *Estate) Ended(today time.Time) []Error {
 	day := today.UTC().Truncate(24 * time.Hour)
 	var out []Error
 	for _, p := range e.Productions {
-		if p.EndDate.IsZero() || !p.EndDate.Before(day) {
+		if p.Closing() || p.EndDate.IsZero() || !p.EndDate.Before(day) {
 			continue
 		}
 		out = append(out, Error{

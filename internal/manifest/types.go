@@ -170,6 +170,33 @@ type Production struct {
 	// ReusesRangeOf names the retired production whose range vpcCidr
 	// reuses, on purpose.
 	ReusesRangeOf string `yaml:"reusesRangeOf"`
+	// Status is the production's life-cycle state (see State): active
+	// unless it says closing or closed.
+	Status string `yaml:"status"`
+}
+
+// Life-cycle states of a production. A closing production keeps its data
+// and keys but no compute, and takes no new writes (ISE 6.2, 10.9); closed
+// is the same in the templates, recorded once its stacks are destroyed.
+const (
+	StatusActive  = "active"
+	StatusClosing = "closing"
+	StatusClosed  = "closed"
+)
+
+// State is the production's life-cycle state, StatusActive by default.
+func (p *Production) State() string {
+	if p.Status == "" {
+		return StatusActive
+	}
+	return p.Status
+}
+
+// Closing reports whether the production is closing or closed: it has no
+// render compute and its asset bucket takes no new writes.
+func (p *Production) Closing() bool {
+	s := p.State()
+	return s == StatusClosing || s == StatusClosed
 }
 
 // RenderProfile is one kind of burst-render node.

@@ -385,6 +385,11 @@ func validateProduction(s *Studio, pf *ProductionFile, r reporter, poolsKnown bo
 		}
 		seen[ep] = true
 	}
+	switch p.Status {
+	case "", StatusActive, StatusClosing, StatusClosed:
+	default:
+		r.add("status", "%q is not a life-cycle state: use active, closing or closed", p.Status)
+	}
 	validateCrew(s, p, r)
 	if !ok {
 		return

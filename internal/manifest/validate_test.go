@@ -302,7 +302,7 @@ const pipeline = `pipeline:
 // knownStudio and knownProduction end every unknown-field message.
 const (
 	knownStudio     = "(known fields: adminSourceCidrs, alerts, audit, availabilityZones, breakGlassRole, deployers, licenseServers, logArchiveAccount, managementAccount, managementVpcCidr, onPremises, organizationId, organizationManagementAccount, owner, people, pipeline, pools, region, retired, scheduler, studio, transitGatewayAsn, transitGatewayId)"
-	knownProduction = "(known fields: account, audit, availabilityZones, costCentre, endDate, endpoints, isolation, name, owner, people, region, render, renderProfiles, reusesRangeOf, startDate, tier, vpcCidr)"
+	knownProduction = "(known fields: account, audit, availabilityZones, costCentre, endDate, endpoints, isolation, name, owner, people, region, render, renderProfiles, reusesRangeOf, startDate, status, tier, vpcCidr)"
 )
 
 type ruleCase struct {
@@ -1000,6 +1000,10 @@ var tierCases = []ruleCase{
 		"productions/studio.yaml:34: retired[0].account: \"66\" is not a 12-digit AWS account id (quote it in YAML)",
 		"productions/studio.yaml:35: retired[1].name: \"oldshow\" is listed twice",
 	}},
+	{"status not a life-cycle state", e(appendTo("harbour.yaml", "status: retired\n"), appendTo("nightfall.yaml", "status: Closing\n")), []string{
+		"productions/harbour.yaml:17: status: \"retired\" is not a life-cycle state: use active, closing or closed",
+		"productions/nightfall.yaml:25: status: \"Closing\" is not a life-cycle state: use active, closing or closed",
+	}},
 	{"tier 2 in the management account", e(replace("harbour.yaml", `account: "444444444444"`, `account: "111111111111"`)), []string{
 		"productions/harbour.yaml:4: account: 111111111111 is the management account, which holds the studio's network hub: productions run in accounts of their own (ISE 1.1)",
 	}},
@@ -1137,6 +1141,7 @@ var validCases = []struct {
 	{"comments and document markers", e(replace("harbour.yaml", "# Tier 2", "---\n# Tier 2"), appendTo("harbour.yaml", "...\n"))},
 	{"explicit nulls leave defaults", e(appendTo("harbour.yaml", "endpoints: ~\nisolation:\naudit: null\n"))},
 	{"tier 3 S3 data events off", e(appendTo("brightside.yaml", "audit:\n  s3DataEvents: false\n"))},
+	{"status of every life-cycle state", e(appendTo("nightfall.yaml", "status: closing\n"), appendTo("harbour.yaml", "status: closed\n"), appendTo("brightside.yaml", "status: active\n"))},
 	{"tier 2 sharing an account with tier 3", e(replace("harbour.yaml", `account: "444444444444"`, `account: "555555555555"`))},
 	{"two tier 2 sharing an account", e(copyFile("harbour.yaml", "harbour-two.yaml"), replace("harbour-two.yaml", "name: harbour", "name: harbour-two"), replace("harbour-two.yaml", "vpcCidr: 10.30.0.0/20", "vpcCidr: 10.30.16.0/20"))},
 	{"tier 2 asking for a dedicated account", e(appendTo("harbour.yaml", "isolation:\n  dedicatedAccount: true\n  dedicatedKeys: true\n"))},
@@ -1385,5 +1390,31 @@ func TestEndedWarnsOnlyAboutProductionsPastTheirEndDate(t *testing.T) {
 	})
 	if got := e.Ended(day("2026-09-30")); len(got) != 1 {
 		t.Errorf("on brightside's end date itself: %v, want only lighthouse's warning", got)
+	}
+	// A production that is closing is on its way: no warning.
+	for i := range e.Productions {
+		if e.Productions[i].Name == "lighthouse" {
+			e.Productions[i].Status = StatusClosing
+		}
+	}
+	if got := e.Ended(day("2026-09-30")); len(got) != 0 {
+		t.Errorf("with lighthouse closing: %v, want no warning", got)
+	}
+}
+
+func TestProductionStatusDefaultsToActive(t *testing.T) {
+	for _, c := range []struct {
+		status, state string
+		closing       bool
+	}{
+		{"", StatusActive, false},
+		{"active", StatusActive, false},
+		{"closing", StatusClosing, true},
+		{"closed", StatusClosed, true},
+	} {
+		p := Production{Status: c.status}
+		if p.State() != c.state || p.Closing() != c.closing {
+			t.Errorf("status %q: State() = %q, Closing() = %v; want %q, %v", c.status, p.State(), p.Closing(), c.state, c.closing)
+		}
 	}
 }

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// baseDir is a copy of the manifest tests' base estate, and how output
+// names it in the golden files.
+func baseDir(t *testing.T) (dir string, normalise func(string) string) {
+	dir = t.TempDir()
+	copyBase(t, dir)
+	return dir, func(s string) string { return strings.ReplaceAll(s, dir, "DIR") }
+}
+
+func TestCloseTier1PrintsTheStepsWithTheRealNames(t *testing.T) {
+	t.Setenv("RENDERENV_TODAY", "2026-12-20")
+	dir, norm := baseDir(t)
+	code, stdout, stderr := runCLI("close", "nightfall", "--dir", dir)
+	if code != 0 || stderr != "" {
+		t.Fatalf("renderenv close nightfall = %d, stderr %q", code, stderr)
+	}
+	golden(t, filepath.Join("testdata", "close-nightfall.golden"), norm(stdout))
+	for _, want := range []string{"s3://acme-nightfall-assets-333333333333-us-west-2", "alias/acme/nightfall/content-asset", "--pending-window-in-days 30", "acme-nightfall-link\n"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("the steps do not name %s", want)
+		}
+	}
+	if strings.Index(stdout, "schedule-key-deletion") > strings.Index(stdout, "npx cdk destroy") {
+		t.Error("the keys' deletion is scheduled after the stack that holds their aliases and administrator is destroyed")
+	}
+}
+
+// A pooled production leaves the pool's keys and link alone.
+func TestClosePooledProductionLeavesThePoolAlone(t *testing.T) {
+	t.Setenv("RENDERENV_TODAY", "2026-12-20")
+	dir, norm := baseDir(t)
+	code, stdout, stderr := runCLI("close", "--dir", dir, "brightside")
+	if code != 0 || stderr != "" {
+		t.Fatalf("renderenv close brightside = %d, stderr %q", code, stderr)
+	}
+	golden(t, filepath.Join("testdata", "close-brightside.golden"), norm(stdout))
+	for _, bad := range []string{"disable-key", "schedule-key-deletion", "-link"} {
+		if strings.Contains(stdout, bad) {
+			t.Errorf("closing a pooled production prints %s", bad)
+		}
+	}
+}
+
+func TestCloseErrors(t *testing.T) {
+	dir, _ := baseDir(t)
+	if code, _, stderr := runCLI("close", "--dir", dir, "nosuch"); code != 1 || stderr != "renderenv close: "+dir+" has no production \"nosuch\"\n" {
+		t.Errorf("renderenv close nosuch = %d, stderr %q", code, stderr)
+	}
+	if code, _, stderr := runCLI("close", "--dir", dir); code != 2 || !strings.HasPrefix(stderr, "renderenv close: name one production\n") {
+		t.Errorf("renderenv close without a name = %d, stderr %q", code, stderr)
+	}
+}
+
+func TestStatusListsEveryProductionAndWarnsAboutEndedActiveOnes(t *testing.T) {
+	t.Setenv("RENDERENV_TODAY", "2026-10-15")
+	dir, norm := baseDir(t)
+	breakFile(t, filepath.Join(dir, "lighthouse.yaml"), "endDate: 2026-05-31\n", "endDate: 2026-05-31\nstatus: closing\n")
+	code, stdout, stderr := runCLI("status", "--dir", dir)
+	if code != 0 {
+		t.Fatalf("renderenv status = %d, stderr %q", code, stderr)
+	}
+	golden(t, filepath.Join("testdata", "status.golden"), norm(stdout))
+	// lighthouse has ended too, but is closing: no warning.
+	want := "DIR/brightside.yaml:9: endDate: warning: 2026-09-30 has passed and brightside is still active: close it (renderenv close brightside; ISE 6.2, 10.9), or move endDate\n"
+	if norm(stderr) != want {
+		t.Errorf("stderr:\n%s\nwant:\n%s", norm(stderr), want)
+	}
+}
+
+func TestStatusRejectsPositionalArguments(t *testing.T) {
+	if code, _, stderr := runCLI("status", "productions"); code != 2 || !strings.HasPrefix(stderr, "renderenv status: ") {
+		t.Errorf("renderenv status productions = %d, stderr %q", code, stderr)
+	}
+}
+
+func TestCloseOfAClosingProductionSaysStepOneIsDone(t *testing.T) {
+	dir, _ := baseDir(t)
+	breakFile(t, filepath.Join(dir, "nightfall.yaml"), "endDate: 2026-12-18\n", "endDate: 2026-12-18\nstatus: closing\n")
+	code, stdout, stderr := runCLI("close", "nightfall", "--dir", dir)
+	if want := "already says status: closing"; code != 0 || stderr != "" || !strings.Contains(stdout, want) {
+		t.Errorf("renderenv close nightfall (closing) = %d, stderr %q; stdout does not say %q:\n%s", code, stderr, want, stdout)
+	}
+}
