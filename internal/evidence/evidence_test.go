@@ -301,6 +301,13 @@ func TestShippedEstate(t *testing.T) {
 			if c.Status == evidence.Missing {
 				t.Errorf("%s %s is missing: %v", r.Name, c.ID, c.Problems())
 			}
+			// The shipped templates break nothing they claim: a check
+			// fails only when a template does (TestClaimsFlip).
+			for _, ch := range c.Checks {
+				if ch.Outcome == evidence.Fail {
+					t.Errorf("%s %s %q fails: %s", r.Name, c.ID, ch.Check, ch.Detail)
+				}
+			}
 		}
 		if r.Name != "nightfall" {
 			continue

@@ -303,9 +303,9 @@ func checkDeployAuthority(v *view) result {
 			name := roleName(role)
 			for _, g := range v.roleGrants(role) {
 				for _, a := range grantsAny(g.st, deployActions) {
-					// The key administrator's job is key policies; the
-					// default security group's cleanup may revoke rules only.
-					if a == "kms:PutKeyPolicy" && name == names.Role(v.prod, names.KeyAdmin) {
+					// The key administrators' job is key policies: the
+					// production's, and its pool's for the pooled keys.
+					if a == "kms:PutKeyPolicy" && (name == names.Role(v.prod, names.KeyAdmin) || v.pool != "" && name == names.Role(v.pool, names.KeyAdmin)) {
 						continue
 					}
 					problems = append(problems, fmt.Sprintf("%s lets %s %s", cite(g.source), name, a))
