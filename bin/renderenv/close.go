@@ -153,18 +153,14 @@ func closeSteps(e *manifest.Estate, pf *manifest.ProductionFile, dir string, tod
 	}
 	destroy = append(destroy, "Its roles and network go; buckets, keys and log groups are retained by design.")
 	add("6.2, 9.3, 2.2", "Destroy the production's stacks", destroy...)
-	cidr := r.VpcCidr.String()
-	if r.PooledVpc {
-		// The pool's range stays in use; retired.vpcCidr needs one.
-		cidr = "<none: " + r.Name + " ran in the pool's VPC; the retired list has no form for that yet>"
+	entry := []string{"retired:", "  - name: " + r.Name, "    account: \"" + r.Account + "\""}
+	if !r.PooledVpc {
+		// A pooled production held no range of its own: the pool's stays
+		// in use.
+		entry = append(entry, "    vpcCidr: "+r.VpcCidr.String())
 	}
-	add("1.6, 6.2", "Retire the manifest: set status: closed in "+file+", move it out of "+folderName(dir)+", and add to studio.yaml",
-		"retired:",
-		"  - name: "+r.Name,
-		"    account: \""+r.Account+"\"",
-		"    vpcCidr: "+cidr,
-		"    closed: "+today.Format(time.DateOnly),
-		strings.TrimSpace("go run ./bin/renderenv validate "+dir))
+	entry = append(entry, "    closed: "+today.Format(time.DateOnly), strings.TrimSpace("go run ./bin/renderenv validate "+dir))
+	add("1.6, 6.2", "Retire the manifest: set status: closed in "+file+", move it out of "+folderName(dir)+", and add to studio.yaml", entry...)
 	add("6.2, 1.6", "Check nothing of "+r.Name+" is still deployed, in its account and the management account",
 		"aws cloudformation describe-stacks --region "+r.Region+" --profile "+r.Name+" > "+r.Name+".json",
 		"aws cloudformation describe-stacks --region "+s.Region+" --profile management > management.json",

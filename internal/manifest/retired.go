@@ -9,7 +9,8 @@ import (
 
 // Retired is a production that was closed. Its stacks, roles and buckets
 // may outlive its manifest, so its name is never given again, and its
-// range only to a production that says so (ReusesRangeOf).
+// range (none for a production that ran in its pool's VPC) only to a
+// production that says so (ReusesRangeOf).
 type Retired struct {
 	Name    string       `yaml:"name"`
 	Account string       `yaml:"account"`
@@ -39,9 +40,6 @@ func validateRetired(s *Studio, r reporter) {
 		}
 		seen[ret.Name] = true
 		requireAccount(r, f.Child("account"), ret.Account)
-		if !ret.VpcCidr.IsValid() {
-			r.add(f.Child("vpcCidr"), "is required: the range the production held, which stays taken")
-		}
 		if ret.Closed.IsZero() {
 			r.add(f.Child("closed"), "is required: the day the production was closed")
 		}

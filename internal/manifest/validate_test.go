@@ -996,7 +996,6 @@ var tierCases = []ruleCase{
 	}},
 	{"retired entries incomplete and repeated", e(appendTo("studio.yaml", "retired:\n  - name: oldshow\n    account: \"66\"\n  - name: oldshow\n    account: \"666666666666\"\n    vpcCidr: 10.250.0.0/16\n    closed: 2026-06-30\n")), []string{
 		"productions/studio.yaml:33: retired[0].closed: is required: the day the production was closed",
-		"productions/studio.yaml:33: retired[0].vpcCidr: is required: the range the production held, which stays taken",
 		"productions/studio.yaml:34: retired[0].account: \"66\" is not a 12-digit AWS account id (quote it in YAML)",
 		"productions/studio.yaml:35: retired[1].name: \"oldshow\" is listed twice",
 	}},
