@@ -440,7 +440,6 @@ func (f *Fleet) hardenLaunches(props FleetProps) {
 	}
 }
 
-
 // sessions records every Session Manager session to the encrypted session
 // log group and, with an archive, to the log-archive account (ISE 4.1,
 // 8.1): start sessions with --document-name <prefix>-sessions.
