@@ -64,11 +64,37 @@ func logGroupProblem(lg *cfn.Resource) string {
 }
 
 func checkFlowLogs(a *cfn.Assembly, report Reporter) {
-	logs := map[*cfn.Resource][]*cfn.Resource{} // VPC -> its flow logs
 	for _, fl := range a.Resources("AWS::EC2::FlowLog") {
 		if v := fl.Stack.String(fl.Properties["TrafficType"]); v != "ALL" && fl.Properties["TrafficType"] != nil {
 			report(fl, "TrafficType", "is %s, want ALL: accepted and rejected traffic are both evidence", v)
 		}
+	}
+	judgeFlowLogs(a, "no AWS::EC2::FlowLog names it", func(_, fl *cfn.Resource) (string, bool) {
+		dest := fl.Resolve("LogGroupName")
+		if dest == nil {
+			dest = fl.Resolve("LogDestination")
+		}
+		switch {
+		case dest != nil && dest.Type == "AWS::Logs::LogGroup":
+			return logGroupProblem(dest), true
+		case dest != nil && dest.Type == "AWS::S3::Bucket":
+			if p := kmsKeyProblem(dest.Stack, dest.Prop("BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.KMSMasterKeyID")); p != "" {
+				return "bucket " + dest.ID + ": KMSMasterKeyID " + p, true
+			}
+			return "", true
+		}
+		return "its destination is no log group or bucket of the assembly", true
+	}, func(vpc *cfn.Resource, why string) {
+		report(vpc, "", "no flow log of all traffic to an encrypted destination kept a year: %s", why)
+	})
+}
+
+// judgeFlowLogs judges every VPC by its flow logs of all traffic: judge
+// says what is wrong with one (and whether it counts at all); a VPC none
+// of whose counted flow logs is good fails with the reasons, or none.
+func judgeFlowLogs(a *cfn.Assembly, none string, judge func(vpc, fl *cfn.Resource) (problem string, counts bool), fail func(vpc *cfn.Resource, why string)) {
+	logs := map[*cfn.Resource][]*cfn.Resource{}
+	for _, fl := range a.Resources("AWS::EC2::FlowLog") {
 		if vpc := fl.Resolve("ResourceId"); vpc != nil {
 			logs[vpc] = append(logs[vpc], fl)
 		}
@@ -77,36 +103,22 @@ func checkFlowLogs(a *cfn.Assembly, report Reporter) {
 		var why []string
 		good := false
 		for _, fl := range logs[vpc] {
-			if v := fl.Stack.String(fl.Properties["TrafficType"]); v != "ALL" {
-				why = append(why, fl.ID+": TrafficType "+orUnset(fl.Properties["TrafficType"])+", want ALL")
-				continue
-			}
-			dest := fl.Resolve("LogGroupName")
-			if dest == nil {
-				dest = fl.Resolve("LogDestination")
-			}
-			problem := ""
+			problem, counts := judge(vpc, fl)
 			switch {
-			case dest != nil && dest.Type == "AWS::Logs::LogGroup":
-				problem = logGroupProblem(dest)
-			case dest != nil && dest.Type == "AWS::S3::Bucket":
-				if p := kmsKeyProblem(dest.Stack, dest.Prop("BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.KMSMasterKeyID")); p != "" {
-					problem = "bucket " + dest.ID + ": KMSMasterKeyID " + p
-				}
-			default:
-				problem = "its destination is no log group or bucket of the assembly"
-			}
-			if problem != "" {
+			case !counts:
+			case fl.Stack.String(fl.Properties["TrafficType"]) != "ALL":
+				why = append(why, fl.ID+": TrafficType "+orUnset(fl.Properties["TrafficType"])+", want ALL")
+			case problem != "":
 				why = append(why, fl.ID+": "+problem)
-				continue
+			default:
+				good = true
 			}
-			good = true
 		}
 		if !good {
 			if len(why) == 0 {
-				why = []string{"no AWS::EC2::FlowLog names it"}
+				why = []string{none}
 			}
-			report(vpc, "", "no flow log of all traffic to an encrypted destination kept a year: %s", strings.Join(why, "; "))
+			fail(vpc, strings.Join(why, "; "))
 		}
 	}
 }
@@ -138,39 +150,20 @@ func checkFlowLogArchive(a *cfn.Assembly, report Reporter) {
 	if archive == nil {
 		return
 	}
-	logs := map[*cfn.Resource][]*cfn.Resource{}
-	for _, fl := range a.Resources("AWS::EC2::FlowLog") {
-		if vpc := fl.Resolve("ResourceId"); vpc != nil {
-			logs[vpc] = append(logs[vpc], fl)
+	judgeFlowLogs(a, "no AWS::EC2::FlowLog of it delivers to S3", func(vpc, fl *cfn.Resource) (string, bool) {
+		if fl.Stack.String(fl.Properties["LogDestinationType"]) != "s3" {
+			return "", false
 		}
-	}
-	for _, vpc := range a.Resources("AWS::EC2::VPC") {
-		var why []string
-		good := false
-		for _, fl := range logs[vpc] {
-			if fl.Stack.String(fl.Properties["LogDestinationType"]) != "s3" {
-				continue
-			}
-			if v := fl.Stack.String(fl.Properties["TrafficType"]); v != "ALL" {
-				why = append(why, fl.ID+": TrafficType "+orUnset(fl.Properties["TrafficType"])+", want ALL")
-				continue
-			}
-			dest, _ := fl.Stack.Literal(fl.Properties["LogDestination"])
-			bucket, prefix, problem := archiveBucket(archive, dest)
-			if problem == "" && !bucketAllowsWrite(bucket, prefix+"AWSLogs/"+vpc.Stack.Account+"/vpcflowlogs/x", "delivery.logs.amazonaws.com", vpc.Stack.Account) {
-				problem = "the policy of bucket " + bucket.Name() + " does not let delivery.logs.amazonaws.com write account " + vpc.Stack.Account + "'s flow logs"
-			}
-			if problem != "" {
-				why = append(why, fl.ID+": LogDestination "+problem)
-				continue
-			}
-			good = true
+		dest, _ := fl.Stack.Literal(fl.Properties["LogDestination"])
+		bucket, prefix, problem := archiveBucket(archive, dest)
+		if problem == "" && !bucketAllowsWrite(bucket, prefix+"AWSLogs/"+vpc.Stack.Account+"/vpcflowlogs/x", "delivery.logs.amazonaws.com", vpc.Stack.Account) {
+			problem = "the policy of bucket " + bucket.Name() + " does not let delivery.logs.amazonaws.com write account " + vpc.Stack.Account + "'s flow logs"
 		}
-		if !good {
-			if len(why) == 0 {
-				why = []string{"no AWS::EC2::FlowLog of it delivers to S3"}
-			}
-			report(vpc, "", "no copy of its flow logs reaches the log-archive account %s: %s", archive.Account, strings.Join(why, "; "))
+		if problem != "" {
+			return "LogDestination " + problem, true
 		}
-	}
+		return "", true
+	}, func(vpc *cfn.Resource, why string) {
+		report(vpc, "", "no copy of its flow logs reaches the log-archive account %s: %s", archive.Account, why)
+	})
 }
