@@ -18,14 +18,7 @@ import (
 // bootstrap.Actions, and none may be an instance (CloudFormation never
 // launches render nodes).
 func TestExecutionPolicyCoversEveryResourceTypeTheEstateCreates(t *testing.T) {
-	specs := slices.Clone(checkedEstates)
-	for _, sh := range studioShapes() {
-		if strings.Contains(sh.name, "pipeline") {
-			specs = append(specs, sh)
-			break
-		}
-	}
-	eachEstate(t, specs, func(t *testing.T, s *Synthesized) {
+	eachEstate(t, withPipelineShape(), func(t *testing.T, s *Synthesized) {
 		for _, typ := range s.Assembly.Types() {
 			if typ == "AWS::EC2::Instance" || typ == "AWS::EC2::SpotFleet" || typ == "AWS::EC2::EC2Fleet" || typ == "AWS::AutoScaling::AutoScalingGroup" {
 				t.Errorf("%s: CloudFormation would launch instances; render nodes are launched by the launcher role only", typ)
@@ -87,14 +80,7 @@ func TestBootstrapRolesAdmitOnlyTheNamedDeployers(t *testing.T) {
 // creates, or a boundary of the estate's own (the render nodes' and the
 // scheduler's, tighter); no stack creates a user.
 func TestEveryRoleCarriesABoundaryTheBootstrapAdmits(t *testing.T) {
-	specs := slices.Clone(checkedEstates)
-	for _, sh := range studioShapes() {
-		if strings.Contains(sh.name, "pipeline") {
-			specs = append(specs, sh)
-			break
-		}
-	}
-	eachEstate(t, specs, func(t *testing.T, s *Synthesized) {
+	eachEstate(t, withPipelineShape(), func(t *testing.T, s *Synthesized) {
 		if users := s.Assembly.Resources("AWS::IAM::User"); len(users) > 0 {
 			t.Errorf("the estate creates users: %v", users)
 		}
@@ -157,4 +143,16 @@ func TestBoundaryKeepsDeployTimeValuesAndTheTrailFromBoundRoles(t *testing.T) {
 			t.Errorf("%s %s on %s: %s %v %s, want allowed=%t", c.who, c.action, c.resource, ds[i].Decision, ds[i].Decisive, ds[i].Error, c.allowed)
 		}
 	}
+}
+
+// withPipelineShape are the checked estates and the first studio shape with
+// the pipeline, whose stack the others lack.
+func withPipelineShape() []estateSpec {
+	specs := slices.Clone(checkedEstates)
+	for _, sh := range studioShapes() {
+		if strings.Contains(sh.name, "pipeline") {
+			return append(specs, sh)
+		}
+	}
+	return specs
 }
