@@ -88,3 +88,38 @@ func TestCloseOfAClosingProductionSaysStepOneIsDone(t *testing.T) {
 		t.Errorf("renderenv close nightfall (closing) = %d, stderr %q; stdout does not say %q:\n%s", code, stderr, want, stdout)
 	}
 }
+
+// With an assembly, status adds each production's fixed monthly cost (its
+// stack and link stack at list prices) before the state; "-" for a
+// production the assembly lacks.
+func TestStatusWithAnAssemblyShowsTheMonthlyCost(t *testing.T) {
+	t.Setenv("RENDERENV_TODAY", "2026-10-15")
+	dir, _ := baseDir(t)
+	tpl := baseEstate()
+	tpl["acme-nightfall-link"] = map[string]any{"Resources": map[string]any{
+		"Alarm": res("AWS::CloudWatch::Alarm", map[string]any{"AlarmName": "x"}),
+	}}
+	asm := writeSmallAssembly(t, tpl)
+	code, stdout, stderr := runCLI("status", "--dir", dir, "--assembly", asm)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	lines := strings.Split(stdout, "\n")
+	if !strings.Contains(lines[0], "MONTHLY  STATE") {
+		t.Errorf("header %q: the cost column goes before the state", lines[0])
+	}
+	// nightfall: an interface endpoint in 2 zones ($14.60), an attachment
+	// ($36.50), a key ($1.00) and the link stack's alarm ($0.10).
+	for _, l := range lines {
+		f := strings.Fields(l)
+		switch {
+		case len(f) > 0 && f[0] == "nightfall" && f[5] != "$52.20":
+			t.Errorf("nightfall costs %s, want $52.20: %s", f[5], l)
+		case len(f) > 0 && f[0] == "harbour" && f[5] != "-":
+			t.Errorf("harbour, which the assembly lacks, costs %s", f[5])
+		}
+	}
+	if code, _, stderr := runCLI("status", "--dir", dir, "--assembly", filepath.Join(t.TempDir(), "none")); code != 1 || !strings.HasPrefix(stderr, "renderenv status: ") {
+		t.Errorf("a missing assembly: exit %d, %q", code, stderr)
+	}
+}

@@ -67,8 +67,9 @@ const usage = `usage:
   renderenv close NAME [--dir DIR]
                              print the reviewed steps that close a production, with the
                              ISE controls they serve; runs and deletes nothing
-  renderenv status [--dir DIR]
-                             one line per production: tier, account, dates, life-cycle
+  renderenv status [--dir DIR] [--assembly DIR]
+                             one line per production: tier, account, dates, monthly
+                             fixed cost (with an assembly), life-cycle
                              state; warns when an ended production is still active
 `
 
