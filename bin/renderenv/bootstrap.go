@@ -66,22 +66,33 @@ func bootstrapCmd(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	o := bootstrap.OptionsOf(e)
-	body, err := bootstrap.Template(o)
-	if err == nil {
-		err = os.MkdirAll(filepath.Dir(*tpl), 0o755)
-	}
-	if err == nil {
-		err = os.WriteFile(*tpl, append(body, '\n'), 0o644)
-	}
-	if err != nil {
+	if err := writeTemplate(o, *tpl); err != nil {
 		fmt.Fprintf(stderr, "renderenv bootstrap: %v\n", err)
 		return 1
 	}
 	envs := bootstrap.Envs(e)
 	fmt.Fprintf(stdout, "# %s: renderenv's CDK bootstrap of studio %s's %d environments, trusting %s\n",
 		*tpl, e.Studio.Studio, len(envs), strings.Join(bootstrap.Trust(o), ", "))
+	// With the pipeline, the log-archive account (holding the trail, and
+	// nothing else) trusts the pipeline's roles only.
+	archive, archiveTpl := bootstrap.Env{}, ""
+	if o.Pipeline && e.Studio.LogArchive() != e.Studio.ManagementAccount {
+		only := o
+		only.PipelineOnly = true
+		archiveTpl = strings.TrimSuffix(*tpl, ".json") + "-log-archive.json"
+		if err := writeTemplate(only, archiveTpl); err != nil {
+			fmt.Fprintf(stderr, "renderenv bootstrap: %v\n", err)
+			return 1
+		}
+		archive = bootstrap.Env{Account: e.Studio.LogArchive(), Region: e.Studio.Region}
+		fmt.Fprintf(stdout, "# %s: the log-archive account's, trusting %s only\n", archiveTpl, strings.Join(bootstrap.Trust(only), ", "))
+	}
 	for _, env := range envs {
-		argv := bootstrap.Command(o, env, *tpl)
+		path := *tpl
+		if archiveTpl != "" && env.Account == archive.Account && env.Region == archive.Region && len(env.For) == 1 {
+			path = archiveTpl
+		}
+		argv := bootstrap.Command(o, env, path)
 		fmt.Fprintf(stdout, "# %s: %s\n%s\n", env, strings.Join(env.For, ", "), shellJoin(argv))
 		if !*apply {
 			continue
@@ -106,4 +117,16 @@ func shellJoin(argv []string) string {
 		}
 	}
 	return strings.Join(out, " ")
+}
+
+// writeTemplate writes the bootstrap template of o to path.
+func writeTemplate(o bootstrap.Options, path string) error {
+	body, err := bootstrap.Template(o)
+	if err == nil {
+		err = os.MkdirAll(filepath.Dir(path), 0o755)
+	}
+	if err == nil {
+		err = os.WriteFile(path, append(body, '\n'), 0o644)
+	}
+	return err
 }

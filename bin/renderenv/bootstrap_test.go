@@ -128,3 +128,56 @@ func TestBootstrapInvalidManifestsAndUsage(t *testing.T) {
 		}
 	}
 }
+
+// With the pipeline on, every bootstrap trusts the deployers and the
+// pipeline's roles, but the log-archive account, which holds the trail,
+// trusts the pipeline's roles only: nobody deploys there by hand.
+func TestBootstrapWithThePipelineLeavesTheLogArchiveToThePipeline(t *testing.T) {
+	fakeRunner(t, "")
+	dir := acmeCopy(t)
+	studio := filepath.Join(dir, "studio.yaml")
+	b, err := os.ReadFile(studio)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = append(b, "pipeline:\n  enabled: true\n  connectionArn: arn:aws:codeconnections:us-west-2:111111111111:connection/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0\n  repository: acme/render-estate\n  branch: main\n"...)
+	if err := os.WriteFile(studio, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tpl := filepath.Join(t.TempDir(), "bootstrap.json")
+	archiveTpl := strings.TrimSuffix(tpl, ".json") + "-log-archive.json"
+	code, stdout, stderr := runCLI("bootstrap", "--template", tpl, dir)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	trust := func(path string) string {
+		var template map[string]any
+		data, err := os.ReadFile(path)
+		if err == nil {
+			err = json.Unmarshal(data, &template)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, _ := json.Marshal(template["Resources"].(map[string]any)["DeploymentActionRole"].(map[string]any)["Properties"].(map[string]any)["AssumeRolePolicyDocument"])
+		return string(out)
+	}
+	if got := trust(tpl); !strings.Contains(got, `"aws:PrincipalArn":["arn:aws:iam::111111111111:role/acme-deployer","arn:aws:iam::111111111111:role/acme-pipeline-*"]`) {
+		t.Errorf("the estate's bootstrap trusts %s", got)
+	}
+	if got := trust(archiveTpl); !strings.Contains(got, `"aws:PrincipalArn":["arn:aws:iam::111111111111:role/acme-pipeline-*"]`) {
+		t.Errorf("the log archive's bootstrap trusts %s", got)
+	}
+	for _, line := range strings.Split(stdout, "\n") {
+		switch {
+		case strings.HasPrefix(line, "npx cdk bootstrap aws://222222222222/"):
+			if !strings.Contains(line, "--template "+archiveTpl+" ") {
+				t.Errorf("the log archive is bootstrapped with another template: %s", line)
+			}
+		case strings.HasPrefix(line, "npx cdk bootstrap "):
+			if !strings.Contains(line, "--template "+tpl+" ") {
+				t.Errorf("%s", line)
+			}
+		}
+	}
+}

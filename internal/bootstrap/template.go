@@ -44,8 +44,12 @@ type Options struct {
 	// assume the bootstrap roles.
 	Deployers []string
 	// Pipeline: the pipeline stack's roles (<studio>-pipeline-*) may too.
-	Pipeline  bool
-	Qualifier string
+	Pipeline bool
+	// PipelineOnly, with Pipeline: only the pipeline's roles, not the
+	// deployers (the log-archive account, which holds the trail: with a
+	// pipeline, nobody deploys there by hand).
+	PipelineOnly bool
+	Qualifier    string
 }
 
 // The roles the CLI and CDK Pipelines assume from the deploying account.
@@ -137,11 +141,14 @@ func pruneConditions(t map[string]any) error {
 // Trust returns the principals the bootstrap roles trust: the deployers,
 // and the pipeline's roles when it is enabled (a pattern).
 func Trust(o Options) []string {
-	out := slices.Clone(o.Deployers)
-	if o.Pipeline {
-		out = append(out, fmt.Sprintf("arn:aws:iam::%s:role/%s-pipeline-*", o.ManagementAccount, o.Studio))
+	pipeline := fmt.Sprintf("arn:aws:iam::%s:role/%s-pipeline-*", o.ManagementAccount, o.Studio)
+	switch {
+	case o.Pipeline && o.PipelineOnly:
+		return []string{pipeline}
+	case o.Pipeline:
+		return append(slices.Clone(o.Deployers), pipeline)
 	}
-	return out
+	return slices.Clone(o.Deployers)
 }
 
 // TrustPolicy is the trust policy of each bootstrap role the deploying
