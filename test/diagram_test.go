@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/xml"
+	"image/color"
+	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,7 +16,8 @@ import (
 
 // The diagrams of the acme estate and of each kind of production match
 // their golden DOT files (reviewed when they change, like the snapshots),
-// and render to valid SVG with no system Graphviz. The README shows
+// and render to valid SVG (and nightfall's to PNG) with no system
+// Graphviz. The README shows
 // docs/nightfall.svg, rewritten with -update.
 func TestDiagramsMatchGoldenFilesAndRenderToSVG(t *testing.T) {
 	s := synth(t, acmeEstate)
@@ -66,6 +69,27 @@ func TestDiagramsMatchGoldenFilesAndRenderToSVG(t *testing.T) {
 				if err := os.WriteFile(filepath.Join("..", "docs", "nightfall.svg"), svg, 0o644); err != nil {
 					t.Fatal(err)
 				}
+			}
+			// The PNG is drawn from the SVG: Tier 1's fill is in it.
+			b, err := diagram.Render(context.Background(), dot, "png")
+			if err != nil {
+				t.Fatal(err)
+			}
+			img, err := png.Decode(bytes.NewReader(b))
+			if err != nil {
+				t.Fatalf("nightfall's PNG: %v", err)
+			}
+			tier1 := false
+			for y := img.Bounds().Min.Y; y < img.Bounds().Max.Y && !tier1; y += 4 {
+				for x := img.Bounds().Min.X; x < img.Bounds().Max.X; x += 4 {
+					if c := color.RGBAModel.Convert(img.At(x, y)).(color.RGBA); c.R == 0xf8 && c.G == 0xd7 && c.B == 0xd3 {
+						tier1 = true
+						break
+					}
+				}
+			}
+			if !tier1 {
+				t.Error("nightfall's PNG has no Tier 1 fill")
 			}
 		}
 		if strings.Contains(dot, `"others"`) != (name != "") {

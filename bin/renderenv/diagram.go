@@ -13,7 +13,7 @@ import (
 )
 
 // diagramCommand is `renderenv diagram [--dir DIR] [--assembly DIR]
-// [--production NAME] [--format svg|dot] [--out FILE]`: a picture of
+// [--production NAME] [--format svg|png|dot] [--out FILE]`: a picture of
 // the estate, or of one production, drawn from the synthesized templates.
 // Pure Go: Graphviz runs as WebAssembly.
 //
@@ -25,7 +25,7 @@ func diagramCommand(args []string, stdout, stderr io.Writer) int {
 	dir := fs.String("dir", "", "the manifest folder (default: the shipped examples)")
 	assembly := fs.String("assembly", "cdk.out", "the synthesized cloud assembly")
 	production := fs.String("production", "", "draw this production (default: the whole estate)")
-	format := fs.String("format", "svg", "svg or dot")
+	format := fs.String("format", "svg", "svg, png or dot")
 	out := fs.String("out", "", "write to this file (default: standard output)")
 	rest, code, done := parseFlags(fs, args, stdout, stderr)
 	switch {
@@ -33,10 +33,8 @@ func diagramCommand(args []string, stdout, stderr io.Writer) int {
 		return code
 	case len(rest) > 0:
 		return badUsage(stderr, "diagram", "no positional arguments")
-	case *format == "png":
-		return badUsage(stderr, "diagram", "--format png: the WebAssembly Graphviz misdraws raster output (curved edges filled); write svg, which any browser shows, or dot for a system Graphviz (dot -Tpng)")
-	case *format != "svg" && *format != "dot":
-		return badUsage(stderr, "diagram", fmt.Sprintf("--format %q: use svg or dot", *format))
+	case *format != "svg" && *format != "png" && *format != "dot":
+		return badUsage(stderr, "diagram", fmt.Sprintf("--format %q: use svg, png or dot", *format))
 	}
 	e, errs := manifest.LoadDir(*dir)
 	if len(errs) > 0 {

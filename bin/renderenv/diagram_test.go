@@ -16,8 +16,7 @@ func TestDiagramRefusals(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"diagram", "--format", "png"}, 2, "renderenv diagram: --format png: the WebAssembly Graphviz misdraws raster output"},
-		{[]string{"diagram", "--format", "pdf"}, 2, `renderenv diagram: --format "pdf": use svg or dot`},
+		{[]string{"diagram", "--format", "pdf"}, 2, `renderenv diagram: --format "pdf": use svg, png or dot`},
 		{[]string{"diagram", "extra"}, 2, "renderenv diagram: no positional arguments"},
 		{[]string{"diagram", "--dir", acme, "--assembly", missing}, 1, "renderenv diagram: "},
 	} {

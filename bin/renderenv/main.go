@@ -42,7 +42,7 @@ const usage = `usage:
                              range, the studio's defaults, a commented manifest that
                              validates with the folder; nothing is written otherwise
   renderenv diagram [--dir DIR] [--assembly cdk.out] [--production NAME]
-                    [--format svg|dot] [--out FILE]
+                    [--format svg|png|dot] [--out FILE]
                              draw the estate, or one production, from the synthesized
                              templates: subnet tiers, endpoints, keys, ports, and the
                              Transit Gateway's route tables as who reaches whom

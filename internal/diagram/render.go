@@ -8,20 +8,18 @@ import (
 	"github.com/goccy/go-graphviz"
 )
 
-// Formats are what Render writes. PNG is not among them: the WebAssembly
-// Graphviz's raster renderer fills curved edges and drops node outlines, so
-// a PNG would misdraw the picture; render the DOT with a system Graphviz
-// (dot -Tpng) or convert the SVG instead.
-var Formats = []string{"svg", "dot"}
+// pngScale is the PNG's pixels per SVG unit (a point).
+const pngScale = 1.5
 
 // Render lays out a DOT document with Graphviz (compiled to WebAssembly:
-// no system package) as "svg"; "dot" returns it unchanged.
+// no system package) as "svg", or as "png" drawn from that SVG (PNG); "dot"
+// returns it unchanged.
 func Render(ctx context.Context, dot, format string) ([]byte, error) {
 	if format == "dot" {
 		return []byte(dot), nil
 	}
-	if format != "svg" {
-		return nil, fmt.Errorf("format %q: use svg or dot", format)
+	if format != "svg" && format != "png" {
+		return nil, fmt.Errorf("format %q: use svg, png or dot", format)
 	}
 	g, err := graphviz.New(ctx)
 	if err != nil {
@@ -34,8 +32,11 @@ func Render(ctx context.Context, dot, format string) ([]byte, error) {
 	}
 	defer graph.Close()
 	var buf bytes.Buffer
-	if err := g.Render(ctx, graph, graphviz.Format(format), &buf); err != nil {
+	if err := g.Render(ctx, graph, graphviz.SVG, &buf); err != nil {
 		return nil, err
+	}
+	if format == "png" {
+		return PNG(buf.Bytes(), pngScale)
 	}
 	return buf.Bytes(), nil
 }
