@@ -76,7 +76,7 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (posi
 	for rest := args; ; {
 		if err := fs.Parse(rest); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				fmt.Fprint(stdout, usage)
+				printHelp(stdout, fs)
 				return nil, 0, true
 			}
 			return nil, badUsage(stderr, fs.Name(), err.Error()), true

@@ -128,3 +128,26 @@ func breakFile(t *testing.T, name, old, new string) {
 		t.Fatal(err)
 	}
 }
+
+// Every command's --help prints its own usage, flags and examples, and
+// exits 0.
+func TestEveryCommandHasHelpWithExamples(t *testing.T) {
+	for name := range examples {
+		var stdout, stderr bytes.Buffer
+		code := run([]string{name, "--help"}, &stdout, &stderr)
+		out := stdout.String()
+		if code != 0 || !strings.Contains(out, "  renderenv "+name) || !strings.Contains(out, "examples:\n  ") {
+			t.Errorf("renderenv %s --help: exit %d\n%s%s", name, code, out, stderr.String())
+		}
+		for _, other := range []string{"validate", "check", "drift"} {
+			if other != name && strings.Contains(out, "  renderenv "+other+" ") {
+				t.Errorf("renderenv %s --help prints %s's usage too", name, other)
+			}
+		}
+	}
+	for _, line := range strings.Split(usage, "\n") {
+		if f := strings.Fields(line); len(f) > 1 && f[0] == "renderenv" && examples[f[1]] == nil {
+			t.Errorf("renderenv %s has no examples", f[1])
+		}
+	}
+}

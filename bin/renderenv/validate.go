@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
 
@@ -8,6 +9,10 @@ import (
 )
 
 func validate(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 1 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+		printHelp(stdout, flag.NewFlagSet("validate", flag.ContinueOnError))
+		return 0
+	}
 	if len(args) > 1 {
 		fmt.Fprintf(stderr, "renderenv validate: one folder at most\n%s", usage)
 		return 2
