@@ -67,6 +67,8 @@ func controls(args []string, stdout, stderr io.Writer) int {
 		selected = []string{*production}
 	}
 
+	// Synthesis through jsii takes about half a second a production.
+	fmt.Fprintf(stderr, "renderenv controls: synthesizing studio %s's %s...\n", e.Studio.Studio, plural(len(e.Productions), "production"))
 	a, err := synthesizeEstate(e)
 	if err != nil {
 		fmt.Fprintf(stderr, "renderenv controls: %v\n", err)
