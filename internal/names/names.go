@@ -113,6 +113,7 @@ func SessionLogPrefix(account, production string) string {
 // SessionsPrefix is the part of the log-archive bucket that holds every
 // production's sessions.
 const SessionsPrefix = "sessions/"
+
 func (n Names) LoggingKeyAliasArn() string {
 	return fmt.Sprintf("arn:aws:kms:%s:%s:alias/%s", n.Region, n.LogArchive, n.LoggingKeyAlias())
 }
