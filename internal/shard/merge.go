@@ -66,12 +66,14 @@ func Merge(dst string, parts []string, order []string) error {
 			return err
 		}
 	}
+	for _, name := range order {
+		if blocks[name] == nil {
+			return fmt.Errorf("merging the synthesis: no worker built production %s", name)
+		}
+	}
 	var artifacts, nodes []member
 	for _, name := range order {
 		b := blocks[name]
-		if b == nil {
-			return fmt.Errorf("merging the synthesis: no worker built production %s", name)
-		}
 		for _, id := range b.built.Stacks {
 			for _, a := range b.part.artifacts.members {
 				if a.key == id || a.key == id+".assets" {
