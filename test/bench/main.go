@@ -43,6 +43,7 @@ import (
 	"github.com/renderenv/renderenv/internal/estate"
 	"github.com/renderenv/renderenv/internal/estategen"
 	"github.com/renderenv/renderenv/internal/manifest"
+	"github.com/renderenv/renderenv/internal/shard"
 )
 
 // Requirement: selective synthesis of one production in a large estate
@@ -60,6 +61,7 @@ type config struct {
 	phases    []int
 	variants  []phaseVariant
 	tsNag     bool
+	workers   []int
 	timeout   time.Duration
 	keep      bool
 	out       string
@@ -75,7 +77,7 @@ func main() {
 		return
 	}
 	var c config
-	var sizes, tsSizes, phases, variants string
+	var sizes, tsSizes, phases, variants, workersList string
 	flag.StringVar(&sizes, "sizes", "1,50,200,500", "estate sizes (productions) for the full synth of bin/app; empty for none")
 	flag.StringVar(&tsSizes, "ts-sizes", "1,50,200,500", "sizes for the TypeScript reference app; empty for none")
 	flag.IntVar(&c.onlySize, "only-size", 200, "estate size for the selective synth (only=p0001); 0 for none")
@@ -85,6 +87,7 @@ func main() {
 	flag.StringVar(&phases, "phases", "", "sizes at which to time bin/app's phases in-process, e.g. 1,50,200")
 	flag.StringVar(&variants, "phase-variants", "full,nonag,novalidate", "what -phases measures: full (as cdk synth), nonag (without cdk-nag), novalidate (CDK_VALIDATION=false)")
 	flag.BoolVar(&c.tsNag, "ts-nag", true, "run cdk-nag in the TypeScript reference app, as renderenv does")
+	flag.StringVar(&workersList, "workers", "1,2", "worker processes of bin/app's full synthesis (RENDERENV_SYNTH_WORKERS), each measured at every -sizes")
 	flag.DurationVar(&c.timeout, "timeout", 40*time.Minute, "limit for one synth run")
 	flag.BoolVar(&c.keep, "keep", false, "keep the generated manifests and cloud assemblies")
 	flag.StringVar(&c.out, "o", "", "also write the report to this file")
@@ -93,7 +96,9 @@ func main() {
 	if c.sizes, err = parseSizes(sizes); err == nil {
 		if c.tsSizes, err = parseSizes(tsSizes); err == nil {
 			if c.phases, err = parseSizes(phases); err == nil {
-				c.variants, err = parseVariants(variants)
+				if c.variants, err = parseVariants(variants); err == nil {
+					c.workers, err = parseSizes(workersList)
+				}
 			}
 		}
 	}
@@ -150,6 +155,8 @@ func parseVariants(s string) ([]phaseVariant, error) {
 // Synth is one measured synthesis.
 type Synth struct {
 	N int
+	// Workers is the number of worker processes of a bin/app run.
+	Workers int
 	Run
 	Count
 	LoadStart, LoadEnd string
@@ -205,11 +212,13 @@ func run(c config) error {
 	}
 	for _, n := range sortedInts(all) {
 		if contains(c.sizes, n) {
-			s, err := b.synthGo(n, "")
-			if err != nil {
-				return err
+			for _, w := range c.workers {
+				s, err := b.synthGo(n, "", w)
+				if err != nil {
+					return err
+				}
+				r.Go = append(r.Go, s)
 			}
-			r.Go = append(r.Go, s)
 		}
 		if contains(c.tsSizes, n) {
 			s, err := b.synthTS(n)
@@ -222,12 +231,12 @@ func run(c config) error {
 	if c.onlySize > 0 {
 		sel := &Selective{Size: c.onlySize, Production: estategen.Name(0), Limit: selectiveLimit}
 		for i := 0; i < c.repeat; i++ {
-			s, err := b.synthGo(c.onlySize, sel.Production)
+			s, err := b.synthGo(c.onlySize, sel.Production, 1)
 			if err != nil {
 				return err
 			}
 			sel.Only = append(sel.Only, s)
-			s, err = b.synthGo(1, "")
+			s, err = b.synthGo(1, "", 1)
 			if err != nil {
 				return err
 			}
@@ -299,9 +308,9 @@ func (b *bench) finish(out string) (Count, error) {
 	return c, err
 }
 
-// synthGo runs the built bin/app on the estate of n productions, with only
-// set when not empty.
-func (b *bench) synthGo(n int, only string) (Synth, error) {
+// synthGo runs the built bin/app on the estate of n productions in that
+// many worker processes, with only set when not empty.
+func (b *bench) synthGo(n int, only string, workers int) (Synth, error) {
 	dir, err := b.estate(n)
 	if err != nil {
 		return Synth{}, err
@@ -314,15 +323,18 @@ func (b *bench) synthGo(n int, only string) (Synth, error) {
 		manifest.EnvManifests + "=" + dir,
 		"CDK_OUTDIR=" + out,
 		"JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20",
+		fmt.Sprintf("%s=%d", shard.EnvWorkers, workers),
 	}
-	what := fmt.Sprintf("go synth n=%d", n)
+	what := fmt.Sprintf("go synth n=%d workers=%d", n, workers)
 	if only != "" {
 		// What `cdk synth -c only=...` hands the app.
 		ctx, _ := json.Marshal(map[string]string{"only": only})
 		env = append(env, "CDK_CONTEXT_JSON="+string(ctx))
 		what += " only=" + only
 	}
-	return b.synth(what, n, out, command(b.repo, env, b.app))
+	s, err := b.synth(what, n, out, command(b.repo, env, b.app))
+	s.Workers = workers
+	return s, err
 }
 
 func (b *bench) synth(what string, n int, out string, cmd *exec.Cmd) (Synth, error) {
