@@ -101,7 +101,7 @@ func TestReport(t *testing.T) {
 	r.Go = append(r.Go, two)
 	md := r.Markdown()
 	for _, want := range []string{
-		"| 11 | 24 | 1210 |",  // the Go table row
+		"| 11 | 24 | 1210 |", // the Go table row
 		"### Full synthesis: bin/app (Go, jsii, cdk-nag), 2 worker processes",
 		"| 11 | 2 | 20 s | 16 s | 1.50× | 600 MiB |", // 30 s in one process, 20 s in two
 		"| 1.00 s | 500 ms |", // marginal wall and CPU: 10 s and 5 s over 10 productions
