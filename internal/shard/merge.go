@@ -71,6 +71,9 @@ func Merge(dst string, parts []string, order []string) error {
 			return fmt.Errorf("merging the synthesis: no worker built production %s", name)
 		}
 	}
+	if err := everyStackPlaced(man.inner, blocks); err != nil {
+		return err
+	}
 	var artifacts, nodes []member
 	for _, name := range order {
 		b := blocks[name]
@@ -242,4 +245,30 @@ func artifactType(raw json.RawMessage) string {
 	}
 	_ = json.Unmarshal(raw, &a)
 	return a.Type
+}
+
+// everyStackPlaced checks that each stack a worker wrote is either a
+// stand-in of a shared stack (shared holds it) or one of a production's:
+// a stack no production's build listed would be lost in the merge.
+func everyStackPlaced(shared *object, blocks map[string]*block) error {
+	listed := map[*part]map[string]bool{}
+	for _, b := range blocks {
+		if listed[b.part] == nil {
+			listed[b.part] = map[string]bool{}
+		}
+		for _, id := range b.built.Stacks {
+			listed[b.part][id] = true
+		}
+	}
+	for p, ids := range listed {
+		for _, a := range p.artifacts.members {
+			if artifactType(a.value) != "aws:cloudformation:stack" || ids[a.key] {
+				continue
+			}
+			if _, standIn := shared.get(a.key); !standIn {
+				return fmt.Errorf("merging the synthesis: %s: stack %s belongs to no production the worker built", p.dir, a.key)
+			}
+		}
+	}
+	return nil
 }

@@ -162,6 +162,11 @@ func TestMergeOrdersProductionsAndRefusesGapsAndDoubles(t *testing.T) {
 	if err := Merge(dst, []string{one, one}, []string{"b"}); err == nil || !strings.Contains(err.Error(), "built by two workers") {
 		t.Errorf("a production two workers built: error %v", err)
 	}
+	stray := t.TempDir()
+	writeAssembly(t, stray, []string{"s-logging", "s-e", "s-e-extra"}, &Part{Productions: []Built{{"e", []string{"s-e"}}}})
+	if err := Merge(dst, []string{stray}, []string{"e"}); err == nil || !strings.Contains(err.Error(), "stack s-e-extra belongs to no production") {
+		t.Errorf("a stack no production listed: error %v", err)
+	}
 	if err := Merge(dst, []string{one, two}, []string{"a", "b", "c"}); err != nil {
 		t.Fatal(err)
 	}
