@@ -10,6 +10,9 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/renderenv/renderenv/internal/bootstrap"
+	// Before any jsii call: the runtime reads its package cache setting
+	// when it starts.
+	_ "github.com/renderenv/renderenv/internal/jsiicache"
 )
 
 // NewApp creates a CDK app with the feature flags of the project's cdk.json,
