@@ -17,7 +17,7 @@ synth: $(CDK)
 test: $(CDK) fmt-check vet
 	@command -v cfn-lint >/dev/null 2>&1 || echo "make: cfn-lint not found (pip install cfn-lint==1.51.0): test/lint skips its cfn-lint checks"
 	@command -v moto_server >/dev/null 2>&1 || echo "make: moto_server not found (pip install 'moto[server]==5.2.1'): test/deploy skips"
-	go test -count=1 $(PKGS)
+	go test -count=1 -timeout 20m $(PKGS)
 
 # The access matrix of the acme and a generated estate, decided by the pinned
 # IAM evaluator in test/access/evaluator (the test installs it with npm ci);
