@@ -39,8 +39,9 @@ const (
 
 // Apply tags scope and everything below it.
 func Apply(scope constructs.Construct, tags map[string]string) {
+	of := awscdk.Tags_Of(scope)
 	for k, v := range tags {
-		awscdk.Tags_Of(scope).Add(jsii.String(k), jsii.String(v), nil)
+		of.Add(jsii.String(k), jsii.String(v), nil)
 	}
 }
 

@@ -64,6 +64,7 @@ type config struct {
 	tsNag     bool
 	jsii      bool
 	pprof     string
+	appBinary string
 	timeout   time.Duration
 	keep      bool
 	out       string
@@ -90,6 +91,7 @@ func main() {
 	flag.StringVar(&variants, "phase-variants", "full,nonag,novalidate", "what -phases measures: full (as cdk synth), nonag (without cdk-nag), novalidate (CDK_VALIDATION=false)")
 	flag.BoolVar(&c.tsNag, "ts-nag", true, "run cdk-nag in the TypeScript reference app, as renderenv does")
 	flag.BoolVar(&c.jsii, "jsii", false, "with -phases, run each row once more with JSII_DEBUG=1 and report the kernel requests and callbacks per production (that run is not timed)")
+	flag.StringVar(&c.appBinary, "app", "", "a built bin/app to measure in the full and selective synthesis instead of building this tree's (to compare two commits)")
 	flag.StringVar(&c.pprof, "pprof", "", "with -phases, write a CPU profile of the Go side of each (timed) row to this folder: phases-N-VARIANT.pprof")
 	flag.DurationVar(&c.timeout, "timeout", 40*time.Minute, "limit for one synth run")
 	flag.BoolVar(&c.keep, "keep", false, "keep the generated manifests and cloud assemblies")
@@ -265,6 +267,12 @@ func (b *bench) logf(format string, args ...any) {
 }
 
 func (b *bench) buildApp() error {
+	if b.appBinary != "" {
+		var err error
+		b.app, err = filepath.Abs(b.appBinary)
+		b.logf("measuring %s", b.app)
+		return err
+	}
 	b.app = filepath.Join(b.tmp, "app")
 	b.logf("go build ./bin/app")
 	cmd := command(b.repo, nil, "go", "build", "-o", b.app, "./bin/app")
