@@ -1,6 +1,7 @@
 package test
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/renderenv/renderenv/internal/names"
@@ -69,4 +70,51 @@ func checkLogsReachTheLogArchiveWhereThereIsOne(s *Synthesized, logf func(string
 		}
 	}
 	return f
+}
+
+// maxBucketPolicyBytes is S3's limit on a bucket policy.
+const maxBucketPolicyBytes = 20 * 1024
+
+// TestLogArchivePoliciesDoNotGrowWithProductions: the log-archive bucket
+// and its key admit writers by organization (or account) and key each to
+// its own prefix by policy variables, so a studio of 30 productions has
+// the same policies as one of 6 in the same accounts, and every shape's
+// bucket policy stays under S3's 20 KB limit.
+func TestLogArchivePoliciesDoNotGrowWithProductions(t *testing.T) {
+	policies := func(s *Synthesized) map[string]string {
+		out := map[string]string{}
+		stack := s.Assembly.Stack(s.names().LoggingStack())
+		if stack == nil {
+			t.Fatalf("%s has no logging stack", s.Name)
+		}
+		for _, r := range stack.OfType("AWS::S3::BucketPolicy", "AWS::KMS::Key") {
+			doc := r.Properties["PolicyDocument"]
+			if r.Type == "AWS::KMS::Key" {
+				doc = r.Properties["KeyPolicy"]
+			}
+			b, err := json.Marshal(doc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out[r.ID] = string(b)
+		}
+		return out
+	}
+	small, large := synth(t, generatedEstate(6, 3)), synth(t, generated)
+	got, want := policies(large), policies(small)
+	if len(want) == 0 {
+		t.Fatal("the logging stack has no bucket or key policy")
+	}
+	for id, doc := range want {
+		if got[id] != doc {
+			t.Errorf("%s's policy differs between %s and %s:\n%s\n%s", id, small.Name, large.Name, doc, got[id])
+		}
+	}
+	eachEstate(t, append([]estateSpec{acmeEstate, generated}, studioShapes()...), func(t *testing.T, s *Synthesized) {
+		for id, doc := range policies(s) {
+			if len(doc) >= maxBucketPolicyBytes/2 {
+				t.Errorf("%s's policy is %d bytes, more than half of the %d S3 allows a bucket policy", id, len(doc), maxBucketPolicyBytes)
+			}
+		}
+	})
 }

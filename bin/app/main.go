@@ -18,9 +18,9 @@ package main
 import (
 	"context"
 	"fmt"
-	"maps"
 	"os"
 	"slices"
+	"strings"
 
 	"github.com/aws/jsii-runtime-go"
 
@@ -28,6 +28,7 @@ import (
 	"github.com/renderenv/renderenv/internal/estate"
 	"github.com/renderenv/renderenv/internal/evidence"
 	"github.com/renderenv/renderenv/internal/manifest"
+	"github.com/renderenv/renderenv/internal/shard"
 )
 
 func main() {
@@ -61,21 +62,30 @@ func run() (code int) {
 		fmt.Fprintf(os.Stderr, "renderenv: %d problem(s) in the manifests; nothing was synthesized\n", len(errs))
 		return 1
 	}
+	if names := os.Getenv(shard.EnvProductions); names != "" {
+		return worker(app, e, strings.Split(names, ","))
+	}
 	for _, w := range e.Ended(manifest.Today()) {
 		fmt.Fprintln(os.Stderr, w.Error())
 	}
 	only := estate.ParseOnly(app.Node().TryGetContext(jsii.String("only")))
-	syn, err := estate.Synthesize(app, e, estate.Options{Only: only, Checks: true})
+	workers, err := workersFor(app, e, only)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "renderenv:", err)
+		return 1
+	}
+	var syn *estate.Synthesis
+	if workers > 1 {
+		syn, err = synthesizeSharded(app, e, workers)
+	} else {
+		syn, err = estate.Synthesize(app, e, estate.Options{Only: only, Checks: true})
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err.Error())
 		fmt.Fprintln(os.Stderr, "renderenv: nothing was synthesized")
 		return 1
 	}
-	if len(syn.Findings) > 0 {
-		for _, f := range syn.Findings {
-			fmt.Fprintln(os.Stderr, f.String())
-		}
-		fmt.Fprintf(os.Stderr, "renderenv: %d unsuppressed cdk-nag finding(s); fix them or add a reviewed suppression in internal/estate/suppressions.go\n", len(syn.Findings))
+	if !reportFindings(syn.Findings) {
 		return 1
 	}
 	// The access matrix comes first: the evidence packs cite it for the
@@ -95,7 +105,13 @@ func run() (code int) {
 	}
 	// The evidence compares each production with all the others, so it is
 	// given the whole estate even when only some productions are built.
-	if err := evidence.WritePacks(syn.Dir, e, slices.Sorted(maps.Keys(syn.Estate.Productions)), matrices); err != nil {
+	built := only
+	if len(built) == 0 {
+		for _, r := range e.Resolved() {
+			built = append(built, r.Name)
+		}
+	}
+	if err := evidence.WritePacks(syn.Dir, e, slices.Sorted(slices.Values(built)), matrices); err != nil {
 		fmt.Fprintln(os.Stderr, "renderenv: writing the evidence packs:", err)
 		return 1
 	}

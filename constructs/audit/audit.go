@@ -61,28 +61,36 @@ type CentralProps struct {
 // ArchiveProps is the log-archive bucket: the copies of VPC flow logs and
 // Session Manager sessions that the production accounts' administrators,
 // who can delete their own log groups, cannot touch (ISE 8.1).
+//
+// Its policies hold no statement per production: a writer is admitted by
+// its organization or account, and keyed to its own prefix by policy
+// variables, so the logging stack stays the same size as productions come
+// and go, well under S3's 20 KB bucket-policy limit.
 type ArchiveProps struct {
 	// BucketName is fixed, so that stacks of other accounts name it without
 	// a cross-stack reference.
 	BucketName string
 	// FlowLogPrefix is where VPC Flow Logs delivers (it adds
-	// AWSLogs/<account>/vpcflowlogs/...).
+	// AWSLogs/<account>/vpcflowlogs/...); each account's deliveries land
+	// under their own AWSLogs/<account>/ only.
 	FlowLogPrefix string
-	// FlowLogAccounts are the accounts whose VPCs deliver flow logs here.
-	FlowLogAccounts []string
-	// SessionWriters are the render roles that archive their production's
-	// sessions, each under its own prefix only.
-	SessionWriters []SessionWriter
+	// OrganizationID, when the studio has one, admits the organization's
+	// accounts (a new account changes nothing here); else Accounts does.
+	OrganizationID string
+	// Accounts are the accounts whose VPCs and render nodes write here,
+	// outside an organization.
+	Accounts []string
+	// SessionPrefix is where sessions go: a render role writes only under
+	// SessionPrefix<its account>/<its Production tag>/.
+	SessionPrefix string
+	// RenderRole is the name of every production's render role, with
+	// RenderRoleProduction where the production goes: the role writing
+	// sessions must bear the name of the production its tag names.
+	RenderRole string
 }
 
-// SessionWriter is one production's render role and the one prefix of the
-// log-archive bucket it may write sessions to.
-type SessionWriter struct {
-	Name    string // the production, for statement ids
-	Account string
-	RoleArn string
-	Prefix  string // sessions/<account>/<production>, no trailing slash
-}
+// RenderRoleProduction stands for the production in ArchiveProps.RenderRole.
+const RenderRoleProduction = "{production}"
 
 // Central is the logging key, trail bucket, trail, log group and alarms.
 type Central struct {

@@ -234,8 +234,9 @@ func (e *Estate) endpoints(s *cfn.Stack) map[string]*Endpoint {
 func (e *Estate) rolePrincipals(sc *Scope, s *cfn.Stack, kind string) []*Principal {
 	var out []*Principal
 	for _, r := range s.OfType("AWS::IAM::Role") {
+		tags, _ := r.Tags()
 		p := &Principal{Label: r.Name(), ARN: s.String(map[string]any{"Fn::GetAtt": []any{r.ID, "Arn"}}), Account: s.Account,
-			Kind: kind, Production: sc.Name, Role: r}
+			Kind: kind, Production: sc.Name, Role: r, Tags: tags}
 		if p.Label == "" {
 			p.Label = r.String()
 		}
@@ -319,8 +320,8 @@ func (e *Estate) modelled() []*Principal {
 					Kind: SharedAdmin, Identity: []*Doc{admin},
 					Modelled: []string{"a role of " + acct + " (shared by " + strings.Join(perAccount[acct], ", ") + ") for unrelated work: " + adminHow}},
 				&Principal{Label: "role a shared account's admin names like a render role", ARN: names.RoleArn(acct, names.Role(e.Studio+"-intruder", names.Render)),
-					Account: acct, Kind: LookAlike, Identity: []*Doc{admin},
-					Modelled: []string{"a role the admin of " + acct + " creates, named like a production's render role: " + adminHow}})
+					Account: acct, Kind: LookAlike, Identity: []*Doc{admin}, Tags: map[string]string{"Production": perAccount[acct][0]},
+					Modelled: []string{"a role the admin of " + acct + " creates, named like a production's render role and tagged Production " + perAccount[acct][0] + ": " + adminHow}})
 		}
 		out = append(out, e.deployRole(acct, regions[acct]))
 	}

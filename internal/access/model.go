@@ -79,6 +79,8 @@ type Principal struct {
 	// SSO: the person signs in through IAM Identity Center, whose
 	// sessions carry no MFA key.
 	SSO bool
+	// Tags are the role's tags: its sessions' aws:PrincipalTag keys.
+	Tags map[string]string
 }
 
 // Modelled principal kinds.

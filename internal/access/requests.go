@@ -261,6 +261,9 @@ func (e *Estate) requestsFor(p *Principal, t *Target) []*Request {
 			// Every account of the estate is in the studio's organization.
 			ctx["aws:PrincipalOrgID"], ctx["aws:ResourceOrgID"] = org, org
 		}
+		for k, v := range p.Tags {
+			ctx["aws:PrincipalTag/"+k] = v
+		}
 		maps.Copy(ctx, o.context)
 		maps.Copy(ctx, extra)
 		r := &Request{Principal: p, Action: action, Target: t, Resource: resource, Context: ctx, Via: o.via}

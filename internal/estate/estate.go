@@ -37,6 +37,10 @@ type Estate struct {
 	// SuppressionUse counts, per entry of Suppressions, the resources it
 	// was attached to (with Options.Checks).
 	SuppressionUse map[int]int
+	// Made lists, per production, the stacks its build created, in the
+	// order it created them: its account's pool and the pool's link when
+	// it was the pool's first member built, its own stack, its link.
+	Made map[string][]awscdk.Stack
 }
 
 // Stacks returns every stack, shared first, then by name.
@@ -68,7 +72,24 @@ type Options struct {
 	// checks and the pipeline are attached: the place to add a studio's own
 	// resources to the estate.
 	Customize func(*Estate)
+	// Part builds one part of a sharded synthesis (internal/shard): the
+	// whole estate by default.
+	Part Part
 }
+
+// Part is what a build of a sharded synthesis holds.
+type Part int
+
+const (
+	// Whole builds the shared stacks and the productions.
+	Whole Part = iota
+	// SharedOnly builds the shared stacks and no production.
+	SharedOnly
+	// ProductionsOnly builds the productions Only names, their pools and
+	// links, with empty stand-ins of the shared stacks that carry their
+	// dependencies; the stand-ins are not part of the result.
+	ProductionsOnly
+)
 
 // Build creates the stacks of e in app without the policy checks: see
 // BuildWith. The estate must have passed validation.
@@ -82,6 +103,12 @@ func BuildWith(app awscdk.App, e *manifest.Estate, opts Options) (*Estate, error
 	// The shared stacks see every production, whatever only says.
 	every := e.Resolved()
 	resolved := every
+	if opts.Part != Whole && e.Studio.Pipeline.Enabled {
+		return nil, manifest.ErrorList{{File: "context", Field: "workers", Message: "cannot be more than 1 with pipeline.enabled: the pipeline must hold every production"}}
+	}
+	if opts.Part == SharedOnly {
+		resolved = nil
+	}
 	if len(opts.Only) > 0 {
 		if e.Studio.Pipeline.Enabled {
 			return nil, manifest.ErrorList{{File: "context", Field: "only", Message: "cannot be combined with pipeline.enabled: the pipeline must hold every production"}}
@@ -102,6 +129,7 @@ func BuildWith(app awscdk.App, e *manifest.Estate, opts Options) (*Estate, error
 			Pools:       map[string]*Pool{},
 			Productions: map[string]*Production{},
 			Links:       map[string]awscdk.Stack{},
+			Made:        map[string][]awscdk.Stack{},
 		},
 	}
 	b.out.Names = b.names
@@ -112,9 +140,7 @@ func BuildWith(app awscdk.App, e *manifest.Estate, opts Options) (*Estate, error
 			return nil, err
 		}
 	}
-	shared := SharedStackProps{Studio: s, Names: b.names, Productions: every}
-	b.out.Logging = NewLoggingStack(b.scope(sharedGroup), shared).Stack
-	b.out.Network = NewNetworkStack(b.scope(sharedGroup), shared, b.out.Logging).Stack
+	b.shared(opts.Part)
 	for _, r := range resolved {
 		b.production(r)
 	}
@@ -123,6 +149,29 @@ func BuildWith(app awscdk.App, e *manifest.Estate, opts Options) (*Estate, error
 	}
 	b.finish(opts, resolved)
 	return b.out, nil
+}
+
+// shared builds the studio-wide stacks, or their stand-ins: stacks of the
+// same names and environments, empty, that productions depend on.
+func (b *builder) shared(part Part) {
+	s := b.studio
+	if part == ProductionsOnly {
+		b.out.Logging = standIn(b.app, b.names.LoggingStack(), s.LogArchive(), s.Region)
+		b.out.Network = standIn(b.app, b.names.NetworkStack(), s.ManagementAccount, s.Region)
+		return
+	}
+	shared := SharedStackProps{Studio: s, Names: b.names, Productions: b.every}
+	b.out.Logging = NewLoggingStack(b.scope(sharedGroup), shared).Stack
+	b.out.Network = NewNetworkStack(b.scope(sharedGroup), shared, b.out.Logging).Stack
+}
+
+// standIn is an empty stack of a shared stack's name and environment; its
+// one resource, a wait condition handle that does nothing, keeps the CDK's
+// template validation from reporting an empty template.
+func standIn(app awscdk.App, name, account, region string) awscdk.Stack {
+	st := awscdk.NewStack(app, jsii.String(name), &awscdk.StackProps{Env: &awscdk.Environment{Account: jsii.String(account), Region: jsii.String(region)}})
+	awscdk.NewCfnWaitConditionHandle(st, jsii.String("StandIn"), nil)
+	return st
 }
 
 // sharedGroup is the pipeline stage of the studio-wide stacks.
@@ -174,6 +223,7 @@ func (b *builder) boundary(st awscdk.Stack) *string {
 // production builds one production's stack, its account's pool on first
 // use, and the link stack of whichever network it runs in.
 func (b *builder) production(r manifest.Resolved) {
+	b.current = r.Name
 	var pool *Pool
 	if r.Pool != nil && (r.PooledVpc || r.PooledRootKey || r.PooledAssetKey || r.PooledLoggingKey) {
 		pool = b.pool(r.Pool)
@@ -183,6 +233,7 @@ func (b *builder) production(r manifest.Resolved) {
 		Network: b.out.Network, Logging: b.out.Logging,
 	})
 	b.out.Productions[r.Name] = p
+	b.made(p.Stack)
 	if !r.PooledVpc {
 		b.link(r.Name, LinkStackProps{Owner: *p.Stack.StackName(), Account: r.Account, Cidr: r.VpcCidr, Tags: p.Tags, Target: p.Stack})
 	}
@@ -202,6 +253,7 @@ func (b *builder) pool(pl *manifest.Pool) *Pool {
 	}
 	p := NewPoolStack(b.scope(sharedGroup), PoolStackProps{Studio: b.studio, Names: b.names, Pool: pl, Network: b.out.Network, Logging: b.out.Logging, Members: members})
 	b.out.Pools[pl.Account] = p
+	b.made(p.Stack)
 	b.link(sharedGroup, LinkStackProps{Owner: *p.Stack.StackName(), Account: pl.Account, Cidr: pl.VpcCidr, Tags: p.Tags, Target: p.Stack})
 	return p
 }
@@ -209,7 +261,14 @@ func (b *builder) pool(pl *manifest.Pool) *Pool {
 // link builds the link stack of one network, in the pipeline stage group.
 func (b *builder) link(group string, props LinkStackProps) {
 	props.Studio, props.Names, props.Network = b.studio, b.names, b.out.Network
-	b.out.Links[b.names.LinkStack(props.Owner)] = NewLinkStack(b.scope(group), props)
+	l := NewLinkStack(b.scope(group), props)
+	b.out.Links[b.names.LinkStack(props.Owner)] = l
+	b.made(l)
+}
+
+// made records a stack the current production's build created.
+func (b *builder) made(st awscdk.Stack) {
+	b.out.Made[b.current] = append(b.out.Made[b.current], st)
 }
 
 type builder struct {
@@ -222,6 +281,8 @@ type builder struct {
 	out            *Estate
 	// every is the whole estate, whatever Options.Only selects.
 	every []manifest.Resolved
+	// current is the production being built.
+	current string
 }
 
 // seedZones records each account and region's availability zones in the

@@ -112,17 +112,14 @@ func archiveProps(props SharedStackProps) *audit.ArchiveProps {
 		return nil
 	}
 	a := &audit.ArchiveProps{
-		BucketName:      n.LogArchiveBucket(),
-		FlowLogPrefix:   names.FlowLogPrefix,
-		FlowLogAccounts: append([]string{s.ManagementAccount}, productionAccounts(s, props.Productions)...),
+		BucketName:     n.LogArchiveBucket(),
+		FlowLogPrefix:  names.FlowLogPrefix,
+		OrganizationID: s.OrganizationID,
+		SessionPrefix:  names.SessionsPrefix,
+		RenderRole:     names.Role(n.ProductionStack(audit.RenderRoleProduction), names.Render),
 	}
-	for _, r := range props.Productions {
-		a.SessionWriters = append(a.SessionWriters, audit.SessionWriter{
-			Name:    r.Name,
-			Account: r.Account,
-			RoleArn: names.RoleArn(r.Account, names.Role(n.ProductionStack(r.Name), names.Render)),
-			Prefix:  names.SessionLogPrefix(r.Account, r.Name),
-		})
+	if s.OrganizationID == "" {
+		a.Accounts = append([]string{s.ManagementAccount}, productionAccounts(s, props.Productions)...)
 	}
 	return a
 }

@@ -107,8 +107,13 @@ const FlowLogPrefix = "flow-logs/"
 // SessionLogPrefix is where a production's sessions are archived (no
 // trailing slash: Session Manager adds one before the file name).
 func SessionLogPrefix(account, production string) string {
-	return "sessions/" + account + "/" + production
+	return SessionsPrefix + account + "/" + production
 }
+
+// SessionsPrefix is the part of the log-archive bucket that holds every
+// production's sessions.
+const SessionsPrefix = "sessions/"
+
 func (n Names) LoggingKeyAliasArn() string {
 	return fmt.Sprintf("arn:aws:kms:%s:%s:alias/%s", n.Region, n.LogArchive, n.LoggingKeyAlias())
 }

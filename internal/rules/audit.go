@@ -156,7 +156,7 @@ func checkFlowLogArchive(a *cfn.Assembly, report Reporter) {
 		}
 		dest, _ := fl.Stack.Literal(fl.Properties["LogDestination"])
 		bucket, prefix, problem := archiveBucket(archive, dest)
-		if problem == "" && !bucketAllowsWrite(bucket, prefix+"AWSLogs/"+vpc.Stack.Account+"/vpcflowlogs/x", "delivery.logs.amazonaws.com", vpc.Stack.Account) {
+		if problem == "" && !bucketAllowsWrite(bucket, prefix+"AWSLogs/"+vpc.Stack.Account+"/vpcflowlogs/x", writer{Service: "delivery.logs.amazonaws.com", Account: vpc.Stack.Account}) {
 			problem = "the policy of bucket " + bucket.Name() + " does not let delivery.logs.amazonaws.com write account " + vpc.Stack.Account + "'s flow logs"
 		}
 		if problem != "" {

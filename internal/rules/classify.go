@@ -121,36 +121,124 @@ func archiveBucket(archive *cfn.Stack, s3Arn string) (bucket *cfn.Resource, pref
 	return bucket, prefix, ""
 }
 
-// bucketAllowsWrite reports whether a bucket policy of bucket allows
-// s3:PutObject of the key (under prefix) to who: a service principal
-// (with aws:SourceAccount account) or a principal of account.
-func bucketAllowsWrite(bucket *cfn.Resource, key, service, account string) bool {
+// writer is who writes to a bucket: a service on an account's behalf
+// (Service set), or a role of an account.
+type writer struct {
+	Service string
+	Account string
+	Role    string            // the role's ARN, for a role
+	Tags    map[string]string // the role's tags, its aws:PrincipalTag keys
+}
+
+// context is the request context of a write, as far as the templates can
+// say: the keys the log-archive policies key a writer's prefix to.
+func (w writer) context() map[string]string {
+	ctx := map[string]string{}
+	if w.Service != "" {
+		ctx["aws:sourceaccount"] = w.Account
+		return ctx
+	}
+	ctx["aws:principalaccount"], ctx["aws:principalarn"] = w.Account, w.Role
+	for k, v := range w.Tags {
+		ctx["aws:principaltag/"+strings.ToLower(k)] = v
+	}
+	return ctx
+}
+
+// substitute fills the policy variables of s (${aws:PrincipalAccount} and
+// the like) from ctx, and says whether every one had a value.
+func substitute(s string, ctx map[string]string) (string, bool) {
+	var b strings.Builder
+	for {
+		i := strings.Index(s, "${")
+		if i < 0 {
+			b.WriteString(s)
+			return b.String(), true
+		}
+		j := strings.Index(s[i:], "}")
+		if j < 0 {
+			return "", false
+		}
+		v, ok := ctx[strings.ToLower(s[i+2:i+j])]
+		if !ok {
+			return "", false
+		}
+		b.WriteString(s[:i] + v)
+		s = s[i+j+1:]
+	}
+}
+
+// holds reports whether the statement's conditions on the writer's own
+// keys hold; conditions on what the request carries (an ACL, say) are the
+// writer's to meet. An organization condition (aws:PrincipalOrgID,
+// aws:SourceOrgID) is taken to hold: manifests validation keeps every
+// account of the estate in the studio's organization.
+func holds(st cfn.Statement, ctx map[string]string) bool {
+	for op, block := range st.Condition {
+		for key, values := range block {
+			got, known := ctx[strings.ToLower(key)]
+			if op == "Null" {
+				if slices.Contains(values, "false") == !known {
+					return false
+				}
+				continue
+			}
+			if !known {
+				continue
+			}
+			base := strings.TrimSuffix(op, "IfExists")
+			glob, negated := strings.HasSuffix(base, "Like"), strings.Contains(base, "Not")
+			matched := false
+			for _, v := range values {
+				want, full := substitute(v, ctx)
+				matched = matched || full && (want == got || glob && cfn.Glob(want, got))
+			}
+			if matched == negated {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// admittedBy reports whether a statement's principal is the writer.
+func (w writer) admittedBy(p *cfn.Principal) bool {
+	if w.Service != "" {
+		return slices.Contains(p.Service, w.Service)
+	}
+	if p.Wildcard {
+		return true
+	}
+	for _, who := range p.AWS {
+		if who == w.Account || who == w.Role || who == "arn:aws:iam::"+w.Account+":root" {
+			return true
+		}
+	}
+	return false
+}
+
+// bucketAllowsWrite reports whether a bucket policy of bucket lets the
+// writer put the object key: a statement names it as principal, covers
+// the key once its policy variables are filled in, and its conditions on
+// the writer hold.
+func bucketAllowsWrite(bucket *cfn.Resource, key string, w writer) bool {
 	object := "arn:aws:s3:::" + bucket.Name() + "/" + key
+	ctx := w.context()
 	for _, p := range bucket.Stack.Assembly().Policies() {
 		if p.Kind != cfn.Bucket || !slices.Contains(p.Targets, bucket) {
 			continue
 		}
 		for _, st := range p.Statements {
-			if !st.Grants("s3:PutObject") || st.Principal == nil {
+			if st.Effect != "Allow" || !st.Grants("s3:PutObject") || st.Principal == nil || !w.admittedBy(st.Principal) {
 				continue
 			}
 			covered := false
 			for _, r := range st.Resource {
-				covered = covered || cfn.Glob(r, object)
+				r, full := substitute(r, ctx)
+				covered = covered || full && cfn.Glob(r, object)
 			}
-			if !covered {
-				continue
-			}
-			if service != "" {
-				if slices.Contains(st.Principal.Service, service) && slices.Contains(st.Values(nil, "aws:SourceAccount"), account) {
-					return true
-				}
-				continue
-			}
-			for _, who := range st.Principal.AWS {
-				if who == account || strings.HasPrefix(who, "arn:aws:iam::"+account+":") {
-					return true
-				}
+			if covered && holds(st, ctx) {
+				return true
 			}
 		}
 	}

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/renderenv/renderenv/internal/cfn"
@@ -241,11 +242,49 @@ func checkSessionArchive(a *cfn.Assembly, report Reporter) {
 			report(d, in+".s3BucketName", "%s", problem)
 		case prefix == "":
 			report(d, in+".s3KeyPrefix", "is %s: sessions of every production would share the bucket's root, where no policy can keep one production's writer to its own", orUnset(d.Prop(in+".s3KeyPrefix")))
-		case !bucketAllowsWrite(bucket, strings.TrimSuffix(prefix, "/")+"/x.log", "", d.Stack.Account):
-			report(d, in+".s3KeyPrefix", "the policy of bucket %s lets no principal of account %s write under %s", name, d.Stack.Account, prefix)
+		default:
+			if problem := archivedBy(d.Stack, bucket, strings.TrimSuffix(prefix, "/")+"/x.log"); problem != "" {
+				report(d, in+".s3KeyPrefix", "%s under %s", problem, prefix)
+			}
 		}
 		if !cfn.Truthy(d.Prop(in + ".s3EncryptionEnabled")) {
 			report(d, in+".s3EncryptionEnabled", "is %s, want true", orUnset(d.Prop(in+".s3EncryptionEnabled")))
 		}
 	}
+}
+
+// archivedBy says why the render nodes of a stack cannot write key to the
+// archive bucket, or "": every role of the stack that EC2 assumes (its
+// render roles), with its name, account and tags, must be let write it.
+func archivedBy(s *cfn.Stack, bucket *cfn.Resource, key string) string {
+	var roles, refused []string
+	for _, p := range s.Assembly().Policies() {
+		if p.Kind != cfn.Trust || p.Resource.Stack != s || !trustsEC2(p) {
+			continue
+		}
+		r := p.Resource
+		arn := "arn:aws:iam::" + s.Account + ":role/" + s.String(r.Properties["RoleName"])
+		tags, _ := r.Tags()
+		roles = append(roles, arn)
+		if !bucketAllowsWrite(bucket, key, writer{Account: s.Account, Role: arn, Tags: tags}) {
+			refused = append(refused, arn)
+		}
+	}
+	switch {
+	case len(roles) == 0:
+		return "no role of the stack that EC2 assumes (a render role) may archive sessions"
+	case len(refused) > 0:
+		return "the policy of bucket " + bucket.Name() + " lets render role(s) " + strings.Join(refused, ", ") + " (with their Production tag) write nothing"
+	}
+	return ""
+}
+
+// trustsEC2 reports whether a trust policy lets EC2 assume its role.
+func trustsEC2(p *cfn.Policy) bool {
+	for _, st := range p.Statements {
+		if st.Allow() && st.Principal != nil && slices.Contains(st.Principal.Service, "ec2.amazonaws.com") {
+			return true
+		}
+	}
+	return false
 }

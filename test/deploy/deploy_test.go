@@ -129,13 +129,16 @@ type testEstate struct {
 	withoutLogArchive bool
 	// only is the productions synthesized (CDK context only), all when empty.
 	only string
+	// workers, when more than 1, synthesizes the estate in that many worker
+	// processes (CDK context workers): the CLI deploys the merged assembly.
+	workers int
 	// stacks are the stacks deployed, in no particular order: the CLI orders
 	// them by their dependencies.
 	stacks []string
 }
 
 var testEstates = []testEstate{
-	{studio: "acme", stacks: []string{
+	{studio: "acme", workers: 2, stacks: []string{
 		"acme-logging",
 		"acme-network",
 		"acme-nightfall",
@@ -302,6 +305,22 @@ func TestEstateDeploysToMoto(t *testing.T) {
 	}
 	step("cdk deploy "+fmt.Sprint(names), parallel(deploys...))
 
+	// A merged assembly of a sharded synthesis is the CLI's as any other:
+	// it diffs one production against what is deployed and redeploys it
+	// alone.
+	for _, e := range testEstates {
+		if e.workers < 2 {
+			continue
+		}
+		one := e.studio + "-nightfall"
+		env := cliEnv(m.env(creds[management]))
+		step("cdk diff "+one+" of "+e.studio+"'s merged assembly",
+			run(ctx, root, env, filepath.Join(tmp, "diff-"+e.studio+".log"), cdkCLI, "diff", "--app", assembly(e), "--no-notices", one))
+		step("cdk deploy --exclusively "+one+" of "+e.studio+"'s merged assembly",
+			run(ctx, root, env, filepath.Join(tmp, "redeploy-"+e.studio+".log"), cdkCLI, "deploy", "--app", assembly(e), "--exclusively",
+				"--require-approval", "never", "--method", "direct", "--no-notices", one))
+	}
+
 	inv, err := readInventory(ctx, m, tmp, accounts)
 	step("read back every account through the AWS API", err)
 
@@ -341,6 +360,9 @@ func synthesize(ctx context.Context, tmp string, e testEstate, assembly string) 
 	args := []string{"synth", "--quiet", "--no-notices", "--output", assembly, "--context", "manifests=" + manifests}
 	if e.only != "" {
 		args = append(args, "--context", "only="+e.only)
+	}
+	if e.workers > 1 {
+		args = append(args, "--context", fmt.Sprintf("workers=%d", e.workers))
 	}
 	return run(ctx, root, cliEnv(nil), filepath.Join(tmp, "synth-"+e.studio+".log"), cdkCLI, args...)
 }
