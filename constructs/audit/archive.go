@@ -78,7 +78,7 @@ func newArchive(c constructs.Construct, key *keys.Key, logs awss3.IBucket, props
 	// Render nodes encrypt the sessions they upload: through S3 only, and
 	// only for objects of this bucket. Decrypt is what S3 asks for a
 	// multipart upload; without s3:GetObject it reads nothing.
-	key.Key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+	key.AddStatements(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("RenderNodesEncryptArchivedSessions"),
 		Principals: &writers,
 		Actions:    jsii.Strings("kms:GenerateDataKey", "kms:Decrypt"),
@@ -87,7 +87,7 @@ func newArchive(c constructs.Construct, key *keys.Key, logs awss3.IBucket, props
 			"StringEquals": map[string]any{"kms:ViaService": fmt.Sprintf("s3.%s.amazonaws.com", props.Region)},
 			"StringLike":   map[string]any{"kms:EncryptionContext:aws:s3:arn": []string{bucketArn, bucketArn + "/" + ar.SessionPrefix + "*"}},
 		}),
-	}), jsii.Bool(false))
+	}))
 
 	// As the trail bucket: nobody, the log-archive account's root included,
 	// deletes or overwrites a copy before the retention ends.

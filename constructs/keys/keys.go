@@ -61,6 +61,9 @@ type Key struct {
 	constructs.Construct
 	Key     awskms.Key
 	account string
+	policy  awsiam.PolicyDocument
+	// owner is the account's principal, which every statement shares.
+	owner awsiam.IPrincipal
 }
 
 // NewKey creates the key with its administration statements. Use is added
@@ -70,6 +73,7 @@ func NewKey(scope constructs.Construct, id string, props KeyProps) *Key {
 		panic("keys: a key needs its administrators")
 	}
 	c := constructs.NewConstruct(scope, jsii.String(id))
+	owner := awsiam.NewAccountPrincipal(jsii.String(props.Account))
 	policy := awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{
 		Statements: &[]awsiam.PolicyStatement{
 			// Only the named administrators administer, through IAM, and
@@ -78,7 +82,7 @@ func NewKey(scope constructs.Construct, id string, props KeyProps) *Key {
 			// aws:PrincipalArn, which KMS does not require to exist yet.
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 				Sid:        jsii.String("NamedAdministratorsOnly"),
-				Principals: &[]awsiam.IPrincipal{awsiam.NewAccountPrincipal(jsii.String(props.Account))},
+				Principals: &[]awsiam.IPrincipal{owner},
 				Actions:    jsii.Strings(AdminActions...),
 				Resources:  jsii.Strings("*"),
 				Conditions: &map[string]any{"ArnLike": map[string]any{"aws:PrincipalArn": props.Admins}},
@@ -107,49 +111,56 @@ func NewKey(scope constructs.Construct, id string, props KeyProps) *Key {
 		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
 		Policy:            policy,
 	})
-	return &Key{Construct: c, Key: k, account: props.Account}
+	return &Key{Construct: c, Key: k, account: props.Account, policy: policy, owner: owner}
+}
+
+// AddStatements adds statements to the key policy, all in one jsii call.
+// The key's AddToResourcePolicy does the same for one statement, and Go
+// then reads its result back with two more calls.
+func (k *Key) AddStatements(stmts ...awsiam.PolicyStatement) {
+	k.policy.AddStatements(stmts...)
 }
 
 // AllowUseVia lets the named roles use the key, but only through service
 // (for example s3.us-west-2.amazonaws.com), never directly.
 func (k *Key) AllowUseVia(sid string, roleArns []string, service string) {
-	k.Key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+	k.AddStatements(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String(sid),
-		Principals: &[]awsiam.IPrincipal{awsiam.NewAccountPrincipal(jsii.String(k.account))},
+		Principals: &[]awsiam.IPrincipal{k.owner},
 		Actions:    jsii.Strings(UseActions...),
 		Resources:  jsii.Strings("*"),
 		Conditions: &map[string]any{
 			"ArnLike":      map[string]any{"aws:PrincipalArn": roleArns},
 			"StringEquals": map[string]any{"kms:ViaService": service},
 		},
-	}), jsii.Bool(false))
+	}))
 }
 
 // AllowDecrypt lets the named roles decrypt directly: for log readers, whose
 // tools read encrypted log data outside any one service.
 func (k *Key) AllowDecrypt(sid string, roleArns []string) {
-	k.Key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+	k.AddStatements(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String(sid),
-		Principals: &[]awsiam.IPrincipal{awsiam.NewAccountPrincipal(jsii.String(k.account))},
+		Principals: &[]awsiam.IPrincipal{k.owner},
 		Actions:    jsii.Strings("kms:Decrypt", "kms:DescribeKey"),
 		Resources:  jsii.Strings("*"),
 		Conditions: &map[string]any{"ArnLike": map[string]any{"aws:PrincipalArn": roleArns}},
-	}), jsii.Bool(false))
+	}))
 }
 
 // AllowDecryptVia lets the named roles decrypt, but only through service:
 // for readers of data a service stores encrypted (trail log files in S3).
 func (k *Key) AllowDecryptVia(sid string, roleArns []string, service string) {
-	k.Key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+	k.AddStatements(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String(sid),
-		Principals: &[]awsiam.IPrincipal{awsiam.NewAccountPrincipal(jsii.String(k.account))},
+		Principals: &[]awsiam.IPrincipal{k.owner},
 		Actions:    jsii.Strings("kms:Decrypt"),
 		Resources:  jsii.Strings("*"),
 		Conditions: &map[string]any{
 			"ArnLike":      map[string]any{"aws:PrincipalArn": roleArns},
 			"StringEquals": map[string]any{"kms:ViaService": service},
 		},
-	}), jsii.Bool(false))
+	}))
 }
 
 // AllowEbs lets EC2 encrypt volumes with the key on behalf of principals of
@@ -173,20 +184,19 @@ func (k *Key) AllowEbs(region string, users []string) {
 		}
 		return &c
 	}
-	k.Key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+	k.AddStatements(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("EbsEncryptsThroughEc2"),
-		Principals: &[]awsiam.IPrincipal{awsiam.NewAccountPrincipal(jsii.String(k.account))},
+		Principals: &[]awsiam.IPrincipal{k.owner},
 		Actions:    jsii.Strings("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"),
 		Resources:  jsii.Strings("*"),
 		Conditions: conditions(nil),
-	}), jsii.Bool(false))
-	k.Key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+	}), awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("EbsGrantsOnlyForAwsResources"),
-		Principals: &[]awsiam.IPrincipal{awsiam.NewAccountPrincipal(jsii.String(k.account))},
+		Principals: &[]awsiam.IPrincipal{k.owner},
 		Actions:    jsii.Strings("kms:CreateGrant"),
 		Resources:  jsii.Strings("*"),
 		Conditions: conditions(map[string]any{"Bool": map[string]any{"kms:GrantIsForAWSResource": "true"}}),
-	}), jsii.Bool(false))
+	}))
 }
 
 // ServiceLinkedLaunchers are the EC2 Spot and Fleet service-linked roles that
@@ -210,7 +220,7 @@ func (k *Key) AllowFleetLaunchers(region string) {
 		"kms:ViaService":    fmt.Sprintf("ec2.%s.amazonaws.com", region),
 		"kms:CallerAccount": k.account,
 	}
-	k.Key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+	k.AddStatements(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("SpotAndFleetServiceRolesEncryptVolumes"),
 		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
 		Actions:    jsii.Strings("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*", "kms:CreateGrant"),
@@ -219,32 +229,31 @@ func (k *Key) AllowFleetLaunchers(region string) {
 			"StringEquals": via,
 			"ArnEquals":    map[string]any{"aws:PrincipalArn": ServiceLinkedLaunchers(k.account)},
 		},
-	}), jsii.Bool(false))
+	}))
 }
 
 // AllowSessions lets Session Manager encrypt sessions with the key: the
 // hosts (render nodes) decrypt, the people who start sessions generate the
 // session data key.
 func (k *Key) AllowSessions(hosts, starters []string) {
-	k.Key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+	k.AddStatements(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("SessionHostsDecryptSessions"),
-		Principals: &[]awsiam.IPrincipal{awsiam.NewAccountPrincipal(jsii.String(k.account))},
+		Principals: &[]awsiam.IPrincipal{k.owner},
 		Actions:    jsii.Strings("kms:Decrypt"),
 		Resources:  jsii.Strings("*"),
 		Conditions: &map[string]any{"ArnLike": map[string]any{"aws:PrincipalArn": hosts}},
-	}), jsii.Bool(false))
-	k.Key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+	}), awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("SessionStartersEncryptSessions"),
-		Principals: &[]awsiam.IPrincipal{awsiam.NewAccountPrincipal(jsii.String(k.account))},
+		Principals: &[]awsiam.IPrincipal{k.owner},
 		Actions:    jsii.Strings("kms:GenerateDataKey"),
 		Resources:  jsii.Strings("*"),
 		Conditions: &map[string]any{"ArnLike": map[string]any{"aws:PrincipalArn": starters}},
-	}), jsii.Bool(false))
+	}))
 }
 
 // AllowLogs lets CloudWatch Logs encrypt log groups of the account with the key.
 func (k *Key) AllowLogs(region string) {
-	k.Key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+	k.AddStatements(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("CloudWatchLogsEncryptsLogGroups"),
 		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String(fmt.Sprintf("logs.%s.amazonaws.com", region)), nil)},
 		Actions:    jsii.Strings("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"),
@@ -252,7 +261,7 @@ func (k *Key) AllowLogs(region string) {
 		Conditions: &map[string]any{"ArnLike": map[string]any{
 			"kms:EncryptionContext:aws:logs:arn": fmt.Sprintf("arn:aws:logs:%s:%s:log-group:*", region, k.account),
 		}},
-	}), jsii.Bool(false))
+	}))
 }
 
 // AllowAlarms lets CloudWatch alarms of the account publish to topics
@@ -266,13 +275,13 @@ func (k *Key) AllowAlarms(account string) {
 // AllowService lets an AWS service principal use the key for the given
 // actions, with conditions that pin it to the caller's resources.
 func (k *Key) AllowService(sid, service string, actions []string, conditions map[string]any) {
-	k.Key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+	k.AddStatements(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String(sid),
 		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String(service), nil)},
 		Actions:    jsii.Strings(actions...),
 		Resources:  jsii.Strings("*"),
 		Conditions: &conditions,
-	}), jsii.Bool(false))
+	}))
 }
 
 // DeploymentRole is the CloudFormation execution role the CDK bootstrap

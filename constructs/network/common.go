@@ -113,9 +113,10 @@ func routeTo(scope constructs.Construct, vpc awsec2.IVpc, groups []string, cidrs
 	for _, g := range groups {
 		subnets := vpc.SelectSubnets(&awsec2.SubnetSelection{SubnetGroupName: jsii.String(g)}).Subnets
 		for i, s := range *subnets {
+			table := s.RouteTable().RouteTableId()
 			for j, c := range cidrs {
 				r := awsec2.NewCfnRoute(scope, jsii.Sprintf("%sRoute%d%d", g, i, j), &awsec2.CfnRouteProps{
-					RouteTableId:         s.RouteTable().RouteTableId(),
+					RouteTableId:         table,
 					DestinationCidrBlock: jsii.String(c),
 					TransitGatewayId:     tgw,
 				})

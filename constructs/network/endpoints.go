@@ -31,6 +31,8 @@ var awsOwned = map[string][]string{
 // as sts:GetCallerIdentity or ssmmessages:CreateControlChannel).
 func addInterfaceEndpoints(vpc awsec2.Vpc, subnets string, group awsec2.ISecurityGroup, services []string, perimeter Perimeter) map[string]awsec2.InterfaceVpcEndpoint {
 	out := map[string]awsec2.InterfaceVpcEndpoint{}
+	// One principal value serves every statement: each is a jsii object.
+	anyone := &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()}
 	for _, name := range services {
 		ep := vpc.AddInterfaceEndpoint(jsii.String("Endpoint-"+name), &awsec2.InterfaceVpcEndpointOptions{
 			Service:           awsec2.NewInterfaceVpcEndpointAwsService(jsii.String(name), nil, nil, nil),
@@ -42,7 +44,7 @@ func addInterfaceEndpoints(vpc awsec2.Vpc, subnets string, group awsec2.ISecurit
 		allow := func(sid string, resources []string, condition map[string]any) {
 			ep.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 				Sid:        jsii.String(sid),
-				Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+				Principals: anyone,
 				Actions:    jsii.Strings("*"),
 				Resources:  jsii.Strings(resources...),
 				Conditions: &condition,

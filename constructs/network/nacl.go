@@ -29,14 +29,27 @@ type Rule struct {
 func NewAcl(scope constructs.Construct, id string, vpc awsec2.IVpc, subnets *awsec2.SubnetSelection, rules []Rule) awsec2.NetworkAcl {
 	acl := awsec2.NewNetworkAcl(scope, jsii.String(id), &awsec2.NetworkAclProps{Vpc: vpc, SubnetSelection: subnets})
 	number := map[string]int{"in": 100, "out": 100}
+	// Traffic and ranges are values: the entries of both directions, and
+	// of rules with the same range, share one each, each made with one
+	// jsii call.
+	var all awsec2.AclTraffic
+	cidrs := map[string]awsec2.AclCidr{}
 	for _, r := range rules {
+		if all == nil && r.FromPort == 0 {
+			all = awsec2.AclTraffic_AllTraffic()
+		}
+		traffic := all
+		if r.FromPort != 0 {
+			traffic = awsec2.AclTraffic_TcpPortRange(jsii.Number(float64(r.FromPort)), jsii.Number(float64(r.ToPort)))
+		}
+		cidr, ok := cidrs[r.Cidr]
+		if !ok {
+			cidr = awsec2.AclCidr_Ipv4(jsii.String(r.Cidr))
+			cidrs[r.Cidr] = cidr
+		}
 		for _, dir := range []string{"in", "out"} {
 			if r.Direction != "" && r.Direction != dir {
 				continue
-			}
-			traffic := awsec2.AclTraffic_AllTraffic()
-			if r.FromPort != 0 {
-				traffic = awsec2.AclTraffic_TcpPortRange(jsii.Number(float64(r.FromPort)), jsii.Number(float64(r.ToPort)))
 			}
 			direction, action := awsec2.TrafficDirection_INGRESS, awsec2.Action_ALLOW
 			if dir == "out" {
@@ -46,7 +59,7 @@ func NewAcl(scope constructs.Construct, id string, vpc awsec2.IVpc, subnets *aws
 				action = awsec2.Action_DENY
 			}
 			acl.AddEntry(jsii.String(fmt.Sprintf("%s%d", dir, number[dir])), &awsec2.CommonNetworkAclEntryOptions{
-				Cidr:       awsec2.AclCidr_Ipv4(jsii.String(r.Cidr)),
+				Cidr:       cidr,
 				RuleNumber: jsii.Number(float64(number[dir])),
 				Traffic:    traffic,
 				Direction:  direction,

@@ -162,6 +162,7 @@ func (p *ProductionVpc) addEndpoints(scope constructs.Construct, props Productio
 		Service: awsec2.GatewayVpcEndpointAwsService_S3(),
 		Subnets: &[]*awsec2.SubnetSelection{{SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED}},
 	})
+	anyone := &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()}
 	var own []string
 	for _, b := range props.BucketArns {
 		own = append(own, b, b+"/*")
@@ -170,7 +171,7 @@ func (p *ProductionVpc) addEndpoints(scope constructs.Construct, props Productio
 	if len(own) > 0 {
 		p.S3Endpoint.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:        jsii.String("OwnBucketsOwnAccount"),
-			Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+			Principals: anyone,
 			Actions:    jsii.Strings("s3:*"),
 			Resources:  jsii.Strings(own...),
 			Conditions: &map[string]any{"StringEquals": map[string]any{"aws:PrincipalAccount": props.Account}},
@@ -182,7 +183,7 @@ func (p *ProductionVpc) addEndpoints(scope constructs.Construct, props Productio
 		// principals, only writes, only under the account's prefix.
 		p.S3Endpoint.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:        jsii.String("ArchiveSessionsInTheLogArchive"),
-			Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+			Principals: anyone,
 			Actions:    jsii.Strings("s3:PutObject", "s3:PutObjectAcl", "s3:GetEncryptionConfiguration"),
 			Resources:  jsii.Strings("arn:aws:s3:::"+b, "arn:aws:s3:::"+b+"/sessions/"+props.Account+"/*"),
 			Conditions: &map[string]any{"StringEquals": map[string]any{"aws:PrincipalAccount": props.Account}},
@@ -190,7 +191,7 @@ func (p *ProductionVpc) addEndpoints(scope constructs.Construct, props Productio
 	}
 	p.S3Endpoint.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("ReadAwsOwnedBucketsForSsmAndUpdates"),
-		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+		Principals: anyone,
 		Actions:    jsii.Strings("s3:GetObject"),
 		Resources:  jsii.Strings(AwsOwnedBuckets(props.Region)...),
 	}))

@@ -97,10 +97,13 @@ func NewAssetBucket(scope constructs.Construct, id string, props AssetBucketProp
 		}},
 	})
 	anyone := &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()}
-	objects := b.ArnForObjects(jsii.String("*"))
+	bucket, objects := b.BucketArn(), b.ArnForObjects(jsii.String("*"))
+	// The statements go into the bucket policy (EnforceSSL made it) in one
+	// call, not one AddToResourcePolicy each.
+	var stmts []awsiam.PolicyStatement
 	if props.Closing {
 		// s3:PutObject also authorizes copies and multipart uploads.
-		b.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		stmts = append(stmts, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:        jsii.String(ClosingSid),
 			Effect:     awsiam.Effect_DENY,
 			Principals: anyone,
@@ -108,7 +111,7 @@ func NewAssetBucket(scope constructs.Construct, id string, props AssetBucketProp
 			Resources:  &[]*string{objects},
 		}))
 	}
-	b.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+	stmts = append(stmts, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("DenyWritesWithoutKms"),
 		Effect:     awsiam.Effect_DENY,
 		Principals: anyone,
@@ -116,7 +119,7 @@ func NewAssetBucket(scope constructs.Construct, id string, props AssetBucketProp
 		Resources:  &[]*string{objects},
 		Conditions: &map[string]any{"StringNotEqualsIfExists": map[string]any{"s3:x-amz-server-side-encryption": "aws:kms"}},
 	}))
-	b.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+	stmts = append(stmts, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("DenyWritesWithAnotherKey"),
 		Effect:     awsiam.Effect_DENY,
 		Principals: anyone,
@@ -127,7 +130,7 @@ func NewAssetBucket(scope constructs.Construct, id string, props AssetBucketProp
 	// A request that asks for aws:kms without naming a key is encrypted
 	// with the account's AWS-managed aws/s3 key, not the asset key, and
 	// carries no key id for the statement above to compare.
-	b.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+	stmts = append(stmts, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("DenyKmsWritesThatNameNoKey"),
 		Effect:     awsiam.Effect_DENY,
 		Principals: anyone,
@@ -138,20 +141,20 @@ func NewAssetBucket(scope constructs.Construct, id string, props AssetBucketProp
 			"Null":         map[string]any{"s3:x-amz-server-side-encryption-aws-kms-key-id": "true"},
 		},
 	}))
-	b.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+	stmts = append(stmts, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("DenyDataAccessToAllButTheProductionsRoles"),
 		Effect:     awsiam.Effect_DENY,
 		Principals: anyone,
 		Actions:    jsii.Strings(DataActions...),
-		Resources:  &[]*string{b.BucketArn(), objects},
+		Resources:  &[]*string{bucket, objects},
 		Conditions: &map[string]any{"ArnNotLike": map[string]any{"aws:PrincipalArn": props.Users}},
 	}))
-	b.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+	stmts = append(stmts, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("DenyDataAccessOutsideTheProductionVpc"),
 		Effect:     awsiam.Effect_DENY,
 		Principals: anyone,
 		Actions:    jsii.Strings(DataActions...),
-		Resources:  &[]*string{b.BucketArn(), objects},
+		Resources:  &[]*string{bucket, objects},
 		Conditions: &map[string]any{
 			"StringNotEquals": map[string]any{"aws:SourceVpce": props.Endpoint},
 			"ArnNotLike":      map[string]any{"aws:PrincipalArn": props.Exempt},
@@ -161,12 +164,12 @@ func NewAssetBucket(scope constructs.Construct, id string, props AssetBucketProp
 		// The exempt roles reach data from outside the VPC only from the
 		// studio's ranges: a copy of their session credentials is useless
 		// anywhere else.
-		b.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		stmts = append(stmts, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:        jsii.String("DenyExemptRolesOutsideTheStudiosRanges"),
 			Effect:     awsiam.Effect_DENY,
 			Principals: anyone,
 			Actions:    jsii.Strings(DataActions...),
-			Resources:  &[]*string{b.BucketArn(), objects},
+			Resources:  &[]*string{bucket, objects},
 			Conditions: &map[string]any{
 				"ArnLike":         map[string]any{"aws:PrincipalArn": props.Exempt},
 				"StringNotEquals": map[string]any{"aws:SourceVpce": props.Endpoint},
@@ -174,6 +177,7 @@ func NewAssetBucket(scope constructs.Construct, id string, props AssetBucketProp
 			},
 		}))
 	}
+	b.Policy().Document().AddStatements(stmts...)
 	return b
 }
 

@@ -4,11 +4,14 @@
 package tagging
 
 import (
-	"sort"
+	"maps"
+	"slices"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/renderenv/renderenv/internal/inventory"
 )
 
 // ResourceGroup is the category a resource is billed and managed under.
@@ -36,8 +39,9 @@ const (
 
 // Apply tags scope and everything below it.
 func Apply(scope constructs.Construct, tags map[string]string) {
+	of := awscdk.Tags_Of(scope)
 	for k, v := range tags {
-		awscdk.Tags_Of(scope).Add(jsii.String(k), jsii.String(v), nil)
+		of.Add(jsii.String(k), jsii.String(v), nil)
 	}
 }
 
@@ -46,34 +50,63 @@ func Apply(scope constructs.Construct, tags map[string]string) {
 // provider of the default security group restriction.
 var untaggable = map[string]bool{"AWS::IAM::Role": true, "AWS::Lambda::Function": true}
 
-// CoverPlainResources tags, below scope, the plain resources of the types
-// in untaggable with tags and the Security resource group: they are
-// deployment machinery (ISE 1.2 asks every resource to be tagged).
+// plainTagsKey is the context key under which CoverPlainResources leaves a
+// scope's tags for TagPlainResources.
+const plainTagsKey = "renderenv:plainResourceTags"
+
+// CoverPlainResources asks that the plain resources below scope of the types
+// in untaggable carry tags and the Security resource group: they are
+// deployment machinery (ISE 1.2 asks every resource to be tagged). It must
+// run before anything is added to scope (a stack, as it is created); the
+// tags go on when TagPlainResources runs over scope's inventory once scope
+// is built. No aspect does it at synthesis: an aspect implemented in Go
+// makes the jsii kernel call into Go for every construct.
 func CoverPlainResources(scope constructs.Construct, tags map[string]string) {
 	all := map[string]string{KeyResourceGroup: string(Security)}
 	for k, v := range tags {
 		all[k] = v
 	}
-	awscdk.Aspects_Of(scope).Add(&plainTagger{tags: all}, nil)
+	scope.Node().SetContext(jsii.String(plainTagsKey), all)
 }
 
-type plainTagger struct{ tags map[string]string }
-
-func (p *plainTagger) Visit(node constructs.IConstruct) {
-	cfn, ok := node.(awscdk.CfnResource)
-	if !ok || !untaggable[*cfn.CfnResourceType()] || *awscdk.TagManager_IsTaggable(node) {
+// TagPlainResources tags the plain resources among res, the inventory of a
+// built scope, with the tags CoverPlainResources asked of scope, if it did.
+//
+// boundary, when not nil, is the permissions boundary that CDK's aspect
+// gives every role of scope at synthesis. A plain role gets it here first,
+// before its Tags: a template lists overrides in the order they were made,
+// and the aspect only sets the value again.
+func TagPlainResources(scope constructs.IConstruct, res []inventory.Resource, boundary *string) {
+	asked, ok := scope.Node().TryGetContext(jsii.String(plainTagsKey)).(map[string]any)
+	if !ok {
 		return
 	}
-	keys := make([]string, 0, len(p.tags))
-	for k := range p.tags {
-		keys = append(keys, k)
+	var tags []map[string]any
+	for _, k := range slices.Sorted(maps.Keys(asked)) {
+		tags = append(tags, map[string]any{"Key": k, "Value": asked[k]})
 	}
-	sort.Strings(keys)
-	tags := make([]map[string]string, len(keys))
-	for i, k := range keys {
-		tags[i] = map[string]string{"Key": k, "Value": p.tags[k]}
+	for _, r := range res {
+		if !untaggable[r.Type] || taggable(r.Construct) {
+			continue
+		}
+		if r.Type == "AWS::IAM::Role" && boundary != nil {
+			r.Construct.AddPropertyOverride(jsii.String("PermissionsBoundary"), boundary)
+		}
+		r.Construct.AddPropertyOverride(jsii.String("Tags"), tags)
 	}
-	cfn.AddPropertyOverride(jsii.String("Tags"), tags)
+}
+
+// taggable says whether Tags.of reaches c. A Go proxy of a class with a tag
+// manager (every L1 of a taggable type) answers without a call to the
+// kernel; only a plain resource is asked.
+func taggable(c awscdk.CfnResource) bool {
+	if _, ok := c.(awscdk.ITaggable); ok {
+		return true
+	}
+	if _, ok := c.(awscdk.ITaggableV2); ok {
+		return true
+	}
+	return *awscdk.TagManager_IsTaggable(c)
 }
 
 // Group tags scope and everything below it with a resource group. A nearer

@@ -15,6 +15,9 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/renderenv/renderenv/constructs/tagging"
+	"github.com/renderenv/renderenv/internal/bootstrap"
+	"github.com/renderenv/renderenv/internal/inventory"
 	"github.com/renderenv/renderenv/internal/manifest"
 	"github.com/renderenv/renderenv/internal/names"
 )
@@ -144,7 +147,7 @@ func BuildWith(app awscdk.App, e *manifest.Estate, opts Options) (*Estate, error
 	if opts.Customize != nil {
 		opts.Customize(b.out)
 	}
-	b.check(opts, resolved)
+	b.finish(opts, resolved)
 	return b.out, nil
 }
 
@@ -174,29 +177,47 @@ func standIn(app awscdk.App, name, account, region string) awscdk.Stack {
 // sharedGroup is the pipeline stage of the studio-wide stacks.
 const sharedGroup = "shared"
 
-// check attaches cdk-nag and the suppressions, and finishes the pipeline.
-// The pipeline synthesizes its stages when it is built, so checks and
-// suppressions go on before it, and on the pipeline's own resources after.
-func (b *builder) check(opts Options, resolved []manifest.Resolved) {
-	var deployed []awscdk.Stack
-	for _, st := range b.out.Stacks() {
-		if b.out.Pipeline == nil || st != b.out.Pipeline.Stack {
-			deployed = append(deployed, st)
-		}
-	}
+// finish tags the plain resources of every stack and, with opts.Checks,
+// attaches cdk-nag and the suppressions; then it finishes the pipeline.
+// Both passes read one inventory of each stack. The pipeline synthesizes
+// its stages when it is built, so everything goes on before it, and the
+// suppressions on the pipeline's own resources after.
+func (b *builder) finish(opts Options, resolved []manifest.Resolved) {
 	if opts.Checks {
 		Nag(b.app, b.out)
-		b.out.SuppressionUse = ApplySuppressions(deployed)
+		b.out.SuppressionUse = map[int]int{}
+	}
+	for _, st := range b.out.Stacks() {
+		if b.out.Pipeline != nil && st == b.out.Pipeline.Stack {
+			continue
+		}
+		res := inventory.Of(st)
+		tagging.TagPlainResources(st, res, b.boundary(st))
+		if opts.Checks {
+			ApplySuppressions(st, res, b.out.SuppressionUse)
+		}
 	}
 	if b.out.Pipeline == nil {
 		return
 	}
 	b.finishPipeline(resolved)
 	if opts.Checks {
-		for i, n := range ApplySuppressions([]awscdk.Stack{b.out.Pipeline.Stack}) {
-			b.out.SuppressionUse[i] += n
-		}
+		st := b.out.Pipeline.Stack
+		ApplySuppressions(st, inventory.Of(st), b.out.SuppressionUse)
 	}
+}
+
+// boundary is the ARN of the permissions boundary that CDK gives every role
+// of st at synthesis (PermissionsBoundaryContext, which NewApp sets), or
+// nil without one.
+func (b *builder) boundary(st awscdk.Stack) *string {
+	if st.Node().TryGetContext(jsii.String(PermissionsBoundaryContext)) == nil {
+		return nil
+	}
+	return st.FormatArn(&awscdk.ArnComponents{
+		Service: jsii.String("iam"), Resource: jsii.String("policy"), Region: jsii.String(""),
+		ResourceName: jsii.String(bootstrap.BoundaryName(b.studio.BootstrapQualifier())),
+	})
 }
 
 // production builds one production's stack, its account's pool on first

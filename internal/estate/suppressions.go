@@ -1,6 +1,7 @@
 package estate
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 
@@ -8,6 +9,8 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/renderenv/renderenv/internal/inventory"
 )
 
 // Suppression accepts a cdk-nag finding on the resources whose construct
@@ -71,37 +74,59 @@ var Suppressions = []Suppression{
 	{regexp.MustCompile(`^Hub/Vpc/front-endSubnet[0-9]+/DefaultRoute$`), "NIST.800.53.R5-VPCNoUnrestrictedRouteToIGW", nil, "ISE 2.2: the front-end subnets hold only the NAT gateways that carry license egress; their network ACL admits only the license servers' ports."},
 }
 
-// ApplySuppressions attaches the suppressions to every matching resource of
-// every stack and returns how often each entry was used.
-func ApplySuppressions(stacks []awscdk.Stack) map[int]int {
-	used := map[int]int{}
-	for _, st := range stacks {
-		prefix := *st.Node().Path() + "/"
-		for _, c := range *st.Node().FindAll(constructs.ConstructOrder_PREORDER) {
-			if _, ok := c.(awscdk.CfnResource); !ok {
-				continue
-			}
-			rel := strings.TrimPrefix(*c.Node().Path(), prefix)
-			var list []*cdknag.NagPackSuppression
-			for i, s := range Suppressions {
-				if !s.Path.MatchString(rel) {
-					continue
-				}
+// ApplySuppressions attaches the suppressions to the matching resources of
+// stack, res being its inventory, and adds to used how often each entry was
+// used. Resources that take the same entries take them in one call: most
+// take only the one that applies to every resource.
+func ApplySuppressions(stack awscdk.Stack, res []inventory.Resource, used map[int]int) {
+	prefix := *stack.Node().Path() + "/"
+	var groups []*suppressionGroup
+	byEntries := map[string]*suppressionGroup{}
+	for _, r := range res {
+		rel := strings.TrimPrefix(r.Path, prefix)
+		var entries []int
+		for i, s := range Suppressions {
+			if s.Path.MatchString(rel) {
 				used[i]++
-				sup := &cdknag.NagPackSuppression{Id: jsii.String(s.Rule), Reason: jsii.String(s.Reason)}
-				if len(s.AppliesTo) > 0 {
-					applies := make([]any, len(s.AppliesTo))
-					for j, a := range s.AppliesTo {
-						applies[j] = map[string]any{"regex": "/" + a + "/g"}
-					}
-					sup.AppliesTo = &applies
-				}
-				list = append(list, sup)
-			}
-			if len(list) > 0 {
-				cdknag.NagSuppressions_AddResourceSuppressions(c, &list, jsii.Bool(false))
+				entries = append(entries, i)
 			}
 		}
+		if len(entries) == 0 {
+			continue
+		}
+		key := fmt.Sprint(entries)
+		g, ok := byEntries[key]
+		if !ok {
+			g = &suppressionGroup{entries: entries}
+			byEntries[key] = g
+			groups = append(groups, g)
+		}
+		g.resources = append(g.resources, r.Construct)
 	}
-	return used
+	for _, g := range groups {
+		list := make([]*cdknag.NagPackSuppression, len(g.entries))
+		for j, i := range g.entries {
+			list[j] = Suppressions[i].nag()
+		}
+		cdknag.NagSuppressions_AddResourceSuppressions(g.resources, &list, jsii.Bool(false))
+	}
+}
+
+// suppressionGroup is the resources of a stack that take the same entries.
+type suppressionGroup struct {
+	entries   []int
+	resources []constructs.IConstruct
+}
+
+// nag is the entry as cdk-nag takes it.
+func (s Suppression) nag() *cdknag.NagPackSuppression {
+	sup := &cdknag.NagPackSuppression{Id: jsii.String(s.Rule), Reason: jsii.String(s.Reason)}
+	if len(s.AppliesTo) > 0 {
+		applies := make([]any, len(s.AppliesTo))
+		for j, a := range s.AppliesTo {
+			applies[j] = map[string]any{"regex": "/" + a + "/g"}
+		}
+		sup.AppliesTo = &applies
+	}
+	return sup
 }

@@ -130,3 +130,53 @@ func TestParseSizes(t *testing.T) {
 		t.Errorf("parseSizes(\"\") = %v, %v", got, err)
 	}
 }
+
+func TestKernelCounterCountsRequestsAndCallbacks(t *testing.T) {
+	log := strings.Join([]string{
+		`> {"api":"load","name":"constructs"}`,
+		`[@jsii/kernel] load {`,
+		`  api: 'load',`,
+		`}`,
+		`< {"ok":{"assembly":"constructs","types":12}}`,
+		`> {"api":"create","fqn":"aws-cdk-lib.App"}`,
+		`< {"callback":{"cookie":"Visit","cbid":"jsii::callback::20000"}}`,
+		`> {"complete":{"cbid":"jsii::callback::20000"}}`,
+		`< {"ok":{}}`,
+		`>`,                 // too short to be a message
+		`  > {"api":"get"}`, // not at the start of a line
+		`< {"callback":{"cbid":"jsii::callback::20001"}}`,
+		`> {"complete":{"cbid":"jsii::callback::20001"}}`,
+	}, "\n") + "\n"
+	// Fed in every chunk size, so that lines split across writes count once.
+	for size := 1; size <= len(log); size++ {
+		var k kernelCounter
+		for i := 0; i < len(log); i += size {
+			if _, err := k.Write([]byte(log[i:min(i+size, len(log))])); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if k.Requests != 4 || k.Callbacks != 2 {
+			t.Fatalf("chunks of %d bytes: %d requests, %d callbacks; want 4 and 2", size, k.Requests, k.Callbacks)
+		}
+		if !strings.HasSuffix(string(k.tail), "20001\"}}\n") {
+			t.Fatalf("chunks of %d bytes: tail %q lacks the end of the output", size, k.tail)
+		}
+	}
+}
+
+func TestReportKernelColumns(t *testing.T) {
+	r := &Report{Phases: []PhaseRun{
+		{N: 20, Variant: "as cdk synth", Phases: Phases{Build: time.Second}, Kernel: &KernelTraffic{Requests: 2000, Callbacks: 100}},
+		{N: 20, Variant: "without cdk-nag", Phases: Phases{Build: time.Second}},
+	}}
+	md := r.Markdown()
+	for _, want := range []string{"kernel requests / production | callbacks / production |", "| 100 | 5 |\n", "| – | – |\n"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q:\n%s", want, md)
+		}
+	}
+	r.Phases[0].Kernel = nil
+	if md := r.Markdown(); strings.Contains(md, "kernel requests") {
+		t.Errorf("kernel columns without -jsii:\n%s", md)
+	}
+}

@@ -18,7 +18,8 @@
 //     that the cost of the Go/jsii route is visible;
 //   - with -phases, where bin/app's time goes (start, load, build, synth)
 //     at the given sizes, with and without cdk-nag and CloudFormation
-//     validation.
+//     validation; with -jsii also the jsii kernel requests and callbacks
+//     per production, and with -pprof a CPU profile of the Go side.
 //
 // Nothing of this runs in `make test`; `go test ./test/bench` only checks
 // the harness, and `go test -bench . ./test/bench` runs the Go benchmarks.
@@ -34,6 +35,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -62,6 +64,9 @@ type config struct {
 	variants  []phaseVariant
 	tsNag     bool
 	workers   []int
+	jsii      bool
+	pprof     string
+	appBinary string
 	timeout   time.Duration
 	keep      bool
 	out       string
@@ -88,6 +93,9 @@ func main() {
 	flag.StringVar(&variants, "phase-variants", "full,nonag,novalidate", "what -phases measures: full (as cdk synth), nonag (without cdk-nag), novalidate (CDK_VALIDATION=false)")
 	flag.BoolVar(&c.tsNag, "ts-nag", true, "run cdk-nag in the TypeScript reference app, as renderenv does")
 	flag.StringVar(&workersList, "workers", "1,2", "worker processes of bin/app's full synthesis (RENDERENV_SYNTH_WORKERS), each measured at every -sizes")
+	flag.BoolVar(&c.jsii, "jsii", false, "with -phases, run each row once more with JSII_DEBUG=1 and report the kernel requests and callbacks per production (that run is not timed)")
+	flag.StringVar(&c.appBinary, "app", "", "a built bin/app to measure in the full and selective synthesis instead of building this tree's (to compare two commits)")
+	flag.StringVar(&c.pprof, "pprof", "", "with -phases, write a CPU profile of the Go side of each (timed) row to this folder: phases-N-VARIANT.pprof")
 	flag.DurationVar(&c.timeout, "timeout", 40*time.Minute, "limit for one synth run")
 	flag.BoolVar(&c.keep, "keep", false, "keep the generated manifests and cloud assemblies")
 	flag.StringVar(&c.out, "o", "", "also write the report to this file")
@@ -268,6 +276,12 @@ func (b *bench) logf(format string, args ...any) {
 }
 
 func (b *bench) buildApp() error {
+	if b.appBinary != "" {
+		var err error
+		b.app, err = filepath.Abs(b.appBinary)
+		b.logf("measuring %s", b.app)
+		return err
+	}
 	b.app = filepath.Join(b.tmp, "app")
 	b.logf("go build ./bin/app")
 	cmd := command(b.repo, nil, "go", "build", "-o", b.app, "./bin/app")
@@ -437,42 +451,67 @@ type PhaseRun struct {
 	N       int
 	Variant string
 	Phases
+	// Kernel is the traffic of a second, untimed run with JSII_DEBUG=1
+	// (with -jsii), or nil.
+	Kernel *KernelTraffic
 }
 
 func (b *bench) phases(n int, v phaseVariant) (PhaseRun, error) {
-	dir, err := b.estate(n)
-	if err != nil {
-		return PhaseRun{}, err
-	}
-	out, err := b.outdir(fmt.Sprintf("phases-%d", n))
-	if err != nil {
-		return PhaseRun{}, err
-	}
-	self, err := os.Executable()
-	if err != nil {
-		return PhaseRun{}, err
-	}
-	b.logf("phases n=%d %s (load %s)", n, v.Name, loadAverage())
-	env := append([]string{"JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20"}, v.Env...)
-	cmd := command(b.repo, env, self, "-phase-child", "-repo", b.repo, "-manifests", dir, "-outdir", out,
-		"-checks="+strconv.FormatBool(v.Checks))
-	var stdout strings.Builder
-	cmd.Stdout = &stdout
-	ctx, cancel := context.WithTimeout(context.Background(), b.timeout)
-	defer cancel()
-	if _, err := measure(ctx, cmd); err != nil {
-		return PhaseRun{}, err
-	}
-	if !b.keep {
-		os.RemoveAll(out)
-	}
 	p := PhaseRun{N: n, Variant: v.Name}
+	b.logf("phases n=%d %s (load %s)", n, v.Name, loadAverage())
+	var stdout strings.Builder
+	var args []string
+	if b.pprof != "" {
+		args = []string{"-cpuprofile", filepath.Join(b.pprof, fmt.Sprintf("phases-%d-%s.pprof", n, v.Key))}
+	}
+	if err := b.phaseChild(n, v, nil, &stdout, nil, args...); err != nil {
+		return p, err
+	}
 	if err := json.Unmarshal([]byte(stdout.String()), &p.Phases); err != nil {
 		return p, fmt.Errorf("phases n=%d: %w: %q", n, err, stdout.String())
 	}
 	b.logf("phases n=%d %s: start %s, load %s, build %s, synth %s, errors %s", n, v.Name,
 		secs(p.Start), secs(p.Load), secs(p.Build), secs(p.Synth), secs(p.Errors))
+	if !b.jsii {
+		return p, nil
+	}
+	b.logf("phases n=%d %s with JSII_DEBUG=1, counting kernel traffic", n, v.Name)
+	var k kernelCounter
+	if err := b.phaseChild(n, v, []string{"JSII_DEBUG=1"}, io.Discard, &k); err != nil {
+		return p, fmt.Errorf("%w\n%s", err, tail(string(k.tail), 40))
+	}
+	p.Kernel = &k.KernelTraffic
+	b.logf("phases n=%d %s: %d kernel requests, %d callbacks", n, v.Name, k.Requests, k.Callbacks)
 	return p, nil
+}
+
+// phaseChild runs this program as -phase-child on the estate of n
+// productions, with the variant's environment and env.
+func (b *bench) phaseChild(n int, v phaseVariant, env []string, stdout, stderr io.Writer, args ...string) error {
+	dir, err := b.estate(n)
+	if err != nil {
+		return err
+	}
+	out, err := b.outdir(fmt.Sprintf("phases-%d", n))
+	if err != nil {
+		return err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	env = append(append([]string{"JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20"}, v.Env...), env...)
+	cmd := command(b.repo, env, self, "-phase-child", "-repo", b.repo, "-manifests", dir, "-outdir", out,
+		"-checks="+strconv.FormatBool(v.Checks))
+	cmd.Args = append(cmd.Args, args...)
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	ctx, cancel := context.WithTimeout(context.Background(), b.timeout)
+	defer cancel()
+	_, err = measure(ctx, cmd)
+	if !b.keep {
+		os.RemoveAll(out)
+	}
+	return err
 }
 
 func phaseChild(args []string) error {
@@ -482,8 +521,20 @@ func phaseChild(args []string) error {
 	out := fs.String("outdir", "", "")
 	only := fs.String("only", "", "")
 	checks := fs.Bool("checks", true, "")
+	profile := fs.String("cpuprofile", "", "")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	return runPhases(*repo, *dir, *out, estate.ParseOnly(*only), *checks)
 }

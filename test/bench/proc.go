@@ -33,10 +33,13 @@ const pollInterval = 50 * time.Millisecond
 
 // measure runs cmd to completion, timing it and sampling the memory of its
 // whole process tree. A non-zero exit is an error that carries the end of
-// the process's standard error.
+// the process's standard error, unless the caller took the standard error
+// (cmd.Stderr set).
 func measure(ctx context.Context, cmd *exec.Cmd) (Run, error) {
 	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	if cmd.Stderr == nil {
+		cmd.Stderr = &stderr
+	}
 	if cmd.Stdout == nil {
 		cmd.Stdout = &stderr
 	}

@@ -198,13 +198,31 @@ func (r *Report) Markdown() string {
 	if len(r.Phases) > 0 {
 		p("### Where bin/app's time goes\n\n")
 		p("The steps of bin/app, timed inside one process per row (`-phases`).\n\n")
-		p("| productions | variant | start (node, load libraries) | load manifests | build constructs | synth | read findings | evidence packs | total | build + synth per production |\n")
-		p("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
-		for _, x := range r.Phases {
-			p("| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", x.N, x.Variant, secs(x.Start), secs(x.Load),
-				secs(x.Build), secs(x.Synth), secs(x.Errors), secs(x.Evidence), secs(x.Total()), perProd((x.Build+x.Synth)/time.Duration(x.N)))
+		kernel := slices.ContainsFunc(r.Phases, func(x PhaseRun) bool { return x.Kernel != nil })
+		p("| productions | variant | start (node, load libraries) | load manifests | build constructs | synth | read findings | evidence packs | total | build + synth per production |")
+		if kernel {
+			p(" kernel requests / production | callbacks / production |")
+		}
+		p("\n| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+		if kernel {
+			p(" ---: | ---: |")
 		}
 		p("\n")
+		for _, x := range r.Phases {
+			p("| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |", x.N, x.Variant, secs(x.Start), secs(x.Load),
+				secs(x.Build), secs(x.Synth), secs(x.Errors), secs(x.Evidence), secs(x.Total()), perProd((x.Build+x.Synth)/time.Duration(x.N)))
+			switch {
+			case x.Kernel != nil:
+				p(" %d | %d |", x.Kernel.Requests/x.N, x.Kernel.Callbacks/x.N)
+			case kernel:
+				p(" – | – |")
+			}
+			p("\n")
+		}
+		p("\n")
+		if kernel {
+			p("Kernel requests are the messages the Go process sent the jsii kernel (calls, property reads, creations, callback completions); callbacks are the kernel's calls into Go. Both are counted in a second, untimed run of the same row with `JSII_DEBUG=1` (`-jsii`), and divided by the number of productions, so the shared stacks are in them.\n\n")
+		}
 	}
 	return b.String()
 }
