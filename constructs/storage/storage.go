@@ -3,6 +3,8 @@
 package storage
 
 import (
+	"slices"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
@@ -67,9 +69,17 @@ type AssetBucketProps struct {
 	// shared account, or a role someone creates there, is refused whatever
 	// its IAM policy grants.
 	Users []string
+	// Services are role ARNs only AWS services assume for the production
+	// (S3 replication, DataSync): they reach data too, from the service
+	// rather than the VPC or the studio's ranges, and their trust admits
+	// nobody else.
+	Services []string
 	// Closing refuses every new object, from every principal, while the
 	// data operator still reads and hands the content over (ISE 10.9).
 	Closing bool
+	// ArchiveAfterDays, when not 0, moves objects and noncurrent versions
+	// older than that to colder storage.
+	ArchiveAfterDays int
 }
 
 // NewAssetBucket creates a versioned, KMS-encrypted, TLS-only bucket that
@@ -89,12 +99,7 @@ func NewAssetBucket(scope constructs.Construct, id string, props AssetBucketProp
 		ServerAccessLogsBucket: props.AccessLogs,
 		ServerAccessLogsPrefix: jsii.String(props.LogPrefix),
 		RemovalPolicy:          awscdk.RemovalPolicy_RETAIN,
-		// Only abandoned upload parts are cleaned up; no content or
-		// version ever expires.
-		LifecycleRules: &[]*awss3.LifecycleRule{{
-			Id:                                  jsii.String("abort-incomplete-uploads"),
-			AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(7)),
-		}},
+		LifecycleRules:         assetLifecycle(props.ArchiveAfterDays),
 	})
 	anyone := &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()}
 	objects := b.ArnForObjects(jsii.String("*"))
@@ -108,44 +113,8 @@ func NewAssetBucket(scope constructs.Construct, id string, props AssetBucketProp
 			Resources:  &[]*string{objects},
 		}))
 	}
-	b.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("DenyWritesWithoutKms"),
-		Effect:     awsiam.Effect_DENY,
-		Principals: anyone,
-		Actions:    jsii.Strings("s3:PutObject"),
-		Resources:  &[]*string{objects},
-		Conditions: &map[string]any{"StringNotEqualsIfExists": map[string]any{"s3:x-amz-server-side-encryption": "aws:kms"}},
-	}))
-	b.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("DenyWritesWithAnotherKey"),
-		Effect:     awsiam.Effect_DENY,
-		Principals: anyone,
-		Actions:    jsii.Strings("s3:PutObject"),
-		Resources:  &[]*string{objects},
-		Conditions: &map[string]any{"StringNotEqualsIfExists": map[string]any{"s3:x-amz-server-side-encryption-aws-kms-key-id": props.Key.KeyArn()}},
-	}))
-	// A request that asks for aws:kms without naming a key is encrypted
-	// with the account's AWS-managed aws/s3 key, not the asset key, and
-	// carries no key id for the statement above to compare.
-	b.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("DenyKmsWritesThatNameNoKey"),
-		Effect:     awsiam.Effect_DENY,
-		Principals: anyone,
-		Actions:    jsii.Strings("s3:PutObject"),
-		Resources:  &[]*string{objects},
-		Conditions: &map[string]any{
-			"StringEquals": map[string]any{"s3:x-amz-server-side-encryption": "aws:kms"},
-			"Null":         map[string]any{"s3:x-amz-server-side-encryption-aws-kms-key-id": "true"},
-		},
-	}))
-	b.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("DenyDataAccessToAllButTheProductionsRoles"),
-		Effect:     awsiam.Effect_DENY,
-		Principals: anyone,
-		Actions:    jsii.Strings(DataActions...),
-		Resources:  &[]*string{b.BucketArn(), objects},
-		Conditions: &map[string]any{"ArnNotLike": map[string]any{"aws:PrincipalArn": props.Users}},
-	}))
+	DenyWritesWithoutTheKey(b, props.Key.KeyArn())
+	DenyDataAccessToAllBut(b, "DenyDataAccessToAllButTheProductionsRoles", append(slices.Clone(props.Users), props.Services...))
 	b.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("DenyDataAccessOutsideTheProductionVpc"),
 		Effect:     awsiam.Effect_DENY,
@@ -154,7 +123,7 @@ func NewAssetBucket(scope constructs.Construct, id string, props AssetBucketProp
 		Resources:  &[]*string{b.BucketArn(), objects},
 		Conditions: &map[string]any{
 			"StringNotEquals": map[string]any{"aws:SourceVpce": props.Endpoint},
-			"ArnNotLike":      map[string]any{"aws:PrincipalArn": props.Exempt},
+			"ArnNotLike":      map[string]any{"aws:PrincipalArn": append(slices.Clone(props.Exempt), props.Services...)},
 		},
 	}))
 	if len(props.ExemptFrom) > 0 {
@@ -175,6 +144,82 @@ func NewAssetBucket(scope constructs.Construct, id string, props AssetBucketProp
 		}))
 	}
 	return b
+}
+
+// assetLifecycle cleans up abandoned uploads and, after archiveAfter days
+// (0: never), moves objects and noncurrent versions to Glacier Instant
+// Retrieval, which still serves a read at once. Nothing ever expires.
+func assetLifecycle(archiveAfter int) *[]*awss3.LifecycleRule {
+	rules := []*awss3.LifecycleRule{{
+		Id:                                  jsii.String("abort-incomplete-uploads"),
+		AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(7)),
+	}}
+	if archiveAfter > 0 {
+		after := awscdk.Duration_Days(jsii.Number(archiveAfter))
+		rules = append(rules, &awss3.LifecycleRule{
+			Id: jsii.String("archive"),
+			Transitions: &[]*awss3.Transition{{
+				StorageClass: awss3.StorageClass_GLACIER_INSTANT_RETRIEVAL(), TransitionAfter: after,
+			}},
+			NoncurrentVersionTransitions: &[]*awss3.NoncurrentVersionTransition{{
+				StorageClass: awss3.StorageClass_GLACIER_INSTANT_RETRIEVAL(), TransitionAfter: after,
+			}},
+		})
+	}
+	return &rules
+}
+
+// DenyWritesWithoutTheKey refuses every s3:PutObject that asks for other
+// encryption than aws:kms, another key than keyArn, or aws:kms without a
+// key. A write that asks for nothing takes the bucket's default, the key.
+func DenyWritesWithoutTheKey(b awss3.Bucket, keyArn *string) {
+	anyone := &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()}
+	objects := b.ArnForObjects(jsii.String("*"))
+	b.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("DenyWritesWithoutKms"),
+		Effect:     awsiam.Effect_DENY,
+		Principals: anyone,
+		Actions:    jsii.Strings("s3:PutObject"),
+		Resources:  &[]*string{objects},
+		Conditions: &map[string]any{"StringNotEqualsIfExists": map[string]any{"s3:x-amz-server-side-encryption": "aws:kms"}},
+	}))
+	b.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("DenyWritesWithAnotherKey"),
+		Effect:     awsiam.Effect_DENY,
+		Principals: anyone,
+		Actions:    jsii.Strings("s3:PutObject"),
+		Resources:  &[]*string{objects},
+		Conditions: &map[string]any{"StringNotEqualsIfExists": map[string]any{"s3:x-amz-server-side-encryption-aws-kms-key-id": keyArn}},
+	}))
+	// A request that asks for aws:kms without naming a key is encrypted
+	// with the account's AWS-managed aws/s3 key, not the asset key, and
+	// carries no key id for the statement above to compare.
+	b.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("DenyKmsWritesThatNameNoKey"),
+		Effect:     awsiam.Effect_DENY,
+		Principals: anyone,
+		Actions:    jsii.Strings("s3:PutObject"),
+		Resources:  &[]*string{objects},
+		Conditions: &map[string]any{
+			"StringEquals": map[string]any{"s3:x-amz-server-side-encryption": "aws:kms"},
+			"Null":         map[string]any{"s3:x-amz-server-side-encryption-aws-kms-key-id": "true"},
+		},
+	}))
+}
+
+// DenyDataAccessToAllBut refuses data access (DataActions) to every
+// principal but the role ARNs named, by aws:PrincipalArn: an administrator
+// of the bucket's account, or a role it creates, is refused whatever its
+// IAM policy grants.
+func DenyDataAccessToAllBut(b awss3.Bucket, sid string, users []string) {
+	b.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String(sid),
+		Effect:     awsiam.Effect_DENY,
+		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+		Actions:    jsii.Strings(DataActions...),
+		Resources:  &[]*string{b.BucketArn(), b.ArnForObjects(jsii.String("*"))},
+		Conditions: &map[string]any{"ArnNotLike": map[string]any{"aws:PrincipalArn": users}},
+	}))
 }
 
 // ObjectActions are what a person or render node does with content.

@@ -41,6 +41,16 @@ func Envs(e *manifest.Estate) []Env {
 	for _, p := range e.Productions {
 		add(p.Account, p.Region, p.Name)
 	}
+	// The DR copies and the exchange stacks come after: a studio without
+	// them bootstraps exactly what it did before.
+	for _, p := range e.Productions {
+		if p.Ingest != nil {
+			add(p.Account, p.Ingest.DrRegion, p.Name+" DR")
+		}
+		if len(p.Vendors) > 0 {
+			add(st.ExchangeAccount, p.Region, p.Name+" exchange")
+		}
+	}
 	return out
 }
 
