@@ -32,7 +32,7 @@ type Estate struct {
 	Links       map[string]awscdk.Stack // by network name
 	// DataPaths are the productions' DR and exchange stacks, by name.
 	DataPaths map[string]awscdk.Stack
-	Pipeline    *Pipeline               // nil unless studio.yaml enables it
+	Pipeline  *Pipeline // nil unless studio.yaml enables it
 	// SuppressionUse counts, per entry of Suppressions, the resources it
 	// was attached to (with Options.Checks).
 	SuppressionUse map[int]int
