@@ -66,7 +66,7 @@ func TestToolsComeFromTheLockFileOrThePipelineRefusesToBuild(t *testing.T) {
 	}
 	// An app made without NewApp knows no versions: no pipeline then.
 	manifests := t.TempDir()
-	for name, data := range fixtures.AcmeFiles() {
+	for name, data := range fixtures.AcmePipelineFiles() {
 		if name == manifest.StudioFile {
 			data = append(data, "pipeline:\n  enabled: true\n  connectionArn: arn:aws:codeconnections:us-west-2:111111111111:connection/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0\n  repository: acme/render-estate\n  branch: main\n"...)
 		}

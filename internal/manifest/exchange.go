@@ -50,6 +50,12 @@ func validateIngest(s *Studio, p *Production, r reporter) {
 	}
 	f := Path("ingest")
 	requireRegion(r, f.Child("drRegion"), in.DrRegion)
+	if s.Pipeline.Enabled {
+		// CodePipeline deploys to another region through a support stack
+		// of its own, whose replication bucket is not hardened as every
+		// bucket of the estate must be.
+		r.add(f.Child("drRegion"), "cannot be deployed by the pipeline (pipeline.enabled): CodePipeline would need a support stack in %s whose bucket renderenv does not harden; deploy this production with the CDK CLI, or leave ingest out", in.DrRegion)
+	}
 	if in.DrRegion != "" && in.DrRegion == p.Region {
 		r.add(f.Child("drRegion"), "%s is the production's own region: the disaster-recovery copy must survive the loss of that region", in.DrRegion)
 	}
