@@ -56,6 +56,10 @@ type Props struct {
 	KeyAdmins []string
 	Vendors   []Vendor
 	Writers   []Writer
+	// WriterSourceCidrs are the only ranges the writers deliver from (the
+	// studio's admin ranges): a copy of a writer's session is useless
+	// elsewhere.
+	WriterSourceCidrs []string
 }
 
 // Exchange is the exchange bucket, its key and the vendor roles by name.
@@ -148,6 +152,23 @@ func New(scope constructs.Construct, id string, props Props) *Exchange {
 			Actions:    jsii.Strings(WriterActions...),
 			Resources:  jsii.Strings(bucketArn + "/*"),
 			Conditions: &map[string]any{"ArnEquals": map[string]any{"aws:PrincipalArn": w.RoleArn}},
+		}))
+	}
+	if len(props.Writers) > 0 && len(props.WriterSourceCidrs) > 0 {
+		var arns []string
+		for _, w := range props.Writers {
+			arns = append(arns, w.RoleArn)
+		}
+		x.Bucket.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String("DenyWritersOutsideTheStudiosRanges"),
+			Effect:     awsiam.Effect_DENY,
+			Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+			Actions:    jsii.Strings(storage.DataActions...),
+			Resources:  jsii.Strings(bucketArn, bucketArn+"/*"),
+			Conditions: &map[string]any{
+				"ArnLike":      map[string]any{"aws:PrincipalArn": arns},
+				"NotIpAddress": map[string]any{"aws:SourceIp": props.WriterSourceCidrs},
+			},
 		}))
 	}
 	for _, v := range props.Vendors {

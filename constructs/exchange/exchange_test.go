@@ -35,9 +35,10 @@ func template(t *testing.T) assertions.Template {
 		exchange.New(s, "Exchange", exchange.Props{
 			Bucket: bucketName, AccessLogBucket: "acme-s3logs-nightfall-121212121212-us-west-2",
 			KeyAlias: "acme/nightfall/exchange", Account: account, Region: region,
-			KeyAdmins: []string{"arn:aws:iam::121212121212:role/cdk-hnb659fds-cfn-exec-role-121212121212-us-west-2"},
-			Vendors:   []exchange.Vendor{reader, writer},
-			Writers:   []exchange.Writer{{Account: "333333333333", RoleArn: operator}},
+			KeyAdmins:         []string{"arn:aws:iam::121212121212:role/cdk-hnb659fds-cfn-exec-role-121212121212-us-west-2"},
+			Vendors:           []exchange.Vendor{reader, writer},
+			Writers:           []exchange.Writer{{Account: "333333333333", RoleArn: operator}},
+			WriterSourceCidrs: []string{"198.51.100.0/24"},
 		})
 		return cdktest.Template(t, s)
 	})
@@ -159,7 +160,7 @@ func TestExchangeBucketServesOnlyVendorsAndTheProductionsWriter(t *testing.T) {
 	b := cdktest.One(t, tpl, "AWS::S3::Bucket", map[string]any{"Properties": map[string]any{"BucketName": bucketName}})
 	p := cdktest.One(t, tpl, "AWS::S3::BucketPolicy", map[string]any{"Properties": map[string]any{"Bucket": cdktest.Ref(b.ID)}})
 	want := []string{"arn:aws:iam::121212121212:role/" + reader.RoleName, "arn:aws:iam::121212121212:role/" + writer.RoleName, operator}
-	var denied, delivers, tls bool
+	var denied, delivers, tls, ranges bool
 	for _, st := range cdktest.Statements(p.Properties["PolicyDocument"]) {
 		if users, ok := st.Condition("ArnNotLike", "aws:PrincipalArn"); ok && st.Effect() == "Deny" && st.Has("s3:GetObject*") && st.Has("s3:PutObject*") {
 			denied = cdktest.SameSet(users, want)
@@ -168,12 +169,16 @@ func TestExchangeBucketServesOnlyVendorsAndTheProductionsWriter(t *testing.T) {
 			who, _ := st.Condition("ArnEquals", "aws:PrincipalArn")
 			delivers = cdktest.SameSet(who, []string{operator}) && cdktest.SameSet(st.Actions(), exchange.WriterActions) && !st.Has("s3:GetObject")
 		}
+		if from, ok := st.Condition("NotIpAddress", "aws:SourceIp"); ok && st.Effect() == "Deny" && st.Has("s3:PutObject*") {
+			who, _ := st.Condition("ArnLike", "aws:PrincipalArn")
+			ranges = cdktest.SameSet(from, []string{"198.51.100.0/24"}) && cdktest.SameSet(who, []string{operator})
+		}
 		if v, ok := st.Condition("Bool", "aws:SecureTransport"); ok && st.Effect() == "Deny" && cdktest.SameSet(v, []string{"false"}) {
 			tls = true
 		}
 	}
-	if !denied || !delivers || !tls {
-		t.Errorf("deny to all but vendors and writer %v, writer delivers only %v, TLS only %v", denied, delivers, tls)
+	if !denied || !delivers || !tls || !ranges {
+		t.Errorf("deny to all but vendors and writer %v, writer delivers only %v, TLS only %v, writer from the studio's ranges only %v", denied, delivers, tls, ranges)
 	}
 	cdktest.HasResource(t, tpl, "AWS::S3::Bucket", map[string]any{
 		"Properties": map[string]any{

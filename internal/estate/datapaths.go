@@ -93,12 +93,21 @@ func NewExchangeStack(scope constructs.Construct, props DataPathStackProps) awsc
 		})
 	}
 	bucket := n.ExchangeBucket(r.Name, acct, r.Region)
-	exchange.New(st, "Exchange", exchange.Props{
+	x := exchange.New(st, "Exchange", exchange.Props{
 		Bucket: bucket, AccessLogBucket: n.AccessLogBucket(r.Name, acct, r.Region),
 		KeyAlias: n.KeyAlias(r.Name, names.ExchangeKey), Account: acct, Region: r.Region,
 		KeyAdmins: keyAdmins(s, acct, r.Region),
 		Vendors:   vendors,
 		Writers:   []exchange.Writer{{Account: r.Account, RoleArn: names.RoleArn(r.Account, names.Role(prefixOf(n, r), names.DataOperator))}},
+		// The data operator works from the studio's ranges only.
+		WriterSourceCidrs: strs(s.AdminSourceCidrs),
+	})
+	// Writers name the exchange key in every write (the bucket refuses any
+	// other); its ARN is not secret, and the exchange account's stack
+	// shows it to whoever hands it to the vendors and the data operator.
+	awscdk.NewCfnOutput(st, jsii.String("ExchangeKeyArn"), &awscdk.CfnOutputProps{
+		Description: jsii.String("The key every write to " + bucket + " must name (--sse aws:kms --sse-kms-key-id)"),
+		Value:       x.Key.Key.KeyArn(),
 	})
 	if ownTrail(s, acct) {
 		// Outside an organization the exchange account records its own
