@@ -117,7 +117,7 @@ var Actions = map[string][]string{
 	"AWS::DataSync::Task": {"datasync:CreateTask", "datasync:DescribeTask", "datasync:UpdateTask", "datasync:DeleteTask",
 		"datasync:TagResource", "datasync:UntagResource", "datasync:ListTagsForResource"},
 	"AWS::Logs::ResourcePolicy": {"logs:PutResourcePolicy", "logs:DeleteResourcePolicy", "logs:DescribeResourcePolicies"},
-	"AWS::S3::BucketPolicy": {"s3:PutBucketPolicy", "s3:GetBucketPolicy", "s3:DeleteBucketPolicy"},
+	"AWS::S3::BucketPolicy":     {"s3:PutBucketPolicy", "s3:GetBucketPolicy", "s3:DeleteBucketPolicy"},
 
 	"AWS::SNS::Subscription": {"sns:Subscribe", "sns:Unsubscribe", "sns:GetSubscriptionAttributes", "sns:SetSubscriptionAttributes", "sns:ListSubscriptionsByTopic"},
 	"AWS::SNS::Topic": {"sns:CreateTopic", "sns:DeleteTopic", "sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:TagResource",
