@@ -952,6 +952,8 @@ func checkShapes(t *testing.T, asm []*stack) {
 			wantTrails = 1 // the central trail
 		case name == "network" && e.withoutLogArchive:
 			// The central trail, in the same account, records it.
+		case strings.HasSuffix(name, "-dr"):
+			// The production's own trail is multi-region and records it.
 		case e.withoutOrganization && !strings.HasPrefix(name, "pool-"):
 			wantTrails = 1 // the account's own
 		}
