@@ -317,7 +317,9 @@ func TestEstateDeploysToMoto(t *testing.T) {
 
 	for _, e := range testEstates {
 		for _, env := range bootstrapped[e.studio] {
-			t.Run("bootstrap-"+e.studio+"-"+inventoryKey(env.Account, env.Region), func(t *testing.T) { checkBootstrap(t, e.studio, env.Account, env.Region, inv[inventoryKey(env.Account, env.Region)]) })
+			t.Run("bootstrap-"+e.studio+"-"+inventoryKey(env.Account, env.Region), func(t *testing.T) {
+				checkBootstrap(t, e.studio, env.Account, env.Region, inv[inventoryKey(env.Account, env.Region)])
+			})
 		}
 	}
 	for _, s := range asm {
