@@ -315,6 +315,7 @@ func validateProduction(s *Studio, pf *ProductionFile, r reporter, poolsKnown bo
 	if strings.HasSuffix(p.Name, names.LinkSuffix) {
 		r.add("name", "%q ends with %q, which is reserved for the link stacks; choose another name", p.Name, names.LinkSuffix)
 	}
+	// A production named x-dr would collide with production x's DR stack.
 	for _, suffix := range []string{names.ExchangeSuffix, names.DrSuffix} {
 		if strings.HasSuffix(p.Name, suffix) {
 			r.add("name", "%q ends with %q, which is reserved for the exchange and DR stacks of productions; choose another name", p.Name, suffix)

@@ -1521,3 +1521,18 @@ var exchangeCases = []ruleCase{
 		"productions/harbour-dr.yaml:2: name: \"harbour-dr\" ends with \"-dr\", which is reserved for the exchange and DR stacks of productions; choose another name",
 	}},
 }
+
+// A production's DR and exchange stacks are the estate's: drift does not
+// report them, and reports them once the manifest drops ingest or vendors.
+func TestStackNamesHoldTheDataPathStacksOfProductionsThatHaveThem(t *testing.T) {
+	e, errs := Load(fixtures.Acme, label)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	got := e.StackNames()
+	for name, want := range map[string]bool{"acme-nightfall-dr": true, "acme-nightfall-exchange": true, "acme-harbour-dr": false, "acme-harbour-exchange": false} {
+		if got[name] != want {
+			t.Errorf("StackNames()[%s] = %v, want %v", name, got[name], want)
+		}
+	}
+}

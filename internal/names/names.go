@@ -45,9 +45,6 @@ const (
 	DrSuffix       = "-dr"
 )
 
-// ReservedSuffixes end the names of a production's other stacks: a
-// production named x-dr would collide with production x's DR stack.
-var ReservedSuffixes = []string{LinkSuffix, ExchangeSuffix, DrSuffix}
 
 // ReservedNames are production names that would collide with the studio's
 // own stacks and buckets.
@@ -157,11 +154,6 @@ const (
 	ReplicaKey         = "replica"
 	ExchangeLoggingKey = "exchange-logging"
 )
-
-// KeyAliasArn is the ARN of an alias of this studio in account and region.
-func (n Names) KeyAliasArn(owner, purpose, account, region string) string {
-	return fmt.Sprintf("arn:aws:kms:%s:%s:alias/%s", region, account, n.KeyAlias(owner, purpose))
-}
 
 // Ingest and exchange roles of a production (<studio>-<production>-<suffix>).
 const (
