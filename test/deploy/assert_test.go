@@ -783,7 +783,7 @@ func checkInvariants(t *testing.T, s *stack, r resolver, a *account) {
 	}
 
 	if path := s.Tags["DataPath"]; path != "" {
-		checkDataPath(t, s, production, path, a)
+		checkDataPath(t, s, s.Tags["Production"], path, a)
 		return
 	}
 	if production == "" || strings.HasPrefix(production, "pool-") {
