@@ -45,7 +45,6 @@ const (
 	DrSuffix       = "-dr"
 )
 
-
 // ReservedNames are production names that would collide with the studio's
 // own stacks and buckets.
 var ReservedNames = []string{"audit", "logging", "management", "network", "pipeline", "pool", "s3logs", "shared"}
