@@ -102,14 +102,14 @@ func New(scope constructs.Construct, id string, props Props) *Exchange {
 		}
 	}
 	throughS3 := func(extra map[string]any) *map[string]any {
-		c := map[string]any{"StringEquals": map[string]any{
+		cond := map[string]any{"StringEquals": map[string]any{
 			"kms:ViaService":                   s3Service,
 			"kms:EncryptionContext:aws:s3:arn": bucketArn,
 		}}
 		for k, v := range extra {
-			c[k] = v
+			cond[k] = v
 		}
-		return &c
+		return &cond
 	}
 	addKey := func(sid, account string, actions, roles []string) {
 		if len(roles) == 0 {

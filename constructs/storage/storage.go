@@ -169,9 +169,10 @@ func assetLifecycle(archiveAfter int) *[]*awss3.LifecycleRule {
 	return &rules
 }
 
-// DenyWritesWithoutTheKey refuses every s3:PutObject that asks for other
-// encryption than aws:kms, another key than keyArn, or aws:kms without a
-// key. A write that asks for nothing takes the bucket's default, the key.
+// DenyWritesWithoutTheKey refuses every s3:PutObject that does not ask for
+// aws:kms with keyArn: one that asks for other encryption, another key,
+// aws:kms without a key, or nothing (the IfExists conditions hold when the
+// header is absent).
 func DenyWritesWithoutTheKey(b awss3.Bucket, keyArn *string) {
 	anyone := &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()}
 	objects := b.ArnForObjects(jsii.String("*"))
