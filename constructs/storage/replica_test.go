@@ -16,6 +16,7 @@ const (
 	replica      = "acme-nightfall-replica-333333333333-us-east-2"
 	replicaAlias = "acme/nightfall/replica"
 	replicator   = "arn:aws:iam::333333333333:role/acme-nightfall-replication"
+	datasync     = "arn:aws:iam::333333333333:role/acme-nightfall-datasync"
 )
 
 var replicated, hardened cdktest.Once[assertions.Template]
@@ -29,7 +30,8 @@ func replicatedAssets(t *testing.T) assertions.Template {
 		key := awskms.NewKey(s, jsii.String("AssetKey"), nil)
 		b := storage.NewAssetBucket(s, "Assets", storage.AssetBucketProps{
 			Name: assets, Key: key, AccessLogs: storage.NewAccessLogBucket(s, "AccessLogs", logs), LogPrefix: "assets/",
-			Endpoint: jsii.String(endpoint), Exempt: exempt, Users: users, Services: []string{replicator}, ArchiveAfterDays: 90,
+			Endpoint: jsii.String(endpoint), Exempt: exempt, Users: users, Services: []string{replicator, datasync}, ArchiveAfterDays: 90,
+			DefaultEncryptionWriters: []string{datasync},
 		})
 		storage.Replicate(s, "Replication", b, storage.ReplicationProps{
 			RoleName: "acme-nightfall-replication", Account: account, Region: region, Source: assets, SourceKey: key,
@@ -110,12 +112,22 @@ func TestAssetBucketAdmitsItsServiceRolesOutsideTheEndpointButNobodyElse(t *test
 	for _, st := range bucketPolicy(t, tpl, id) {
 		switch st.Sid() {
 		case "DenyDataAccessToAllButTheProductionsRoles":
-			if who, _ := st.Condition("ArnNotLike", "aws:PrincipalArn"); !cdktest.SameSet(who, append(append([]string{}, users...), replicator)) {
+			if who, _ := st.Condition("ArnNotLike", "aws:PrincipalArn"); !cdktest.SameSet(who, append(append([]string{}, users...), replicator, datasync)) {
 				t.Errorf("data users %v, want the production's roles and the replication role", who)
 			}
 		case "DenyDataAccessOutsideTheProductionVpc":
-			if who, _ := st.Condition("ArnNotLike", "aws:PrincipalArn"); !cdktest.SameSet(who, append(append([]string{}, exempt...), replicator)) {
-				t.Errorf("exempt from the endpoint %v, want the data operator and the replication role", who)
+			if who, _ := st.Condition("ArnNotLike", "aws:PrincipalArn"); !cdktest.SameSet(who, append(append([]string{}, exempt...), replicator, datasync)) {
+				t.Errorf("exempt from the endpoint %v, want the data operator and the service roles", who)
+			}
+		case "DenyWritesWithoutKms", "DenyWritesWithAnotherKey":
+			// DataSync writes with the bucket's default encryption, and
+			// only DataSync may.
+			if who, _ := st.Condition("ArnNotLike", "aws:PrincipalArn"); !cdktest.SameSet(who, []string{datasync}) {
+				t.Errorf("%s spares %v, want only the DataSync role", st.Sid(), who)
+			}
+		case "DenyKmsWritesThatNameNoKey":
+			if who, ok := st.Condition("ArnNotLike", "aws:PrincipalArn"); ok {
+				t.Errorf("%s spares %v: nobody may ask for aws:kms without the key", st.Sid(), who)
 			}
 		}
 	}

@@ -74,6 +74,10 @@ type AssetBucketProps struct {
 	// rather than the VPC or the studio's ranges, and their trust admits
 	// nobody else.
 	Services []string
+	// DefaultEncryptionWriters are those of Services that write without
+	// naming the key (DataSync): the bucket's default encrypts their
+	// objects with it.
+	DefaultEncryptionWriters []string
 	// Closing refuses every new object, from every principal, while the
 	// data operator still reads and hands the content over (ISE 10.9).
 	Closing bool
@@ -113,7 +117,7 @@ func NewAssetBucket(scope constructs.Construct, id string, props AssetBucketProp
 			Resources:  &[]*string{objects},
 		}))
 	}
-	DenyWritesWithoutTheKey(b, props.Key.KeyArn())
+	DenyWritesWithoutTheKey(b, props.Key.KeyArn(), props.DefaultEncryptionWriters...)
 	DenyDataAccessToAllBut(b, "DenyDataAccessToAllButTheProductionsRoles", append(slices.Clone(props.Users), props.Services...))
 	b.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("DenyDataAccessOutsideTheProductionVpc"),
@@ -172,17 +176,25 @@ func assetLifecycle(archiveAfter int) *[]*awss3.LifecycleRule {
 // DenyWritesWithoutTheKey refuses every s3:PutObject that does not ask for
 // aws:kms with keyArn: one that asks for other encryption, another key,
 // aws:kms without a key, or nothing (the IfExists conditions hold when the
-// header is absent).
-func DenyWritesWithoutTheKey(b awss3.Bucket, keyArn *string) {
+// header is absent). Writers named in defaults may ask for nothing, and get
+// the bucket's default encryption with the key: AWS services such as
+// DataSync write so, and cannot name a key.
+func DenyWritesWithoutTheKey(b awss3.Bucket, keyArn *string, defaults ...string) {
 	anyone := &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()}
 	objects := b.ArnForObjects(jsii.String("*"))
+	unless := func(c map[string]any) *map[string]any {
+		if len(defaults) > 0 {
+			c["ArnNotLike"] = map[string]any{"aws:PrincipalArn": defaults}
+		}
+		return &c
+	}
 	b.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("DenyWritesWithoutKms"),
 		Effect:     awsiam.Effect_DENY,
 		Principals: anyone,
 		Actions:    jsii.Strings("s3:PutObject"),
 		Resources:  &[]*string{objects},
-		Conditions: &map[string]any{"StringNotEqualsIfExists": map[string]any{"s3:x-amz-server-side-encryption": "aws:kms"}},
+		Conditions: unless(map[string]any{"StringNotEqualsIfExists": map[string]any{"s3:x-amz-server-side-encryption": "aws:kms"}}),
 	}))
 	b.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("DenyWritesWithAnotherKey"),
@@ -190,7 +202,7 @@ func DenyWritesWithoutTheKey(b awss3.Bucket, keyArn *string) {
 		Principals: anyone,
 		Actions:    jsii.Strings("s3:PutObject"),
 		Resources:  &[]*string{objects},
-		Conditions: &map[string]any{"StringNotEqualsIfExists": map[string]any{"s3:x-amz-server-side-encryption-aws-kms-key-id": keyArn}},
+		Conditions: unless(map[string]any{"StringNotEqualsIfExists": map[string]any{"s3:x-amz-server-side-encryption-aws-kms-key-id": keyArn}}),
 	}))
 	// A request that asks for aws:kms without naming a key is encrypted
 	// with the account's AWS-managed aws/s3 key, not the asset key, and

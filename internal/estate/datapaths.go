@@ -147,11 +147,15 @@ func ingestRoles(r manifest.Resolved, role func(string) string) []string {
 	if r.Ingest == nil {
 		return nil
 	}
-	out := []string{role(names.Replication)}
-	if r.Ingest.DataSyncAgentArn != "" {
-		out = append(out, role(names.DataSync))
+	return append([]string{role(names.Replication)}, dataSyncRole(r, role)...)
+}
+
+// dataSyncRole is the DataSync role of a production with an agent.
+func dataSyncRole(r manifest.Resolved, role func(string) string) []string {
+	if r.Ingest == nil || r.Ingest.DataSyncAgentArn == "" {
+		return nil
 	}
-	return out
+	return []string{role(names.DataSync)}
 }
 
 // ingest adds the production's DataSync endpoint and task, and replicates

@@ -220,7 +220,9 @@ func (p *Production) storage(endpoint *string) {
 		ExemptFrom: strs(p.props.Studio.AdminSourceCidrs),
 		Users:      []string{p.role(names.DataOperator), p.role(names.Render)},
 		Services:   ingestRoles(r, p.role),
-		Closing:    r.Closing(),
+		// DataSync writes with the bucket's default encryption.
+		DefaultEncryptionWriters: dataSyncRole(r, p.role),
+		Closing:                  r.Closing(),
 		// With ingest, old content moves to colder storage.
 		ArchiveAfterDays: archiveAfter(r),
 	})
