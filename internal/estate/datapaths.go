@@ -150,6 +150,15 @@ func ingestRoles(r manifest.Resolved, role func(string) string) []string {
 	return append([]string{role(names.Replication)}, dataSyncRole(r, role)...)
 }
 
+// drRegions is the production's DR region, whose replica key its key
+// administrator administers too.
+func drRegions(r manifest.Resolved) []string {
+	if r.Ingest == nil {
+		return nil
+	}
+	return []string{r.Ingest.DrRegion}
+}
+
 // dataSyncRole is the DataSync role of a production with an agent.
 func dataSyncRole(r manifest.Resolved, role func(string) string) []string {
 	if r.Ingest == nil || r.Ingest.DataSyncAgentArn == "" {

@@ -83,6 +83,7 @@ func NewProductionStack(scope constructs.Construct, props ProductionStackProps) 
 		KeyAliasPrefix: "alias/" + props.Names.KeyAlias(r.Name, ""),
 		Account:        r.Account,
 		Region:         r.Region,
+		KeyRegions:     drRegions(r),
 	})
 	tagging.Group(p.Roles.Construct, tagging.Security)
 	var endpoint *string
