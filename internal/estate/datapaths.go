@@ -175,6 +175,7 @@ func (p *Production) ingest() {
 	if in == nil {
 		return
 	}
+	dependsOn(p.Stack, p.props.Dr, "replicates its asset bucket into the replica bucket of the DR stack")
 	var agent *ingest.Agent
 	if in.DataSyncAgentArn != "" {
 		agent = &ingest.Agent{

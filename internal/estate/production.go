@@ -102,9 +102,6 @@ func NewProductionStack(scope constructs.Construct, props ProductionStackProps) 
 	if hasLogArchive(s) {
 		dependsOn(p.Stack, props.Logging, "copies its flow logs and sessions to the log-archive bucket")
 	}
-	if props.Dr != nil {
-		dependsOn(p.Stack, props.Dr, "replicates its asset bucket into the replica bucket of the DR stack")
-	}
 	if ownTrail(s, r.Account) {
 		// Without an organization trail the production records its own
 		// account's activity into the central bucket.
