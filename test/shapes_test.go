@@ -37,14 +37,15 @@ const (
 	pinnedTgw                  // transitGatewayId instead of the deploy-time look-up
 	alerts                     // alerts.emails
 	pipeline                   // pipeline.enabled
+	exchange                   // exchangeAccount, vendors and ingest of the Tier 1 production
 	optionCount
 )
 
-var optionNames = [optionCount]string{"organization", "log-archive", "vpn", "pools", "pinned-tgw", "alerts", "pipeline"}
+var optionNames = [optionCount]string{"organization", "log-archive", "vpn", "pools", "pinned-tgw", "alerts", "pipeline", "exchange"}
 
 // shapeRows is a covering array of strength 2: for any two options, each of
 // the four on/off combinations is in some row. Six rows is the least that
-// can do it for seven two-level options. The construction: row 0 has every
+// can do it for up to ten two-level options (here eight). The construction: row 0 has every
 // option off; each option's column is a different 3-subset of rows 1 to 5.
 // Two such subsets always share a row (on, on) and neither holds the other
 // (on, off and off, on); row 0 gives (off, off).
@@ -52,13 +53,13 @@ var optionNames = [optionCount]string{"organization", "log-archive", "vpn", "poo
 // The rows without the pipeline include a studio without an organization
 // but with its own log-archive account, which the dependency test reads.
 var shapeRows = []string{
-	// organization, log-archive, vpn, pools, pinned-tgw, alerts, pipeline
-	"0000000", // a studio with every optional field left out
-	"0111100",
-	"1110010",
-	"1011001",
-	"1000111",
-	"0101111",
+	// organization, log-archive, vpn, pools, pinned-tgw, alerts, pipeline, exchange
+	"00000000", // a studio with every optional field left out
+	"01111001",
+	"11100101",
+	"10110010",
+	"10001111",
+	"01011110",
 }
 
 // studioShape says which options a studio turns on.
@@ -98,6 +99,9 @@ func studioShapes() []estateSpec {
 	return out
 }
 
+// shapeExchangeAccount holds the shapes' exchange stacks.
+const shapeExchangeAccount = "121212121212"
+
 // shapeProductions: p0001 is Tier 1 in an account of its own, p0002 Tier 2
 // and p0003 Tier 3 in a shared account (p0003 joins the account's pool).
 const shapeProductions = 3
@@ -135,6 +139,21 @@ func (sh studioShape) files() map[string][]byte {
 			})
 		}
 	})
+	if sh[exchange] {
+		files["studio.yaml"] = editYAML(files["studio.yaml"], func(st yamlMap) { st.set("exchangeAccount", shapeExchangeAccount) })
+		tier1 := estategen.Name(0) + ".yaml"
+		files[tier1] = editYAML(files[tier1], func(p yamlMap) {
+			p.set("vendors", []map[string]any{
+				{"name": "grade", "account": "131313131313", "access": "read", "until": "2026-06-30"},
+				{"name": "finish", "account": "141414141414", "access": "write", "until": "2026-06-30"},
+			})
+			if !sh[pipeline] {
+				// The pipeline refuses ingest: its DR stack is in another
+				// region (see the manifest's ingest rules).
+				p.set("ingest", map[string]any{"drRegion": "us-east-2", "archiveAfterDays": 60})
+			}
+		})
+	}
 	if !sh[pools] {
 		// Without a pool the Tier 3 production asks for a VPC of its own,
 		// in the range the pool would have had.
@@ -211,6 +230,8 @@ func has(e *manifest.Estate, o option) bool {
 		return len(s.Alerts.Emails) > 0
 	case pipeline:
 		return s.Pipeline.Enabled
+	case exchange:
+		return s.ExchangeAccount != "" && slices.ContainsFunc(e.Productions, func(p manifest.ProductionFile) bool { return len(p.Vendors) > 0 })
 	}
 	panic(fmt.Sprintf("unknown option %d", o))
 }

@@ -268,15 +268,16 @@ func TestManifestsContextWinsOverTheEnvironment(t *testing.T) {
 }
 
 // TestOnlyContextSynthesizesTheSharedStacksAndTheNamedProduction: -c
-// only=nightfall writes the logging and network stacks, nightfall's stack
-// and link, and nightfall's evidence pack; no other production's.
+// only=nightfall writes the logging and network stacks, nightfall's stack,
+// link, DR and exchange stacks, and nightfall's evidence pack; no other
+// production's.
 func TestOnlyContextSynthesizesTheSharedStacksAndTheNamedProduction(t *testing.T) {
 	r := synth(t, map[string]string{"only": "nightfall"})
 	if r.code != 0 {
 		t.Fatalf("exit code %d, want 0\n%s", r.code, r.stderr)
 	}
 	r.noCrash(t)
-	want := []string{"acme-logging.template.json", "acme-network.template.json", "acme-nightfall-link.template.json", "acme-nightfall.template.json"}
+	want := []string{"acme-logging.template.json", "acme-network.template.json", "acme-nightfall-dr.template.json", "acme-nightfall-exchange.template.json", "acme-nightfall-link.template.json", "acme-nightfall.template.json"}
 	got := r.written(t, ".template.json")
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("templates %v, want exactly %v", got, want)

@@ -15,7 +15,7 @@ import (
 
 // acmeBootstrap is what `renderenv bootstrap` prints for the acme fixture,
 // with TEMPLATE for the template's path.
-const acmeBootstrap = `# TEMPLATE: renderenv's CDK bootstrap of studio acme's 5 environments, trusting arn:aws:iam::111111111111:role/acme-deployer
+const acmeBootstrap = `# TEMPLATE: renderenv's CDK bootstrap of studio acme's 7 environments, trusting arn:aws:iam::111111111111:role/acme-deployer
 # aws://111111111111/us-west-2: management
 npx cdk bootstrap aws://111111111111/us-west-2 --template TEMPLATE --qualifier acme --toolkit-stack-name CDKToolkit-acme --trust 111111111111 --cloudformation-execution-policies arn:aws:iam::111111111111:policy/cdk-acme-renderenv-exec --custom-permissions-boundary cdk-acme-renderenv-boundary --force
 # aws://222222222222/us-west-2: log archive
@@ -26,6 +26,10 @@ npx cdk bootstrap aws://555555555555/us-west-2 --template TEMPLATE --qualifier a
 npx cdk bootstrap aws://444444444444/us-west-2 --template TEMPLATE --qualifier acme --toolkit-stack-name CDKToolkit-acme --trust 111111111111 --cloudformation-execution-policies arn:aws:iam::444444444444:policy/cdk-acme-renderenv-exec --custom-permissions-boundary cdk-acme-renderenv-boundary --force
 # aws://333333333333/us-west-2: nightfall
 npx cdk bootstrap aws://333333333333/us-west-2 --template TEMPLATE --qualifier acme --toolkit-stack-name CDKToolkit-acme --trust 111111111111 --cloudformation-execution-policies arn:aws:iam::333333333333:policy/cdk-acme-renderenv-exec --custom-permissions-boundary cdk-acme-renderenv-boundary --force
+# aws://333333333333/us-east-2: nightfall DR
+npx cdk bootstrap aws://333333333333/us-east-2 --template TEMPLATE --qualifier acme --toolkit-stack-name CDKToolkit-acme --trust 111111111111 --cloudformation-execution-policies arn:aws:iam::333333333333:policy/cdk-acme-renderenv-exec --custom-permissions-boundary cdk-acme-renderenv-boundary --force
+# aws://121212121212/us-west-2: nightfall exchange
+npx cdk bootstrap aws://121212121212/us-west-2 --template TEMPLATE --qualifier acme --toolkit-stack-name CDKToolkit-acme --trust 111111111111 --cloudformation-execution-policies arn:aws:iam::121212121212:policy/cdk-acme-renderenv-exec --custom-permissions-boundary cdk-acme-renderenv-boundary --force
 `
 
 // fakeRunner records the commands --apply runs, failing the one whose
@@ -83,8 +87,8 @@ func TestBootstrapApplyRunsEachCommandAndStopsAtAFailure(t *testing.T) {
 			printed = append(printed, line)
 		}
 	}
-	if len(*ran) != 5 || len(printed) != 5 {
-		t.Fatalf("ran %d commands, printed %d, want 5 each", len(*ran), len(printed))
+	if len(*ran) != 7 || len(printed) != 7 {
+		t.Fatalf("ran %d commands, printed %d, want 7 each", len(*ran), len(printed))
 	}
 	for i, argv := range *ran {
 		if got := strings.Join(argv, " "); got != printed[i] {
@@ -134,7 +138,12 @@ func TestBootstrapInvalidManifestsAndUsage(t *testing.T) {
 // trusts the pipeline's roles only: nobody deploys there by hand.
 func TestBootstrapWithThePipelineLeavesTheLogArchiveToThePipeline(t *testing.T) {
 	fakeRunner(t, "")
-	dir := acmeCopy(t)
+	dir := t.TempDir()
+	for name, b := range fixtures.AcmePipelineFiles() {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	studio := filepath.Join(dir, "studio.yaml")
 	b, err := os.ReadFile(studio)
 	if err != nil {

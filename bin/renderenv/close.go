@@ -135,6 +135,12 @@ func closeSteps(e *manifest.Estate, pf *manifest.ProductionFile, dir string, tod
 		body = append(body,
 			"Do this before step 6: the aliases and "+keyAdmin+" are deleted with the stack, and the keys",
 			"(retained) then have no administrator. aws kms cancel-key-deletion undoes it within the 30 days.")
+		if r.Ingest != nil {
+			dr := r.Ingest.DrRegion
+			body = append(body, fmt.Sprintf("aws kms schedule-key-deletion --region %s --pending-window-in-days 30 --key-id $(aws kms describe-key --region %s --key-id %s --query KeyMetadata.KeyId --output text)",
+				dr, dr, alias(names.ReplicaKey)),
+				"The replica key leaves the disaster-recovery copy in "+dr+" unreadable once deleted.")
+		}
 		if !r.PooledLoggingKey {
 			body = append(body, alias("logging")+" stays: it encrypts the retained log groups (a year of flow, DNS,",
 				"render and session logs); schedule its deletion the same way, before step 6, only once the studio no longer needs them.")
@@ -142,14 +148,27 @@ func closeSteps(e *manifest.Estate, pf *manifest.ProductionFile, dir string, tod
 		add("9.1, 9.3, 10.9", "Schedule the deletion of "+r.Name+"'s own keys after the 30-day waiting period, as "+keyAdmin, body...)
 	}
 	destroy := []string{}
+	if len(r.Vendors) > 0 {
+		destroy = append(destroy, "npx cdk destroy "+ctx+" "+n.ExchangeStack(r.Name))
+	}
 	if !r.PooledVpc {
 		destroy = append(destroy, "npx cdk destroy "+ctx+" "+n.LinkStack(stack))
 	}
 	destroy = append(destroy, "npx cdk destroy "+ctx+" "+stack)
+	if r.Ingest != nil {
+		destroy = append(destroy, "npx cdk destroy "+ctx+" "+n.DrStack(r.Name))
+	}
+	if len(r.Vendors) > 0 {
+		destroy = append(destroy, "The exchange stack first: its vendor roles go; its bucket and key, retained in the exchange account,",
+			"hold nothing after 30 days (hand-overs expire); schedule that key's deletion there then.")
+	}
 	if r.PooledVpc {
 		destroy = append(destroy, r.Name+" runs in the pool's VPC: the pool's link stack stays for the other productions.")
 	} else {
 		destroy = append(destroy, "The link stack first: it routes "+r.Name+"'s VPC through the Transit Gateway.")
+	}
+	if r.Ingest != nil {
+		destroy = append(destroy, "The DR stack last: the production's bucket replicates into it until the production stack goes.")
 	}
 	destroy = append(destroy, "Its roles and network go; buckets, keys and log groups are retained by design.")
 	add("6.2, 9.3, 2.2", "Destroy the production's stacks", destroy...)

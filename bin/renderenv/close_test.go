@@ -123,3 +123,23 @@ func TestStatusWithAnAssemblyShowsTheMonthlyCost(t *testing.T) {
 		t.Errorf("a missing assembly: exit %d, %q", code, stderr)
 	}
 }
+
+// A production with vendors and ingest loses its exchange stack first and
+// its DR stack last, and its replica key is scheduled for deletion in the
+// DR region.
+func TestCloseDestroysTheExchangeFirstAndTheDRCopyLast(t *testing.T) {
+	t.Setenv("RENDERENV_TODAY", "2026-12-20")
+	code, stdout, stderr := runCLI("close", "nightfall", "--dir", acmeCopy(t))
+	if code != 0 || stderr != "" {
+		t.Fatalf("renderenv close nightfall = %d, stderr %q", code, stderr)
+	}
+	exchange := strings.Index(stdout, "acme-nightfall-exchange\n")
+	link := strings.Index(stdout, "acme-nightfall-link\n")
+	dr := strings.Index(stdout, "acme-nightfall-dr\n")
+	if exchange < 0 || link < 0 || dr < 0 || exchange > link || dr < link {
+		t.Errorf("destroy order: exchange at %d, link at %d, DR at %d; want exchange, link, production, DR:\n%s", exchange, link, dr, stdout)
+	}
+	if !strings.Contains(stdout, "schedule-key-deletion --region us-east-2 --pending-window-in-days 30 --key-id $(aws kms describe-key --region us-east-2 --key-id alias/acme/nightfall/replica") {
+		t.Errorf("no deletion of the replica key in us-east-2:\n%s", stdout)
+	}
+}

@@ -32,6 +32,9 @@ type HumanRolesProps struct {
 	KeyAliasPrefix string
 	Account        string
 	Region         string
+	// KeyRegions are the other regions of the account where the
+	// production keeps keys (its DR region's replica key).
+	KeyRegions []string
 }
 
 // Principals are the people of TrustedAccount who may assume one role, as
@@ -68,19 +71,28 @@ func NewHumanRoles(scope constructs.Construct, id string, props HumanRolesProps)
 }
 
 // NewKeyAdmin creates <Prefix>-key-admin: it may administer the keys whose
-// aliases start with KeyAliasPrefix, in its account and region, and use
+// aliases start with KeyAliasPrefix, in its account and regions, and use
 // none of them (ISE 9.2, 9.3).
 func NewKeyAdmin(scope constructs.Construct, id string, props HumanRolesProps, purpose string) awsiam.Role {
 	role := humanRole(scope, id, props, props.KeyAdmins, names.KeyAdmin, purpose)
 	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:       jsii.String("ManageOwnKeysOnly"),
 		Actions:   jsii.Strings(keys.AdminActions...),
-		Resources: jsii.Strings(fmt.Sprintf("arn:aws:kms:%s:%s:key/*", props.Region, props.Account)),
+		Resources: jsii.Strings(keyArns(props)...),
 		Conditions: &map[string]any{"ForAnyValue:StringLike": map[string]any{
 			"kms:ResourceAliases": props.KeyAliasPrefix + "*",
 		}},
 	}))
 	return role
+}
+
+// keyArns are the keys of the account in the production's regions.
+func keyArns(props HumanRolesProps) []string {
+	var out []string
+	for _, r := range append([]string{props.Region}, props.KeyRegions...) {
+		out = append(out, fmt.Sprintf("arn:aws:kms:%s:%s:key/*", r, props.Account))
+	}
+	return out
 }
 
 func humanRole(scope constructs.Construct, id string, props HumanRolesProps, people Principals, suffix, purpose string) awsiam.Role {

@@ -42,6 +42,8 @@ func roles(t *testing.T) assertions.Template {
 			KeyAliasPrefix: "alias/acme/nightfall/",
 			Account:        account,
 			Region:         region,
+			// The production's DR region, where its replica key is.
+			KeyRegions: []string{"us-east-2"},
 		})
 		return cdktest.Template(t, s)
 	})
@@ -163,8 +165,8 @@ func TestKeyAdminManagesOnlyTheProductionsKeysAndNeverUsesThem(t *testing.T) {
 	if aliases, _ := s.Condition("ForAnyValue:StringLike", "kms:ResourceAliases"); !cdktest.SameSet(aliases, []string{"alias/acme/nightfall/*"}) {
 		t.Errorf("key admin limited to aliases %v, want alias/acme/nightfall/*", aliases)
 	}
-	if res := s.Resources(); !cdktest.SameSet(res, []string{"arn:aws:kms:" + region + ":" + account + ":key/*"}) {
-		t.Errorf("key admin resources %v, want the account's keys in %s", res, region)
+	if res := s.Resources(); !cdktest.SameSet(res, []string{"arn:aws:kms:" + region + ":" + account + ":key/*", "arn:aws:kms:us-east-2:" + account + ":key/*"}) {
+		t.Errorf("key admin resources %v, want the account's keys in %s and its DR region us-east-2", res, region)
 	}
 }
 

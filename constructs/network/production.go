@@ -62,6 +62,10 @@ type ProductionVpcProps struct {
 	// QueryLogGroup receives the VPC's DNS queries, encrypted with
 	// FlowLogKey (the logging key).
 	QueryLogGroup string
+	// EndpointsReachOnPremises routes the endpoint tier to the on-premises
+	// ranges: an agent there (DataSync's) talks to an endpoint of the VPC,
+	// which must be able to answer.
+	EndpointsReachOnPremises bool
 }
 
 // ProductionVpc is a private production network.
@@ -149,6 +153,9 @@ func NewProductionVpc(scope constructs.Construct, id string, props ProductionVpc
 	reach = append(reach, props.ManagementCidr.String())
 	reach = append(reach, strs(props.OnPremCidrs)...)
 	routeTo(c, vpc, []string{RenderTier, StorageTier}, reach, props.TransitGatewayID, p.Attachment)
+	if props.EndpointsReachOnPremises {
+		routeTo(c, vpc, []string{EndpointsTier}, strs(props.OnPremCidrs), props.TransitGatewayID, p.Attachment)
+	}
 	return p
 }
 

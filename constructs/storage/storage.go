@@ -3,6 +3,8 @@
 package storage
 
 import (
+	"slices"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
@@ -67,9 +69,21 @@ type AssetBucketProps struct {
 	// shared account, or a role someone creates there, is refused whatever
 	// its IAM policy grants.
 	Users []string
+	// Services are role ARNs only AWS services assume for the production
+	// (S3 replication, DataSync): they reach data too, from the service
+	// rather than the VPC or the studio's ranges, and their trust admits
+	// nobody else.
+	Services []string
+	// DefaultEncryptionWriters are those of Services that write without
+	// naming the key (DataSync): the bucket's default encrypts their
+	// objects with it.
+	DefaultEncryptionWriters []string
 	// Closing refuses every new object, from every principal, while the
 	// data operator still reads and hands the content over (ISE 10.9).
 	Closing bool
+	// ArchiveAfterDays, when not 0, moves objects and noncurrent versions
+	// older than that to colder storage.
+	ArchiveAfterDays int
 }
 
 // NewAssetBucket creates a versioned, KMS-encrypted, TLS-only bucket that
@@ -89,12 +103,7 @@ func NewAssetBucket(scope constructs.Construct, id string, props AssetBucketProp
 		ServerAccessLogsBucket: props.AccessLogs,
 		ServerAccessLogsPrefix: jsii.String(props.LogPrefix),
 		RemovalPolicy:          awscdk.RemovalPolicy_RETAIN,
-		// Only abandoned upload parts are cleaned up; no content or
-		// version ever expires.
-		LifecycleRules: &[]*awss3.LifecycleRule{{
-			Id:                                  jsii.String("abort-incomplete-uploads"),
-			AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(7)),
-		}},
+		LifecycleRules:         assetLifecycle(props.ArchiveAfterDays),
 	})
 	anyone := &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()}
 	bucket, objects := b.BucketArn(), b.ArnForObjects(jsii.String("*"))
@@ -111,44 +120,8 @@ func NewAssetBucket(scope constructs.Construct, id string, props AssetBucketProp
 			Resources:  &[]*string{objects},
 		}))
 	}
-	stmts = append(stmts, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("DenyWritesWithoutKms"),
-		Effect:     awsiam.Effect_DENY,
-		Principals: anyone,
-		Actions:    jsii.Strings("s3:PutObject"),
-		Resources:  &[]*string{objects},
-		Conditions: &map[string]any{"StringNotEqualsIfExists": map[string]any{"s3:x-amz-server-side-encryption": "aws:kms"}},
-	}))
-	stmts = append(stmts, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("DenyWritesWithAnotherKey"),
-		Effect:     awsiam.Effect_DENY,
-		Principals: anyone,
-		Actions:    jsii.Strings("s3:PutObject"),
-		Resources:  &[]*string{objects},
-		Conditions: &map[string]any{"StringNotEqualsIfExists": map[string]any{"s3:x-amz-server-side-encryption-aws-kms-key-id": props.Key.KeyArn()}},
-	}))
-	// A request that asks for aws:kms without naming a key is encrypted
-	// with the account's AWS-managed aws/s3 key, not the asset key, and
-	// carries no key id for the statement above to compare.
-	stmts = append(stmts, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("DenyKmsWritesThatNameNoKey"),
-		Effect:     awsiam.Effect_DENY,
-		Principals: anyone,
-		Actions:    jsii.Strings("s3:PutObject"),
-		Resources:  &[]*string{objects},
-		Conditions: &map[string]any{
-			"StringEquals": map[string]any{"s3:x-amz-server-side-encryption": "aws:kms"},
-			"Null":         map[string]any{"s3:x-amz-server-side-encryption-aws-kms-key-id": "true"},
-		},
-	}))
-	stmts = append(stmts, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("DenyDataAccessToAllButTheProductionsRoles"),
-		Effect:     awsiam.Effect_DENY,
-		Principals: anyone,
-		Actions:    jsii.Strings(DataActions...),
-		Resources:  &[]*string{bucket, objects},
-		Conditions: &map[string]any{"ArnNotLike": map[string]any{"aws:PrincipalArn": props.Users}},
-	}))
+	stmts = append(stmts, KeyWriteDenials(objects, props.Key.KeyArn(), props.DefaultEncryptionWriters...)...)
+	stmts = append(stmts, DataAccessDenial(bucket, objects, "DenyDataAccessToAllButTheProductionsRoles", append(slices.Clone(props.Users), props.Services...)))
 	stmts = append(stmts, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("DenyDataAccessOutsideTheProductionVpc"),
 		Effect:     awsiam.Effect_DENY,
@@ -157,7 +130,7 @@ func NewAssetBucket(scope constructs.Construct, id string, props AssetBucketProp
 		Resources:  &[]*string{bucket, objects},
 		Conditions: &map[string]any{
 			"StringNotEquals": map[string]any{"aws:SourceVpce": props.Endpoint},
-			"ArnNotLike":      map[string]any{"aws:PrincipalArn": props.Exempt},
+			"ArnNotLike":      map[string]any{"aws:PrincipalArn": append(slices.Clone(props.Exempt), props.Services...)},
 		},
 	}))
 	if len(props.ExemptFrom) > 0 {
@@ -179,6 +152,81 @@ func NewAssetBucket(scope constructs.Construct, id string, props AssetBucketProp
 	}
 	b.Policy().Document().AddStatements(stmts...)
 	return b
+}
+
+// assetLifecycle cleans up abandoned uploads and, after archiveAfter days
+// (0: never), moves objects and noncurrent versions to Glacier Instant
+// Retrieval, which still serves a read at once. Nothing ever expires.
+func assetLifecycle(archiveAfter int) *[]*awss3.LifecycleRule {
+	rules := []*awss3.LifecycleRule{{
+		Id:                                  jsii.String("abort-incomplete-uploads"),
+		AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(7)),
+	}}
+	if archiveAfter > 0 {
+		after := awscdk.Duration_Days(jsii.Number(archiveAfter))
+		rules = append(rules, &awss3.LifecycleRule{
+			Id: jsii.String("archive"),
+			Transitions: &[]*awss3.Transition{{
+				StorageClass: awss3.StorageClass_GLACIER_INSTANT_RETRIEVAL(), TransitionAfter: after,
+			}},
+			NoncurrentVersionTransitions: &[]*awss3.NoncurrentVersionTransition{{
+				StorageClass: awss3.StorageClass_GLACIER_INSTANT_RETRIEVAL(), TransitionAfter: after,
+			}},
+		})
+	}
+	return &rules
+}
+
+// KeyWriteDenials refuse every s3:PutObject of objects that does not ask
+// for aws:kms with keyArn: one that asks for other encryption, another
+// key, aws:kms without a key, or nothing (the IfExists conditions hold
+// when the header is absent). Writers named in defaults may ask for
+// nothing, and get the bucket's default encryption with the key: AWS
+// services such as DataSync write so, and cannot name a key.
+func KeyWriteDenials(objects, keyArn *string, defaults ...string) []awsiam.PolicyStatement {
+	anyone := &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()}
+	unless := func(c map[string]any) *map[string]any {
+		if len(defaults) > 0 {
+			c["ArnNotLike"] = map[string]any{"aws:PrincipalArn": defaults}
+		}
+		return &c
+	}
+	deny := func(sid string, conditions *map[string]any) awsiam.PolicyStatement {
+		return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String(sid),
+			Effect:     awsiam.Effect_DENY,
+			Principals: anyone,
+			Actions:    jsii.Strings("s3:PutObject"),
+			Resources:  &[]*string{objects},
+			Conditions: conditions,
+		})
+	}
+	return []awsiam.PolicyStatement{
+		deny("DenyWritesWithoutKms", unless(map[string]any{"StringNotEqualsIfExists": map[string]any{"s3:x-amz-server-side-encryption": "aws:kms"}})),
+		deny("DenyWritesWithAnotherKey", unless(map[string]any{"StringNotEqualsIfExists": map[string]any{"s3:x-amz-server-side-encryption-aws-kms-key-id": keyArn}})),
+		// A request that asks for aws:kms without naming a key is
+		// encrypted with the account's AWS-managed aws/s3 key, not this
+		// key, and carries no key id for the statement above to compare.
+		deny("DenyKmsWritesThatNameNoKey", &map[string]any{
+			"StringEquals": map[string]any{"s3:x-amz-server-side-encryption": "aws:kms"},
+			"Null":         map[string]any{"s3:x-amz-server-side-encryption-aws-kms-key-id": "true"},
+		}),
+	}
+}
+
+// DataAccessDenial refuses data access (DataActions) to the bucket and
+// its objects to every principal but the role ARNs named, by
+// aws:PrincipalArn: an administrator of the bucket's account, or a role it
+// creates, is refused whatever its IAM policy grants.
+func DataAccessDenial(bucket, objects *string, sid string, users []string) awsiam.PolicyStatement {
+	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String(sid),
+		Effect:     awsiam.Effect_DENY,
+		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+		Actions:    jsii.Strings(DataActions...),
+		Resources:  &[]*string{bucket, objects},
+		Conditions: &map[string]any{"ArnNotLike": map[string]any{"aws:PrincipalArn": users}},
+	})
 }
 
 // ObjectActions are what a person or render node does with content.

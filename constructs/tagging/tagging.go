@@ -35,6 +35,16 @@ const (
 	KeyCostCentre    = "CostCentre"
 	KeyOwner         = "Owner"
 	KeyResourceGroup = "ResourceGroup"
+	// KeyDataPath marks the stacks of a production's data paths outside
+	// its own stack: the vendor exchange and the disaster-recovery copy.
+	// The rule set tells them from the production's stack by it.
+	KeyDataPath = "DataPath"
+)
+
+// Data paths (KeyDataPath).
+const (
+	DataPathExchange = "exchange"
+	DataPathReplica  = "replica"
 )
 
 // Apply tags scope and everything below it.

@@ -71,6 +71,7 @@ func Build(a *cfn.Assembly, m *manifest.Estate, edit func(stack string, template
 			e.Principals = append(e.Principals, e.rolePrincipals(sc, link, "link-lookup")...)
 		}
 	}
+	e.exchanges(fresh, m)
 	if hub := fresh.Stack(n.NetworkStack()); hub != nil {
 		e.Principals = append(e.Principals, e.hubPrincipals(hub)...)
 	}

@@ -37,6 +37,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/renderenv/renderenv/internal/cfn"
 	"github.com/renderenv/renderenv/internal/manifest"
@@ -81,6 +82,12 @@ type Principal struct {
 	SSO bool
 	// Tags are the role's tags: its sessions' aws:PrincipalTag keys.
 	Tags map[string]string
+	// Vendor, Until, Write and ExternalID are a vendor's, for its role
+	// and the principals of its account.
+	Vendor     string
+	Until      time.Time
+	Write      bool
+	ExternalID string
 }
 
 // Modelled principal kinds.
@@ -110,6 +117,9 @@ type Target struct {
 	Aliases  []string // a key's aliases
 	Purpose  string   // a key's: content-asset, root-volume, logging
 	AssetKey string   // for assets: the ARN of the key writes must name
+	// Vendor is, for a vendor's prefix of an exchange bucket and a vendor
+	// role, the vendor's name.
+	Vendor string
 }
 
 // Request is one row of the matrix before evaluation.
@@ -156,6 +166,9 @@ type Scope struct {
 	Archives []*Target
 	// VolumeKeys are the ARNs of the keys its launch templates' volumes use.
 	VolumeKeys []string
+	// Exchange are its vendors' prefixes of its exchange bucket, in the
+	// exchange account; none without vendors.
+	Exchange []*Target
 }
 
 // generatedName is the stand-in for a name CloudFormation generates: unique

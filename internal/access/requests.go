@@ -78,8 +78,8 @@ func (e *Estate) Requests(opt Options) []*Request {
 				continue
 			}
 			for _, t := range sc.targets() {
-				if p.Kind == Person && t.Kind != "role" {
-					continue // people reach data only through the roles they assume
+				if (p.Kind == Person || p.Kind == VendorPrincipal) && t.Kind != "role" {
+					continue // people and vendors reach data only through the roles they assume
 				}
 				out = append(out, e.requestsFor(p, t)...)
 			}
@@ -106,7 +106,7 @@ func (sc *Scope) targets() []*Target {
 			out = append(out, k)
 		}
 	}
-	return slices.Concat(sc.Assets, out, sc.Roles, sc.Templates, sc.Archives)
+	return slices.Concat(sc.Assets, out, sc.Roles, sc.Templates, sc.Archives, sc.Exchange)
 }
 
 // targetScopes are the scopes whose resources a principal is tried on.
@@ -178,7 +178,9 @@ func (e *Estate) origins(p *Principal, svc string, t *Target) []origin {
 		at.context["aws:MultiFactorAuthPresent"] = "true"
 		away.context["aws:MultiFactorAuthPresent"] = "true"
 		return []origin{at, away, noMfa}
-	case names.KeyAdmin, names.DataOperator, names.LogReader, ManagementAdmin, BreakGlass:
+	case Vendor, VendorPrincipal:
+		return vendorOrigins(p)
+	case names.KeyAdmin, names.DataOperator, names.LogReader, ManagementAdmin, BreakGlass, ExchangeAdmin:
 		out := []origin{people}
 		// A stolen session is tried on data by people of the productions,
 		// and on roles by people of the management account, who are the
@@ -318,6 +320,8 @@ func (e *Estate) requestsFor(p *Principal, t *Target) []*Request {
 			add(PutObject, object, o, nil)
 			add(GetObject, object, o, nil)
 		}
+	case "exchange":
+		e.exchangeRequests(p, t, add)
 	case "role":
 		for _, o := range e.origins(p, "sts", t) {
 			add(AssumeRole, t.ARN, o, nil)
@@ -366,6 +370,9 @@ func (e *Estate) expect(p *Principal, r *Request, o origin) (Expect, string) {
 		return Deny, o.override
 	case o.stolen:
 		return Deny, "a session used from outside the admin range gets nothing (ISE 1.3)"
+	case exchangeNeed(p, r):
+		why, _ := expectExchange(p, r)
+		return Allow, why
 	case p.Kind == DeployRole && r.Action == PutKeyPolicy && t.Account == p.Account:
 		return Allow, "the deploy role updates the key policy on the next deploy: no lockout"
 	case p.Kind == BreakGlass && r.Action == PutKeyPolicy && t.Account == p.Account:
@@ -412,6 +419,10 @@ func (e *Estate) expect(p *Principal, r *Request, o origin) (Expect, string) {
 			return need("the launcher runs its production's launch templates")
 		case t.Kind == "key" && viaEC2 && (t.Purpose == "root-volume" || t.Purpose == "content-asset") && (r.Action == Decrypt || r.Action == CreateGrant):
 			return need("EC2 encrypts the launcher's root and scratch volumes with this key")
+		}
+	case names.DataSync:
+		if assetKeyByS3 {
+			return need("S3 uses the asset key when DataSync writes ingested files as this role")
 		}
 	case names.KeyAdmin:
 		if t.Kind == "key" && r.Action == PutKeyPolicy && (t.Pool == "" || t.Pool == p.Production) {

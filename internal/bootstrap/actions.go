@@ -105,8 +105,19 @@ var Actions = map[string][]string{
 		"s3:PutBucketPublicAccessBlock", "s3:GetBucketPublicAccessBlock", "s3:PutBucketOwnershipControls", "s3:GetBucketOwnershipControls",
 		"s3:PutBucketLogging", "s3:GetBucketLogging", "s3:PutLifecycleConfiguration", "s3:GetLifecycleConfiguration",
 		"s3:PutBucketObjectLockConfiguration", "s3:GetBucketObjectLockConfiguration", "s3:PutBucketNotification", "s3:GetBucketNotification",
-		"s3:PutBucketAcl", "s3:GetBucketAcl", "s3:PutBucketCORS", "s3:GetBucketCORS", "s3:PutBucketPolicy", "s3:GetBucketPolicy"},
-	"AWS::S3::BucketPolicy": {"s3:PutBucketPolicy", "s3:GetBucketPolicy", "s3:DeleteBucketPolicy"},
+		"s3:PutBucketAcl", "s3:GetBucketAcl", "s3:PutBucketCORS", "s3:GetBucketCORS", "s3:PutBucketPolicy", "s3:GetBucketPolicy",
+		// The asset bucket's replication to its DR copy (ingest).
+		"s3:PutReplicationConfiguration", "s3:GetReplicationConfiguration"},
+	// A production's ingest: the DataSync locations and task, and the
+	// resource policy that lets DataSync write the task's log group.
+	"AWS::DataSync::LocationNFS": {"datasync:CreateLocationNfs", "datasync:DescribeLocationNfs", "datasync:UpdateLocationNfs", "datasync:DeleteLocation",
+		"datasync:TagResource", "datasync:UntagResource", "datasync:ListTagsForResource"},
+	"AWS::DataSync::LocationS3": {"datasync:CreateLocationS3", "datasync:DescribeLocationS3", "datasync:DeleteLocation",
+		"datasync:TagResource", "datasync:UntagResource", "datasync:ListTagsForResource"},
+	"AWS::DataSync::Task": {"datasync:CreateTask", "datasync:DescribeTask", "datasync:UpdateTask", "datasync:DeleteTask",
+		"datasync:TagResource", "datasync:UntagResource", "datasync:ListTagsForResource"},
+	"AWS::Logs::ResourcePolicy": {"logs:PutResourcePolicy", "logs:DeleteResourcePolicy", "logs:DescribeResourcePolicies"},
+	"AWS::S3::BucketPolicy":     {"s3:PutBucketPolicy", "s3:GetBucketPolicy", "s3:DeleteBucketPolicy"},
 
 	"AWS::SNS::Subscription": {"sns:Subscribe", "sns:Unsubscribe", "sns:GetSubscriptionAttributes", "sns:SetSubscriptionAttributes", "sns:ListSubscriptionsByTopic"},
 	"AWS::SNS::Topic": {"sns:CreateTopic", "sns:DeleteTopic", "sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:TagResource",

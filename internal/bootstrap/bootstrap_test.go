@@ -3,6 +3,7 @@ package bootstrap
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -222,9 +223,54 @@ func TestEnvsAreEveryAccountOfTheEstateOnce(t *testing.T) {
 		"aws://555555555555/us-west-2 pool,brightside,lighthouse",
 		"aws://444444444444/us-west-2 harbour",
 		"aws://333333333333/us-west-2 nightfall",
+		// nightfall's DR region and the exchange account come after the
+		// home regions: each account's home bootstrap creates its
+		// policies first.
+		"aws://333333333333/us-east-2 nightfall DR",
+		"aws://121212121212/us-west-2 nightfall exchange",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("envs:\n%s", strings.Join(got, "\n"))
+	}
+}
+
+// An account bootstrapped in a second region (nightfall's DR region) uses
+// the managed policies of its home region's bootstrap: IAM names are per
+// account, so only the home region creates them.
+func TestOnlyTheHomeRegionCreatesTheAccountsPolicies(t *testing.T) {
+	e, errs := manifest.LoadDir(fixtures.AcmeDir())
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	o := OptionsOf(e)
+	if o.HomeRegion != "us-west-2" {
+		t.Fatalf("home region %q, want the studio's us-west-2", o.HomeRegion)
+	}
+	tpl, err := Edited(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cond := tpl["Conditions"].(map[string]any)[HomeRegionCondition]
+	if fmt.Sprint(cond) != "map[Fn::Equals:[map[Ref:AWS::Region] us-west-2]]" {
+		t.Errorf("condition %v", cond)
+	}
+	res := tpl["Resources"].(map[string]any)
+	for _, id := range []string{ExecPolicyID, BoundaryID} {
+		if res[id].(map[string]any)["Condition"] != HomeRegionCondition {
+			t.Errorf("%s is created in every region", id)
+		}
+	}
+	role := fmt.Sprint(res["CloudFormationExecutionRole"].(map[string]any)["Properties"])
+	for _, want := range []string{"policy/cdk-acme-renderenv-exec", "policy/cdk-acme-renderenv-boundary", "Fn::If"} {
+		if !strings.Contains(role, want) {
+			t.Errorf("the execution role does not name %s elsewhere than the home region: %s", want, role)
+		}
+	}
+	// A one-region estate's template is what it was.
+	single := o
+	single.HomeRegion = ""
+	if tpl, err := Edited(single); err != nil || tpl["Conditions"].(map[string]any)[HomeRegionCondition] != nil {
+		t.Errorf("a one-region template has the home-region condition (%v)", err)
 	}
 }
 

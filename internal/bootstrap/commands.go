@@ -41,6 +41,16 @@ func Envs(e *manifest.Estate) []Env {
 	for _, p := range e.Productions {
 		add(p.Account, p.Region, p.Name)
 	}
+	// The DR copies and the exchange stacks come after: a studio without
+	// them bootstraps exactly what it did before.
+	for _, p := range e.Productions {
+		if p.Ingest != nil {
+			add(p.Account, p.Ingest.DrRegion, p.Name+" DR")
+		}
+		if len(p.Vendors) > 0 {
+			add(st.ExchangeAccount, p.Region, p.Name+" exchange")
+		}
+	}
 	return out
 }
 
@@ -77,6 +87,14 @@ func ToolkitStackName(q string) string { return "CDKToolkit-" + q }
 
 // OptionsOf are the template's options for an estate.
 func OptionsOf(e *manifest.Estate) Options {
-	return Options{Studio: e.Studio.Studio, ManagementAccount: e.Studio.ManagementAccount,
+	o := Options{Studio: e.Studio.Studio, ManagementAccount: e.Studio.ManagementAccount,
 		Deployers: e.Studio.Deployers, Pipeline: e.Studio.Pipeline.Enabled, Qualifier: e.Studio.BootstrapQualifier()}
+	// Only an estate with a second region (a DR region) needs its
+	// bootstraps told which one creates the account's policies.
+	for _, env := range Envs(e) {
+		if env.Region != e.Studio.Region {
+			o.HomeRegion = e.Studio.Region
+		}
+	}
+	return o
 }

@@ -50,6 +50,12 @@ type Options struct {
 	// pipeline, nobody deploys there by hand).
 	PipelineOnly bool
 	Qualifier    string
+	// HomeRegion, when set, is the only region whose bootstrap creates the
+	// execution policy and the boundary: IAM names are per account, and an
+	// account bootstrapped in a second region (a production's DR region)
+	// uses the policies its home region's bootstrap created. Bootstrap the
+	// home region first.
+	HomeRegion string
 }
 
 // The roles the CLI and CDK Pipelines assume from the deploying account.
@@ -113,9 +119,31 @@ func Edited(o Options) (map[string]any, error) {
 	res[BoundaryID] = managedPolicy(BoundaryName(q), "The boundary of renderenv's CloudFormation execution role", Boundary(o.Studio, q))
 	exec := res["CloudFormationExecutionRole"].(map[string]any)
 	props := exec["Properties"].(map[string]any)
-	props["ManagedPolicyArns"] = []any{map[string]any{"Ref": ExecPolicyID}}
-	props["PermissionsBoundary"] = map[string]any{"Ref": BoundaryID}
+	props["ManagedPolicyArns"] = []any{homeOrExisting(t, o.HomeRegion, ExecPolicyID, execPolicyName(q))}
+	props["PermissionsBoundary"] = homeOrExisting(t, o.HomeRegion, BoundaryID, BoundaryName(q))
 	return t, pruneConditions(t)
+}
+
+// HomeRegionCondition holds in the home region's bootstrap, which alone
+// creates renderenv's managed policies.
+const HomeRegionCondition = "RenderenvHomeRegion"
+
+// homeOrExisting refers to the managed policy id of the template: created
+// there without a home region, else created only in the home region and
+// named by its ARN elsewhere.
+func homeOrExisting(t map[string]any, home, id, name string) any {
+	if home == "" {
+		return map[string]any{"Ref": id}
+	}
+	conds, _ := t["Conditions"].(map[string]any)
+	if conds == nil {
+		conds = map[string]any{}
+		t["Conditions"] = conds
+	}
+	conds[HomeRegionCondition] = map[string]any{"Fn::Equals": []any{map[string]any{"Ref": "AWS::Region"}, home}}
+	t["Resources"].(map[string]any)[id].(map[string]any)["Condition"] = HomeRegionCondition
+	return map[string]any{"Fn::If": []any{HomeRegionCondition, map[string]any{"Ref": id},
+		map[string]any{"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/" + name}}}
 }
 
 // pruneConditions removes the conditions the edits left unused (those of

@@ -33,7 +33,9 @@ type Estate struct {
 	Pools       map[string]*Pool // by account
 	Productions map[string]*Production
 	Links       map[string]awscdk.Stack // by network name
-	Pipeline    *Pipeline               // nil unless studio.yaml enables it
+	// DataPaths are the productions' DR and exchange stacks, by name.
+	DataPaths map[string]awscdk.Stack
+	Pipeline  *Pipeline // nil unless studio.yaml enables it
 	// SuppressionUse counts, per entry of Suppressions, the resources it
 	// was attached to (with Options.Checks).
 	SuppressionUse map[int]int
@@ -57,6 +59,9 @@ func (e *Estate) Stacks() []awscdk.Stack {
 	}
 	for _, n := range slices.Sorted(maps.Keys(e.Links)) {
 		out = append(out, e.Links[n])
+	}
+	for _, n := range slices.Sorted(maps.Keys(e.DataPaths)) {
+		out = append(out, e.DataPaths[n])
 	}
 	return out
 }
@@ -130,6 +135,7 @@ func BuildWith(app awscdk.App, e *manifest.Estate, opts Options) (*Estate, error
 			Productions: map[string]*Production{},
 			Links:       map[string]awscdk.Stack{},
 			Made:        map[string][]awscdk.Stack{},
+			DataPaths:   map[string]awscdk.Stack{},
 		},
 	}
 	b.out.Names = b.names
@@ -228,12 +234,27 @@ func (b *builder) production(r manifest.Resolved) {
 	if r.Pool != nil && (r.PooledVpc || r.PooledRootKey || r.PooledAssetKey || r.PooledLoggingKey) {
 		pool = b.pool(r.Pool)
 	}
+	paths := DataPathStackProps{Studio: b.studio, Names: b.names, Production: r, Tags: productionTags(r), Logging: b.out.Logging}
+	var dr awscdk.Stack
+	if r.Ingest != nil {
+		dr = NewDrStack(b.scope(r.Name), paths)
+		b.out.DataPaths[*dr.StackName()] = dr
+		b.made(dr)
+	}
 	p := NewProductionStack(b.scope(r.Name), ProductionStackProps{
 		Studio: b.studio, Names: b.names, Production: r, Pool: pool,
-		Network: b.out.Network, Logging: b.out.Logging,
+		Network: b.out.Network, Logging: b.out.Logging, Dr: dr,
 	})
 	b.out.Productions[r.Name] = p
 	b.made(p.Stack)
+	if len(r.Vendors) > 0 {
+		x := NewExchangeStack(b.scope(r.Name), paths)
+		if ownTrail(b.studio, b.studio.ExchangeAccount) {
+			dependsOn(x, b.out.Logging, "delivers its trail to the central bucket")
+		}
+		b.out.DataPaths[*x.StackName()] = x
+		b.made(x)
+	}
 	if !r.PooledVpc {
 		b.link(r.Name, LinkStackProps{Owner: *p.Stack.StackName(), Account: r.Account, Cidr: r.VpcCidr, Tags: p.Tags, Target: p.Stack})
 	}

@@ -1,6 +1,7 @@
 package estate_test
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -101,7 +102,7 @@ func TestStacksHaveExplicitEnvironmentsAndNames(t *testing.T) {
 	want := []string{
 		"acme-logging", "acme-network", "acme-pool-555555555555", "acme-brightside", "acme-harbour",
 		"acme-lighthouse", "acme-nightfall", "acme-harbour-link", "acme-lighthouse-link",
-		"acme-nightfall-link", "acme-pool-555555555555-link",
+		"acme-nightfall-link", "acme-pool-555555555555-link", "acme-nightfall-dr", "acme-nightfall-exchange",
 	}
 	got := map[string]cxapi.CloudFormationStackArtifact{}
 	for _, st := range *shipped.asm.Stacks() {
@@ -113,8 +114,10 @@ func TestStacksHaveExplicitEnvironmentsAndNames(t *testing.T) {
 	accounts := map[string]string{
 		"acme-logging": "222222222222", "acme-network": "111111111111", "acme-nightfall": "333333333333",
 		"acme-harbour": "444444444444", "acme-brightside": "555555555555", "acme-pool-555555555555": "555555555555",
-		"acme-nightfall-link": "111111111111",
+		"acme-nightfall-link": "111111111111", "acme-nightfall-dr": "333333333333", "acme-nightfall-exchange": "121212121212",
 	}
+	// The DR copy is in nightfall's ingest.drRegion.
+	regions := map[string]string{"acme-nightfall-dr": "us-east-2"}
 	for _, name := range want {
 		st, ok := got[name]
 		if !ok {
@@ -122,8 +125,8 @@ func TestStacksHaveExplicitEnvironmentsAndNames(t *testing.T) {
 			continue
 		}
 		env := st.Environment()
-		if *env.Region != "us-west-2" {
-			t.Errorf("%s: region %s", name, *env.Region)
+		if want := cmp.Or(regions[name], "us-west-2"); *env.Region != want {
+			t.Errorf("%s: region %s, want %s", name, *env.Region, want)
 		}
 		if a, ok := accounts[name]; ok && *env.Account != a {
 			t.Errorf("%s: account %s, want %s", name, *env.Account, a)

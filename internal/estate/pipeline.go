@@ -20,11 +20,46 @@ import (
 // stage. Each production deploys two stacks, each by a change set prepared
 // and then executed (4 actions), after its permissions-broadening check (2);
 // in Tier 1 each change set also waits for its approval and approver check
-// (4 more), elsewhere the confirmation's approver is checked (1 more).
+// (4 more), elsewhere the confirmation's approver is checked (1 more). A
+// production with ingest or vendors deploys a DR or exchange stack more,
+// and its wave holds fewer productions (waves).
 const (
 	WaveSize      = 7
 	Tier1WaveSize = 5
+	maxActions    = 50
 )
+
+// stageActions are the actions a production's stage adds to its wave.
+func stageActions(r manifest.Resolved) int {
+	stacks := 2
+	if r.Ingest != nil {
+		stacks++
+	}
+	if len(r.Vendors) > 0 {
+		stacks++
+	}
+	if r.Tier == 1 {
+		return 4*stacks + 2
+	}
+	return 2*stacks + 3
+}
+
+// waves splits one tier's productions, in order, into waves of at most
+// maxActions actions.
+func waves(rs []manifest.Resolved) [][]manifest.Resolved {
+	var out [][]manifest.Resolved
+	used := maxActions
+	for _, r := range rs {
+		n := stageActions(r)
+		if used+n > maxActions {
+			out = append(out, nil)
+			used = 0
+		}
+		out[len(out)-1] = append(out[len(out)-1], r)
+		used += n
+	}
+	return out
+}
 
 // Pipeline is the optional CDK Pipelines delivery of the whole estate.
 type Pipeline struct {
@@ -125,22 +160,18 @@ func (b *builder) finishPipeline(resolved []manifest.Resolved) {
 		Pre:        &[]pipelines.Step{checks, b.driftCheck(resolved), b.broadening(sharedGroup)},
 		StackSteps: b.approved(sharedGroup, "the shared stacks (logging, network, pools and their links), which every production's security rests on"),
 	})
-	byTier := map[int64][]string{}
+	byTier := map[int64][]manifest.Resolved{}
 	for _, r := range resolved {
-		byTier[r.Tier] = append(byTier[r.Tier], r.Name)
+		byTier[r.Tier] = append(byTier[r.Tier], r)
 	}
 	for _, tier := range []int64{1, 2, 3} {
-		names := byTier[tier]
-		sort.Strings(names)
-		size := WaveSize
-		if tier == 1 {
-			size = Tier1WaveSize
-		}
-		for i := 0; i < len(names); i += size {
-			id := fmt.Sprintf("tier-%d-%d", tier, i/size+1)
-			wave := p.Pipeline.AddWave(jsii.String(id), nil)
-			for _, n := range names[i:min(i+size, len(names))] {
-				wave.AddStage(p.Stages[n], b.productionSteps(tier, n))
+		rs := byTier[tier]
+		sort.Slice(rs, func(i, j int) bool { return rs[i].Name < rs[j].Name })
+		for i, wave := range waves(rs) {
+			id := fmt.Sprintf("tier-%d-%d", tier, i+1)
+			w := p.Pipeline.AddWave(jsii.String(id), nil)
+			for _, r := range wave {
+				w.AddStage(p.Stages[r.Name], b.productionSteps(tier, r.Name))
 			}
 			p.Waves = append(p.Waves, id)
 		}

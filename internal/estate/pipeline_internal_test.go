@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -66,7 +67,7 @@ func TestToolsComeFromTheLockFileOrThePipelineRefusesToBuild(t *testing.T) {
 	}
 	// An app made without NewApp knows no versions: no pipeline then.
 	manifests := t.TempDir()
-	for name, data := range fixtures.AcmeFiles() {
+	for name, data := range fixtures.AcmePipelineFiles() {
 		if name == manifest.StudioFile {
 			data = append(data, "pipeline:\n  enabled: true\n  connectionArn: arn:aws:codeconnections:us-west-2:111111111111:connection/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0\n  repository: acme/render-estate\n  branch: main\n"...)
 		}
@@ -80,5 +81,44 @@ func TestToolsComeFromTheLockFileOrThePipelineRefusesToBuild(t *testing.T) {
 	}
 	if _, err := Build(awscdk.NewApp(nil), e, nil); err == nil || !strings.Contains(err.Error(), "package-lock.json: packages: pins no aws-cdk or cdk-assets version") {
 		t.Errorf("a pipeline without the lock file's versions: %v", err)
+	}
+}
+
+// A production with a DR and an exchange stack adds their change sets to
+// its wave, which then holds fewer productions: no wave exceeds
+// CodePipeline's 50 actions.
+func TestWavesCountEveryStackOfAProductionsStage(t *testing.T) {
+	plain := manifest.Resolved{Production: manifest.Production{Tier: 1}}
+	full := plain
+	full.Ingest = &manifest.Ingest{DrRegion: "us-east-2"}
+	full.Vendors = []manifest.Vendor{{Name: "lumen"}}
+	if got := stageActions(plain); got != 10 {
+		t.Errorf("a Tier 1 production with two stacks: %d actions, want 10", got)
+	}
+	if got := stageActions(full); got != 18 {
+		t.Errorf("a Tier 1 production with four stacks: %d actions, want 18", got)
+	}
+	for _, tc := range []struct {
+		rs    []manifest.Resolved
+		sizes []int
+	}{
+		{slices.Repeat([]manifest.Resolved{plain}, 7), []int{5, 2}},
+		{slices.Repeat([]manifest.Resolved{full}, 5), []int{2, 2, 1}},
+		{[]manifest.Resolved{full, plain, plain, plain, full}, []int{4, 1}},
+	} {
+		var sizes []int
+		for _, w := range waves(tc.rs) {
+			n := 0
+			for _, r := range w {
+				n += stageActions(r)
+			}
+			if n > maxActions {
+				t.Errorf("a wave of %d actions", n)
+			}
+			sizes = append(sizes, len(w))
+		}
+		if !slices.Equal(sizes, tc.sizes) {
+			t.Errorf("waves of %v, want %v", sizes, tc.sizes)
+		}
 	}
 }

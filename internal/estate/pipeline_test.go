@@ -28,7 +28,7 @@ pipeline:
 func pipelineManifests(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	for name, data := range fixtures.AcmeFiles() {
+	for name, data := range fixtures.AcmePipelineFiles() {
 		if name == manifest.StudioFile {
 			data = append(data, pipelineBlock...)
 		}

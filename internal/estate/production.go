@@ -53,6 +53,9 @@ type ProductionStackProps struct {
 	// Network and Logging are the shared stacks it attaches to and, outside
 	// an organization, delivers its trail to.
 	Network, Logging awscdk.Stack
+	// Dr is the stack of its asset bucket's replica, which must exist
+	// before the bucket replicates into it; nil without ingest.
+	Dr awscdk.Stack
 }
 
 // NewProductionStack creates a production's stack: its people, keys,
@@ -61,13 +64,7 @@ type ProductionStackProps struct {
 func NewProductionStack(scope constructs.Construct, props ProductionStackProps) *Production {
 	s, r := props.Studio, props.Production
 	p := &Production{Resolved: r, Keys: map[keys.Purpose]awskms.IKey{}, props: props, prefix: props.Names.ProductionStack(r.Name)}
-	p.Tags = map[string]string{
-		tagging.KeyProduction:    r.Name,
-		tagging.KeyTier:          strconv.FormatInt(r.Tier, 10),
-		tagging.KeyCostCentre:    r.CostCentre,
-		tagging.KeyOwner:         r.Owner,
-		tagging.KeyResourceGroup: string(tagging.Security),
-	}
+	p.Tags = productionTags(r)
 	p.Stack = NewEstateStack(scope, StackProps{
 		Studio: s, Name: p.prefix, Account: r.Account, Region: r.Region, Tags: p.Tags,
 		Description: fmt.Sprintf("%s production %s (tier %d, %s; %s to %s, owner %s): %s", s.Studio, r.Name, r.Tier, r.Policy.Label, r.StartDate, r.EndDate, r.Owner, contents(r)),
@@ -86,6 +83,7 @@ func NewProductionStack(scope constructs.Construct, props ProductionStackProps) 
 		KeyAliasPrefix: "alias/" + props.Names.KeyAlias(r.Name, ""),
 		Account:        r.Account,
 		Region:         r.Region,
+		KeyRegions:     drRegions(r),
 	})
 	tagging.Group(p.Roles.Construct, tagging.Security)
 	var endpoint *string
@@ -98,6 +96,8 @@ func NewProductionStack(scope constructs.Construct, props ProductionStackProps) 
 		endpoint = p.ownNetwork()
 	}
 	p.storage(endpoint)
+	p.ingest()
+	p.exchangeAccess()
 	p.render()
 	if hasLogArchive(s) {
 		dependsOn(p.Stack, props.Logging, "copies its flow logs and sessions to the log-archive bucket")
@@ -108,6 +108,9 @@ func NewProductionStack(scope constructs.Construct, props ProductionStackProps) 
 		var events audit.DataEvents
 		if r.S3DataEvents {
 			events.StartsWith = []string{p.bucketArn() + "/"}
+			if r.Ingest != nil {
+				events.StartsWith = append(events.StartsWith, "arn:aws:s3:::"+props.Names.ReplicaBucket(r.Name, r.Account, r.Ingest.DrRegion)+"/")
+			}
 		}
 		newAccountTrail(p.Stack, accountTrailProps{
 			Studio: s, Names: props.Names, Name: p.prefix, Account: r.Account, Region: r.Region,
@@ -115,6 +118,17 @@ func NewProductionStack(scope constructs.Construct, props ProductionStackProps) 
 		})
 	}
 	return p
+}
+
+// productionTags are a production's tags (ISE 1.2), on its stacks.
+func productionTags(r manifest.Resolved) map[string]string {
+	return map[string]string{
+		tagging.KeyProduction:    r.Name,
+		tagging.KeyTier:          strconv.FormatInt(r.Tier, 10),
+		tagging.KeyCostCentre:    r.CostCentre,
+		tagging.KeyOwner:         r.Owner,
+		tagging.KeyResourceGroup: string(tagging.Security),
+	}
 }
 
 // contents is what the stack holds, for its description.
@@ -154,7 +168,7 @@ func (p *Production) ownKeys() {
 		Account:     r.Account,
 		Region:      r.Region,
 		Purposes:    own,
-		AssetUsers:  []string{p.role(names.DataOperator), p.role(names.Render)},
+		AssetUsers:  append([]string{p.role(names.DataOperator), p.role(names.Render)}, ingestRoles(r, p.role)...),
 		LogReaders:  []string{p.role(names.LogReader)},
 		VolumeUsers: []string{p.role(names.Launcher)},
 		// People open sessions on render nodes as the data operator.
@@ -181,6 +195,7 @@ func (p *Production) ownNetwork() (endpoint *string) {
 		Buckets:        []string{p.bucketArn()},
 		Names:          p.props.Names,
 		SessionArchive: sessionArchive(p.props.Studio, p.props.Names),
+		OnPremIngest:   r.Ingest != nil,
 	})
 	p.Vpc = p.Network.Vpc
 	p.StorageCidrs = storageCidrs(p.Vpc)
@@ -202,7 +217,12 @@ func (p *Production) storage(endpoint *string) {
 		Exempt:     []string{p.role(names.DataOperator)},
 		ExemptFrom: strs(p.props.Studio.AdminSourceCidrs),
 		Users:      []string{p.role(names.DataOperator), p.role(names.Render)},
-		Closing:    r.Closing(),
+		Services:   ingestRoles(r, p.role),
+		// DataSync writes with the bucket's default encryption.
+		DefaultEncryptionWriters: dataSyncRole(r, p.role),
+		Closing:                  r.Closing(),
+		// With ingest, old content moves to colder storage.
+		ArchiveAfterDays: archiveAfter(r),
 	})
 	tagging.Group(p.Bucket, tagging.AssetStorage)
 	for _, st := range storage.ObjectAccess(p.Bucket.BucketArn(), p.Keys[keys.ContentAsset].KeyArn(), r.Region) {

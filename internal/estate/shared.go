@@ -74,7 +74,7 @@ func centralProps(props SharedStackProps) audit.CentralProps {
 	if s.OrganizationID == "" {
 		// Outside an organization each production account, and the
 		// management account, runs its own trail into this bucket.
-		c.TrailAccounts = productionAccounts(s, props.Productions)
+		c.TrailAccounts = append(productionAccounts(s, props.Productions), exchangeAccounts(s, props.Productions)...)
 		if s.ManagementAccount != s.LogArchive() {
 			c.TrailAccounts = append([]string{s.ManagementAccount}, c.TrailAccounts...)
 		}

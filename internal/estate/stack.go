@@ -150,6 +150,9 @@ type productionNetworkProps struct {
 	// SessionArchive is the log-archive bucket its render nodes archive
 	// sessions to, or "" (no log-archive account, or no render nodes).
 	SessionArchive string
+	// OnPremIngest routes the endpoint tier to on-premises, where the
+	// DataSync agent is.
+	OnPremIngest bool
 }
 
 // newProductionNetwork creates a private production (or pool) network that
@@ -178,6 +181,8 @@ func newProductionNetwork(st awscdk.Stack, props productionNetworkProps) *networ
 		BucketArns:     props.Buckets,
 		DNSZones:       s.OnPremises.DNSZones,
 		QueryLogGroup:  "/" + props.Owner + "/dns-queries",
+		// DataSync's agent talks to its endpoint from on-premises.
+		EndpointsReachOnPremises: props.OnPremIngest,
 	})
 	tagging.Group(v.Construct, tagging.Network)
 	network.NewAttachmentReader(st, props.Owner, s.ManagementAccount)

@@ -312,7 +312,7 @@ var catalogue = []definition{
 	{
 		id: "5.1", area: areaStorage, title: "Dedicated identities for storage access", scope: scopeTemplates,
 		how:    "The asset bucket is private, TLS-only and reachable only through the production's VPC endpoint; only the data-operator role (ingest and delivery) and the render role may use it.",
-		checks: []check{ckBucketLocked, ckBucketTLS, ckBucketEndpoint, ckBucketGrants, ckNoKeys, ckAccessAssets},
+		checks: []check{ckBucketLocked, ckBucketTLS, ckBucketEndpoint, ckBucketGrants, ckNoKeys, ckAccessAssets, ckVendors},
 		studio: []string{
 			"Decide in the identity provider who may assume the data-operator role: only the staff who ingest and deliver content.",
 			"When the studio adds an asset cache (FSx for Lustre, EFS, a parallel file system), encrypt it with the content-asset key and give it its own role.",
@@ -329,7 +329,7 @@ var catalogue = []definition{
 	{
 		id: "5.3", area: areaStorage, title: "Monitor storage activity", scope: scopeTemplates,
 		how:    "The trail records every object read and write in the asset bucket, the bucket writes server access logs, and bucket policy changes raise an alarm.",
-		checks: []check{ckDataEvents, ckAccessLogs, ckBucketAlarm},
+		checks: []check{ckDataEvents, ckAccessLogs, ckBucketAlarm, ckExchange},
 		studio: []string{
 			"Feed the trail bucket to the studio's SIEM and alert on object access by unexpected principals or from unexpected networks.",
 			"Enable the AWS Config rules s3-bucket-public-read-prohibited and s3-bucket-public-write-prohibited with automatic remediation.",
@@ -351,7 +351,7 @@ var catalogue = []definition{
 	{
 		id: "7.1", area: areaAccess, title: "Custom roles for automated users", scope: scopeTemplates,
 		how:    "Automation gets narrow roles: the scheduler's launcher role may launch only this production's templates and pass only its render role; the render role is capped by a permissions boundary; nothing is an IAM user.",
-		checks: []check{ckLauncher, ckPeople, ckBoundary, ckNoAdminGrants, ckNoKeys, ckAccessRoles},
+		checks: []check{ckLauncher, ckPeople, ckBoundary, ckNoAdminGrants, ckNoKeys, ckAccessRoles, ckVendors},
 		studio: []string{
 			"Run the scheduler in the management account with an instance role that may assume only the launcher roles of the productions it serves.",
 			"Review role activity each quarter (IAM Access Analyzer unused-access findings) and remove what is unused.",
@@ -470,7 +470,7 @@ var catalogue = []definition{
 	{
 		id: "10.6", area: areaDeadline, title: "Server-side encryption for asset transfer storage", scope: scopeTemplates,
 		how:    "The asset bucket encrypts every object with the production's content-asset key and refuses writes that ask for anything else; render nodes may use that key only through S3.",
-		checks: []check{ckBucketEncryption, ckBucketTLS, ckBucketEndpoint},
+		checks: []check{ckBucketEncryption, ckBucketTLS, ckBucketEndpoint, ckIngest, ckReplica},
 		studio: []string{
 			"Point the asset transfer (Deadline's asset transfer, a sync tool or the studio's pipeline) at the production's asset bucket, and encrypt any asset cache with the same key.",
 		},

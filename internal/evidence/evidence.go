@@ -512,6 +512,8 @@ type view struct {
 	r      manifest.Resolved
 
 	prod, link, pool, network, logging string // stack names; pool may be ""
+	// dr and exchange are its data path stacks, "" without ingest or vendors.
+	dr, exchange string
 	// findings are the rule set's findings in those stacks, by rule.
 	findings map[string][]rules.Finding
 }
@@ -545,7 +547,13 @@ func newView(ix *Index, production string) (*view, error) {
 	var missing []string
 	scope := map[string]bool{}
 	v.findings = map[string][]rules.Finding{}
-	for _, n := range []string{v.prod, v.link, v.pool, v.network, v.logging} {
+	if v.r.Ingest != nil {
+		v.dr = n.DrStack(v.r.Name)
+	}
+	if len(v.r.Vendors) > 0 {
+		v.exchange = n.ExchangeStack(v.r.Name)
+	}
+	for _, n := range []string{v.prod, v.link, v.pool, v.network, v.logging, v.dr, v.exchange} {
 		if n == "" {
 			continue
 		}
@@ -598,6 +606,12 @@ func (v *view) stackRefs() []StackRef {
 		StackRef{v.network, "network: management VPC and Transit Gateway"},
 		StackRef{v.logging, "logging: central trail, its bucket, key and alarms"},
 	)
+	if v.dr != "" {
+		refs = append(refs, StackRef{v.dr, "DR: the asset bucket's replica and its key, in the ingest.drRegion"})
+	}
+	if v.exchange != "" {
+		refs = append(refs, StackRef{v.exchange, "exchange: the vendors' bucket, its key and the vendor roles (exchange account)"})
+	}
 	return refs
 }
 

@@ -727,6 +727,32 @@ func TestClaimsFlip(t *testing.T) {
 			return id
 		}},
 		// The asset bucket's grants (5.1): the bucket policy grants too.
+		{"vendor role without an end date", "7.1", "each vendor reaches only its own exchange prefix, with an external id, until its date", false, false, func(t *testing.T, tpls map[string]map[string]any) string {
+			id, r := find(t, tpls[prod+"-exchange"], "AWS::IAM::Role", func(p map[string]any) bool { return p["RoleName"] == "acme-nightfall-vendor-lumen" })
+			for _, st := range props(r)["AssumeRolePolicyDocument"].(map[string]any)["Statement"].([]any) {
+				delete(st.(map[string]any)["Condition"].(map[string]any), "DateLessThan")
+			}
+			return id
+		}},
+		{"DataSync endpoint open to any address", "10.6", "ingest reaches the asset bucket privately, from on-premises only, verifying every file", false, false, func(t *testing.T, tpls map[string]map[string]any) string {
+			id, r := find(t, tpls[prod], "AWS::EC2::SecurityGroup", func(p map[string]any) bool {
+				return strings.Contains(fmt.Sprint(p["GroupDescription"]), "DataSync")
+			})
+			props(r)["SecurityGroupIngress"].([]any)[0].(map[string]any)["CidrIp"] = "0.0.0.0/0"
+			return id
+		}},
+		{"asset bucket no longer replicated", "10.6", "the asset bucket is copied to another region, encrypted there with a key of that region", false, false, func(t *testing.T, tpls map[string]map[string]any) string {
+			id, r := find(t, tpls[prod], "AWS::S3::Bucket", func(p map[string]any) bool { return p["ReplicationConfiguration"] != nil })
+			delete(props(r), "ReplicationConfiguration")
+			return id
+		}},
+		{"exchange bucket keeps hand-overs for a year", "5.3", "the exchange bucket expires hand-overs, writes access logs and a trail records its objects", false, false, func(t *testing.T, tpls map[string]map[string]any) string {
+			id, r := find(t, tpls[prod+"-exchange"], "AWS::S3::Bucket", func(p map[string]any) bool {
+				return strings.Contains(fmt.Sprint(p["BucketName"]), "-exchange-")
+			})
+			props(r)["LifecycleConfiguration"].(map[string]any)["Rules"].([]any)[0].(map[string]any)["ExpirationInDays"] = 365
+			return id
+		}},
 		{"bucket policy opens objects to everyone", "5.1", "only the production's data roles may use the asset bucket", true, false, func(t *testing.T, tpls map[string]map[string]any) string {
 			id, r := assetPolicy(t, tpls[prod])
 			addStatement(r, map[string]any{"Effect": "Allow", "Principal": map[string]any{"AWS": "*"}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::acme-nightfall-assets-333333333333-us-west-2/*"})

@@ -386,10 +386,12 @@ func checkGenerated(v *view) result {
 }
 
 // shapeOf is what makes productions alike for checkGenerated: whether they
-// use a pooled VPC and pooled keys, and whether they are closing (no
-// compute).
+// use a pooled VPC and pooled keys, whether they are closing (no compute),
+// and whether they ingest through a DataSync agent (its task, locations
+// and log policy).
 func shapeOf(r manifest.Resolved) string {
-	return fmt.Sprint(r.PooledVpc, r.PooledRootKey || r.PooledAssetKey || r.PooledLoggingKey, r.Closing())
+	agent := r.Ingest != nil && r.Ingest.DataSyncAgentArn != ""
+	return fmt.Sprint(r.PooledVpc, r.PooledRootKey || r.PooledAssetKey || r.PooledLoggingKey, r.Closing(), agent)
 }
 
 // shape is the production stacks of one shape and their resource types.

@@ -107,6 +107,12 @@ func checkBucketGrants(v *view) result {
 		return res
 	}
 	allowedRoles := map[string]bool{names.Role(v.prod, names.DataOperator): true, names.Role(v.prod, names.Render): true}
+	if v.r.Ingest != nil {
+		// S3 replication and DataSync act for the production, and the
+		// bucket policy names them.
+		allowedRoles[names.Role(v.prod, names.Replication)] = true
+		allowedRoles[names.Role(v.prod, names.DataSync)] = true
+	}
 	bucketArn := arn(b)
 	var problems []string
 	var e []Evidence

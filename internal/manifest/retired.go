@@ -108,6 +108,12 @@ func (e *Estate) StackNames() map[string]bool {
 	for _, p := range e.Productions {
 		out[n.ProductionStack(p.Name)] = true
 		out[n.LinkStack(n.ProductionStack(p.Name))] = true
+		if p.Ingest != nil {
+			out[n.DrStack(p.Name)] = true
+		}
+		if len(p.Vendors) > 0 {
+			out[n.ExchangeStack(p.Name)] = true
+		}
 	}
 	return out
 }

@@ -44,6 +44,10 @@ type Studio struct {
 	Pipeline       Pipeline        `yaml:"pipeline"`
 	// Retired are the productions that were closed (see Retired).
 	Retired []Retired `yaml:"retired"`
+	// ExchangeAccount holds the productions' vendor exchange buckets and
+	// vendor roles, apart from every production, so that nothing a vendor
+	// may assume lives in an account that holds content (see Vendor).
+	ExchangeAccount string `yaml:"exchangeAccount"`
 	// Deployers are the management account's roles (ARNs) that may assume
 	// the CDK bootstrap roles (deploy, file and image publishing, lookup)
 	// of every account of the estate; `renderenv bootstrap` refuses to run
@@ -173,7 +177,51 @@ type Production struct {
 	// Status is the production's life-cycle state (see State): active
 	// unless it says closing or closed.
 	Status string `yaml:"status"`
+	// Ingest turns on the private ingest path from set and the
+	// disaster-recovery copy of the asset bucket; nil for none.
+	Ingest *Ingest `yaml:"ingest"`
+	// Vendors may reach their own prefix of the production's exchange
+	// bucket, in the studio's exchange account, until their date.
+	Vendors []Vendor `yaml:"vendors"`
 }
+
+// Ingest is the path camera originals take into the asset bucket
+// (reference 000): a DataSync agent on set or on premises reaches AWS
+// through the production's own interface endpoint, and the asset bucket
+// replicates to a bucket of another region.
+type Ingest struct {
+	// DrRegion holds the replica of the asset bucket; never the
+	// production's own region.
+	DrRegion string `yaml:"drRegion"`
+	// ArchiveAfterDays moves noncurrent versions and objects older than
+	// that to colder storage.
+	ArchiveAfterDays int64 `yaml:"archiveAfterDays"`
+	// DataSyncAgentArn, when set, adds the DataSync locations and task
+	// that copy from NFSServer:NFSExport, through the agent, into the
+	// asset bucket's ingest/ prefix.
+	DataSyncAgentArn string `yaml:"dataSyncAgentArn"`
+	// NFSServer (an address of onPremises.cidrs, or a DNS name) and
+	// NFSExport are the share the agent reads; with DataSyncAgentArn only.
+	NFSServer string `yaml:"nfsServer"`
+	NFSExport string `yaml:"nfsExport"`
+}
+
+// Vendor is an outside company (VFX house, colour, finishing) that reads,
+// or reads and writes, its own prefix of the production's exchange bucket.
+type Vendor struct {
+	Name    string `yaml:"name"`
+	Account string `yaml:"account"`
+	Access  string `yaml:"access"`
+	// Until is the last day the vendor's role may be used (through
+	// 23:59:59 UTC); never after the production's endDate.
+	Until Date `yaml:"until"`
+}
+
+// Vendor access levels.
+const (
+	VendorRead  = "read"
+	VendorWrite = "write"
+)
 
 // Life-cycle states of a production. A closing production keeps its data
 // and keys but no compute, and takes no new writes (ISE 6.2, 10.9); closed

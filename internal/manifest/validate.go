@@ -112,6 +112,7 @@ func Validate(e *Estate) ErrorList {
 		}
 	}
 	validateAccounts(e, &errs)
+	validateExchangeAccounts(e, &errs)
 	validateRetiredNames(e, &errs)
 	validateOverlaps(e, &errs)
 	return errs
@@ -190,6 +191,7 @@ func validateStudio(s *Studio, r reporter) {
 	}
 	validateStudioPeople(s, r)
 	validateRetired(s, r)
+	validateExchangeAccount(s, r)
 	names := map[string]bool{}
 	for i, l := range s.LicenseServers {
 		lp := Path("licenseServers").Index(i)
@@ -313,6 +315,12 @@ func validateProduction(s *Studio, pf *ProductionFile, r reporter, poolsKnown bo
 	if strings.HasSuffix(p.Name, names.LinkSuffix) {
 		r.add("name", "%q ends with %q, which is reserved for the link stacks; choose another name", p.Name, names.LinkSuffix)
 	}
+	// A production named x-dr would collide with production x's DR stack.
+	for _, suffix := range []string{names.ExchangeSuffix, names.DrSuffix} {
+		if strings.HasSuffix(p.Name, suffix) {
+			r.add("name", "%q ends with %q, which is reserved for the exchange and DR stacks of productions; choose another name", p.Name, suffix)
+		}
+	}
 	if base := strings.TrimSuffix(path.Base(pf.Source.Name), path.Ext(pf.Source.Name)); p.Name != "" && p.Name != base {
 		r.add("name", "%q does not match the file name %s", p.Name, path.Base(pf.Source.Name))
 	}
@@ -391,6 +399,8 @@ func validateProduction(s *Studio, pf *ProductionFile, r reporter, poolsKnown bo
 		r.add("status", "%q is not a life-cycle state: use active, closing or closed", p.Status)
 	}
 	validateCrew(s, p, r)
+	validateIngest(s, p, r)
+	validateVendors(s, p, r)
 	if !ok {
 		return
 	}
@@ -489,6 +499,11 @@ func validateIsolation(s *Studio, p *Production, pol TierPolicy, r reporter, poo
 		// The pool's endpoints are the same for every production in it, so
 		// that the pool never changes when a production joins.
 		r.add("endpoints", "a pooled production uses the endpoints of its pool's VPC; remove endpoints or set isolation.dedicatedVpc: true")
+	}
+	if !dedicatedVpc && p.Ingest != nil {
+		// The DataSync endpoint and its agent ports belong to one
+		// production's VPC, never to a pool every production shares.
+		r.add("ingest", "a pooled production has no endpoint subnets of its own for the DataSync endpoint; remove ingest or set isolation.dedicatedVpc: true")
 	}
 }
 

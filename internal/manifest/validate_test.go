@@ -301,8 +301,8 @@ const pipeline = `pipeline:
 
 // knownStudio and knownProduction end every unknown-field message.
 const (
-	knownStudio     = "(known fields: adminSourceCidrs, alerts, audit, availabilityZones, breakGlassRole, deployers, licenseServers, logArchiveAccount, managementAccount, managementVpcCidr, onPremises, organizationId, organizationManagementAccount, owner, people, pipeline, pools, region, retired, scheduler, studio, transitGatewayAsn, transitGatewayId)"
-	knownProduction = "(known fields: account, audit, availabilityZones, costCentre, endDate, endpoints, isolation, name, owner, people, region, render, renderProfiles, reusesRangeOf, startDate, status, tier, vpcCidr)"
+	knownStudio     = "(known fields: adminSourceCidrs, alerts, audit, availabilityZones, breakGlassRole, deployers, exchangeAccount, licenseServers, logArchiveAccount, managementAccount, managementVpcCidr, onPremises, organizationId, organizationManagementAccount, owner, people, pipeline, pools, region, retired, scheduler, studio, transitGatewayAsn, transitGatewayId)"
+	knownProduction = "(known fields: account, audit, availabilityZones, costCentre, endDate, endpoints, ingest, isolation, name, owner, people, region, render, renderProfiles, reusesRangeOf, startDate, status, tier, vendors, vpcCidr)"
 )
 
 type ruleCase struct {
@@ -1107,6 +1107,7 @@ func runRuleCases(t *testing.T, cases []ruleCase) {
 }
 
 func TestDecodeErrors(t *testing.T)     { runRuleCases(t, decodeCases) }
+func TestExchangeErrors(t *testing.T)   { runRuleCases(t, exchangeCases) }
 func TestStudioErrors(t *testing.T)     { runRuleCases(t, studioCases) }
 func TestProductionErrors(t *testing.T) { runRuleCases(t, productionCases) }
 func TestTierErrors(t *testing.T)       { runRuleCases(t, tierCases) }
@@ -1157,6 +1158,10 @@ var validCases = []struct {
 	{"a production in 172.16.0.0/12", e(replace("harbour.yaml", "vpcCidr: 10.30.0.0/20", "vpcCidr: 172.31.0.0/16"))},
 	{"extra files are ignored", e(write("README.md", "not a manifest"), write(".hidden.yaml", "not: [a manifest"))},
 	{"productions as .yml", e(rename("harbour.yaml", "harbour.yml"))},
+	{"ingest with an agent and two vendors", e(appendTo("studio.yaml", exchangeAccount), appendTo("nightfall.yaml", ingestBlock+vendorsBlock))},
+	{"ingest without an agent", e(appendTo("harbour.yaml", "ingest:\n  drRegion: us-east-1\n  archiveAfterDays: 1\n"))},
+	{"vendors of a tier 3 production until its last day", e(appendTo("studio.yaml", exchangeAccount), appendTo("lighthouse.yaml", "vendors:\n  - name: grade\n    account: \"131313131313\"\n    access: write\n    until: 2026-05-31\n"))},
+	{"agent reading a share by name", e(appendTo("nightfall.yaml", strings.Replace(ingestBlock, "192.168.10.20", "nas.studio.internal", 1)))},
 }
 
 func TestValidVariants(t *testing.T) {
@@ -1414,6 +1419,120 @@ func TestProductionStatusDefaultsToActive(t *testing.T) {
 		p := Production{Status: c.status}
 		if p.State() != c.state || p.Closing() != c.closing {
 			t.Errorf("status %q: State() = %q, Closing() = %v; want %q, %v", c.status, p.State(), p.Closing(), c.state, c.closing)
+		}
+	}
+}
+
+// exchangeAccount, ingestBlock and vendorsBlock are a valid exchange
+// account for studio.yaml and valid ingest and vendors for nightfall.yaml.
+const (
+	exchangeAccount = "exchangeAccount: \"121212121212\"\n"
+	ingestBlock     = `ingest:
+  drRegion: us-east-2
+  archiveAfterDays: 90
+  dataSyncAgentArn: arn:aws:datasync:us-west-2:333333333333:agent/agent-0123456789abcdef0
+  nfsServer: 192.168.10.20
+  nfsExport: /exports/camera
+`
+	vendorsBlock = `vendors:
+  - name: lumen
+    account: "131313131313"
+    access: read
+    until: 2026-09-30
+  - name: pixelworks
+    account: "141414141414"
+    access: write
+    until: 2026-12-18
+`
+)
+
+// exchangeCases break the ingest and exchange fields.
+var exchangeCases = []ruleCase{
+	{"exchange account is the management account", e(appendTo("studio.yaml", `exchangeAccount: "111111111111"`+"\n")), []string{
+		"productions/studio.yaml:32: exchangeAccount: 111111111111 is the management, log-archive or organization's management account: vendor roles live in an account of their own",
+	}},
+	{"exchange account is the organization's management account", e(appendTo("studio.yaml", `exchangeAccount: "999999999999"`+"\n")), []string{
+		"productions/studio.yaml:32: exchangeAccount: 999999999999 is the management, log-archive or organization's management account: vendor roles live in an account of their own",
+	}},
+	{"exchange account holds a production", e(appendTo("studio.yaml", `exchangeAccount: "444444444444"`+"\n")), []string{
+		"productions/studio.yaml:32: exchangeAccount: 444444444444 also holds the production of productions/harbour.yaml: vendor roles live in an account apart from every production",
+	}},
+	{"exchange account holds a pool", e(appendTo("studio.yaml", `exchangeAccount: "555555555555"`+"\n")), []string{
+		"productions/studio.yaml:32: exchangeAccount: 555555555555 holds a pool: vendor roles live in an account apart from every production",
+		"productions/studio.yaml:32: exchangeAccount: 555555555555 also holds the production of productions/brightside.yaml: vendor roles live in an account apart from every production",
+	}},
+	{"exchange account not an account id", e(appendTo("studio.yaml", `exchangeAccount: "1212"`+"\n")), []string{
+		"productions/studio.yaml:32: exchangeAccount: \"1212\" is not a 12-digit AWS account id (quote it in YAML)",
+	}},
+	{"vendors without an exchange account", e(appendTo("nightfall.yaml", vendorsBlock)), []string{
+		"productions/nightfall.yaml:26: vendors: needs exchangeAccount in studio.yaml: vendor roles and exchange buckets live in an account apart from every production (tier 1)",
+	}},
+	{"vendor fields", e(appendTo("studio.yaml", exchangeAccount), appendTo("nightfall.yaml", `vendors:
+  - name: Lumen
+    account: "333333333333"
+    access: admin
+    until: 2027-01-01
+  - name: grade
+    account: "444444444444"
+    access: read
+  - name: grade
+    account: "121212121212"
+    access: write
+    until: 2026-06-30
+`)), []string{
+		"productions/nightfall.yaml:26: vendors[0].name: \"Lumen\" must be DNS-safe: lower case letters, digits and hyphens, starting with a letter, at most 20 characters",
+		"productions/nightfall.yaml:27: vendors[0].account: 333333333333 is an account of the estate (management, log archive, organization, exchange or this production's): a vendor is an outside account",
+		"productions/nightfall.yaml:28: vendors[0].access: \"admin\" is not an access level: use read or write",
+		"productions/nightfall.yaml:29: vendors[0].until: 2027-01-01 is after the production's endDate 2026-12-18",
+		"productions/nightfall.yaml:30: vendors[1].until: is required: the last day the vendor may reach its prefix",
+		"productions/nightfall.yaml:31: vendors[1].account: 444444444444 holds the production of productions/harbour.yaml: a vendor is an outside account",
+		"productions/nightfall.yaml:33: vendors[2].name: \"grade\" repeats vendors[1]: one prefix and one role per vendor",
+		"productions/nightfall.yaml:34: vendors[2].account: 121212121212 is an account of the estate (management, log archive, organization, exchange or this production's): a vendor is an outside account",
+	}},
+	{"ingest fields", e(appendTo("nightfall.yaml", `ingest:
+  drRegion: us-west-2
+  archiveAfterDays: 0
+  dataSyncAgentArn: arn:aws:datasync:us-east-1:444444444444:agent/agent-0123456789abcdef0
+  nfsServer: 10.9.9.9
+  nfsExport: exports
+`)), []string{
+		"productions/nightfall.yaml:26: ingest.drRegion: us-west-2 is the production's own region: the disaster-recovery copy must survive the loss of that region",
+		"productions/nightfall.yaml:27: ingest.archiveAfterDays: 0 days: move objects to colder storage after 1 to 3650 days",
+		"productions/nightfall.yaml:28: ingest.dataSyncAgentArn: the agent is activated in us-east-1; it must be in the production's region us-west-2, where its endpoint is",
+		"productions/nightfall.yaml:29: ingest.nfsServer: 10.9.9.9 is not inside onPremises.cidrs: the agent reads a share on the studio's own network",
+		"productions/nightfall.yaml:30: ingest.nfsExport: \"exports\" is not an absolute export path such as /exports/camera",
+	}},
+	{"ingest agent fields missing", e(appendTo("nightfall.yaml", "ingest:\n  drRegion: us-east-2\n  dataSyncAgentArn: arn:aws:datasync:us-west-2:333333333333:agent/agent-xyz\n")), []string{
+		"productions/nightfall.yaml:26: ingest.archiveAfterDays: is required",
+		"productions/nightfall.yaml:26: ingest.nfsExport: is required with dataSyncAgentArn: the exported path the agent reads, such as /exports/camera",
+		"productions/nightfall.yaml:26: ingest.nfsServer: is required with dataSyncAgentArn: the NFS server the agent reads",
+		"productions/nightfall.yaml:27: ingest.dataSyncAgentArn: \"arn:aws:datasync:us-west-2:333333333333:agent/agent-xyz\" is not a DataSync agent ARN such as arn:aws:datasync:us-west-2:333333333333:agent/agent-0123456789abcdef0",
+	}},
+	{"nfs share without an agent", e(appendTo("nightfall.yaml", "ingest:\n  drRegion: mars-1\n  archiveAfterDays: 4000\n  nfsServer: 192.168.10.20\n  nfsExport: /exports/camera\n")), []string{
+		"productions/nightfall.yaml:26: ingest.drRegion: \"mars-1\" is not an AWS region code such as us-west-2",
+		"productions/nightfall.yaml:27: ingest.archiveAfterDays: 4000 days: move objects to colder storage after 1 to 3650 days",
+		"productions/nightfall.yaml:28: ingest.nfsServer: is only meaningful with dataSyncAgentArn, the agent that reads the share",
+		"productions/nightfall.yaml:29: ingest.nfsExport: is only meaningful with dataSyncAgentArn, the agent that reads the share",
+	}},
+	{"ingest in a pooled production", e(appendTo("brightside.yaml", "ingest:\n  drRegion: us-east-2\n  archiveAfterDays: 30\n")), []string{
+		"productions/brightside.yaml:16: ingest: a pooled production has no endpoint subnets of its own for the DataSync endpoint; remove ingest or set isolation.dedicatedVpc: true",
+	}},
+	{"production named like a DR stack", e(rename("harbour.yaml", "harbour-dr.yaml"), replace("harbour-dr.yaml", "name: harbour", "name: harbour-dr")), []string{
+		"productions/harbour-dr.yaml:2: name: \"harbour-dr\" ends with \"-dr\", which is reserved for the exchange and DR stacks of productions; choose another name",
+	}},
+}
+
+// A production's DR and exchange stacks are the estate's: drift does not
+// report them, and reports them once the manifest drops ingest or vendors.
+func TestStackNamesHoldTheDataPathStacksOfProductionsThatHaveThem(t *testing.T) {
+	e, errs := Load(fixtures.Acme, label)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	got := e.StackNames()
+	for name, want := range map[string]bool{"acme-nightfall-dr": true, "acme-nightfall-exchange": true, "acme-harbour-dr": false, "acme-harbour-exchange": false} {
+		if got[name] != want {
+			t.Errorf("StackNames()[%s] = %v, want %v", name, got[name], want)
 		}
 	}
 }

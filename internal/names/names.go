@@ -20,6 +20,14 @@ func (n Names) PipelineStack() string              { return n.Studio + "-pipelin
 func (n Names) ProductionStack(name string) string { return n.Studio + "-" + name }
 func (n Names) PoolStack(account string) string    { return n.Studio + "-" + PoolPrefix + account }
 
+// ExchangeStack holds a production's exchange bucket, key and vendor roles
+// in the studio's exchange account.
+func (n Names) ExchangeStack(name string) string { return n.Studio + "-" + name + ExchangeSuffix }
+
+// DrStack holds the replica of a production's asset bucket, and its key,
+// in the production's account and its ingest.drRegion.
+func (n Names) DrStack(name string) string { return n.Studio + "-" + name + DrSuffix }
+
 // LinkStack is the management-account stack that joins a production's or a
 // pool's network (named by its stack) to the Transit Gateway.
 func LinkStack(network string) string { return network + LinkSuffix }
@@ -31,8 +39,10 @@ func (n Names) LinkStack(network string) string { return LinkStack(network) }
 // the organization trail leaves out of its data events (<studio>-audit-*,
 // <studio>-s3logs-*), pool stacks and link stacks.
 const (
-	PoolPrefix = "pool-"
-	LinkSuffix = "-link"
+	PoolPrefix     = "pool-"
+	LinkSuffix     = "-link"
+	ExchangeSuffix = "-exchange"
+	DrSuffix       = "-dr"
 )
 
 // ReservedNames are production names that would collide with the studio's
@@ -127,6 +137,55 @@ func AssetBucket(studio, production, account, region string) string {
 func (n Names) AssetBucket(production, account, region string) string {
 	return AssetBucket(n.Studio, production, account, region)
 }
+
+// ExchangeBucket is a production's exchange bucket, in the studio's
+// exchange account and the production's region: each vendor has a prefix.
+func (n Names) ExchangeBucket(production, exchangeAccount, region string) string {
+	return fmt.Sprintf("%s-%s-exchange-%s-%s", n.Studio, production, exchangeAccount, region)
+}
+
+// ReplicaBucket holds the disaster-recovery copy of a production's asset
+// bucket, in the production's account and ingest.drRegion.
+func (n Names) ReplicaBucket(production, account, drRegion string) string {
+	return fmt.Sprintf("%s-%s-replica-%s-%s", n.Studio, production, account, drRegion)
+}
+
+// Key purposes of the ingest and exchange paths, beside keys.Purpose's:
+// the exchange key (exchange account), the replica key (DR region) and
+// the exchange account's own logging key.
+const (
+	ExchangeKey        = "exchange"
+	ReplicaKey         = "replica"
+	ExchangeLoggingKey = "exchange-logging"
+)
+
+// Ingest and exchange roles of a production (<studio>-<production>-<suffix>).
+const (
+	Replication = "replication"
+	DataSync    = "datasync"
+	// VendorPrefix starts each vendor's role: <studio>-<production>-vendor-<vendor>.
+	VendorPrefix = "vendor-"
+)
+
+// VendorRole is the exchange-account role of one vendor of a production.
+func (n Names) VendorRole(production, vendor string) string {
+	return Role(n.ProductionStack(production), VendorPrefix+vendor)
+}
+
+// ExternalID is the sts:ExternalId a vendor passes to assume its role. It
+// is derived, not secret: it keeps a vendor's other customers from having
+// the vendor's tools assume this role on their behalf (the confused
+// deputy), which needs only that it be unique to this studio, production
+// and vendor.
+func (n Names) ExternalID(production, vendor string) string {
+	return "renderenv-" + n.Studio + "-" + production + "-" + vendor
+}
+
+// VendorPrefixOf is a vendor's prefix of the exchange bucket.
+func VendorPrefixOf(vendor string) string { return vendor + "/" }
+
+// IngestPrefix is where DataSync writes in the asset bucket.
+const IngestPrefix = "ingest/"
 
 // AccessLogBucket receives the server access logs of owner's buckets.
 func (n Names) AccessLogBucket(owner, account, region string) string {

@@ -25,6 +25,14 @@ func TestNamesOfTheExampleStudio(t *testing.T) {
 		{n.Parameters(), "/renderenv/acme/network"},
 		{n.ManagementLogReader(), "acme-management-log-reader"},
 		{n.AuditReader(), "acme-audit-reader"},
+		{n.DrStack("nightfall"), "acme-nightfall-dr"},
+		{n.ExchangeStack("nightfall"), "acme-nightfall-exchange"},
+		{n.ExchangeBucket("nightfall", "121212121212", "us-west-2"), "acme-nightfall-exchange-121212121212-us-west-2"},
+		{n.ReplicaBucket("nightfall", "333333333333", "us-east-2"), "acme-nightfall-replica-333333333333-us-east-2"},
+		{n.VendorRole("nightfall", "lumen"), "acme-nightfall-vendor-lumen"},
+		{n.ExternalID("nightfall", "lumen"), "renderenv-acme-nightfall-lumen"},
+		{VendorPrefixOf("lumen"), "lumen/"},
+		{Role("acme-nightfall", Replication), "acme-nightfall-replication"},
 	} {
 		if c.got != c.want {
 			t.Errorf("got %q, want %q", c.got, c.want)

@@ -51,16 +51,18 @@ func TestShippedEstateCostsAbout800AMonth(t *testing.T) {
 		total = total.Plus(c)
 		per[s.Name] = c.Monthly
 	}
-	if got := round(total.Monthly); got != 825.70 {
-		t.Errorf("shipped estate: %s a month, want $825.70", Dollars(got))
+	if got := round(total.Monthly); got != 842.30 {
+		t.Errorf("shipped estate: %s a month, want $842.30", Dollars(got))
 	}
 	for stack, want := range map[string]float64{
-		"acme-harbour":    127.10, // 6 endpoints in 2 zones, 1 attachment, 3 keys
-		"acme-lighthouse": 127.10,
-		"acme-nightfall":  156.30, // 8 endpoints (ecr.api, ecr.dkr)
-		"acme-brightside": 0,      // pooled: its network and keys are the pool's
-		"acme-network":    285.70,
-		"acme-logging":    2.40,
+		"acme-harbour":            127.10, // 6 endpoints in 2 zones, 1 attachment, 3 keys
+		"acme-lighthouse":         127.10,
+		"acme-nightfall":          170.90, // 9 endpoints (ecr.api, ecr.dkr, datasync)
+		"acme-nightfall-dr":       1.00,   // the replica key; the replica bucket is charged by use
+		"acme-nightfall-exchange": 1.00,   // the exchange key
+		"acme-brightside":         0,      // pooled: its network and keys are the pool's
+		"acme-network":            285.70,
+		"acme-logging":            2.40,
 	} {
 		if got := round(per[stack]); got != want {
 			t.Errorf("%s: %s a month, want %s", stack, Dollars(got), Dollars(want))

@@ -15,6 +15,9 @@ package plan
 var replacing = map[string][]string{
 	"AWS::CloudTrail::Trail":                {"TrailName"},
 	"AWS::CloudWatch::Alarm":                {"AlarmName"},
+	"AWS::DataSync::LocationNFS":            {"ServerHostname"},
+	"AWS::DataSync::LocationS3":             {"S3BucketArn", "S3Config", "S3StorageClass", "Subdirectory"},
+	"AWS::DataSync::Task":                   {"DestinationLocationArn", "SourceLocationArn", "TaskMode"},
 	"AWS::EC2::CustomerGateway":             {"BgpAsn", "IpAddress", "Type", "DeviceName", "CertificateArn"},
 	"AWS::EC2::EIP":                         {"Domain", "NetworkBorderGroup", "PublicIpv4Pool", "IpamPoolId", "Address"},
 	"AWS::EC2::FlowLog":                     {"DeliverCrossAccountRole", "DeliverLogsPermissionArn", "DestinationOptions", "LogDestination", "LogDestinationType", "LogFormat", "LogGroupName", "MaxAggregationInterval", "ResourceId", "ResourceType", "TrafficType"},
@@ -56,6 +59,7 @@ var replacing = map[string][]string{
 	// KmsKeyId updates in place (CloudWatch Logs associates the new key).
 	"AWS::Logs::LogGroup":                                         {"LogGroupClass", "LogGroupName"},
 	"AWS::Logs::MetricFilter":                                     {"FilterName", "LogGroupName"},
+	"AWS::Logs::ResourcePolicy":                                   {"PolicyName"},
 	"AWS::RAM::ResourceShare":                                     {},
 	"AWS::Route53Resolver::FirewallDomainList":                    {"Name"},
 	"AWS::Route53Resolver::FirewallRuleGroup":                     {"Name"},

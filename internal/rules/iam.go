@@ -25,7 +25,7 @@ func init() {
 			Description: "Every role an instance profile gives to nodes is capped by a permissions boundary",
 			Check:       checkNodeRolesBounded},
 		Rule{ID: "RE-IAM-005", Controls: []string{"1.3", "7.1"},
-			Description: "Every role another account may assume names who in that account: an aws:PrincipalArn condition (ArnEquals or ArnLike, never IfExists) whose every value is a role of that account with a name, not a wildcard",
+			Description: "Every role another account may assume names who in that account: an aws:PrincipalArn condition (ArnEquals or ArnLike, never IfExists) whose every value is a role of that account with a name, not a wildcard; a vendor's trust (sts:ExternalId), whose principals the vendor names, is RE-XCH-002's",
 			Check:       checkCrossAccountTrustNamesPrincipals},
 	)
 }
@@ -115,7 +115,9 @@ func checkCrossAccountTrustNamesPrincipals(a *cfn.Assembly, report Reporter) {
 			continue
 		}
 		for _, st := range p.Statements {
-			if !st.Allow() || st.Principal == nil {
+			// A vendor's own principals are the vendor's to name; RE-XCH-002
+			// holds its role to an external id, a date and its prefix.
+			if !st.Allow() || st.Principal == nil || vendorTrust(st) {
 				continue
 			}
 			for _, acct := range trustedAccounts(st.Principal) {

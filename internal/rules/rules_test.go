@@ -135,7 +135,7 @@ func TestEveryFixtureBelongsToARule(t *testing.T) {
 }
 
 func TestRulesAreDescribed(t *testing.T) {
-	areas := []string{"NET", "KEY", "STO", "AUD", "RND", "IAM", "TAG"}
+	areas := []string{"NET", "KEY", "STO", "AUD", "RND", "IAM", "TAG", "XCH"}
 	for _, r := range All() {
 		parts := strings.Split(r.ID, "-")
 		if len(parts) != 3 || parts[0] != "RE" || !slices.Contains(areas, parts[1]) || len(parts[2]) != 3 {

@@ -24,7 +24,7 @@ func init() {
 			Description: "Asset buckets (ResourceGroup asset-storage) deny writes that ask for other encryption than aws:kms or another key than the bucket's",
 			Check:       checkAssetWritesNeedTheKey},
 		Rule{ID: "RE-STO-005", Controls: []string{"2.4", "5.1"},
-			Description: "Asset buckets deny object reads, writes and deletes that do not come through the production's VPC endpoint (aws:SourceVpce)",
+			Description: "Asset buckets deny object reads, writes and deletes that do not come through the production's VPC endpoint (aws:SourceVpce); the exchange bucket and the DR replica, which no VPC reaches, are RE-XCH-003's",
 			Check:       checkAssetAccessThroughEndpoint},
 		Rule{ID: "RE-STO-006", Controls: []string{"5.1", "8.1"},
 			Description: "Every S3 bucket is versioned and retained on stack update and delete",
@@ -175,6 +175,9 @@ func checkAssetWritesNeedTheKey(a *cfn.Assembly, report Reporter) {
 func checkAssetAccessThroughEndpoint(a *cfn.Assembly, report Reporter) {
 	policies := bucketPolicies(a)
 	for _, b := range assetBuckets(a) {
+		if b.Stack.Tags[dataPathTag] != "" {
+			continue
+		}
 		for _, action := range []string{"s3:GetObject", "s3:PutObject", "s3:DeleteObject"} {
 			if !denies(policies[b], action, "aws:SourceVpce", func([]string) bool { return true }) {
 				report(b, "", "no bucket policy denies %s from outside the production's VPC endpoint (aws:SourceVpce)", action)

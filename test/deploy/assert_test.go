@@ -10,15 +10,20 @@ import (
 	"github.com/renderenv/renderenv/internal/bootstrap"
 	"github.com/renderenv/renderenv/internal/cfn"
 	"github.com/renderenv/renderenv/internal/manifest"
+	"github.com/renderenv/renderenv/internal/names"
 )
 
 // motoSkips are the resource types that moto's CloudFormation does not
 // create: the test cannot show them. checkStack fails when moto creates one
 // of them (assert it, and take it off the list) or skips another type.
 var motoSkips = map[string]bool{
-	"AWS::CDK::Metadata":                            true,
-	"AWS::CloudTrail::Trail":                        true,
-	"AWS::CloudWatch::Alarm":                        true,
+	"AWS::CDK::Metadata":     true,
+	"AWS::CloudTrail::Trail": true,
+	"AWS::CloudWatch::Alarm": true,
+	// moto 5.2 has a DataSync API but no CloudFormation for it.
+	"AWS::DataSync::LocationNFS":                    true,
+	"AWS::DataSync::LocationS3":                     true,
+	"AWS::DataSync::Task":                           true,
 	"AWS::EC2::NetworkAcl":                          true,
 	"AWS::EC2::NetworkAclEntry":                     true,
 	"AWS::EC2::SecurityGroupEgress":                 true,
@@ -186,10 +191,11 @@ type (
 		RetentionInDays int    `json:"retentionInDays"`
 	}
 	role struct {
-		RoleName            string
-		MaxSessionDuration  int
-		PermissionsBoundary struct{ PermissionsBoundaryArn string }
-		AttachedPolicies    []string
+		RoleName                 string
+		AssumeRolePolicyDocument json.RawMessage
+		MaxSessionDuration       int
+		PermissionsBoundary      struct{ PermissionsBoundaryArn string }
+		AttachedPolicies         []string
 	}
 )
 
@@ -776,10 +782,54 @@ func checkInvariants(t *testing.T, s *stack, r resolver, a *account) {
 		}
 	}
 
+	if path := s.Tags["DataPath"]; path != "" {
+		checkDataPath(t, s, s.Tags["Production"], path, a)
+		return
+	}
 	if production == "" || strings.HasPrefix(production, "pool-") {
 		return
 	}
 	checkProduction(t, s, production, a)
+}
+
+// checkDataPath checks a production's DR or exchange stack: its bucket,
+// encrypted with its own key under its alias, and for the exchange each
+// vendor's role, trusted with its external id until its date, for an hour.
+func checkDataPath(t *testing.T, s *stack, production, path string, a *account) {
+	n := names.Names{Studio: s.Studio}
+	bucketName, aliasName := n.ReplicaBucket(production, s.Account, s.Region), n.KeyAlias(production, names.ReplicaKey)
+	if path == "exchange" {
+		bucketName, aliasName = n.ExchangeBucket(production, s.Account, s.Region), n.KeyAlias(production, names.ExchangeKey)
+	}
+	ai := slices.IndexFunc(a.Aliases, func(x alias) bool { return x.AliasName == "alias/"+aliasName })
+	bi := slices.IndexFunc(a.Buckets, func(x bucket) bool { return x.Name == bucketName })
+	switch {
+	case ai < 0:
+		t.Errorf("no alias alias/%s", aliasName)
+	case bi < 0 || len(a.Buckets[bi].Encryption.Rules) == 0:
+		t.Errorf("no encrypted bucket %s", bucketName)
+	case !strings.HasSuffix(a.Buckets[bi].Encryption.Rules[0].ApplyServerSideEncryptionByDefault.KMSMasterKeyID, keyID(a.Aliases[ai].TargetKeyId)):
+		t.Errorf("bucket %s is encrypted with %s, want the key of alias/%s (%s)", bucketName,
+			a.Buckets[bi].Encryption.Rules[0].ApplyServerSideEncryptionByDefault.KMSMasterKeyID, aliasName, a.Aliases[ai].TargetKeyId)
+	}
+	if path != "exchange" {
+		return
+	}
+	vendors := 0
+	for _, r := range a.Roles {
+		if !strings.HasPrefix(r.RoleName, n.ProductionStack(production)+"-"+names.VendorPrefix) {
+			continue
+		}
+		vendors++
+		vendor := strings.TrimPrefix(r.RoleName, n.ProductionStack(production)+"-"+names.VendorPrefix)
+		trust := string(r.AssumeRolePolicyDocument)
+		if r.MaxSessionDuration != 3600 || !strings.Contains(trust, n.ExternalID(production, vendor)) || !strings.Contains(trust, "DateLessThan") {
+			t.Errorf("vendor role %s: sessions of %ds, trust %s; want an hour, its external id and an end date", r.RoleName, r.MaxSessionDuration, trust)
+		}
+	}
+	if vendors == 0 {
+		t.Errorf("no vendor role %s-%s*", n.ProductionStack(production), names.VendorPrefix)
+	}
 }
 
 // checkBootstrap checks what renderenv's bootstrap made in an account: the
@@ -952,6 +1002,8 @@ func checkShapes(t *testing.T, asm []*stack) {
 			wantTrails = 1 // the central trail
 		case name == "network" && e.withoutLogArchive:
 			// The central trail, in the same account, records it.
+		case strings.HasSuffix(name, "-dr"):
+			// The production's own trail is multi-region and records it.
 		case e.withoutOrganization && !strings.HasPrefix(name, "pool-"):
 			wantTrails = 1 // the account's own
 		}

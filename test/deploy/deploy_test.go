@@ -9,16 +9,20 @@ package deploy
 // management account
 //
 //	acme-logging, acme-network,
-//	acme-nightfall (Tier 1), acme-harbour (Tier 2),
+//	acme-nightfall (Tier 1, with ingest and two vendors), its DR stack
+//	acme-nightfall-dr (in us-east-2) and exchange stack
+//	acme-nightfall-exchange (in the exchange account), acme-harbour (Tier 2),
 //	acme-pool-555555555555 with acme-brightside (Tier 3, pooled) and
 //	acme-lighthouse (Tier 3, its own VPC and keys),
 //
 // and, into the same accounts, the studio "solo": acme without an
 // organization, so with the management account's own trail in solo-network,
 // the Transit Gateway shared with each production account by id, and the
-// production's own trail in solo-nightfall,
+// production's own trail in solo-nightfall, and the exchange account's own
+// trail in solo-nightfall-exchange,
 //
-//	solo-logging, solo-network, solo-nightfall,
+//	solo-logging, solo-network, solo-nightfall, solo-nightfall-dr,
+//	solo-nightfall-exchange,
 //
 // and the studio "mono": no organization and no log-archive account, so the
 // central trail is the management account's own and harbour's account runs
@@ -113,6 +117,8 @@ const (
 	// shared cores.
 	deadline = 8 * time.Minute
 	region   = "us-west-2"
+	// drRegion is nightfall's ingest.drRegion, where its DR stack deploys.
+	drRegion = "us-east-2"
 	// pinnedTransitGateway is the test estate's transitGatewayId.
 	pinnedTransitGateway = "tgw-0123456789abcdef0"
 )
@@ -142,6 +148,8 @@ var testEstates = []testEstate{
 		"acme-logging",
 		"acme-network",
 		"acme-nightfall",
+		"acme-nightfall-dr",
+		"acme-nightfall-exchange",
 		"acme-harbour",
 		"acme-pool-555555555555",
 		"acme-brightside",
@@ -154,6 +162,8 @@ var testEstates = []testEstate{
 		"solo-logging",
 		"solo-network",
 		"solo-nightfall",
+		"solo-nightfall-dr",
+		"solo-nightfall-exchange",
 	}},
 	// The smallest studio: no organization and no log-archive account, so
 	// the central trail is the management account's own and a production
@@ -222,7 +232,7 @@ func TestEstateDeploysToMoto(t *testing.T) {
 	step("start moto on "+m.endpoint, nil)
 
 	// Every account is entered with STS; the management account deploys.
-	accounts := []string{"111111111111", "222222222222", "333333333333", "444444444444", "555555555555"}
+	accounts := []string{"111111111111", "222222222222", "333333333333", "444444444444", "555555555555", "121212121212"}
 	const management = "111111111111"
 	creds := map[string]credentials{}
 	for _, a := range accounts {
@@ -252,7 +262,7 @@ func TestEstateDeploysToMoto(t *testing.T) {
 		step("write "+e.studio+"'s bootstrap template", err)
 		var bootstraps []func() error
 		for _, env := range bootstrap.Envs(est) {
-			if _, ok := creds[env.Account]; !ok || env.Region != region {
+			if _, ok := creds[env.Account]; !ok || (env.Region != region && env.Region != drRegion) {
 				t.Fatalf("%s: %s is not an account of the test", e.studio, env)
 			}
 			bootstraps = append(bootstraps, func() error {
@@ -321,16 +331,18 @@ func TestEstateDeploysToMoto(t *testing.T) {
 				"--require-approval", "never", "--method", "direct", "--no-notices", one))
 	}
 
-	inv, err := readInventory(ctx, m, tmp, accounts)
+	inv, err := readInventory(ctx, m, tmp, append(slices.Clone(accounts), inventoryKey("333333333333", drRegion)))
 	step("read back every account through the AWS API", err)
 
 	for _, e := range testEstates {
 		for _, env := range bootstrapped[e.studio] {
-			t.Run("bootstrap-"+e.studio+"-"+env.Account, func(t *testing.T) { checkBootstrap(t, e.studio, env.Account, env.Region, inv[env.Account]) })
+			t.Run("bootstrap-"+e.studio+"-"+inventoryKey(env.Account, env.Region), func(t *testing.T) {
+				checkBootstrap(t, e.studio, env.Account, env.Region, inv[inventoryKey(env.Account, env.Region)])
+			})
 		}
 	}
 	for _, s := range asm {
-		t.Run(s.Name, func(t *testing.T) { checkStack(t, s, inv[s.Account]) })
+		t.Run(s.Name, func(t *testing.T) { checkStack(t, s, inv[inventoryKey(s.Account, s.Region)]) })
 	}
 }
 
@@ -502,6 +514,15 @@ func putRenderImages(ctx context.Context, m *moto, creds map[string]credentials,
 }
 
 // readInventory runs testdata/inventory.py over the accounts.
+// inventoryKey is how inventory.py names an account in a region: the
+// account alone in the test's region, account:region in another.
+func inventoryKey(account, r string) string {
+	if r == region {
+		return account
+	}
+	return account + ":" + r
+}
+
 func readInventory(ctx context.Context, m *moto, tmp string, accounts []string) (inventory, error) {
 	out := filepath.Join(tmp, "inventory.json")
 	f, err := os.Create(out)

@@ -1,9 +1,10 @@
 """Reads back, through the AWS API, what exists in some accounts of a moto
 server, for renderenv's deployment test (deploy_test.go).
 
-usage: python3 inventory.py ENDPOINT REGION ACCOUNT... > inventory.json
+usage: python3 inventory.py ENDPOINT REGION ACCOUNT[:REGION]... > inventory.json
 
-Prints one JSON object: account id to what that account holds. Each account
+Prints one JSON object: account id (with :REGION for another region than
+REGION) to what that account holds there. Each account
 is entered as a deployer would, by assuming a role in it with STS (moto keys
 every account by the credentials it issued).
 """
@@ -125,7 +126,10 @@ def inventory(session, endpoint):
 
 def main():
     endpoint, region, accounts = sys.argv[1], sys.argv[2], sys.argv[3:]
-    result = {a: inventory(session_for(endpoint, region, a), endpoint) for a in accounts}
+    result = {}
+    for a in accounts:
+        account, _, other = a.partition(":")
+        result[a] = inventory(session_for(endpoint, other or region, account), endpoint)
     json.dump(result, sys.stdout, default=str, indent=1, sort_keys=True)
 
 
