@@ -4,9 +4,6 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/jsii-runtime-go"
-
 	"github.com/renderenv/renderenv/internal/estate"
 	"github.com/renderenv/renderenv/internal/manifest"
 	"github.com/renderenv/renderenv/internal/shard"
@@ -14,57 +11,82 @@ import (
 
 // workersFor is how many processes synthesize the estate: the context key
 // workers, else RENDERENV_SYNTH_WORKERS, else one per CPU for a large
-// estate (internal/shard). A selective synthesis (only) and a pipeline,
-// which must hold every production in one app, take one.
-func workersFor(app awscdk.App, e *manifest.Estate, only []string) (int, error) {
+// estate (internal/shard). A selective synthesis (only), a pipeline, which
+// must hold every production in one app, and a run without CDK_OUTDIR (the
+// CLI always sets it) take one.
+func workersFor(cdkContext map[string]any, e *manifest.Estate, only []string) (int, error) {
 	setting := os.Getenv(shard.EnvWorkers)
-	if v := app.Node().TryGetContext(jsii.String("workers")); v != nil {
+	if v, ok := cdkContext["workers"]; ok && v != nil {
 		setting = fmt.Sprint(v)
 	}
 	n, err := shard.Workers(setting, len(e.Resolved()), shard.CPUs())
 	if err != nil {
 		return 0, fmt.Errorf("context workers (or %s): %w", shard.EnvWorkers, err)
 	}
-	if len(only) > 0 || e.Studio.Pipeline.Enabled {
+	if len(only) > 0 || e.Studio.Pipeline.Enabled || os.Getenv(shard.EnvOutdir) == "" {
 		return 1, nil
 	}
 	return n, nil
 }
 
-// synthesizeSharded builds the shared stacks here while the workers build
-// the productions, then merges their assemblies into this one.
-func synthesizeSharded(app awscdk.App, e *manifest.Estate, workers int) (*estate.Synthesis, error) {
+// synthesize builds and synthesizes the estate in this process, and
+// returns the assembly's folder, or "" after printing cdk-nag's findings.
+func synthesize(e *manifest.Estate, only []string) (string, error) {
+	app, err := estate.NewApp(".", "")
+	if err != nil {
+		return "", fmt.Errorf("renderenv: %w", err)
+	}
+	syn, err := estate.Synthesize(app, e, estate.Options{Only: only, Checks: true})
+	if err != nil {
+		return "", err
+	}
+	if !reportFindings(syn.Findings) {
+		return "", nil
+	}
+	return syn.Dir, nil
+}
+
+// synthesizeSharded has the workers synthesize the estate, the first one
+// the shared stacks too, into the CLI's assembly folder, and merges the
+// others' assemblies into it. This process starts no jsii runtime.
+func synthesizeSharded(e *manifest.Estate, workers int) (string, error) {
 	exe, err := os.Executable()
 	if err != nil {
-		return nil, fmt.Errorf("renderenv: starting the synthesis workers: %w", err)
+		return "", fmt.Errorf("renderenv: starting the synthesis workers: %w", err)
 	}
+	outdir := os.Getenv(shard.EnvOutdir)
 	resolved := e.Resolved()
-	ws, err := shard.Start(exe, *app.Outdir(), shard.Plan(resolved, workers))
+	ws, err := shard.Start(exe, outdir, shard.Plan(resolved, workers))
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	defer shard.Discard(ws)
-	syn, err := estate.Synthesize(app, e, estate.Options{Checks: true, Part: estate.SharedOnly})
-	if err != nil {
-		return nil, err
-	}
 	logs, err := shard.Wait(ws)
 	fmt.Fprint(os.Stderr, logs)
 	if err != nil {
-		return nil, fmt.Errorf("renderenv: %w", err)
+		return "", fmt.Errorf("renderenv: %w", err)
 	}
 	order := make([]string, len(resolved))
 	for i, r := range resolved {
 		order[i] = r.Name
 	}
-	return syn, shard.Merge(syn.Dir, shard.Dirs(ws), order)
+	return outdir, shard.Merge(outdir, shard.Dirs(ws[1:]), order)
 }
 
 // worker synthesizes the productions named by the parent (with their
-// pools and links) into its own assembly, and says which stacks each
-// production's build created.
-func worker(app awscdk.App, e *manifest.Estate, names []string) int {
-	syn, err := estate.Synthesize(app, e, estate.Options{Only: names, Checks: true, Part: estate.ProductionsOnly})
+// pools and links; the first worker the shared stacks too) into its
+// assembly folder, and says which stacks each production's build created.
+func worker(e *manifest.Estate, names []string) int {
+	app, err := estate.NewApp(".", "")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "renderenv:", err)
+		return 1
+	}
+	part := estate.ProductionsOnly
+	if os.Getenv(shard.EnvShared) != "" {
+		part = estate.Whole
+	}
+	syn, err := estate.Synthesize(app, e, estate.Options{Only: names, Checks: true, Part: part})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err.Error())
 		return 1
@@ -72,15 +94,15 @@ func worker(app awscdk.App, e *manifest.Estate, names []string) int {
 	if !reportFindings(syn.Findings) {
 		return 1
 	}
-	var part shard.Part
+	var p shard.Part
 	for _, n := range names {
 		b := shard.Built{Name: n}
 		for _, st := range syn.Estate.Made[n] {
 			b.Stacks = append(b.Stacks, *st.ArtifactId())
 		}
-		part.Productions = append(part.Productions, b)
+		p.Productions = append(p.Productions, b)
 	}
-	if err := shard.WritePart(syn.Dir, part); err != nil {
+	if err := shard.WritePart(syn.Dir, p); err != nil {
 		fmt.Fprintln(os.Stderr, "renderenv:", err)
 		return 1
 	}

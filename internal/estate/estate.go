@@ -88,8 +88,6 @@ type Part int
 const (
 	// Whole builds the shared stacks and the productions.
 	Whole Part = iota
-	// SharedOnly builds the shared stacks and no production.
-	SharedOnly
 	// ProductionsOnly builds the productions Only names, their pools and
 	// links, with empty stand-ins of the shared stacks that carry their
 	// dependencies; the stand-ins are not part of the result.
@@ -110,9 +108,6 @@ func BuildWith(app awscdk.App, e *manifest.Estate, opts Options) (*Estate, error
 	resolved := every
 	if opts.Part != Whole && e.Studio.Pipeline.Enabled {
 		return nil, manifest.ErrorList{{File: "context", Field: "workers", Message: "cannot be more than 1 with pipeline.enabled: the pipeline must hold every production"}}
-	}
-	if opts.Part == SharedOnly {
-		resolved = nil
 	}
 	if len(opts.Only) > 0 {
 		if e.Studio.Pipeline.Enabled {

@@ -45,12 +45,13 @@ const (
 var trailing = []string{"cdk:tree", "cdk:feature-flag-report"}
 
 // Merge moves the stacks of the parts (worker assembly folders) into the
-// assembly at dst, which holds the shared stacks, and rewrites dst's
-// manifest.json and tree.json: the productions' stacks follow the shared
-// ones, production by production in order (the manifests' order), each
-// production's stacks in the order its build created them, as one process
-// building the whole estate writes them. Every production of order must
-// come from exactly one part.
+// assembly at dst, which holds the shared stacks and, when it has a part
+// file, productions of its own, and rewrites dst's manifest.json and
+// tree.json: the productions' stacks follow the shared ones, production by
+// production in order (the manifests' order), each production's stacks in
+// the order its build created them, as one process building the whole
+// estate writes them. Every production of order must come from exactly one
+// part.
 func Merge(dst string, parts []string, order []string) error {
 	man, err := readNested(filepath.Join(dst, manifestFile), "artifacts")
 	if err != nil {
@@ -61,7 +62,14 @@ func Merge(dst string, parts []string, order []string) error {
 		return err
 	}
 	blocks := map[string]*block{}
-	for _, dir := range parts {
+	own := filepath.Join(dst, PartFile)
+	_, err = os.Stat(own)
+	hasOwn := err == nil
+	dirs := slices.Clone(parts)
+	if hasOwn {
+		dirs = append(dirs, dst)
+	}
+	for _, dir := range dirs {
 		if err := readPart(dir, blocks); err != nil {
 			return err
 		}
@@ -74,6 +82,16 @@ func Merge(dst string, parts []string, order []string) error {
 	if err := everyStackPlaced(man.inner, blocks); err != nil {
 		return err
 	}
+	// dst's own productions leave their place, to be put back in order.
+	listed := map[string]bool{}
+	for _, b := range blocks {
+		for _, id := range b.built.Stacks {
+			listed[id], listed[id+".assets"] = true, true
+		}
+	}
+	isListed := func(m member) bool { return listed[m.key] }
+	man.inner.members = slices.DeleteFunc(man.inner.members, isListed)
+	tree.inner.members = slices.DeleteFunc(tree.inner.members, isListed)
 	var artifacts, nodes []member
 	for _, name := range order {
 		b := blocks[name]
@@ -88,6 +106,9 @@ func Merge(dst string, parts []string, order []string) error {
 				return fmt.Errorf("merging the synthesis: %s: tree.json has no node %s", b.part.dir, id)
 			}
 			nodes = append(nodes, member{id, node})
+			if b.part.dir == dst {
+				continue
+			}
 			if err := b.part.move(dst, id); err != nil {
 				return err
 			}
@@ -100,6 +121,11 @@ func Merge(dst string, parts []string, order []string) error {
 	}
 	if err := tree.write(filepath.Join(dst, treeFile), ""); err != nil {
 		return err
+	}
+	if hasOwn {
+		if err := os.Remove(own); err != nil {
+			return err
+		}
 	}
 	return mergeReports(dst, parts)
 }

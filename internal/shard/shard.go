@@ -5,12 +5,14 @@
 // Productions are independent stacks: ids travel through SSM Parameter
 // Store and names are fixed, so a production needs nothing of another
 // production, nor of the shared stacks beyond the dependency on them. The
-// parent process builds the shared stacks once; each worker builds its
-// productions (with their pools and links) beside empty stand-ins of the
-// shared stacks that carry the dependencies; Merge then moves the workers'
-// templates, asset manifests and metadata into the parent's assembly and
-// writes its manifest.json and tree.json in the order a single process
-// creates the stacks.
+// parent process starts no jsii runtime: its first worker builds the
+// shared stacks once, with its productions, into the CLI's assembly
+// folder; each other worker builds its productions (with their pools and
+// links) beside empty stand-ins of the shared stacks that carry the
+// dependencies; Merge then moves the other workers' templates, asset
+// manifests and metadata into the first one's assembly and writes its
+// manifest.json and tree.json in the order a single process creates the
+// stacks.
 package shard
 
 import (
@@ -31,6 +33,11 @@ const (
 	// EnvProductions, set by the parent, makes the app a worker that
 	// builds the productions it lists (comma-separated).
 	EnvProductions = "RENDERENV_SHARD_PRODUCTIONS"
+	// EnvShared, set by the parent for its first worker, has the worker
+	// build the shared stacks as well.
+	EnvShared = "RENDERENV_SHARD_SHARED"
+	// EnvOutdir is where the CDK CLI has the app write its assembly.
+	EnvOutdir = "CDK_OUTDIR"
 	// PartFile is what a worker writes beside its assembly: the stacks of
 	// each of its productions, in the order it created them.
 	PartFile = "renderenv-part.json"

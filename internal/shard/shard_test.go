@@ -167,8 +167,13 @@ func TestMergeOrdersProductionsAndRefusesGapsAndDoubles(t *testing.T) {
 	if err := Merge(dst, []string{stray}, []string{"e"}); err == nil || !strings.Contains(err.Error(), "stack s-e-extra belongs to no production") {
 		t.Errorf("a stack no production listed: error %v", err)
 	}
-	if err := Merge(dst, []string{one, two}, []string{"a", "b", "c"}); err != nil {
+	// dst holds the shared stacks and production b, built first.
+	writeAssembly(t, dst, []string{"s-logging", "s-network", "s-b", "s-b-link"}, &Part{Productions: []Built{{"b", []string{"s-b", "s-b-link"}}}})
+	if err := Merge(dst, []string{two}, []string{"a", "b", "c"}); err != nil {
 		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dst, PartFile)); err == nil {
+		t.Errorf("the merged assembly keeps %s", PartFile)
 	}
 	man, _ := readNested(filepath.Join(dst, manifestFile), "artifacts")
 	var ids []string
@@ -178,7 +183,7 @@ func TestMergeOrdersProductionsAndRefusesGapsAndDoubles(t *testing.T) {
 	if want := []string{"s-logging", "s-network", "s-a", "s-b", "s-b-link", "s-c", "Tree"}; !slices.Equal(ids, want) {
 		t.Errorf("merged artifacts %v, want %v", ids, want)
 	}
-	for _, s := range []string{"s-a", "s-b", "s-b-link", "s-c"} {
+	for _, s := range []string{"s-a", "s-c"} {
 		if _, err := os.Stat(filepath.Join(dst, s+".template.json")); err != nil {
 			t.Errorf("%s's template was not moved: %v", s, err)
 		}

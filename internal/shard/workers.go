@@ -13,32 +13,41 @@ import (
 type Worker struct {
 	// Productions are the productions it builds.
 	Productions []string
-	// Dir is its assembly folder, beside the parent's.
+	// Dir is its assembly folder: outdir for the first worker, a folder
+	// of its own beside outdir for the others.
 	Dir    string
+	temp   bool // Dir is the worker's own, removed by Discard
 	cmd    *exec.Cmd
 	stderr bytes.Buffer
 }
 
 // Start starts one worker per part: exe (the app itself) with the
-// environment of this process, the part's productions in EnvProductions
-// and an assembly folder of its own, beside outdir, in CDK_OUTDIR.
+// environment of this process and the part's productions in
+// EnvProductions. The first builds the shared stacks too (EnvShared) and
+// writes into outdir; the others each into a folder of their own beside
+// it (CDK_OUTDIR).
 func Start(exe, outdir string, parts [][]string) ([]*Worker, error) {
 	var ws []*Worker
-	for _, names := range parts {
-		dir, err := os.MkdirTemp(filepath.Dir(outdir), ".renderenv-part-")
-		if err != nil {
-			Discard(ws)
-			return nil, fmt.Errorf("starting a synthesis worker: %w", err)
+	for i, names := range parts {
+		w := &Worker{Productions: names, Dir: outdir, cmd: exec.Command(exe)}
+		env := []string{EnvProductions + "=" + strings.Join(names, ",")}
+		if i == 0 {
+			env = append(env, EnvShared+"=1")
+		} else {
+			dir, err := os.MkdirTemp(filepath.Dir(outdir), ".renderenv-part-")
+			if err != nil {
+				Discard(ws)
+				return nil, fmt.Errorf("starting a synthesis worker: %w", err)
+			}
+			w.Dir, w.temp = dir, true
 		}
-		w := &Worker{Productions: names, Dir: dir, cmd: exec.Command(exe)}
-		w.cmd.Env = append(os.Environ(), "CDK_OUTDIR="+dir, EnvProductions+"="+strings.Join(names, ","))
+		w.cmd.Env = append(append(os.Environ(), EnvOutdir+"="+w.Dir), env...)
 		w.cmd.Stderr = &w.stderr
+		ws = append(ws, w)
 		if err := w.cmd.Start(); err != nil {
-			_ = os.RemoveAll(dir)
 			Discard(ws)
 			return nil, fmt.Errorf("starting a synthesis worker: %w", err)
 		}
-		ws = append(ws, w)
 	}
 	return ws, nil
 }
@@ -58,14 +67,16 @@ func Wait(ws []*Worker) (string, error) {
 	return out.String(), first
 }
 
-// Discard stops the workers still running and removes their folders.
+// Discard stops the workers still running and removes their own folders.
 func Discard(ws []*Worker) {
 	for _, w := range ws {
 		if w.cmd.ProcessState == nil && w.cmd.Process != nil {
 			_ = w.cmd.Process.Kill()
 			_ = w.cmd.Wait()
 		}
-		_ = os.RemoveAll(w.Dir)
+		if w.temp {
+			_ = os.RemoveAll(w.Dir)
+		}
 	}
 }
 
