@@ -3,7 +3,6 @@ package storage
 import (
 	"fmt"
 
-	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
@@ -31,20 +30,7 @@ type HardenedBucketProps struct {
 // that accepts no object not encrypted with its key and serves data to
 // Users only.
 func NewHardenedBucket(scope constructs.Construct, id string, props HardenedBucketProps) awss3.Bucket {
-	b := awss3.NewBucket(scope, jsii.String(id), &awss3.BucketProps{
-		BucketName:             jsii.String(props.Name),
-		Encryption:             awss3.BucketEncryption_KMS,
-		EncryptionKey:          props.Key,
-		BucketKeyEnabled:       jsii.Bool(true),
-		BlockPublicAccess:      awss3.BlockPublicAccess_BLOCK_ALL(),
-		ObjectOwnership:        awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
-		EnforceSSL:             jsii.Bool(true),
-		Versioned:              jsii.Bool(true),
-		ServerAccessLogsBucket: props.AccessLogs,
-		ServerAccessLogsPrefix: jsii.String(props.LogPrefix),
-		RemovalPolicy:          awscdk.RemovalPolicy_RETAIN,
-		LifecycleRules:         &props.Lifecycle,
-	})
+	b := awss3.NewBucket(scope, jsii.String(id), hardened(props.Name, props.Key, props.AccessLogs, props.LogPrefix, &props.Lifecycle))
 	objects := b.ArnForObjects(jsii.String("*"))
 	for _, st := range append(KeyWriteDenials(objects, props.Key.KeyArn()), DataAccessDenial(b.BucketArn(), objects, "DenyDataAccessToAllButTheNamedRoles", props.Users)) {
 		b.AddToResourcePolicy(st)

@@ -91,20 +91,7 @@ type AssetBucketProps struct {
 // through the production's endpoint: the bucket layer of reference 000's
 // data perimeter.
 func NewAssetBucket(scope constructs.Construct, id string, props AssetBucketProps) awss3.Bucket {
-	b := awss3.NewBucket(scope, jsii.String(id), &awss3.BucketProps{
-		BucketName:             jsii.String(props.Name),
-		Encryption:             awss3.BucketEncryption_KMS,
-		EncryptionKey:          props.Key,
-		BucketKeyEnabled:       jsii.Bool(true),
-		BlockPublicAccess:      awss3.BlockPublicAccess_BLOCK_ALL(),
-		ObjectOwnership:        awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
-		EnforceSSL:             jsii.Bool(true),
-		Versioned:              jsii.Bool(true),
-		ServerAccessLogsBucket: props.AccessLogs,
-		ServerAccessLogsPrefix: jsii.String(props.LogPrefix),
-		RemovalPolicy:          awscdk.RemovalPolicy_RETAIN,
-		LifecycleRules:         assetLifecycle(props.ArchiveAfterDays),
-	})
+	b := awss3.NewBucket(scope, jsii.String(id), hardened(props.Name, props.Key, props.AccessLogs, props.LogPrefix, assetLifecycle(props.ArchiveAfterDays)))
 	anyone := &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()}
 	bucket, objects := b.BucketArn(), b.ArnForObjects(jsii.String("*"))
 	// The statements go into the bucket policy (EnforceSSL made it) in one
@@ -152,6 +139,26 @@ func NewAssetBucket(scope constructs.Construct, id string, props AssetBucketProp
 	}
 	b.Policy().Document().AddStatements(stmts...)
 	return b
+}
+
+// hardened are the properties of a content bucket: KMS-encrypted with key
+// (bucket keys), private, ACLs disabled, TLS-only, versioned, logging its
+// requests under prefix of logs, retained with its stack.
+func hardened(name string, key awskms.IKey, logs awss3.IBucket, prefix string, lifecycle *[]*awss3.LifecycleRule) *awss3.BucketProps {
+	return &awss3.BucketProps{
+		BucketName:             jsii.String(name),
+		Encryption:             awss3.BucketEncryption_KMS,
+		EncryptionKey:          key,
+		BucketKeyEnabled:       jsii.Bool(true),
+		BlockPublicAccess:      awss3.BlockPublicAccess_BLOCK_ALL(),
+		ObjectOwnership:        awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+		EnforceSSL:             jsii.Bool(true),
+		Versioned:              jsii.Bool(true),
+		ServerAccessLogsBucket: logs,
+		ServerAccessLogsPrefix: jsii.String(prefix),
+		RemovalPolicy:          awscdk.RemovalPolicy_RETAIN,
+		LifecycleRules:         lifecycle,
+	}
 }
 
 // assetLifecycle cleans up abandoned uploads and, after archiveAfter days
