@@ -74,6 +74,7 @@ func run() (code int) {
 	workers, err := workersFor(cdkContext, e, only)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "renderenv:", err)
+		fmt.Fprintln(os.Stderr, "renderenv: nothing was synthesized")
 		return 1
 	}
 	var out string

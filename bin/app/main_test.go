@@ -379,3 +379,25 @@ func TestEvaluatorMatrixIsCitedByTheEvidence(t *testing.T) {
 		t.Errorf("%d access checks in the pack, want 6 (1.3, 5.1, 7.1, 9.2, 9.3, 10.1)", cited)
 	}
 }
+
+// A workers setting that is not a number from 1 to 64 is refused before
+// anything is built, naming the setting.
+func TestBadWorkersSettingExitsOneAndWritesNothing(t *testing.T) {
+	for _, run := range []func() result{
+		func() result { return synth(t, map[string]string{"workers": "two"}) },
+		func() result { return synth(t, nil, "RENDERENV_SYNTH_WORKERS=0") },
+	} {
+		r := run()
+		if r.code != 1 {
+			t.Errorf("exit code %d, want 1\n%s", r.code, r.stderr)
+		}
+		if !strings.Contains(r.stderr, "context workers (or RENDERENV_SYNTH_WORKERS)") || !strings.Contains(r.stderr, "want a whole number from 1 to 64") ||
+			!strings.Contains(r.stderr, "nothing was synthesized") {
+			t.Errorf("stderr does not name the workers setting and its range:\n%s", r.stderr)
+		}
+		r.noCrash(t)
+		if got := r.written(t, ".template.json"); len(got) != 0 {
+			t.Errorf("the refused run wrote templates %v", got)
+		}
+	}
+}

@@ -256,26 +256,14 @@ func NewTrail(scope constructs.Construct, id string, props TrailProps) awscloudt
 // under prefix, retained, every object locked in COMPLIANCE mode for
 // retentionDays, moved to Glacier after 90 days.
 func lockedBucket(c constructs.Construct, id, name string, key awskms.IKey, logs awss3.IBucket, prefix string, retentionDays int) awss3.Bucket {
-	return awss3.NewBucket(c, jsii.String(id), &awss3.BucketProps{
-		BucketName:                 jsii.String(name),
-		Encryption:                 awss3.BucketEncryption_KMS,
-		EncryptionKey:              key,
-		BucketKeyEnabled:           jsii.Bool(true),
-		BlockPublicAccess:          awss3.BlockPublicAccess_BLOCK_ALL(),
-		ObjectOwnership:            awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
-		EnforceSSL:                 jsii.Bool(true),
-		Versioned:                  jsii.Bool(true),
-		ServerAccessLogsBucket:     logs,
-		ServerAccessLogsPrefix:     jsii.String(prefix),
-		RemovalPolicy:              awscdk.RemovalPolicy_RETAIN,
-		ObjectLockEnabled:          jsii.Bool(true),
-		ObjectLockDefaultRetention: awss3.ObjectLockRetention_Compliance(awscdk.Duration_Days(jsii.Number(float64(retentionDays)))),
-		LifecycleRules: &[]*awss3.LifecycleRule{{
-			Id: jsii.String("archive"),
-			Transitions: &[]*awss3.Transition{{
-				StorageClass:    awss3.StorageClass_GLACIER(),
-				TransitionAfter: awscdk.Duration_Days(jsii.Number(90)),
-			}},
+	props := storage.HardenedProps(name, key, logs, prefix, &[]*awss3.LifecycleRule{{
+		Id: jsii.String("archive"),
+		Transitions: &[]*awss3.Transition{{
+			StorageClass:    awss3.StorageClass_GLACIER(),
+			TransitionAfter: awscdk.Duration_Days(jsii.Number(90)),
 		}},
-	})
+	}})
+	props.ObjectLockEnabled = jsii.Bool(true)
+	props.ObjectLockDefaultRetention = awss3.ObjectLockRetention_Compliance(awscdk.Duration_Days(jsii.Number(float64(retentionDays))))
+	return awss3.NewBucket(c, jsii.String(id), props)
 }

@@ -30,7 +30,7 @@ type HardenedBucketProps struct {
 // that accepts no object not encrypted with its key and serves data to
 // Users only.
 func NewHardenedBucket(scope constructs.Construct, id string, props HardenedBucketProps) awss3.Bucket {
-	b := awss3.NewBucket(scope, jsii.String(id), hardened(props.Name, props.Key, props.AccessLogs, props.LogPrefix, &props.Lifecycle))
+	b := awss3.NewBucket(scope, jsii.String(id), HardenedProps(props.Name, props.Key, props.AccessLogs, props.LogPrefix, &props.Lifecycle))
 	objects := b.ArnForObjects(jsii.String("*"))
 	for _, st := range append(KeyWriteDenials(objects, props.Key.KeyArn()), DataAccessDenial(b.BucketArn(), objects, "DenyDataAccessToAllButTheNamedRoles", props.Users)) {
 		b.AddToResourcePolicy(st)

@@ -91,7 +91,7 @@ type AssetBucketProps struct {
 // through the production's endpoint: the bucket layer of reference 000's
 // data perimeter.
 func NewAssetBucket(scope constructs.Construct, id string, props AssetBucketProps) awss3.Bucket {
-	b := awss3.NewBucket(scope, jsii.String(id), hardened(props.Name, props.Key, props.AccessLogs, props.LogPrefix, assetLifecycle(props.ArchiveAfterDays)))
+	b := awss3.NewBucket(scope, jsii.String(id), HardenedProps(props.Name, props.Key, props.AccessLogs, props.LogPrefix, assetLifecycle(props.ArchiveAfterDays)))
 	anyone := &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()}
 	bucket, objects := b.BucketArn(), b.ArnForObjects(jsii.String("*"))
 	// The statements go into the bucket policy (EnforceSSL made it) in one
@@ -141,10 +141,11 @@ func NewAssetBucket(scope constructs.Construct, id string, props AssetBucketProp
 	return b
 }
 
-// hardened are the properties of a content bucket: KMS-encrypted with key
-// (bucket keys), private, ACLs disabled, TLS-only, versioned, logging its
-// requests under prefix of logs, retained with its stack.
-func hardened(name string, key awskms.IKey, logs awss3.IBucket, prefix string, lifecycle *[]*awss3.LifecycleRule) *awss3.BucketProps {
+// HardenedProps are the properties of a bucket that holds content or
+// logs: KMS-encrypted with key (bucket keys), private, ACLs disabled,
+// TLS-only, versioned, logging its requests under prefix of logs, retained
+// with its stack.
+func HardenedProps(name string, key awskms.IKey, logs awss3.IBucket, prefix string, lifecycle *[]*awss3.LifecycleRule) *awss3.BucketProps {
 	return &awss3.BucketProps{
 		BucketName:             jsii.String(name),
 		Encryption:             awss3.BucketEncryption_KMS,
