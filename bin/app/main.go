@@ -27,6 +27,7 @@ import (
 	"github.com/renderenv/renderenv/internal/access"
 	"github.com/renderenv/renderenv/internal/estate"
 	"github.com/renderenv/renderenv/internal/evidence"
+	"github.com/renderenv/renderenv/internal/jsiienv"
 	"github.com/renderenv/renderenv/internal/manifest"
 	"github.com/renderenv/renderenv/internal/shard"
 )
@@ -45,6 +46,11 @@ func run() (code int) {
 			code = 2
 		}
 	}()
+	if err := jsiienv.Err(); err != nil {
+		fmt.Fprintln(os.Stderr, "renderenv:", err)
+		fmt.Fprintln(os.Stderr, "renderenv: nothing was synthesized")
+		return 1
+	}
 	// The context is read here, not through a CDK app: a sharded synthesis
 	// starts no jsii runtime in this process.
 	cdkContext, err := shard.Context(".")

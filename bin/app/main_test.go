@@ -21,6 +21,7 @@ import (
 	"github.com/renderenv/renderenv/internal/estate"
 	"github.com/renderenv/renderenv/internal/evidence"
 	"github.com/renderenv/renderenv/internal/fixtures"
+	"github.com/renderenv/renderenv/internal/jsiienv"
 	"github.com/renderenv/renderenv/internal/manifest"
 )
 
@@ -90,7 +91,7 @@ func synthProductions(t *testing.T, context map[string]string, env ...string) re
 	cmd.Dir = root
 	for _, kv := range os.Environ() {
 		switch strings.SplitN(kv, "=", 2)[0] {
-		case "CDK_OUTDIR", "CDK_CONTEXT_JSON", "RENDERENV_MANIFESTS":
+		case "CDK_OUTDIR", "CDK_CONTEXT_JSON", "RENDERENV_MANIFESTS", "JSII_NODE", "JSII_RUNTIME", jsiienv.KernelEnv:
 			continue
 		}
 		cmd.Env = append(cmd.Env, kv)
@@ -398,6 +399,58 @@ func TestBadWorkersSettingExitsOneAndWritesNothing(t *testing.T) {
 		r.noCrash(t)
 		if got := r.written(t, ".template.json"); len(got) != 0 {
 			t.Errorf("the refused run wrote templates %v", got)
+		}
+	}
+}
+
+func TestBadKernelSettingExitsOneAndWritesNothing(t *testing.T) {
+	r := synth(t, nil, jsiienv.KernelEnv+"=fast")
+	if r.code != 1 {
+		t.Errorf("exit code %d, want 1\n%s", r.code, r.stderr)
+	}
+	want := `RENDERENV_JSII_KERNEL="fast": want "direct" (the default) or "relay"`
+	if !strings.Contains(r.stderr, want) || !strings.Contains(r.stderr, "nothing was synthesized") {
+		t.Errorf("stderr does not name the setting and its choices (%s):\n%s", want, r.stderr)
+	}
+	r.noCrash(t)
+	if got := r.written(t, ".json"); len(got) != 0 {
+		t.Errorf("the refused run wrote %v", got)
+	}
+}
+
+// TestKernelWithoutRelayWritesTheRelaysAssembly: the acme estate through
+// the jsii kernel without its relay (the default, internal/jsiienv) and
+// through the runtime's own two processes gives the same cloud assembly,
+// byte for byte; the default run installed its launcher in the user's
+// cache folder.
+func TestKernelWithoutRelayWritesTheRelaysAssembly(t *testing.T) {
+	cache := t.TempDir()
+	direct := synth(t, nil, "XDG_CACHE_HOME="+cache)
+	relay := synth(t, nil, jsiienv.KernelEnv+"="+jsiienv.KernelRelay)
+	for _, r := range []result{direct, relay} {
+		if r.code != 0 {
+			t.Fatalf("exit code %d\n%s", r.code, r.stderr)
+		}
+	}
+	launchers, err := filepath.Glob(filepath.Join(cache, "renderenv", "jsii-kernel-*", "node"))
+	if err != nil || len(launchers) != 1 {
+		t.Errorf("the default run installed launchers %v (%v), want one", launchers, err)
+	}
+	a, b := direct.written(t, ""), relay.written(t, "")
+	if !slices.Equal(a, b) || len(a) == 0 {
+		t.Fatalf("the assemblies hold different files:\nwithout the relay: %v\nwith it: %v", a, b)
+	}
+	for _, name := range a {
+		x, err := os.ReadFile(filepath.Join(direct.outdir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		y, err := os.ReadFile(filepath.Join(relay.outdir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(x, y) {
+			t.Errorf("%s differs between the kernel without the relay and with it", name)
 		}
 	}
 }

@@ -12,7 +12,15 @@ import (
 	"github.com/renderenv/renderenv/internal/bootstrap"
 	// Before any jsii call: the runtime reads its package cache setting
 	// when it starts.
-	_ "github.com/renderenv/renderenv/internal/jsiicache"
+	_ "github.com/renderenv/renderenv/internal/jsiienv"
+)
+
+// The CDK's context keys that turn off the stack traces it records in the
+// cloud assembly's metadata: of each CloudFormation element's creation, and
+// of each metadata entry.
+const (
+	creationStackTraces = "aws:cdk:disable-creation-stack-traces"
+	metadataStackTraces = "aws:cdk:disable-stack-trace"
 )
 
 // NewApp creates a CDK app with the feature flags of the project's cdk.json,
@@ -32,6 +40,12 @@ func NewApp(root string, outdir string) (awscdk.App, error) {
 	// Every role the stacks create carries renderenv bootstrap's boundary,
 	// which the execution role's boundary requires of each new role.
 	flags[PermissionsBoundaryContext] = map[string]any{"name": bootstrap.BoundaryName("${Qualifier}")}
+	// Stack traces through jsii show the jsii runtime, never the Go code
+	// that made a construct ("no user code"), and name the runtime's
+	// temporary folder, so that no two assemblies would be the same. CDK_DEBUG
+	// (cdk --debug) still records them.
+	flags[creationStackTraces] = true
+	flags[metadataStackTraces] = true
 	props := &awscdk.AppProps{Context: &flags}
 	if outdir != "" {
 		props.Outdir = jsii.String(outdir)
