@@ -36,6 +36,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime/pprof"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -90,7 +91,7 @@ func main() {
 	flag.IntVar(&c.accounts, "accounts", 5, "shared accounts of the generated estates")
 	flag.IntVar(&c.validateN, "validate", 1000, "manifests to validate; 0 for none")
 	flag.StringVar(&phases, "phases", "", "sizes at which to time bin/app's phases in-process, e.g. 1,50,200")
-	flag.StringVar(&variants, "phase-variants", "full,nonag,novalidate", "what -phases measures: full (as cdk synth), nonag (without cdk-nag), novalidate (CDK_VALIDATION=false)")
+	flag.StringVar(&variants, "phase-variants", "full,nonag,novalidate,ts", "what -phases measures: full (as cdk synth), nonag (without cdk-nag), novalidate (CDK_VALIDATION=false), ts (the TypeScript reference app, with cdk-nag, timed by itself)")
 	flag.BoolVar(&c.tsNag, "ts-nag", true, "run cdk-nag in the TypeScript reference app, as renderenv does")
 	flag.StringVar(&workersList, "workers", "1,2", "worker processes of bin/app's full synthesis (RENDERENV_SYNTH_WORKERS), each measured at every -sizes")
 	flag.BoolVar(&c.jsii, "jsii", false, "with -phases, run each row once more with JSII_DEBUG=1 and report the kernel requests and callbacks per production (that run is not timed)")
@@ -154,7 +155,7 @@ func parseVariants(s string) ([]phaseVariant, error) {
 			}
 		}
 		if !found {
-			return nil, fmt.Errorf("phase variant %q: want full, nonag or novalidate", f)
+			return nil, fmt.Errorf("phase variant %q: want full, nonag, novalidate or ts", f)
 		}
 	}
 	return out, nil
@@ -204,7 +205,8 @@ func run(c config) error {
 			return err
 		}
 	}
-	if len(c.tsSizes) > 0 {
+	tsPhases := len(c.phases) > 0 && slices.ContainsFunc(c.variants, func(v phaseVariant) bool { return v.TS })
+	if len(c.tsSizes) > 0 || tsPhases {
 		if err := b.buildTSRef(); err != nil {
 			return err
 		}
@@ -436,6 +438,7 @@ type phaseVariant struct {
 	Name   string
 	Checks bool     // cdk-nag and suppressions
 	Env    []string // e.g. CDK_VALIDATION=false
+	TS     bool     // the TypeScript reference app instead of bin/app
 }
 
 var phaseVariants = []phaseVariant{
@@ -444,6 +447,9 @@ var phaseVariants = []phaseVariant{
 	// CDK_VALIDATION=false turns off the CloudFormation validation that
 	// aws-cdk-lib (since 2.262) runs over every template at synthesis.
 	{Key: "novalidate", Name: "without CloudFormation validation", Checks: true, Env: []string{"CDK_VALIDATION=false"}},
+	// The reference app times its own start, build and synth: what the
+	// same steps cost without jsii, for an estate of the same shape.
+	{Key: "ts", Name: "TypeScript reference", Checks: true, TS: true},
 }
 
 // PhaseRun is one -phases measurement.
@@ -454,11 +460,17 @@ type PhaseRun struct {
 	// Kernel is the traffic of a second, untimed run with JSII_DEBUG=1
 	// (with -jsii), or nil.
 	Kernel *KernelTraffic
+	// TS marks the TypeScript reference app's row: start, build and synth
+	// only.
+	TS bool
 }
 
 func (b *bench) phases(n int, v phaseVariant) (PhaseRun, error) {
-	p := PhaseRun{N: n, Variant: v.Name}
+	p := PhaseRun{N: n, Variant: v.Name, TS: v.TS}
 	b.logf("phases n=%d %s (load %s)", n, v.Name, loadAverage())
+	if v.TS {
+		return p, b.tsPhases(n, &p.Phases)
+	}
 	var stdout strings.Builder
 	var args []string
 	if b.pprof != "" {
@@ -483,6 +495,38 @@ func (b *bench) phases(n int, v phaseVariant) (PhaseRun, error) {
 	p.Kernel = &k.KernelTraffic
 	b.logf("phases n=%d %s: %d kernel requests, %d callbacks", n, v.Name, k.Requests, k.Callbacks)
 	return p, nil
+}
+
+// tsPhases runs the TypeScript reference app on n productions and reads
+// the steps it timed.
+func (b *bench) tsPhases(n int, into *Phases) error {
+	out, err := b.outdir(fmt.Sprintf("ts-phases-%d", n))
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if !b.keep {
+			os.RemoveAll(out)
+		}
+	}()
+	file := filepath.Join(out, "phases.json")
+	env := []string{"TSREF_PRODUCTIONS=" + strconv.Itoa(n), "CDK_OUTDIR=" + out,
+		"TSREF_CDK_JSON=" + filepath.Join(b.repo, "cdk.json"), "TSREF_PHASES=" + file}
+	cmd := command(b.repo, env, "node", filepath.Join(b.repo, "test", "tsref", "dist", "app.js"))
+	ctx, cancel := context.WithTimeout(context.Background(), b.timeout)
+	defer cancel()
+	if _, err := measure(ctx, cmd); err != nil {
+		return err
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(data, into); err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	b.logf("phases n=%d TypeScript: start %s, build %s, synth %s", n, secs(into.Start), secs(into.Build), secs(into.Synth))
+	return nil
 }
 
 // phaseChild runs this program as -phase-child on the estate of n

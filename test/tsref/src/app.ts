@@ -23,7 +23,11 @@
 // Environment: TSREF_PRODUCTIONS (default 1); TSREF_NAG=0 leaves out the
 // cdk-nag AwsSolutions and NIST 800-53 rev 5 packs that renderenv runs;
 // CDK_OUTDIR as for any CDK app; TSREF_CDK_JSON names the cdk.json whose
-// feature flags to use (default the renderenv repository's).
+// feature flags to use (default the renderenv repository's); TSREF_PHASES
+// names a file to write the time of each step to, as JSON in nanoseconds:
+// start (Node.js start and the imports above; aws-cdk-lib loads most of its
+// modules on first use, so that goes to build), build (every construct) and
+// synth (app.synth(): cdk-nag, templates, CloudFormation validation).
 import * as fs from 'fs';
 import * as path from 'path';
 import { App, Aspects, CfnOutput, Duration, RemovalPolicy, Stack, StackProps, Tags } from 'aws-cdk-lib';
@@ -438,6 +442,8 @@ function featureFlags(): Record<string, unknown> {
 }
 
 function main() {
+  const started = process.uptime();
+  const t0 = performance.now();
   const n = Number.parseInt(process.env.TSREF_PRODUCTIONS ?? '1', 10);
   if (!Number.isInteger(n) || n < 0 || n > 1000) {
     throw new Error(`TSREF_PRODUCTIONS=${process.env.TSREF_PRODUCTIONS}: want 0 to 1000`);
@@ -470,7 +476,14 @@ function main() {
     Aspects.of(app).add(new AwsSolutionsChecks(props));
     Aspects.of(app).add(new NIST80053R5Checks(props));
   }
+  const t1 = performance.now();
   app.synth();
+  const t2 = performance.now();
+  const phases = process.env.TSREF_PHASES;
+  if (phases) {
+    const ns = (ms: number) => Math.round(ms * 1e6);
+    fs.writeFileSync(phases, JSON.stringify({ start: ns(started * 1000), build: ns(t1 - t0), synth: ns(t2 - t1) }));
+  }
 }
 
 main();
