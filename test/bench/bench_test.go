@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -178,5 +179,27 @@ func TestReportKernelColumns(t *testing.T) {
 	r.Phases[0].Kernel = nil
 	if md := r.Markdown(); strings.Contains(md, "kernel requests") {
 		t.Errorf("kernel columns without -jsii:\n%s", md)
+	}
+}
+
+func TestShapeErrorsFlagsAReferenceOfAnotherSize(t *testing.T) {
+	s := func(n, resources, workers int) Synth {
+		return Synth{N: n, Workers: workers, Count: Count{Resources: resources}}
+	}
+	r := &Report{
+		Go: []Synth{s(1, 314, 1), s(50, 6010, 1), s(50, 6010, 2), s(200, 21732, 1)},
+		TS: []Synth{s(1, 296, 1), s(50, 5400, 1), s(200, 24000, 1)},
+	}
+	got := r.ShapeErrors()
+	want := []string{
+		"50 productions: test/tsref has 5400 resources, renderenv 6010 (-10%, the limit is ±10%)",
+		"200 productions: test/tsref has 24000 resources, renderenv 21732 (+10%, the limit is ±10%)",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("ShapeErrors:\n%q\nwant\n%q", got, want)
+	}
+	r.TS[1].Resources, r.TS[2].Resources = 5735, 22385
+	if got := r.ShapeErrors(); len(got) != 0 {
+		t.Errorf("sizes within 10%% flagged: %q", got)
 	}
 }

@@ -268,7 +268,12 @@ func run(c config) error {
 	text := r.Markdown()
 	fmt.Print(text)
 	if c.out != "" {
-		return os.WriteFile(c.out, []byte(text), 0o644)
+		if err := os.WriteFile(c.out, []byte(text), 0o644); err != nil {
+			return err
+		}
+	}
+	if shape := r.ShapeErrors(); len(shape) > 0 {
+		return fmt.Errorf("test/tsref no longer builds the same shape of estate as renderenv:\n  %s", strings.Join(shape, "\n  "))
 	}
 	return nil
 }

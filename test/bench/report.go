@@ -232,6 +232,31 @@ func (r *Report) Markdown() string {
 	return b.String()
 }
 
+// ShapeLimit is how far test/tsref's resource count may be from
+// renderenv's at any size: beyond it the two apps no longer build the same
+// shape of estate, and their times say nothing of each other.
+const ShapeLimit = 0.10
+
+// ShapeErrors lists the sizes at which the reference app's estate has
+// more than ShapeLimit more or fewer resources than renderenv's.
+func (r *Report) ShapeErrors() []string {
+	var out []string
+	seen := map[int]bool{}
+	for _, g := range r.Go {
+		for _, t := range r.TS {
+			if t.N != g.N || seen[g.N] || g.Resources == 0 {
+				continue
+			}
+			seen[g.N] = true
+			if off := float64(t.Resources-g.Resources) / float64(g.Resources); off > ShapeLimit || off < -ShapeLimit {
+				out = append(out, fmt.Sprintf("%d productions: test/tsref has %d resources, renderenv %d (%+.0f%%, the limit is ±%.0f%%)",
+					g.N, t.Resources, g.Resources, 100*off, 100*ShapeLimit))
+			}
+		}
+	}
+	return out
+}
+
 func ratio(a, b time.Duration) float64 {
 	if b == 0 {
 		return 0

@@ -4,9 +4,15 @@
 // bridge, so the benchmark can show what the Go/jsii route costs:
 //
 //   - <studio>-network: the management VPC (public front end with NAT,
-//     application, data and transit tiers), flow logs to a KMS-encrypted log
-//     group, the Transit Gateway with a management and a production route
-//     table, its RAM share and the SSM parameters the links read;
+//     application, data and transit tiers, a network ACL each), flow logs
+//     to a KMS-encrypted log group and to the log-archive bucket, 7
+//     interface endpoints with policies, the Transit Gateway with a
+//     management and a production route table, the on-premises VPN, its
+//     RAM share and a deploy-time look-up of it, the scheduler's role and
+//     the SSM parameters the links read;
+//   - <studio>-logging: the studio's multi-region trail (validated,
+//     KMS-encrypted, to a bucket and a log group), the log-archive bucket,
+//     14 metric filters with alarms to an encrypted topic, a reader role;
 //   - per production, <studio>-<name>: a VPC with 4 isolated subnet tiers
 //     over 2 AZs (no IGW, no NAT), a network ACL, flow logs to a KMS-encrypted
 //     log group, an S3 gateway endpoint and 7 interface endpoints with
@@ -31,12 +37,16 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { App, Aspects, CfnOutput, Duration, RemovalPolicy, Stack, StackProps, Tags } from 'aws-cdk-lib';
+import * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as ram from 'aws-cdk-lib/aws-ram';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
@@ -181,7 +191,173 @@ class NetworkStack extends Stack {
     for (const [name, value] of Object.entries(params)) {
       new ssm.StringParameter(this, `Param-${name}`, { parameterName: `${PARAM_PREFIX}/${name}`, stringValue: value });
     }
+    new ec2.CfnTransitGatewayRouteTablePropagation(this, 'MgmtSelfPropagation', {
+      transitGatewayAttachmentId: attachment.attrId,
+      transitGatewayRouteTableId: mgmtTable.ref,
+    });
+    // Replies from the front end to the private ranges go back through the
+    // Transit Gateway too.
+    vpc.selectSubnets({ subnetGroupName: 'front-end' }).subnets.forEach((s, si) => {
+      PRIVATE_RANGES.forEach((cidr, ci) => {
+        const r = new ec2.CfnRoute(this, `TgwFront${si}${ci}`, {
+          routeTableId: s.routeTable.routeTableId,
+          destinationCidrBlock: cidr,
+          transitGatewayId: tgw.ref,
+        });
+        r.node.addDependency(attachment);
+      });
+    });
+    managementAcls(this, vpc);
+    const endpointSg = new ec2.SecurityGroup(this, 'EndpointSg', { vpc, allowAllOutbound: false, description: 'Interface endpoints' });
+    endpointSg.addIngressRule(ec2.Peer.ipv4(MANAGEMENT_CIDR), ec2.Port.tcp(443), 'HTTPS from the VPC');
+    for (const svc of ['ec2messages', 'kms', 'logs', 'ssm', 'ssmmessages', 'sts', 'ecr.api']) {
+      const ep = vpc.addInterfaceEndpoint(`Endpoint-${svc}`, {
+        service: new ec2.InterfaceVpcEndpointAwsService(svc),
+        privateDnsEnabled: true,
+        securityGroups: [endpointSg],
+        subnets: { subnetGroupName: 'application' },
+        open: false,
+      });
+      ep.addToPolicy(new iam.PolicyStatement({
+        principals: [new iam.AnyPrincipal()],
+        actions: ['*'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:PrincipalOrgID': 'o-exampleorgid' } },
+      }));
+    }
+    // On-premises over a site-to-site VPN into the Transit Gateway.
+    const cgw = new ec2.CfnCustomerGateway(this, 'OnPremises', { bgpAsn: 65000, ipAddress: '198.51.100.10', type: 'ipsec.1' });
+    new ec2.CfnVPNConnection(this, 'Vpn', { customerGatewayId: cgw.ref, transitGatewayId: tgw.ref, type: 'ipsec.1', staticRoutesOnly: false });
+    // Flow logs copied to the log-archive bucket as well.
+    vpc.addFlowLog('ArchiveFlowLogs', {
+      destination: ec2.FlowLogDestination.toS3(s3.Bucket.fromBucketName(this, 'Archive', `${STUDIO}-log-archive-${MANAGEMENT}`), 'flow-logs/'),
+      trafficType: ec2.FlowLogTrafficType.ALL,
+    });
+    // The scheduler's instance role, and a deploy-time look-up of the share.
+    const schedulerRole = new iam.Role(this, 'SchedulerRole', {
+      assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
+      managedPolicies: [new iam.ManagedPolicy(this, 'SchedulerPolicy', {
+        statements: [new iam.PolicyStatement({ actions: ['ssm:UpdateInstanceInformation', 'ssmmessages:*', 'ec2messages:*'], resources: ['*'] })],
+      })],
+    });
+    new iam.CfnInstanceProfile(this, 'SchedulerProfile', { roles: [schedulerRole.roleName] });
+    new cr.AwsCustomResource(this, 'ShareLookup', {
+      onUpdate: {
+        service: 'RAM',
+        action: 'getResourceShares',
+        parameters: { resourceOwner: 'SELF', name: `${STUDIO}-tgw` },
+        physicalResourceId: cr.PhysicalResourceId.of(`${STUDIO}-tgw-share`),
+        outputPaths: ['resourceShares.0.resourceShareArn'],
+      },
+      policy: cr.AwsCustomResourcePolicy.fromStatements([
+        new iam.PolicyStatement({ actions: ['ram:GetResourceShares'], resources: ['*'] }),
+      ]),
+      installLatestAwsSdk: false,
+    });
     new CfnOutput(this, 'TransitGatewayId', { value: tgw.ref });
+  }
+}
+
+// managementAcls gives each tier of the management VPC a network ACL: the
+// management range, on-premises and the productions' block both ways,
+// HTTPS out and replies in; the front end also reaches the license server.
+function managementAcls(scope: Construct, vpc: ec2.Vpc) {
+  for (const group of ['front-end', 'application', 'data', 'transit']) {
+    const acl = new ec2.NetworkAcl(scope, `Acl-${group}`, { vpc, subnetSelection: { subnetGroupName: group } });
+    let rule = 100;
+    for (const dir of [ec2.TrafficDirection.INGRESS, ec2.TrafficDirection.EGRESS]) {
+      rule = 100;
+      for (const cidr of [MANAGEMENT_CIDR, ON_PREMISES, '10.16.0.0/12']) {
+        acl.addEntry(`Allow${dir}${rule}`, { cidr: ec2.AclCidr.ipv4(cidr), ruleNumber: rule, traffic: ec2.AclTraffic.allTraffic(), direction: dir, ruleAction: ec2.Action.ALLOW });
+        rule += 10;
+      }
+    }
+    acl.addEntry('HttpsOut', { cidr: ec2.AclCidr.anyIpv4(), ruleNumber: rule, traffic: ec2.AclTraffic.tcpPort(443), direction: ec2.TrafficDirection.EGRESS, ruleAction: ec2.Action.ALLOW });
+    acl.addEntry('Replies', { cidr: ec2.AclCidr.anyIpv4(), ruleNumber: rule, traffic: ec2.AclTraffic.tcpPortRange(1024, 65535), direction: ec2.TrafficDirection.INGRESS, ruleAction: ec2.Action.ALLOW });
+    if (group === 'front-end') {
+      acl.addEntry('License', { cidr: ec2.AclCidr.ipv4('203.0.113.50/32'), ruleNumber: rule + 10, traffic: ec2.AclTraffic.tcpPort(LICENSE_PORT), direction: ec2.TrafficDirection.EGRESS, ruleAction: ec2.Action.ALLOW });
+    }
+  }
+}
+
+// The events the logging stack raises an alarm on: CloudTrail metric
+// filters in the manner of the CIS AWS Foundations Benchmark.
+const ALARMS: Record<string, string> = {
+  UnauthorizedApiCalls: '{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }',
+  ConsoleWithoutMfa: '{ ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != "Yes") }',
+  RootUse: '{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }',
+  IamPolicyChanges: '{ ($.eventSource = "iam.amazonaws.com") && ($.eventName = "Put*Policy" || $.eventName = "Attach*Policy") }',
+  TrailChanges: '{ ($.eventName = "CreateTrail") || ($.eventName = "UpdateTrail") || ($.eventName = "DeleteTrail") || ($.eventName = "StopLogging") }',
+  ConsoleFailures: '{ ($.eventName = "ConsoleLogin") && ($.errorMessage = "Failed authentication") }',
+  KeyDeletion: '{ ($.eventSource = "kms.amazonaws.com") && (($.eventName = "DisableKey") || ($.eventName = "ScheduleKeyDeletion")) }',
+  BucketPolicyChanges: '{ ($.eventSource = "s3.amazonaws.com") && ($.eventName = "PutBucketPolicy" || $.eventName = "DeleteBucketPolicy") }',
+  ConfigChanges: '{ ($.eventSource = "config.amazonaws.com") && ($.eventName = "StopConfigurationRecorder") }',
+  SecurityGroupChanges: '{ ($.eventName = "AuthorizeSecurityGroupIngress") || ($.eventName = "RevokeSecurityGroupIngress") }',
+  NaclChanges: '{ ($.eventName = "CreateNetworkAclEntry") || ($.eventName = "DeleteNetworkAclEntry") }',
+  GatewayChanges: '{ ($.eventName = "CreateCustomerGateway") || ($.eventName = "AttachInternetGateway") }',
+  RouteChanges: '{ ($.eventName = "CreateRoute") || ($.eventName = "ReplaceRoute") || ($.eventName = "DeleteRoute") }',
+  VpcChanges: '{ ($.eventName = "CreateVpc") || ($.eventName = "DeleteVpc") || ($.eventName = "ModifyVpcAttribute") }',
+};
+
+// LoggingStack is the studio's central, encrypted, validated trail with its
+// buckets, the log-archive bucket, and alarms on the trail's events.
+class LoggingStack extends Stack {
+  constructor(scope: Construct, id: string, props: StackProps) {
+    super(scope, id, props);
+    const trailKey = key(this, 'TrailKey', `${STUDIO}/trail`, 'CloudTrail and its log group');
+    trailKey.grantEncryptDecrypt(new iam.ServicePrincipal('cloudtrail.amazonaws.com'));
+    const hardened = {
+      enforceSSL: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      versioned: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    };
+    const accessLogs = new s3.Bucket(this, 'AccessLogs', { ...hardened, encryption: s3.BucketEncryption.S3_MANAGED });
+    const trailBucket = new s3.Bucket(this, 'TrailBucket', {
+      ...hardened, encryption: s3.BucketEncryption.KMS, encryptionKey: trailKey, serverAccessLogsBucket: accessLogs, serverAccessLogsPrefix: 'trail/',
+    });
+    const archive = new s3.Bucket(this, 'ArchiveBucket', {
+      ...hardened, bucketName: `${STUDIO}-log-archive-${MANAGEMENT}`, encryption: s3.BucketEncryption.KMS, encryptionKey: trailKey,
+      serverAccessLogsBucket: accessLogs, serverAccessLogsPrefix: 'archive/', objectLockEnabled: true,
+    });
+    archive.addToResourcePolicy(new iam.PolicyStatement({
+      principals: [new iam.ServicePrincipal('delivery.logs.amazonaws.com')],
+      actions: ['s3:PutObject'],
+      resources: [archive.arnForObjects('flow-logs/AWSLogs/${aws:SourceAccount}/*')],
+      conditions: { StringEquals: { 'aws:SourceOrgID': 'o-exampleorgid', 's3:x-amz-acl': 'bucket-owner-full-control' } },
+    }));
+    const trailLogs = encryptedLogGroup(this, 'TrailLogs', trailKey, REGION);
+    new cloudtrail.Trail(this, 'Trail', {
+      bucket: trailBucket,
+      encryptionKey: trailKey,
+      cloudWatchLogGroup: trailLogs,
+      sendToCloudWatchLogs: true,
+      enableFileValidation: true,
+      isMultiRegionTrail: true,
+      includeGlobalServiceEvents: true,
+    });
+    const topic = new sns.Topic(this, 'Alarms', { masterKey: trailKey, enforceSSL: true });
+    topic.addSubscription(new subscriptions.EmailSubscription('security@acme.example'));
+    for (const [name, pattern] of Object.entries(ALARMS)) {
+      const filter = new logs.MetricFilter(this, `Filter-${name}`, {
+        logGroup: trailLogs,
+        filterPattern: logs.FilterPattern.literal(pattern),
+        metricNamespace: `${STUDIO}/Security`,
+        metricName: name,
+        metricValue: '1',
+      });
+      new cloudwatch.Alarm(this, `Alarm-${name}`, {
+        metric: filter.metric({ statistic: 'Sum', period: Duration.minutes(5) }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }).addAlarmAction({ bind: () => ({ alarmActionArn: topic.topicArn }) });
+    }
+    const reader = new iam.Role(this, 'AuditReader', { assumedBy: new iam.AccountPrincipal(MANAGEMENT) });
+    trailBucket.grantRead(reader);
+    archive.grantRead(reader);
   }
 }
 
@@ -457,6 +633,12 @@ function main() {
     terminationProtection: true,
   });
   tag(network, shared);
+  const logging = new LoggingStack(app, `${STUDIO}-logging`, {
+    stackName: `${STUDIO}-logging`,
+    env: { account: MANAGEMENT, region: REGION },
+    terminationProtection: true,
+  });
+  tag(logging, { ...shared, ResourceGroup: 'logging' });
   for (const p of prods) {
     const st = new ProductionStack(app, `${STUDIO}-${p.name}`, p, {
       stackName: `${STUDIO}-${p.name}`,
