@@ -38,6 +38,11 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	jsii.Close()
+	for _, s := range synthMap {
+		if s.dir != "" {
+			os.RemoveAll(s.dir)
+		}
+	}
 	os.Exit(code)
 }
 
@@ -47,6 +52,7 @@ const repoRoot = "../.."
 type synthesized struct {
 	estate   *manifest.Estate
 	assembly *cfn.Assembly
+	dir      string // the assembly's folder, removed by TestMain
 	err      error
 }
 
@@ -89,7 +95,7 @@ func synth(t *testing.T, dir string) *synthesized {
 		if err != nil {
 			return err
 		}
-		defer os.RemoveAll(out)
+		s.dir = out
 		app, err := estate.NewApp(repoRoot, out)
 		if err != nil {
 			return err
@@ -1026,5 +1032,46 @@ func TestFailingRuleBlocksControl(t *testing.T) {
 	md := s.report(t, tpls, "nightfall").Markdown()
 	if !strings.Contains(md, "- **FAIL**: `RE-KEY-002` ") {
 		t.Error("the Markdown does not show RE-KEY-002 failing")
+	}
+}
+
+// TestWritePacksWritesEachPackAsReportMakesIt: WritePacks, which writes the
+// packs from one goroutine per CPU, writes every production's pack, as
+// Markdown and JSON, as Index.Report makes it.
+func TestWritePacksWritesEachPackAsReportMakesIt(t *testing.T) {
+	s := synth(t, fixtures.AcmeDir())
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(s.dir)); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, r := range s.estate.Resolved() {
+		names = append(names, r.Name)
+	}
+	if err := evidence.WritePacks(dir, s.estate, names, nil); err != nil {
+		t.Fatal(err)
+	}
+	ix, err := evidence.NewIndex(s.assembly, s.estate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range names {
+		pack, err := ix.Report(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		js, err := pack.JSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		base := filepath.Join(dir, s.estate.Studio.Studio+"-"+name+".evidence")
+		for file, want := range map[string][]byte{base + ".json": js, base + ".md": []byte(pack.Markdown())} {
+			if got, err := os.ReadFile(file); err != nil || string(got) != string(want) {
+				t.Errorf("%s is not the pack Report makes (%v)", file, err)
+			}
+		}
+	}
+	if err := evidence.WritePacks(dir, s.estate, append(names, "nosuch"), nil); err == nil || !strings.Contains(err.Error(), "nosuch") {
+		t.Errorf("a production the estate does not hold: %v, want an error naming it", err)
 	}
 }
