@@ -34,7 +34,7 @@ lint: $(CDK)
 # generated estates of 1, 50, 200 and 500 productions (Go and the native
 # TypeScript reference app), selective synthesis, validation of 1,000
 # manifests and peak memory, in one process and in 2 workers. Takes about
-# 17 minutes on 2 CPUs.
+# 10 minutes on 2 CPUs.
 bench: $(CDK)
 	go run ./test/bench $(BENCHFLAGS)
 
