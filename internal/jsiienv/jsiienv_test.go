@@ -50,6 +50,20 @@ func fakeRuntime(t *testing.T, program string) string {
 	return filepath.Join(dir, "bin", "jsii-runtime.js")
 }
 
+// installFresh installs the launcher under a new cache folder, with no
+// runtime setting of the user's, and returns its path.
+func installFresh(t *testing.T) string {
+	t.Helper()
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	t.Setenv(nodeEnv, "")
+	t.Setenv(runtimeEnv, "")
+	node, ok := install()
+	if !ok {
+		t.Fatal("install: the launcher was not written")
+	}
+	return node
+}
+
 // launch installs the launcher under a fresh cache folder, runs it as
 // jsii-runtime-go runs JSII_NODE (the entry point its one argument), sends
 // one request line, and returns standard output and error.
@@ -58,14 +72,7 @@ func launch(t *testing.T, entry string) (string, string) {
 	if _, err := exec.LookPath("node"); err != nil {
 		t.Skip("node is not installed")
 	}
-	t.Setenv("XDG_CACHE_HOME", t.TempDir())
-	t.Setenv(nodeEnv, "")
-	t.Setenv(runtimeEnv, "")
-	node, ok := install()
-	if !ok {
-		t.Fatal("install: the launcher was not written")
-	}
-	cmd := exec.Command(node, entry)
+	cmd := exec.Command(installFresh(t), entry)
 	cmd.Stdin = strings.NewReader(`{"hello":"kernel"}` + "\n")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -118,13 +125,7 @@ func TestInstallLeavesTheUsersRuntimeSettingsAlone(t *testing.T) {
 }
 
 func TestInstallRestoresAChangedLauncher(t *testing.T) {
-	t.Setenv("XDG_CACHE_HOME", t.TempDir())
-	t.Setenv(nodeEnv, "")
-	t.Setenv(runtimeEnv, "")
-	node, ok := install()
-	if !ok {
-		t.Fatal("install: the launcher was not written")
-	}
+	node := installFresh(t)
 	script := filepath.Join(filepath.Dir(node), "kernel.js")
 	if err := os.WriteFile(script, []byte("// changed"), 0o666); err != nil {
 		t.Fatal(err)

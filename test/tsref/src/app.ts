@@ -208,23 +208,7 @@ class NetworkStack extends Stack {
       });
     });
     managementAcls(this, vpc);
-    const endpointSg = new ec2.SecurityGroup(this, 'EndpointSg', { vpc, allowAllOutbound: false, description: 'Interface endpoints' });
-    endpointSg.addIngressRule(ec2.Peer.ipv4(MANAGEMENT_CIDR), ec2.Port.tcp(443), 'HTTPS from the VPC');
-    for (const svc of ['ec2messages', 'kms', 'logs', 'ssm', 'ssmmessages', 'sts', 'ecr.api']) {
-      const ep = vpc.addInterfaceEndpoint(`Endpoint-${svc}`, {
-        service: new ec2.InterfaceVpcEndpointAwsService(svc),
-        privateDnsEnabled: true,
-        securityGroups: [endpointSg],
-        subnets: { subnetGroupName: 'application' },
-        open: false,
-      });
-      ep.addToPolicy(new iam.PolicyStatement({
-        principals: [new iam.AnyPrincipal()],
-        actions: ['*'],
-        resources: ['*'],
-        conditions: { StringEquals: { 'aws:PrincipalOrgID': 'o-exampleorgid' } },
-      }));
-    }
+    interfaceEndpoints(this, vpc, MANAGEMENT_CIDR, 'application', { 'aws:PrincipalOrgID': 'o-exampleorgid' });
     // On-premises over a site-to-site VPN into the Transit Gateway.
     const cgw = new ec2.CfnCustomerGateway(this, 'OnPremises', { bgpAsn: 65000, ipAddress: '198.51.100.10', type: 'ipsec.1' });
     new ec2.CfnVPNConnection(this, 'Vpn', { customerGatewayId: cgw.ref, transitGatewayId: tgw.ref, type: 'ipsec.1', staticRoutesOnly: false });
@@ -255,6 +239,29 @@ class NetworkStack extends Stack {
       installLatestAwsSdk: false,
     });
     new CfnOutput(this, 'TransitGatewayId', { value: tgw.ref });
+  }
+}
+
+// interfaceEndpoints adds the 7 interface endpoints to vpc's subnet group,
+// behind one security group that admits HTTPS from cidr, each with a
+// policy that admits the principals matching condition.
+function interfaceEndpoints(scope: Construct, vpc: ec2.Vpc, cidr: string, group: string, condition: Record<string, string>) {
+  const endpointSg = new ec2.SecurityGroup(scope, 'EndpointSg', { vpc, allowAllOutbound: false, description: 'Interface endpoints' });
+  endpointSg.addIngressRule(ec2.Peer.ipv4(cidr), ec2.Port.tcp(443), 'HTTPS from the VPC');
+  for (const svc of ['ec2messages', 'kms', 'logs', 'ssm', 'ssmmessages', 'sts', 'ecr.api']) {
+    const ep = vpc.addInterfaceEndpoint(`Endpoint-${svc}`, {
+      service: new ec2.InterfaceVpcEndpointAwsService(svc),
+      privateDnsEnabled: true,
+      securityGroups: [endpointSg],
+      subnets: { subnetGroupName: group },
+      open: false,
+    });
+    ep.addToPolicy(new iam.PolicyStatement({
+      principals: [new iam.AnyPrincipal()],
+      actions: ['*'],
+      resources: ['*'],
+      conditions: { StringEquals: condition },
+    }));
   }
 }
 
@@ -451,23 +458,7 @@ class ProductionStack extends Stack {
       actions: ['s3:GetObject'],
       resources: [`arn:aws:s3:::aws-ssm-${REGION}/*`, `arn:aws:s3:::amazon-ssm-${REGION}/*`, `arn:aws:s3:::al2023-repos-${REGION}-*/*`],
     }));
-    const endpointSg = new ec2.SecurityGroup(this, 'EndpointSg', { vpc, allowAllOutbound: false, description: 'Interface endpoints' });
-    endpointSg.addIngressRule(ec2.Peer.ipv4(p.cidr), ec2.Port.tcp(443), 'HTTPS from the VPC');
-    for (const svc of ['ec2messages', 'kms', 'logs', 'ssm', 'ssmmessages', 'sts', 'ecr.api']) {
-      const ep = vpc.addInterfaceEndpoint(`Endpoint-${svc}`, {
-        service: new ec2.InterfaceVpcEndpointAwsService(svc),
-        privateDnsEnabled: true,
-        securityGroups: [endpointSg],
-        subnets: { subnetGroupName: 'endpoints' },
-        open: false,
-      });
-      ep.addToPolicy(new iam.PolicyStatement({
-        principals: [new iam.AnyPrincipal()],
-        actions: ['*'],
-        resources: ['*'],
-        conditions: { StringEquals: { 'aws:PrincipalAccount': p.account } },
-      }));
-    }
+    interfaceEndpoints(this, vpc, p.cidr, 'endpoints', { 'aws:PrincipalAccount': p.account });
 
     // Roles: render nodes, the launcher, an administrator and a log reader.
     const boundary = new iam.ManagedPolicy(this, 'RenderBoundary', {
