@@ -185,3 +185,19 @@ func TestPinnedRuntimeOpensTheChannelKernelJSExpects(t *testing.T) {
 		t.Error("kernel.js no longer looks for readFD:3,writeFD:3")
 	}
 }
+
+func TestExecutableRefusesAFileThatCannotRun(t *testing.T) {
+	dir := t.TempDir()
+	for mode, want := range map[os.FileMode]bool{0o755: true, 0o644: false} {
+		path := filepath.Join(dir, mode.String())
+		if err := os.WriteFile(path, []byte("#!/bin/sh\n"), mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(path, mode); err != nil {
+			t.Fatal(err)
+		}
+		if got := executable(path); got != want {
+			t.Errorf("executable(%v file) = %v, want %v", mode, got, want)
+		}
+	}
+}

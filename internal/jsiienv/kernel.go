@@ -15,8 +15,9 @@ package jsiienv
 // The script and kernel.js are written once per version of kernel.js into
 // the user's cache folder (os.UserCacheDir()/renderenv), beside the jsii
 // package cache and as trusted as it, and rewritten whenever their content
-// is not what this binary holds. If they cannot be written, or on Windows,
-// the runtime starts as jsii-runtime-go starts it.
+// is not what this binary holds. If they cannot be written or run (a
+// noexec mount), or on Windows, the runtime starts as jsii-runtime-go starts
+// it.
 
 import (
 	"bytes"
@@ -55,6 +56,11 @@ func install() (string, bool) {
 	script := filepath.Join(dir, "kernel.js")
 	node := filepath.Join(dir, "node")
 	if put(dir, script, kernelJS, 0o644) != nil || put(dir, node, launcher(script), 0o755) != nil {
+		return "", false
+	}
+	// A cache folder on a file system mounted noexec would stop the kernel
+	// from starting at all.
+	if !executable(node) {
 		return "", false
 	}
 	return node, true
