@@ -133,6 +133,9 @@ func TestInstallRestoresAChangedLauncher(t *testing.T) {
 	if err := os.Chmod(node, 0o777); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.Chmod(filepath.Dir(node), 0o777); err != nil {
+		t.Fatal(err)
+	}
 	if again, ok := install(); !ok || again != node {
 		t.Fatalf("install again: %q %v, want %q", again, ok, node)
 	}
@@ -144,6 +147,9 @@ func TestInstallRestoresAChangedLauncher(t *testing.T) {
 		if info.Mode().Perm() != want {
 			t.Errorf("%s has mode %v, want %v", path, info.Mode().Perm(), want)
 		}
+	}
+	if info, err := os.Stat(filepath.Dir(node)); err != nil || info.Mode().Perm() != 0o700 {
+		t.Errorf("the launcher's folder: %v %v, want mode 0700", info.Mode().Perm(), err)
 	}
 	if got, _ := os.ReadFile(script); !bytes.Equal(got, kernelJS) {
 		t.Error("install left the changed kernel.js in place")

@@ -55,6 +55,10 @@ func install() (string, bool) {
 	dir := filepath.Join(root, "renderenv", "jsii-kernel-"+hex.EncodeToString(sum[:6]))
 	script := filepath.Join(dir, "kernel.js")
 	node := filepath.Join(dir, "node")
+	// Only this user may change what the kernel runs.
+	if os.MkdirAll(dir, 0o700) != nil || os.Chmod(dir, 0o700) != nil {
+		return "", false
+	}
 	if put(dir, script, kernelJS, 0o644) != nil || put(dir, node, launcher(script), 0o755) != nil {
 		return "", false
 	}
@@ -84,9 +88,6 @@ func put(dir, path string, content []byte, mode os.FileMode) error {
 		if info, err := os.Stat(path); err == nil && info.Mode().Perm() == mode {
 			return nil
 		}
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
 	}
 	tmp, err := os.CreateTemp(dir, ".tmp-*")
 	if err != nil {
