@@ -148,8 +148,10 @@ func TestInstallRestoresAChangedLauncher(t *testing.T) {
 			t.Errorf("%s has mode %v, want %v", path, info.Mode().Perm(), want)
 		}
 	}
-	if info, err := os.Stat(filepath.Dir(node)); err != nil || info.Mode().Perm() != 0o700 {
-		t.Errorf("the launcher's folder: %v %v, want mode 0700", info.Mode().Perm(), err)
+	if info, err := os.Stat(filepath.Dir(node)); err != nil {
+		t.Error(err)
+	} else if info.Mode().Perm() != 0o700 {
+		t.Errorf("the launcher's folder has mode %v, want 0700", info.Mode().Perm())
 	}
 	if got, _ := os.ReadFile(script); !bytes.Equal(got, kernelJS) {
 		t.Error("install left the changed kernel.js in place")
