@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/renderenv/renderenv/internal/cfn"
 	"github.com/renderenv/renderenv/internal/evidence"
 	"github.com/renderenv/renderenv/internal/fixtures"
+	"github.com/renderenv/renderenv/internal/jsiienv"
 	"github.com/renderenv/renderenv/internal/manifest"
 )
 
@@ -175,5 +177,25 @@ func TestControlsOut(t *testing.T) {
 	var p evidence.Pack
 	if code != 0 || err != nil || json.Unmarshal(b, &p) != nil || p.Production != "lighthouse" {
 		t.Errorf("--out --format json = %d, %v\nstderr: %s", code, err, stderr)
+	}
+}
+
+// TestControlsRefusesABadKernelSetting: how the jsii kernel starts is read
+// when the program starts, so the test runs its own binary again with a
+// bad setting; controls names the setting and its choices, and exits 1
+// before it synthesizes anything.
+func TestControlsRefusesABadKernelSetting(t *testing.T) {
+	if os.Getenv("RENDERENV_TEST_CONTROLS_CHILD") == "1" {
+		os.Exit(run([]string{"controls", "--dir", fixtures.AcmeDir()}, os.Stdout, os.Stderr))
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestControlsRefusesABadKernelSetting$")
+	cmd.Env = append(os.Environ(), "RENDERENV_TEST_CONTROLS_CHILD=1", jsiienv.KernelEnv+"=bad")
+	out, err := cmd.CombinedOutput()
+	exit, ok := err.(*exec.ExitError)
+	if !ok || exit.ExitCode() != 1 {
+		t.Fatalf("controls with a bad kernel setting: %v, want exit code 1\n%s", err, out)
+	}
+	if want := `RENDERENV_JSII_KERNEL="bad": want "direct" (the default) or "relay"`; !strings.Contains(string(out), want) {
+		t.Errorf("output does not name the setting and its choices (%s):\n%s", want, out)
 	}
 }

@@ -10,8 +10,8 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/renderenv/renderenv/internal/bootstrap"
-	// Before any jsii call: the runtime reads its package cache setting
-	// when it starts.
+	// Before any jsii call: the runtime reads its package cache setting,
+	// and which program starts its kernel, when it starts.
 	_ "github.com/renderenv/renderenv/internal/jsiienv"
 )
 
