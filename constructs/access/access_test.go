@@ -279,3 +279,45 @@ func TestSessionsOpenOnlyOnOwnNodesWithTheLoggedDocument(t *testing.T) {
 		t.Errorf("instance statement %v, document statement %v: want both", instance, document)
 	}
 }
+
+// TestServiceRoleTrustsOneServiceForOneAccountsResource: the service may
+// assume the role only for the account's resources that SourceArn matches,
+// and each statement carries its Sid.
+func TestServiceRoleTrustsOneServiceForOneAccountsResource(t *testing.T) {
+	s := cdktest.NewStack(t, account, region)
+	r := access.NewServiceRole(s, "Copier", access.ServiceRoleProps{
+		Name: "acme-nightfall-copier", Description: "copies", Service: "s3.amazonaws.com",
+		Account: account, SourceArn: "arn:aws:s3:::acme-nightfall-assets",
+	})
+	r.Allow("ReadTheSource", []string{"s3:GetObject"}, []*string{jsii.String("arn:aws:s3:::acme-nightfall-assets/*")}, nil)
+	r.Allow("KeyThroughS3", []string{"kms:Decrypt"}, []*string{jsii.String("*")},
+		map[string]any{"StringEquals": map[string]any{"kms:ViaService": "s3." + region + ".amazonaws.com"}})
+	tpl := cdktest.Template(t, s)
+	role := cdktest.One(t, tpl, "AWS::IAM::Role", nil)
+	if n := role.Properties["RoleName"]; n != "acme-nightfall-copier" {
+		t.Errorf("RoleName %v", n)
+	}
+	trust := cdktest.Statements(role.Properties["AssumeRolePolicyDocument"])
+	if len(trust) != 1 || !cdktest.SameSet(trust[0].Principals("Service"), []string{"s3.amazonaws.com"}) {
+		t.Fatalf("trust %v, want s3.amazonaws.com alone", trust)
+	}
+	if acct, _ := trust[0].Condition("StringEquals", "aws:SourceAccount"); !cdktest.SameSet(acct, []string{account}) {
+		t.Errorf("aws:SourceAccount %v, want %s", acct, account)
+	}
+	if src, _ := trust[0].Condition("ArnLike", "aws:SourceArn"); !cdktest.SameSet(src, []string{"arn:aws:s3:::acme-nightfall-assets"}) {
+		t.Errorf("aws:SourceArn %v", src)
+	}
+	policy := cdktest.One(t, tpl, "AWS::IAM::Policy", nil)
+	var sids []string
+	for _, st := range cdktest.Statements(policy.Properties["PolicyDocument"]) {
+		sids = append(sids, st.Sid())
+		if st.Sid() == "KeyThroughS3" {
+			if via, _ := st.Condition("StringEquals", "kms:ViaService"); !cdktest.SameSet(via, []string{"s3." + region + ".amazonaws.com"}) {
+				t.Errorf("kms:ViaService %v", via)
+			}
+		}
+	}
+	if !cdktest.SameSet(sids, []string{"ReadTheSource", "KeyThroughS3"}) {
+		t.Errorf("statements %v", sids)
+	}
+}

@@ -16,6 +16,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/renderenv/renderenv/constructs/access"
 )
 
 // AgentPorts are what a DataSync agent opens to a VPC endpoint: HTTPS
@@ -96,21 +98,15 @@ func (in *Ingest) task(c constructs.Construct, props Props) {
 	a := props.Agent
 	bucketArn := "arn:aws:s3:::" + a.Bucket
 	sourceArn := fmt.Sprintf("arn:aws:datasync:%s:%s:*", props.Region, props.Account)
-	in.Role = awsiam.NewRole(c, jsii.String("Role"), &awsiam.RoleProps{
-		RoleName:    jsii.String(a.RoleName),
-		Description: jsii.String("DataSync writes ingested files under " + a.Prefix + " of the asset bucket as this role; nothing else may assume it"),
-		AssumedBy: awsiam.NewServicePrincipal(jsii.String("datasync.amazonaws.com"), &awsiam.ServicePrincipalOpts{Conditions: &map[string]any{
-			"StringEquals": map[string]any{"aws:SourceAccount": props.Account},
-			"ArnLike":      map[string]any{"aws:SourceArn": sourceArn},
-		}}),
+	role := access.NewServiceRole(c, "Role", access.ServiceRoleProps{
+		Name:        a.RoleName,
+		Description: "DataSync writes ingested files under " + a.Prefix + " of the asset bucket as this role; nothing else may assume it",
+		Service:     "datasync.amazonaws.com",
+		Account:     props.Account,
+		SourceArn:   sourceArn,
 	})
-	add := func(sid string, actions []string, resources []*string, conditions map[string]any) {
-		st := &awsiam.PolicyStatementProps{Sid: jsii.String(sid), Actions: jsii.Strings(actions...), Resources: &resources}
-		if conditions != nil {
-			st.Conditions = &conditions
-		}
-		in.Role.AddToPolicy(awsiam.NewPolicyStatement(st))
-	}
+	in.Role = role.Role
+	add := role.Allow
 	add("ListTheAssetBucket", []string{"s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"}, []*string{jsii.String(bucketArn)}, nil)
 	add("WriteUnderTheIngestPrefix", []string{
 		"s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:GetObjectTagging",

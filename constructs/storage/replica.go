@@ -8,6 +8,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/renderenv/renderenv/constructs/access"
 )
 
 // HardenedBucketProps is a bucket that holds content outside the asset
@@ -67,21 +69,14 @@ func Replicate(scope constructs.Construct, id string, source awss3.Bucket, props
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	src := jsii.String("arn:aws:s3:::" + props.Source)
 	dest := "arn:aws:s3:::" + props.Destination
-	role := awsiam.NewRole(c, jsii.String("Role"), &awsiam.RoleProps{
-		RoleName:    jsii.String(props.RoleName),
-		Description: jsii.String("S3 replicates the asset bucket to its disaster-recovery copy as this role; nothing else may assume it"),
-		AssumedBy: awsiam.NewServicePrincipal(jsii.String("s3.amazonaws.com"), &awsiam.ServicePrincipalOpts{Conditions: &map[string]any{
-			"StringEquals": map[string]any{"aws:SourceAccount": props.Account},
-			"ArnLike":      map[string]any{"aws:SourceArn": src},
-		}}),
+	sr := access.NewServiceRole(c, "Role", access.ServiceRoleProps{
+		Name:        props.RoleName,
+		Description: "S3 replicates the asset bucket to its disaster-recovery copy as this role; nothing else may assume it",
+		Service:     "s3.amazonaws.com",
+		Account:     props.Account,
+		SourceArn:   *src,
 	})
-	add := func(sid string, actions []string, resources []*string, conditions map[string]any) {
-		st := &awsiam.PolicyStatementProps{Sid: jsii.String(sid), Actions: jsii.Strings(actions...), Resources: &resources}
-		if conditions != nil {
-			st.Conditions = &conditions
-		}
-		role.AddToPolicy(awsiam.NewPolicyStatement(st))
-	}
+	role, add := sr.Role, sr.Allow
 	objects := jsii.String(*src + "/*")
 	add("ReadTheReplicationConfiguration", []string{"s3:GetReplicationConfiguration", "s3:ListBucket"}, []*string{src}, nil)
 	add("ReadVersionsToReplicate", []string{"s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"}, []*string{objects}, nil)
