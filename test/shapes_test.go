@@ -110,7 +110,38 @@ const shapeProductions = 3
 // options turned on or off as a user would edit studio.yaml.
 func (sh studioShape) files() map[string][]byte {
 	files := estategen.Generate(shapeProductions, 1)
-	files["studio.yaml"] = editYAML(files["studio.yaml"], func(st yamlMap) {
+	files["studio.yaml"] = sh.studio(files["studio.yaml"])
+	if sh[exchange] {
+		files["studio.yaml"] = editYAML(files["studio.yaml"], func(st yamlMap) { st.set("exchangeAccount", shapeExchangeAccount) })
+		tier1 := estategen.Name(0) + ".yaml"
+		files[tier1] = editYAML(files[tier1], func(p yamlMap) {
+			p.set("vendors", []map[string]any{
+				{"name": "grade", "account": "131313131313", "access": "read", "until": "2026-06-30"},
+				{"name": "finish", "account": "141414141414", "access": "write", "until": "2026-06-30"},
+			})
+			if !sh[pipeline] {
+				// The pipeline refuses ingest: its DR stack is in another
+				// region (see the manifest's ingest rules).
+				p.set("ingest", map[string]any{"drRegion": "us-east-2", "archiveAfterDays": 60})
+			}
+		})
+	}
+	if !sh[pools] {
+		// Without a pool the Tier 3 production asks for a VPC of its own,
+		// in the range the pool would have had.
+		tier3 := estategen.Name(2) + ".yaml"
+		files[tier3] = editYAML(files[tier3], func(p yamlMap) {
+			p.set("vpcCidr", estategen.PoolCidr(0).String())
+			p.set("isolation", map[string]any{"dedicatedVpc": true})
+		})
+	}
+	return files
+}
+
+// studio is a generated studio.yaml with the shape's studio options
+// turned on or off (all but the exchange, which also edits a production).
+func (sh studioShape) studio(data []byte) []byte {
+	return editYAML(data, func(st yamlMap) {
 		if !sh[organization] {
 			st.remove("organizationId")
 			st.remove("organizationManagementAccount")
@@ -139,31 +170,6 @@ func (sh studioShape) files() map[string][]byte {
 			})
 		}
 	})
-	if sh[exchange] {
-		files["studio.yaml"] = editYAML(files["studio.yaml"], func(st yamlMap) { st.set("exchangeAccount", shapeExchangeAccount) })
-		tier1 := estategen.Name(0) + ".yaml"
-		files[tier1] = editYAML(files[tier1], func(p yamlMap) {
-			p.set("vendors", []map[string]any{
-				{"name": "grade", "account": "131313131313", "access": "read", "until": "2026-06-30"},
-				{"name": "finish", "account": "141414141414", "access": "write", "until": "2026-06-30"},
-			})
-			if !sh[pipeline] {
-				// The pipeline refuses ingest: its DR stack is in another
-				// region (see the manifest's ingest rules).
-				p.set("ingest", map[string]any{"drRegion": "us-east-2", "archiveAfterDays": 60})
-			}
-		})
-	}
-	if !sh[pools] {
-		// Without a pool the Tier 3 production asks for a VPC of its own,
-		// in the range the pool would have had.
-		tier3 := estategen.Name(2) + ".yaml"
-		files[tier3] = editYAML(files[tier3], func(p yamlMap) {
-			p.set("vpcCidr", estategen.PoolCidr(0).String())
-			p.set("isolation", map[string]any{"dedicatedVpc": true})
-		})
-	}
-	return files
 }
 
 // editYAML edits a manifest's top-level mapping in place, keeping
