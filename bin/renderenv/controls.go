@@ -14,7 +14,6 @@ import (
 	"github.com/renderenv/renderenv/internal/cfn"
 	"github.com/renderenv/renderenv/internal/estate"
 	"github.com/renderenv/renderenv/internal/evidence"
-	"github.com/renderenv/renderenv/internal/jsiienv"
 	"github.com/renderenv/renderenv/internal/manifest"
 )
 
@@ -161,9 +160,6 @@ func synthesize(e *manifest.Estate) (*cfn.Assembly, error) {
 
 // synthesizeInto synthesizes e's cloud assembly into the folder out.
 func synthesizeInto(e *manifest.Estate, out string) (err error) {
-	if err := jsiienv.Err(); err != nil {
-		return err
-	}
 	root, err := estate.ProjectRoot()
 	if err != nil {
 		return err

@@ -12,7 +12,7 @@ import (
 	"github.com/renderenv/renderenv/internal/bootstrap"
 	// Before any jsii call: the runtime reads its package cache setting,
 	// and which program starts its kernel, when it starts.
-	_ "github.com/renderenv/renderenv/internal/jsiienv"
+	"github.com/renderenv/renderenv/internal/jsiienv"
 )
 
 // The CDK's context keys that turn off the stack traces it records in the
@@ -27,6 +27,10 @@ const (
 // so that `cdk synth`, a plain `go run ./bin/app` and the tests all produce
 // the same templates. root is the folder that holds cdk.json.
 func NewApp(root string, outdir string) (awscdk.App, error) {
+	// A bad RENDERENV_JSII_KERNEL is refused before the first jsii call.
+	if err := jsiienv.Err(); err != nil {
+		return nil, err
+	}
 	flags, err := Flags(root)
 	if err != nil {
 		return nil, err
