@@ -2,7 +2,6 @@ package tagging_test
 
 import (
 	"encoding/json"
-	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -65,11 +64,7 @@ func TestPlainResourcesGetTheStacksTagsOnceBuilt(t *testing.T) {
 	boundary := "arn:aws:iam::333333333333:policy/cdk-hnb659fds-renderenv-boundary"
 	tagging.TagPlainResources(stack, inventory.Of(stack), jsii.String(boundary))
 
-	asm := stack.Node().Root().(awscdk.App).Synth(nil)
-	raw, err := os.ReadFile(*asm.GetStackArtifact(stack.ArtifactId()).TemplateFullPath())
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw := cdktest.WrittenTemplate(t, stack)
 	var tpl struct {
 		Resources map[string]struct {
 			Properties json.RawMessage

@@ -103,6 +103,19 @@ func Template(t testing.TB, stack awscdk.Stack) assertions.Template {
 	return tpl
 }
 
+// WrittenTemplate synthesizes stack's App and returns the template file
+// as written, byte for byte: what key order, metadata and overrides the
+// CDK writes, which Template's parsed view does not show.
+func WrittenTemplate(t testing.TB, stack awscdk.Stack) []byte {
+	t.Helper()
+	asm := stack.Node().Root().(awscdk.App).Synth(nil)
+	raw, err := os.ReadFile(*asm.GetStackArtifact(stack.ArtifactId()).TemplateFullPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
 // Check runs one assertion. A failing jsii assertion panics; Check turns the
 // panic into a test error that carries the assertion's message only, and
 // lets the test go on to its next check.

@@ -2,7 +2,6 @@ package estate_test
 
 import (
 	"encoding/json"
-	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -50,11 +49,7 @@ func TestSuppressionsGoOnEachResourceInTheTablesOrder(t *testing.T) {
 	used := map[int]int{}
 	estate.ApplySuppressions(stack, inventory.Of(stack), used)
 
-	asm := stack.Node().Root().(awscdk.App).Synth(nil)
-	raw, err := os.ReadFile(*asm.GetStackArtifact(stack.ArtifactId()).TemplateFullPath())
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw := cdktest.WrittenTemplate(t, stack)
 	var tpl struct {
 		Resources map[string]struct {
 			Metadata struct {
